@@ -1,0 +1,249 @@
+"""Load the corpus folder into documents, repairing or skipping bad files without stopping.
+
+Supported: ``.txt`` and ``.md`` files (recursively) and ``.jsonl`` files holding one
+``{"id", "title", "text", "url"?}`` record per line, so a large corpus can be imported as one file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.text import sentence_spans, shorten
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".jsonl"})
+TITLE_CHARS = 80
+_SNIFF_BYTES = 8192
+
+# Whole lines of web-page furniture that must never become passages or snippets.
+_BOILERPLATE_LINE = re.compile(
+    r"""^\s*(?:
+        comments?\s*\(\s*\d+\s*\)        # Comments(0)
+      | \d+\s+comments?                  # 12 comments
+      | (?:top|recent|show|view|hide|load\s+more|leave\s+a|post\s+a|add\s+a)\s+comments?
+      | comments?
+      | (?:share|tweet|email|print)(?:\s+(?:this|this\s+article|on\s+\w+))?
+      | advertisement | sponsored(?:\s+content)?
+      | (?:read|see|click\s+here\s+to\s+read)\s+more
+      | related(?:\s+(?:articles|stories|posts))?
+      | (?:subscribe|sign\s+up|log\s+in|sign\s+in)(?:\s+(?:now|here|to\s+\w+))?
+      | (?:skip\s+to\s+(?:main\s+)?content)
+    )\s*[:.!]?\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MD_HTML_TAG = re.compile(r"</?[A-Za-z][^>\n]*>")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~|`+)(?=\S)(.+?)(?<=\S)\1")
+_MD_LINE_MARKERS = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.)][ \t]+)", re.M)
+_MD_RULE_OR_FENCE = re.compile(r"^[ \t]*(?:```.*|~~~.*|[-*_]{3,}[ \t]*)$", re.MULTILINE)
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document of the corpus: its text is what passages are cut from."""
+
+    id: str
+    title: str
+    text: str
+    source: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file (or record) that could not be loaded, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class CorpusLoad:
+    """The documents loaded, plus what was skipped or repaired on the way."""
+
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    repaired: list[SkippedFile] = field(default_factory=list)
+
+
+def load_corpus(root: Path) -> CorpusLoad:
+    """Load every supported file under ``root``; one bad file never stops the load."""
+    result = CorpusLoad()
+    if not root.is_dir():
+        raise FileNotFoundError(f"corpus folder {root} does not exist or is not a folder")
+    seen_ids: set[str] = set()
+    for path in _corpus_files(root):
+        relative = path.relative_to(root).as_posix()
+        for document in _load_file(path, relative, result):
+            if document.id in seen_ids:
+                _skip(result, relative, f"duplicate document id {document.id!r}")
+                continue
+            seen_ids.add(document.id)
+            result.documents.append(document)
+    return result
+
+
+def _corpus_files(root: Path) -> Iterator[Path]:
+    """Supported files in a stable order, hidden files and folders left out."""
+    for path in sorted(root.rglob("*")):
+        parts = path.relative_to(root).parts
+        if any(part.startswith(".") for part in parts):
+            continue
+        if path.suffix.lower() in SUPPORTED_SUFFIXES and (path.is_file() or path.is_symlink()):
+            yield path
+
+
+def _skip(result: CorpusLoad, relative: str, reason: str) -> None:
+    log.warning("skipped %s: %s", relative, reason)
+    result.skipped.append(SkippedFile(relative, reason))
+
+
+def _load_file(path: Path, relative: str, result: CorpusLoad) -> Iterator[Document]:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        _skip(result, relative, f"unreadable ({error.strerror or error})")
+        return
+    if not raw.strip():
+        _skip(result, relative, "empty")
+        return
+    if _looks_binary(raw[:_SNIFF_BYTES]):
+        _skip(result, relative, "binary")
+        return
+    text = _decode(raw, relative, result)
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        yield from _jsonl_documents(text, relative, result)
+        return
+    doc_id = document_id(relative)
+    if suffix in {".md", ".markdown"}:
+        title, body = _markdown_title_and_body(text)
+    else:
+        title, body = None, text
+    body = strip_boilerplate(body)
+    if not body.strip():
+        _skip(result, relative, "no text left after removing page boilerplate")
+        return
+    yield Document(doc_id, title or title_from_text(body, relative), body, relative)
+
+
+def _looks_binary(head: bytes) -> bool:
+    """NUL bytes, or mostly control characters, mean the file is not text."""
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for byte in head if byte < 32 and byte not in b"\t\n\r\f\v\x1b")
+    return controls > max(8, len(head) // 10)
+
+
+def _decode(raw: bytes, relative: str, result: CorpusLoad) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        text = raw.decode("utf-8", errors="replace")
+        reason = (
+            f"not valid UTF-8 (first bad byte at {error.start}); "
+            f"{text.count(chr(0xFFFD))} undecodable bytes replaced with \ufffd"
+        )
+        log.warning("repaired %s: %s", relative, reason)
+        result.repaired.append(SkippedFile(relative, reason))
+        return text
+
+
+def _jsonl_documents(text: str, relative: str, result: CorpusLoad) -> Iterator[Document]:
+    stem = document_id(relative)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{relative}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            _skip(result, where, f"not valid JSON ({error.msg})")
+            continue
+        if not isinstance(record, dict):
+            _skip(result, where, "not a JSON object")
+            continue
+        body = record.get("text")
+        if not isinstance(body, str) or not body.strip():
+            _skip(result, where, 'no "text"')
+            continue
+        record_id = record.get("id", record.get("_id"))
+        if record_id is None or str(record_id).strip() == "":
+            record_id = str(number)
+        body = strip_boilerplate(body)
+        title = record.get("title")
+        title = collapse_title(title) if isinstance(title, str) and title.strip() else None
+        url = record.get("url") if isinstance(record.get("url"), str) else None
+        doc_id = f"{stem}/{_slug(str(record_id))}"
+        yield Document(doc_id, title or title_from_text(body, where), body, where, url)
+
+
+def document_id(relative: str) -> str:
+    """A readable id from the file's path under the corpus folder, stable across restarts."""
+    without_suffix = relative.rsplit(".", 1)[0] if "." in Path(relative).name else relative
+    return _slug(without_suffix)
+
+
+def _slug(value: str) -> str:
+    slug = _ID_UNSAFE.sub("-", value.strip()).strip("-")
+    return slug or "doc"
+
+
+def strip_boilerplate(text: str) -> str:
+    """Drop lines of web-page furniture ("Comments(0)", "Top Comments", "Share this", …)."""
+    lines = text.splitlines()
+    kept = [line for line in lines if not _BOILERPLATE_LINE.match(line)]
+    return "\n".join(kept).strip()
+
+
+def _markdown_title_and_body(text: str) -> tuple[str | None, str]:
+    """Title from front matter or the first heading; body as plain prose."""
+    title: str | None = None
+    front = _FRONT_MATTER.match(text)
+    if front:
+        for line in front.group(1).splitlines():
+            key, _, value = line.partition(":")
+            if key.strip().lower() == "title" and value.strip():
+                title = value.strip().strip("\"'")
+        text = text[front.end() :]
+    heading = _MD_HEADING.search(text)
+    if title is None and heading:
+        title = heading.group(1)
+    return (collapse_title(title) if title else None), markdown_to_text(text)
+
+
+def markdown_to_text(text: str) -> str:
+    """Reduce Markdown to the prose a reader sees; quoted snippets re-escape it anyway."""
+    text = _MD_IMAGE.sub(r"\1", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_HTML_TAG.sub("", text)
+    text = _MD_RULE_OR_FENCE.sub("", text)
+    text = _MD_LINE_MARKERS.sub("", text)
+    previous = None
+    while previous != text:
+        previous, text = text, _MD_EMPHASIS.sub(r"\2", text)
+    return text
+
+
+def collapse_title(title: str) -> str:
+    """Titles are one line and bounded."""
+    return shorten(title, TITLE_CHARS)
+
+
+def title_from_text(text: str, fallback: str) -> str:
+    """A title from the text's first sentence, shortened; the file name only if there is none."""
+    spans = sentence_spans(text)
+    if not spans:
+        return fallback
+    first = text[spans[0].start : spans[0].end].rstrip(".!?")
+    return collapse_title(first) or fallback

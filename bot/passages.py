@@ -1,0 +1,128 @@
+"""Cut documents into passages: paragraph-aware windows of whole sentences.
+
+A passage id is ``<document id>#<n>`` (n counted from 1 within its document), so it stays the same
+across restarts and across edits to *other* documents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from bot.corpus import Document
+from bot.text import Span, sentence_spans
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A window of a document; ``start``/``end`` are character offsets into its text."""
+
+    id: str
+    document: Document
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+    @property
+    def title(self) -> str:
+        """The title of the document this passage comes from."""
+        return self.document.title
+
+
+def split_passages(document: Document, min_words: int = 40, max_words: int = 120) -> list[Passage]:
+    """Split ``document`` into passages of about ``min_words``–``max_words`` words.
+
+    A window closes at a paragraph end once it has ``min_words``, and before a sentence that
+    would take it past ``max_words``; a sentence longer than that is cut between words.
+    """
+    windows: list[list[Span]] = []
+    current: list[Span] = []
+    current_words = 0
+    for paragraph in _paragraph_spans(document.text):
+        for sentence in _bounded_sentences(document.text, paragraph, max_words):
+            words = _count_words(document.text, sentence)
+            if current and current_words + words > max_words:
+                windows.append(current)
+                current, current_words = [], 0
+            current.append(sentence)
+            current_words += words
+        if current_words >= min_words:
+            windows.append(current)
+            current, current_words = [], 0
+    if current:
+        if windows and current_words < min_words:
+            windows[-1:] = _rebalance(document.text, windows[-1] + current, max_words)
+        else:
+            windows.append(current)
+    return [
+        Passage(
+            id=f"{document.id}#{ordinal}",
+            document=document,
+            ordinal=ordinal,
+            start=window[0].start,
+            end=window[-1].end,
+            text=document.text[window[0].start : window[-1].end],
+        )
+        for ordinal, window in enumerate(windows, start=1)
+    ]
+
+
+def split_corpus(
+    documents: Iterable[Document], min_words: int = 40, max_words: int = 120
+) -> list[Passage]:
+    """Every document's passages, in corpus order."""
+    return [
+        passage
+        for document in documents
+        for passage in split_passages(document, min_words, max_words)
+    ]
+
+
+def _paragraph_spans(text: str) -> Iterator[Span]:
+    start = 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        if text[start : match.start()].strip():
+            yield Span(start, match.start())
+        start = match.end()
+    if text[start:].strip():
+        yield Span(start, len(text))
+
+
+def _bounded_sentences(text: str, paragraph: Span, max_words: int) -> Iterator[Span]:
+    """Sentences of the paragraph; one over ``max_words`` is cut into word windows."""
+    for sentence in sentence_spans(text[paragraph.start : paragraph.end], paragraph.start):
+        words = list(_WORD.finditer(text, sentence.start, sentence.end))
+        if len(words) <= max_words:
+            yield sentence
+            continue
+        for first in range(0, len(words), max_words):
+            chunk = words[first : first + max_words]
+            yield Span(chunk[0].start(), chunk[-1].end())
+
+
+def _count_words(text: str, span: Span) -> int:
+    return sum(1 for _ in _WORD.finditer(text, span.start, span.end))
+
+
+def _rebalance(text: str, sentences: list[Span], max_words: int) -> list[list[Span]]:
+    """One window if it fits in ``max_words``, else two split as evenly as the sentences allow.
+
+    Used for a short tail, so the last passage is neither a scrap nor over the bound.
+    """
+    counts = [_count_words(text, span) for span in sentences]
+    total = sum(counts)
+    if total <= max_words or len(sentences) == 1:
+        return [sentences]
+    best_cut, best_larger = 1, total
+    running = 0
+    for cut in range(1, len(sentences)):
+        running += counts[cut - 1]
+        larger = max(running, total - running)
+        if larger < best_larger:
+            best_cut, best_larger = cut, larger
+    return [sentences[:best_cut], sentences[best_cut:]]

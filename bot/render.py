@@ -1,0 +1,203 @@
+"""Turn search hits into what a member reads: quoted snippets with citations.
+
+Everything shown comes from the corpus, made inert first: it cannot ping anyone and cannot break
+the Markdown around it. The CLI prints exactly these strings, so the terminal shows what Discord
+shows.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.text import Span, collapse_whitespace, sentence_spans
+from bot.tokenize import term_spans
+
+SNIPPET_CHARS = 300
+ELLIPSIS = "…"
+
+_URL = re.compile(r"https?://[^\s<>\"'`|]+[^\s<>\"'`|.,;:!?)\]]")
+_MARKDOWN_CHAR = re.compile(r"([\\*_~`|\[\]<])")
+_LINE_START_MARKUP = re.compile(r"^(\s*)([>#+-]|\d+[.)])")
+_MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+_ZERO_WIDTH_SPACE = "\u200b"
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape Discord Markdown and neutralise mentions; URLs stay clickable."""
+    pieces: list[str] = []
+    last = 0
+    for url in _URL.finditer(text):
+        pieces.append(_escape_plain(text[last : url.start()]))
+        pieces.append(url.group())
+        last = url.end()
+    pieces.append(_escape_plain(text[last:]))
+    escaped = "".join(pieces)
+    return _LINE_START_MARKUP.sub(r"\1\\\2", escaped)
+
+
+def _escape_plain(text: str) -> str:
+    # "<" is escaped too, so "<@123>", "<@&456>", "<#789>" and "</cmd:1>" are never mentions.
+    text = _MARKDOWN_CHAR.sub(r"\\\1", text)
+    return _MASS_MENTION.sub(lambda m: "@" + _ZERO_WIDTH_SPACE + m.group(1), text)
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """The chosen part of a passage: plain text pieces, each marked as a matched term or not."""
+
+    pieces: tuple[tuple[str, bool], ...]
+    cut_before: bool
+    cut_after: bool
+
+    @property
+    def plain(self) -> str:
+        """The snippet as plain text, ellipses included."""
+        return self._with_ellipses("".join(text for text, _ in self.pieces))
+
+    def markdown(self) -> str:
+        """Escaped Markdown with matched terms in bold."""
+        parts = [
+            f"**{escape_markdown(text)}**" if bold else escape_markdown(text)
+            for text, bold in self.pieces
+        ]
+        body = "".join(parts)
+        if not self.cut_before:
+            body = _LINE_START_MARKUP.sub(r"\1\\\2", body)
+        return self._with_ellipses(body)
+
+    def _with_ellipses(self, body: str) -> str:
+        before = ELLIPSIS + " " if self.cut_before else ""
+        after = " " + ELLIPSIS if self.cut_after else ""
+        return before + body + after
+
+
+def select_snippet(
+    text: str,
+    terms: Mapping[str, float],
+    max_chars: int = SNIPPET_CHARS,
+) -> Snippet:
+    """The best one or two sentences of ``text`` for the query terms (term → weight).
+
+    Sentences are scored by the summed weight of the distinct query terms they contain; the best
+    one is extended by a neighbour when that fits in ``max_chars`` (preferring a neighbour that
+    adds matches), and a sentence that is too long on its own is cut around its matches.
+    """
+    sentences = sentence_spans(text) or [Span(0, len(text))]
+    matched = [_matched_terms(text[s.start : s.end], terms) for s in sentences]
+    weights = [sum(terms[t] for t in found) for found in matched]
+    best = max(range(len(sentences)), key=lambda i: (weights[i], -i))
+    chosen = _extend(text, sentences, matched, terms, best, max_chars)
+    if _length(text, chosen) > max_chars:
+        chosen = _window_around_matches(text, chosen, terms, max_chars)
+    body = collapse_whitespace(text[chosen.start : chosen.end])
+    return Snippet(
+        pieces=_highlight(body, terms),
+        cut_before=bool(text[: chosen.start].strip()),
+        cut_after=bool(text[chosen.end :].strip()),
+    )
+
+
+def _matched_terms(sentence: str, terms: Mapping[str, float]) -> set[str]:
+    return {term for _, _, term in term_spans(sentence) if term in terms}
+
+
+def _length(text: str, span: Span) -> int:
+    return len(collapse_whitespace(text[span.start : span.end]))
+
+
+def _extend(
+    text: str,
+    sentences: list[Span],
+    matched: list[set[str]],
+    terms: Mapping[str, float],
+    best: int,
+    max_chars: int,
+) -> Span:
+    """Add the neighbour sentence that adds most matched weight (else the next one) if it fits."""
+    candidates: list[tuple[float, int, Span]] = []
+    for neighbour, order in ((best + 1, 1), (best - 1, 0)):
+        if 0 <= neighbour < len(sentences):
+            gained = sum(terms[t] for t in matched[neighbour] - matched[best])
+            span = Span(
+                min(sentences[best].start, sentences[neighbour].start),
+                max(sentences[best].end, sentences[neighbour].end),
+            )
+            if _length(text, span) <= max_chars:
+                candidates.append((gained, order, span))
+    if not candidates:
+        return sentences[best]
+    return max(candidates, key=lambda c: (c[0], c[1]))[2]
+
+
+def _window_around_matches(
+    text: str, span: Span, terms: Mapping[str, float], max_chars: int
+) -> Span:
+    """The run of whole words within ``max_chars`` holding the most matched weight, matches
+    as central as possible so the reader sees context on both sides."""
+    words = [
+        Span(span.start + m.start(), span.start + m.end())
+        for m in re.finditer(r"\S+", text[span.start : span.end])
+    ]
+    weight_at = [0.0] * len(words)
+    starts = [word.start for word in words]
+    for start, _, term in _absolute_terms(text, span):
+        if term in terms:
+            weight_at[bisect_right(starts, start) - 1] += terms[term]
+    budget = max_chars - 2 * (len(ELLIPSIS) + 1)
+    best: tuple[float, float] = (-1.0, 0.0)
+    best_span = words[0]
+    last = 0
+    for first in range(len(words)):
+        last = max(last, first)
+        while last + 1 < len(words) and words[last + 1].end - words[first].start <= budget:
+            last += 1
+        matched = [i for i in range(first, last + 1) if weight_at[i] > 0]
+        weight = sum(weight_at[i] for i in matched)
+        centre = (first + last) / 2
+        off_centre = abs((matched[0] + matched[-1]) / 2 - centre) if matched else 0.0
+        if (weight, -off_centre) > best:
+            best, best_span = (weight, -off_centre), Span(words[first].start, words[last].end)
+    return best_span
+
+
+def _absolute_terms(text: str, span: Span) -> list[tuple[int, int, str]]:
+    return [
+        (span.start + a, span.start + b, t) for a, b, t in term_spans(text[span.start : span.end])
+    ]
+
+
+def _highlight(body: str, terms: Mapping[str, float]) -> tuple[tuple[str, bool], ...]:
+    pieces: list[tuple[str, bool]] = []
+    last = 0
+    for start, end, term in term_spans(body):
+        if term in terms:
+            if pieces and pieces[-1][1] and start > last and not body[last:start].strip():
+                # "**North Korea**" rather than "**North** **Korea**".
+                pieces[-1] = (pieces[-1][0] + body[last:end], True)
+                last = end
+                continue
+            if start > last:
+                pieces.append((body[last:start], False))
+            pieces.append((body[start:end], True))
+            last = end
+    if last < len(body):
+        pieces.append((body[last:], False))
+    return tuple(pieces)
+
+
+def quote(markdown: str) -> str:
+    """A Markdown block quote of one (already escaped) line."""
+    return "> " + markdown
+
+
+def code(text: str) -> str:
+    """Inline code for ids and paths; escaped text if a backtick would break out of it."""
+    return f"`{text}`" if "`" not in text and text.strip() else escape_markdown(text)
+
+
+def citation(title: str, passage_id: str, score: float) -> str:
+    """Where a quote came from: document title, passage id, score."""
+    return f"— {escape_markdown(title)} · {code(passage_id)} · score {score:.2f}"

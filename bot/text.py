@@ -1,0 +1,74 @@
+"""Plain-text helpers shared by passage splitting and snippet selection."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Abbreviations after which a full stop does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    {
+        *("mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "fig"),
+        *("no", "gen", "gov", "sen", "rep", "lt", "col", "capt", "sgt", "inc", "ltd", "co"),
+        *("corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov"),
+        *("dec", "approx", "dept", "est"),
+    }
+)
+# A sentence ends at . ! ? (or …), optionally followed by closing quotes or brackets, then
+# whitespace and something that can start a sentence.
+_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9\u00C0-\u024F])""")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open character range ``[start, end)`` of some text."""
+
+    start: int
+    end: int
+
+
+def collapse_whitespace(text: str) -> str:
+    """Fold runs of whitespace (newlines included) into single spaces."""
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[Span]:
+    """Split ``text`` into sentence spans (offsets shifted by ``offset``), whitespace trimmed."""
+    spans: list[Span] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        word = text[start : match.start() + 1].rsplit(maxsplit=1)[-1:] or [""]
+        token = word[0].lower().strip("\"'“‘(").rstrip(".")
+        if match.group().startswith(".") and (token in _ABBREVIATIONS or _is_initial(token)):
+            continue
+        _append_trimmed(spans, text, start, end, offset)
+        start = end
+    _append_trimmed(spans, text, start, len(text), offset)
+    return spans
+
+
+def _is_initial(token: str) -> bool:
+    """A single letter such as the "J" of "J. Smith" is an initial, not a sentence."""
+    return len(token) == 1 and token.isalpha()
+
+
+def _append_trimmed(spans: list[Span], text: str, start: int, end: int, offset: int) -> None:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if not stripped:
+        return
+    lead = len(chunk) - len(chunk.lstrip())
+    spans.append(Span(offset + start + lead, offset + start + lead + len(stripped)))
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` characters on a word boundary, adding an ellipsis."""
+    text = collapse_whitespace(text)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-") + "…"

@@ -1,0 +1,65 @@
+"""The one tokenizer for passages and queries: Unicode words, case-folded, stop words out,
+Snowball-stemmed. Tokenisation decides ranking quality more than BM25's parameters do."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+# Words of two or more letters or digits; apostrophes inside words are folded below.
+_TOKEN = re.compile(r"\w\w+")
+_POSSESSIVE = re.compile(r"(\w)['’]s\b")
+_APOSTROPHE = re.compile(r"(\w)['’](\w)")
+
+# English stop words (the classic Snowball list, lower-cased).
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do does
+    doesn't doing don't down during each few for from further had hadn't has hasn't have haven't
+    having he he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll
+    i'm i've if in into is isn't it it's its itself let's me more most mustn't my myself no nor
+    not of off on once only or other ought our ours ourselves out over own same shan't she she'd
+    she'll she's should shouldn't so some such than that that's the their theirs them themselves
+    then there there's these they they'd they'll they're they've this those through to too under
+    until up very was wasn't we we'd we'll we're we've were weren't what what's when when's where
+    where's which while who who's whom why why's will with won't would wouldn't you you'd you'll
+    you're you've your yours yourself yourselves""".replace("'", "").split()
+)
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    """Index terms of ``text``, in order (repeats kept: BM25 counts them)."""
+    folded = _fold(text)
+    folded = _POSSESSIVE.sub(r"\1", folded)
+    folded = _APOSTROPHE.sub(r"\1\2", folded)
+    words = [word for word in _TOKEN.findall(folded) if word not in STOP_WORDS]
+    return [_stem(word) for word in words]
+
+
+def _fold(text: str) -> str:
+    """Case-fold and strip accents so "Café" and "cafe" meet."""
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return str(_stemmer.stemWord(word))
+
+
+def term_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, term)`` for each word of ``text`` that has a term, for highlighting."""
+    spans: list[tuple[int, int, str]] = []
+    for match in re.finditer(r"\w+(?:['’]\w+)*", text):
+        terms = tokenize(match.group())
+        if terms:
+            spans.append((match.start(), match.end(), terms[0]))
+    return spans

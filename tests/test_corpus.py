@@ -1,0 +1,140 @@
+"""Loading the corpus: each format, each bad-file case, titles and boilerplate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.corpus import load_corpus, strip_boilerplate
+from tests.conftest import SEED_DIR
+
+
+def write(root: Path, name: str, content: str | bytes) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_seed_article_loads_with_a_title_from_its_first_sentence() -> None:
+    load = load_corpus(SEED_DIR)
+    [document] = load.documents
+    assert document.id == "000_fe06235f8a2d5290"
+    assert document.title.startswith("Secretary of State Antony Blinken has issued a warning")
+    assert len(document.title) <= 80 and document.title.endswith("…")
+    assert "Comments(0)" not in document.text and "Top Comments" not in document.text
+    assert document.text.rstrip().endswith("troops in South Korea.")
+    assert load.skipped == [] and load.repaired == []
+
+
+def test_markdown_title_from_front_matter_then_first_heading(tmp_path: Path) -> None:
+    write(
+        tmp_path, "a.md", '---\ntitle: "Rules of the server"\nauthor: x\n---\n# Ignored\n\nBe kind.'
+    )
+    write(
+        tmp_path,
+        "guides/b.md",
+        "Intro line\n\n## Setting up the bot\n\nRun **make** [here](http://x).",
+    )
+    documents = {d.id: d for d in load_corpus(tmp_path).documents}
+    assert documents["a"].title == "Rules of the server"
+    assert "author" not in documents["a"].text
+    assert documents["guides/b"].title == "Setting up the bot"
+    assert "Run make here." in documents["guides/b"].text  # markup reduced to prose
+    assert "##" not in documents["guides/b"].text
+
+
+def test_jsonl_records_become_documents(tmp_path: Path) -> None:
+    records = [
+        {
+            "id": "faq-1",
+            "title": "Refunds",
+            "text": "Refunds take five days.",
+            "url": "https://e.x/1",
+        },
+        {"_id": 7, "text": "Shipping is free over fifty euros. Returns are free."},
+        {"id": "bad"},
+        "not an object",
+    ]
+    lines = [json.dumps(r) for r in records] + ["{broken json", ""]
+    write(tmp_path, "import/faq.jsonl", "\n".join(lines))
+    load = load_corpus(tmp_path)
+    by_id = {d.id: d for d in load.documents}
+    assert set(by_id) == {"import/faq/faq-1", "import/faq/7"}
+    assert by_id["import/faq/faq-1"].url == "https://e.x/1"
+    assert by_id["import/faq/faq-1"].title == "Refunds"
+    assert by_id["import/faq/7"].title == "Shipping is free over fifty euros"
+    reasons = sorted(s.reason for s in load.skipped)
+    assert reasons == [
+        'no "text"',
+        "not a JSON object",
+        "not valid JSON (Expecting property name enclosed in double quotes)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", "", "empty"),
+        ("blank.md", "  \n\n\t\n", "empty"),
+        ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
+        (
+            "only-furniture.txt",
+            "Comments(0)\nTop Comments\n",
+            "no text left after removing page boilerplate",
+        ),
+    ],
+)
+def test_bad_files_are_skipped_with_a_reason(
+    tmp_path: Path, name: str, content: str | bytes, reason: str
+) -> None:
+    write(tmp_path, "good.txt", "A good document about apples.")
+    write(tmp_path, name, content)
+    load = load_corpus(tmp_path)
+    assert [d.id for d in load.documents] == ["good"]
+    assert [(s.path, s.reason) for s in load.skipped] == [(name, reason)]
+
+
+def test_badly_encoded_file_is_repaired_not_dropped(tmp_path: Path) -> None:
+    write(tmp_path, "latin1.txt", "Caf\xe9 opening hours are nine to five.".encode("latin-1"))
+    load = load_corpus(tmp_path)
+    [document] = load.documents
+    assert document.text == "Caf\ufffd opening hours are nine to five."
+    [repaired] = load.repaired
+    assert repaired.path == "latin1.txt" and "replaced" in repaired.reason
+
+
+def test_unreadable_path_is_skipped(tmp_path: Path) -> None:
+    # A dangling symlink cannot be read by anyone, root included.
+    write(tmp_path, "ok.txt", "Fine text.")
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "missing.txt")
+    load = load_corpus(tmp_path)
+    assert [d.id for d in load.documents] == ["ok"]
+    assert load.skipped[0].path == "gone.txt" and load.skipped[0].reason.startswith("unreadable")
+
+
+def test_unsupported_and_hidden_files_are_ignored(tmp_path: Path) -> None:
+    write(tmp_path, "notes.pdf", b"%PDF-1.4")
+    write(tmp_path, ".hidden.txt", "secret")
+    write(tmp_path, ".git/config.txt", "x")
+    write(tmp_path, "sub/dir/deep.txt", "Deep text.")
+    load = load_corpus(tmp_path)
+    assert [d.id for d in load.documents] == ["sub/dir/deep"]
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_corpus(tmp_path / "nope")
+
+
+def test_boilerplate_lines_go_but_prose_mentioning_comments_stays() -> None:
+    text = (
+        "Real text about comments in code.\n"
+        "Comments(12)\nShare this article\nTop Comments\nAdvertisement"
+    )
+    assert strip_boilerplate(text) == "Real text about comments in code."

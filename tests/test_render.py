@@ -1,0 +1,97 @@
+"""Snippets: the best sentences, bold matches, ellipses, and text that can never ping or break."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.render import citation, escape_markdown, select_snippet
+from bot.tokenize import tokenize
+
+HOSTILE = (
+    "Hey @everyone and @here, ping <@123456789012345678> and role <@&456> and <#789>! "
+    "Click [free nitro](https://evil.example/x) now. "
+    "`code` **bold** __under__ ~~strike~~ ||spoiler|| "
+    "> fake quote # heading \\ backslash </ask:1> <t:0:R> <:emoji:1>"
+)
+# A mention or markup token that is NOT preceded by a backslash (or broken by a zero-width space).
+_LIVE = [
+    re.compile(r"(?<!\\)<[@#/:t]"),
+    re.compile(r"@(everyone|here)"),
+    re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]\("),
+    re.compile(r"(?<!\\)`"),
+    re.compile(r"(?<![\\*])\*\*(?!\*)"),
+    re.compile(r"(?<!\\)__"),
+    re.compile(r"(?<!\\)~~"),
+    re.compile(r"(?<!\\)\|\|"),
+]
+
+
+def weights(query: str) -> dict[str, float]:
+    return dict.fromkeys(tokenize(query), 1.0)
+
+
+def test_escaped_text_has_no_live_mentions_or_markup() -> None:
+    escaped = escape_markdown(HOSTILE)
+    for pattern in _LIVE:
+        assert not pattern.search(escaped), (pattern.pattern, escaped)
+    assert "https://evil.example/x" in escaped  # links stay readable
+
+
+@pytest.mark.parametrize("text", ["> quoted", "# Heading", "- item", "1. first", "-# subtext"])
+def test_markup_at_line_start_is_escaped(text: str) -> None:
+    assert escape_markdown(text).startswith("\\")
+
+
+def test_snippet_of_hostile_text_is_inert_with_bold_only_on_matches() -> None:
+    snippet = select_snippet(HOSTILE, weights("ping role nitro"), max_chars=300)
+    markdown = snippet.markdown()
+    assert "@everyone" not in markdown and "@here" not in markdown
+    assert not re.search(r"(?<!\\)<@", markdown)
+    bold = re.findall(r"(?<!\\)\*\*(.+?)(?<!\\)\*\*", markdown)
+    assert bold and all(word.lower() in {"ping", "role", "nitro"} for word in bold)
+
+
+def test_best_sentence_is_chosen_and_matches_are_bold() -> None:
+    text = (
+        "The club opens at nine. Membership costs ten euros a year. "
+        "Refunds are given within fourteen days of payment. Bring a towel."
+    )
+    snippet = select_snippet(text, weights("how do refunds work"), max_chars=80)
+    assert snippet.plain == "… Refunds are given within fourteen days of payment. Bring a towel."
+    assert snippet.markdown().startswith("… **Refunds** are given")
+    tight = select_snippet(text, weights("how do refunds work"), max_chars=60)
+    assert tight.plain == "… Refunds are given within fourteen days of payment. …"
+
+
+def test_neighbour_sentence_with_more_matches_is_added_when_it_fits() -> None:
+    text = "Alpha beta. Gamma delta. Refunds take days. Refunds need a receipt. Omega."
+    snippet = select_snippet(text, weights("refunds receipt days"), max_chars=300)
+    assert snippet.plain == "… Refunds take days. Refunds need a receipt. …"
+
+
+def test_long_sentence_is_cut_around_its_matches_on_word_boundaries() -> None:
+    words = [f"filler{i}" for i in range(200)]
+    words[150] = "treasure"
+    text = " ".join(words) + "."
+    snippet = select_snippet(text, weights("treasure"), max_chars=120)
+    plain = snippet.plain
+    assert len(plain) <= 120
+    assert plain.startswith("… ") and plain.endswith(" …")
+    assert "treasure" in plain
+    before, after = plain.split("treasure")
+    assert abs(len(before) - len(after)) < 20  # the match sits near the middle
+    assert all(w.startswith("filler") or w in {"…", "treasure"} for w in plain.split())
+
+
+def test_snippet_never_exceeds_the_budget_on_the_seed(seed_service) -> None:  # type: ignore[no-untyped-def]
+    for passage in seed_service.passages:
+        for query in ["north korea", "satellite technology russia", "trump biden japan"]:
+            assert len(select_snippet(passage.text, weights(query)).plain) <= 300
+
+
+def test_citation_escapes_the_title() -> None:
+    assert citation("**Rules** @everyone", "rules#1", 3.14159) == (
+        "— \\*\\*Rules\\*\\* @\u200beveryone · `rules#1` · score 3.14"
+    )
