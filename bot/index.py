@@ -13,7 +13,7 @@ is never a result.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +53,11 @@ class PassageIndex:
         self.size = len(tokenized)
         # rank-bm25 divides by the average length, so an empty corpus gets no model at all.
         self._bm25 = LuceneBM25(list(tokenized), k1=params.k1, b=params.b) if tokenized else None
+
+    @classmethod
+    def build(cls, tokenized: Iterable[list[str]], params: BM25Parameters) -> PassageIndex:
+        """Index the passages' term lists, given in passage order."""
+        return cls(list(tokenized), params)
 
     @property
     def vocabulary_size(self) -> int:

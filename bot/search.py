@@ -13,7 +13,7 @@ from bot.corpus import CorpusLoad, Document, load_corpus
 from bot.index import BM25Parameters, PassageIndex
 from bot.passages import Passage, split_corpus
 from bot.render import Snippet, citation, code, escape_markdown, quote, select_snippet
-from bot.tokenize import tokenize
+from bot.tokenize import passage_terms, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,9 @@ class SearchService:
         self._document_passages: dict[str, list[int]] = {}
         for position, passage in enumerate(self.passages):
             self._document_passages.setdefault(passage.document.id, []).append(position)
-        self.index = PassageIndex(
-            [tokenize(passage.text) for passage in self.passages], params or BM25Parameters()
+        self.index = PassageIndex.build(
+            (passage_terms(passage.title, passage.text) for passage in self.passages),
+            params or BM25Parameters(),
         )
         load = load or CorpusLoad(documents=documents)
         self.summary = CorpusSummary(

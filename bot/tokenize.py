@@ -41,6 +41,12 @@ def tokenize(text: str) -> list[str]:
     return [_stem(word) for word in words]
 
 
+def passage_terms(title: str, text: str) -> list[str]:
+    """The terms a passage is indexed under (its text; the title is not weighted in yet)."""
+    del title
+    return tokenize(text)
+
+
 def _fold(text: str) -> str:
     """Case-fold and strip accents so "Café" and "cafe" meet."""
     folded = text.casefold()
