@@ -1,0 +1,105 @@
+"""Pytest fixtures: a started FakeDiscord and bot subprocesses that are always cleaned up.
+
+Register with ``pytest_plugins = ["tests.fakediscord.pytest_plugin"]`` (tests/conftest.py).
+Tune the fake by overriding the ``fake_discord_options`` fixture (keyword arguments of
+``FakeDiscord``), per module or per test with
+``@pytest.mark.parametrize("fake_discord_options", [{"heartbeat_interval_ms": 300}])``.
+"""
+
+# ruff: noqa: ASYNC109  (timeout= arguments are the intended test API)
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from .process import BotProcess
+from .server import FakeDiscord
+
+LaunchBot = Callable[..., Awaitable[BotProcess]]
+
+
+@pytest.fixture
+def fake_discord_options() -> dict[str, Any]:
+    """Keyword arguments for FakeDiscord; override to tune (short heartbeat by default)."""
+    return {"heartbeat_interval_ms": 2000}
+
+
+@pytest_asyncio.fixture
+async def fake_discord(fake_discord_options: dict[str, Any]) -> AsyncIterator[FakeDiscord]:
+    """A started FakeDiscord on 127.0.0.1; stopped (and unknown routes printed) at teardown."""
+    fake = FakeDiscord(**fake_discord_options)
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+        if fake.unknown_requests:
+            print("fakediscord: unknown requests:")
+            for r in fake.unknown_requests:
+                print(f"  {r.method} {r.path} {r.json!r}"[:300])
+
+
+@pytest_asyncio.fixture
+async def launch_bot(fake_discord: FakeDiscord) -> AsyncIterator[LaunchBot]:
+    """Factory: ``await launch_bot(argv, env=None, wait_ready=True)`` -> BotProcess.
+
+    The process gets ``fake_discord.env()`` plus ``env``; it is killed at teardown
+    and its output printed (pytest shows it when the test failed).
+    """
+    procs: list[BotProcess] = []
+
+    async def launch(
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        *,
+        wait_ready: bool = True,
+        timeout: float = 20,
+        name: str = "bot",
+    ) -> BotProcess:
+        proc = BotProcess(argv, {**fake_discord.env(), **(env or {})}, name=name)
+        procs.append(proc)
+        await proc.start()
+        if wait_ready:
+            await wait_ready_or_exit(fake_discord, proc, timeout)
+        return proc
+
+    try:
+        yield launch
+    finally:
+        for proc in procs:
+            await proc.kill()
+            print(
+                f"----- {proc.name} (pid {proc.proc.pid if proc.proc else '-'}, "
+                f"exit {proc.returncode}) output -----"
+            )
+            print(proc.tail(200))
+
+
+async def wait_ready_or_exit(fake: FakeDiscord, proc: BotProcess, timeout: float) -> None:
+    """Wait for READY on the fake, but fail at once (with logs) if the bot dies first."""
+    ready = asyncio.ensure_future(fake.wait_for_ready(timeout))
+    exited = asyncio.ensure_future(proc.proc.wait()) if proc.proc else None
+    waiters = [ready] + ([exited] if exited else [])
+    done, pending = await asyncio.wait(waiters, timeout=timeout, return_when="FIRST_COMPLETED")
+    for t in pending:
+        t.cancel()
+    if ready in done and not ready.cancelled() and ready.exception() is None:
+        return
+    raise RuntimeError(f"{proc.name} did not reach READY (exit={proc.returncode}):\n{proc.tail()}")
+
+
+ECHO_BOT = [sys.executable, "-m", "tests.fakediscord.echo_bot"]
+
+
+@pytest_asyncio.fixture
+async def echo_bot(fake_discord: FakeDiscord, launch_bot: LaunchBot) -> BotProcess:
+    """The echo bot, commands synced (global + default guild), connected to the fake."""
+    return await launch_bot(
+        [*ECHO_BOT, "--sync", "--sync-guild", fake_discord.guild_id], name="echo_bot"
+    )

@@ -1,0 +1,203 @@
+"""The fake Discord works with a real discord.py bot process (tests/fakediscord/echo_bot.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+
+import aiohttp
+import pytest
+
+from tests.fakediscord import BotProcess, FakeDiscord
+from tests.fakediscord.payloads import EPHEMERAL
+
+pytest_plugins = ["tests.fakediscord.pytest_plugin"]
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_login_ready_and_commands_synced(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    assert fake_discord.identify_count == 1
+    paths = [(r.method, r.path) for r in fake_discord.requests]
+    assert ("GET", "/users/@me") in paths
+    assert ("GET", "/oauth2/applications/@me") in paths
+    app = fake_discord.app_id
+    assert ("PUT", f"/applications/{app}/commands") in paths
+    assert ("PUT", f"/applications/{app}/guilds/{fake_discord.guild_id}/commands") in paths
+    assert fake_discord.commands.names() >= {"ping", "secret", "counter", "fruit", "slow", "tools"}
+    assert fake_discord.commands.names(fake_discord.guild_id) == {"guildping"}
+    assert fake_discord.commands["fruit"]["options"][0]["autocomplete"] is True
+    # discord.py reaches on_ready once the GUILD_CREATE burst is over
+    await echo_bot.wait_for_output(r"echo_bot ready as corpusbot-test.*\(1 guilds\)", timeout=10)
+    assert not fake_discord.unknown_requests
+
+
+async def test_get_commands_roundtrip(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    headers = {"Authorization": f"Bot {fake_discord.token}"}
+    url = f"{fake_discord.api_base}/applications/{fake_discord.app_id}/commands"
+    async with aiohttp.ClientSession() as s:
+        async with s.get(url, headers=headers) as r:
+            assert r.status == 200
+            assert r.headers["Content-Type"] == "application/json"
+            names = {c["name"] for c in await r.json()}
+        async with s.get(url) as r:
+            assert r.status == 401
+        async with s.get(f"{fake_discord.api_base}/nope", headers=headers) as r:
+            assert r.status == 404
+            assert (await r.json())["code"] == 0
+    assert "ping" in names
+    assert fake_discord.unknown_requests[-1].path == "/nope"
+
+
+async def test_ping_reply(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    ix = await fake_discord.send_command("ping")
+    cb = await ix.wait_response()
+    assert cb.type == 4
+    msg = await ix.wait_for_message()
+    assert msg.content == "pong"
+    assert not msg.ephemeral
+    assert msg.allowed_mentions == {"parse": []}
+    assert ix.response_latency is not None and 0 < ix.response_latency < 3
+    assert ix.original_message is not None and ix.original_message["content"] == "pong"
+
+
+async def test_fixed_reply_from_env(fake_discord: FakeDiscord, launch_bot):
+    await launch_bot(
+        [sys.executable, "-m", "tests.fakediscord.echo_bot", "--sync"], env={"ECHO_REPLY": "fixed!"}
+    )
+    ix = await fake_discord.send_command("ping")
+    assert (await ix.wait_for_message()).content == "fixed!"
+
+
+async def test_ephemeral_and_guild_command(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    ix = await fake_discord.send_command("secret")
+    msg = await ix.wait_for_message()
+    assert msg.ephemeral and msg.flags & EPHEMERAL
+    ix = await fake_discord.send_command("guildping")
+    assert ix.payload["data"]["guild_id"] == fake_discord.guild_id
+    assert (await ix.wait_for_message()).content == f"guild pong {fake_discord.guild_id}"
+
+
+async def test_subcommand_group_with_typed_options(fake_discord: FakeDiscord, echo_bot):
+    ix = await fake_discord.send_command("tools math add", {"a": 2, "b": "40"})
+    opts = ix.payload["data"]["options"]
+    assert opts[0]["type"] == 2 and opts[0]["options"][0]["type"] == 1
+    assert opts[0]["options"][0]["options"][1] == {"name": "b", "type": 4, "value": 40}
+    assert (await ix.wait_for_message()).content == "2 + 40 = 42"
+    ix = await fake_discord.send_command("tools echo", {"text": "hi there"})
+    assert (await ix.wait_for_message()).content == "hi there"
+
+
+async def test_button_press_edits_message(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    ix = await fake_discord.send_command("counter")
+    msg = await ix.wait_for_message()
+    assert msg.content == "count: 0"
+    assert msg.custom_ids() == ["echo:inc"]
+    user = fake_discord.make_user("clicker")
+    for n in (1, 2):
+        press = await fake_discord.send_component(msg, "echo:inc", user=user)
+        cb = await press.wait_response()
+        assert cb.type == 7
+        edited = await press.wait_for_message()
+        assert edited.message_id == msg.message_id
+        assert edited.content == f"count: {n}"
+        assert edited.kind == "update"
+    assert fake_discord.messages[msg.message_id]["content"] == "count: 2"
+
+
+async def test_autocomplete_choices(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    ix = await fake_discord.send_autocomplete("fruit", {"name": "ap"}, focused="name")
+    cb = await ix.wait_response()
+    assert cb.type == 8
+    assert [c["value"] for c in cb.choices] == ["apple", "apricot"]
+    assert ix.visible_messages == []
+
+
+async def test_defer_then_edit_and_followup(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    ix = await fake_discord.send_command("slow")
+    cb = await ix.wait_response()
+    assert cb.type == 5
+    first = await ix.wait_for_message()
+    assert first.kind == "edit" and first.content == "done"
+    assert first.message_id == ix.original_id
+    assert first.at - cb.at >= 0.15  # ECHO_SLOW_DELAY default 0.2 s
+    msgs = await ix.wait_for_messages(2)
+    assert msgs[1].kind == "followup" and msgs[1].ephemeral
+    assert msgs[1].content == "and one more thing"
+    assert ix.edits == [first] and ix.followups == [msgs[1]]
+
+
+async def test_file_upload_is_parsed(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    ix = await fake_discord.send_command("upload")
+    msg = await ix.wait_for_message()
+    assert msg.content == "here"
+    assert msg.embeds[0]["title"] == "A file"
+    assert [f.data for f in msg.files] == [b"hello file\n"]
+    assert msg.attachments[0]["filename"] == "hello.txt"
+    assert msg.attachments[0]["size"] == len(b"hello file\n")
+
+
+async def test_second_callback_is_rejected(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    ix = await fake_discord.send_command("ping")
+    await ix.wait_response()
+    url = f"{fake_discord.api_base}/interactions/{ix.id}/{ix.token}/callback"
+    async with aiohttp.ClientSession() as s:
+        async with s.post(url, json={"type": 4, "data": {"content": "again"}}) as r:
+            assert r.status == 400
+            assert (await r.json())["code"] == 40060
+        async with s.post(url.replace(ix.token, "bad"), json={"type": 4}) as r:
+            assert r.status == 404
+            assert (await r.json())["code"] == 10062
+    assert len(ix.late_callbacks) == 1
+
+
+async def test_100_concurrent_pings(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    start = time.monotonic()
+    ixs = await asyncio.gather(*(fake_discord.send_command("ping") for _ in range(100)))
+    assert len({ix.id for ix in ixs}) == 100 and len({ix.token for ix in ixs}) == 100
+    msgs = await asyncio.gather(*(ix.wait_for_message(timeout=20) for ix in ixs))
+    assert all(m.content == "pong" for m in msgs)
+    latencies = sorted(ix.message_latency for ix in ixs)
+    print(f"100 pings: {time.monotonic() - start:.2f}s, p50={latencies[49]:.3f}s")
+    assert all(ix.late_callbacks == [] for ix in ixs)
+
+
+@pytest.mark.parametrize("fake_discord_options", [{"heartbeat_interval_ms": 300}])
+async def test_heartbeats_acked(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    await fake_discord.wait_until(lambda: fake_discord.heartbeat_count >= 3, timeout=5)
+    ix = await fake_discord.send_command("ping")
+    assert (await ix.wait_for_message()).content == "pong"
+
+
+@pytest.mark.parametrize("code", [None, 4000])
+async def test_gateway_drop_resumes(fake_discord: FakeDiscord, echo_bot: BotProcess, code):
+    ix = await fake_discord.send_command("ping")
+    await ix.wait_for_message()
+    assert await fake_discord.drop_gateway(code) == 1
+    # dispatched while the bot is disconnected: must be replayed after RESUME
+    missed = await fake_discord.send_command("ping")
+    await fake_discord.wait_for_ready(timeout=15)
+    assert fake_discord.resume_count == 1 and fake_discord.identify_count == 1
+    assert (await missed.wait_for_message(timeout=10)).content == "pong"
+    ix = await fake_discord.send_command("tools echo", {"text": "after resume"})
+    assert (await ix.wait_for_message()).content == "after resume"
+    await echo_bot.wait_for_output("echo_bot resumed", timeout=5)
+
+
+async def test_invalid_session_reidentifies(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    await fake_discord.invalidate_session(resumable=False)
+    await fake_discord.wait_until(lambda: fake_discord.identify_count == 2, timeout=15)
+    await fake_discord.wait_for_ready(timeout=10)
+    ix = await fake_discord.send_command("ping")
+    assert (await ix.wait_for_message()).content == "pong"
+
+
+async def test_sigterm_exits_cleanly(fake_discord: FakeDiscord, echo_bot: BotProcess):
+    ix = await fake_discord.send_command("ping")
+    await ix.wait_for_message()
+    echo_bot.send_signal(signal.SIGTERM)
+    assert await echo_bot.wait(timeout=10) == 0
+    assert "echo_bot stopped" in echo_bot.output
+    assert "Traceback" not in echo_bot.output
