@@ -6,11 +6,14 @@ import asyncio
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
+import pytest_asyncio
 
 from tests.fakediscord import BotProcess, FakeDiscord
+from tests.fakediscord.harness import echo_bot_argv, fake_and_bot
 from tests.fakediscord.payloads import EPHEMERAL
 
 pytest_plugins = ["tests.fakediscord.pytest_plugin"]
@@ -18,25 +21,51 @@ pytest_plugins = ["tests.fakediscord.pytest_plugin"]
 pytestmark = pytest.mark.timeout(60)
 
 
-async def test_login_ready_and_commands_synced(fake_discord: FakeDiscord, echo_bot: BotProcess):
-    assert fake_discord.identify_count == 1
-    paths = [(r.method, r.path) for r in fake_discord.requests]
+shared = pytest.mark.asyncio(loop_scope="module")
+"""Tests that only talk request/response share one fake + echo bot (one discord.py import)."""
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_echo() -> AsyncIterator[tuple[FakeDiscord, BotProcess]]:
+    async with fake_and_bot(echo_bot_argv, name="echo_bot") as pair:
+        yield pair
+
+
+@pytest.fixture
+def fake(shared_echo: tuple[FakeDiscord, BotProcess]) -> FakeDiscord:
+    return shared_echo[0]
+
+
+@pytest.fixture
+def bot(shared_echo: tuple[FakeDiscord, BotProcess]) -> Iterator[BotProcess]:
+    """The shared bot; prints what it logged during the test (shown if the test fails)."""
+    proc = shared_echo[1]
+    seen = len(proc.lines)
+    yield proc
+    print("\n".join(line for _, line in proc.lines[seen:]))
+
+
+@shared
+async def test_login_ready_and_commands_synced(fake: FakeDiscord, bot: BotProcess):
+    assert fake.identify_count == 1
+    paths = [(r.method, r.path) for r in fake.requests]
     assert ("GET", "/users/@me") in paths
     assert ("GET", "/oauth2/applications/@me") in paths
-    app = fake_discord.app_id
+    app = fake.app_id
     assert ("PUT", f"/applications/{app}/commands") in paths
-    assert ("PUT", f"/applications/{app}/guilds/{fake_discord.guild_id}/commands") in paths
-    assert fake_discord.commands.names() >= {"ping", "secret", "counter", "fruit", "slow", "tools"}
-    assert fake_discord.commands.names(fake_discord.guild_id) == {"guildping"}
-    assert fake_discord.commands["fruit"]["options"][0]["autocomplete"] is True
+    assert ("PUT", f"/applications/{app}/guilds/{fake.guild_id}/commands") in paths
+    assert fake.commands.names() >= {"ping", "secret", "counter", "fruit", "slow", "tools"}
+    assert fake.commands.names(fake.guild_id) == {"guildping"}
+    assert fake.commands["fruit"]["options"][0]["autocomplete"] is True
     # discord.py reaches on_ready once the GUILD_CREATE burst is over
-    await echo_bot.wait_for_output(r"echo_bot ready as corpusbot-test.*\(1 guilds\)", timeout=10)
-    assert not fake_discord.unknown_requests
+    await bot.wait_for_output(r"echo_bot ready as corpusbot-test.*\(1 guilds\)", timeout=10)
+    assert not fake.unknown_requests
 
 
-async def test_get_commands_roundtrip(fake_discord: FakeDiscord, echo_bot: BotProcess):
-    headers = {"Authorization": f"Bot {fake_discord.token}"}
-    url = f"{fake_discord.api_base}/applications/{fake_discord.app_id}/commands"
+@shared
+async def test_get_commands_roundtrip(fake: FakeDiscord, bot: BotProcess):
+    headers = {"Authorization": f"Bot {fake.token}"}
+    url = f"{fake.api_base}/applications/{fake.app_id}/commands"
     async with aiohttp.ClientSession() as s:
         async with s.get(url, headers=headers) as r:
             assert r.status == 200
@@ -44,15 +73,16 @@ async def test_get_commands_roundtrip(fake_discord: FakeDiscord, echo_bot: BotPr
             names = {c["name"] for c in await r.json()}
         async with s.get(url) as r:
             assert r.status == 401
-        async with s.get(f"{fake_discord.api_base}/nope", headers=headers) as r:
+        async with s.get(f"{fake.api_base}/nope", headers=headers) as r:
             assert r.status == 404
             assert (await r.json())["code"] == 0
     assert "ping" in names
-    assert fake_discord.unknown_requests[-1].path == "/nope"
+    assert fake.unknown_requests[-1].path == "/nope"
 
 
-async def test_ping_reply(fake_discord: FakeDiscord, echo_bot: BotProcess):
-    ix = await fake_discord.send_command("ping")
+@shared
+async def test_ping_reply(fake: FakeDiscord, bot: BotProcess):
+    ix = await fake.send_command("ping")
     cb = await ix.wait_response()
     assert cb.type == 4
     msg = await ix.wait_for_message()
@@ -63,60 +93,57 @@ async def test_ping_reply(fake_discord: FakeDiscord, echo_bot: BotProcess):
     assert ix.original_message is not None and ix.original_message["content"] == "pong"
 
 
-async def test_fixed_reply_from_env(fake_discord: FakeDiscord, launch_bot):
-    await launch_bot(
-        [sys.executable, "-m", "tests.fakediscord.echo_bot", "--sync"], env={"ECHO_REPLY": "fixed!"}
-    )
-    ix = await fake_discord.send_command("ping")
-    assert (await ix.wait_for_message()).content == "fixed!"
-
-
-async def test_ephemeral_and_guild_command(fake_discord: FakeDiscord, echo_bot: BotProcess):
-    ix = await fake_discord.send_command("secret")
+@shared
+async def test_ephemeral_and_guild_command(fake: FakeDiscord, bot: BotProcess):
+    ix = await fake.send_command("secret")
     msg = await ix.wait_for_message()
     assert msg.ephemeral and msg.flags & EPHEMERAL
-    ix = await fake_discord.send_command("guildping")
-    assert ix.payload["data"]["guild_id"] == fake_discord.guild_id
-    assert (await ix.wait_for_message()).content == f"guild pong {fake_discord.guild_id}"
+    ix = await fake.send_command("guildping")
+    assert ix.payload["data"]["guild_id"] == fake.guild_id
+    assert (await ix.wait_for_message()).content == f"guild pong {fake.guild_id}"
 
 
-async def test_subcommand_group_with_typed_options(fake_discord: FakeDiscord, echo_bot):
-    ix = await fake_discord.send_command("tools math add", {"a": 2, "b": "40"})
+@shared
+async def test_subcommand_group_with_typed_options(fake: FakeDiscord, bot: BotProcess):
+    ix = await fake.send_command("tools math add", {"a": 2, "b": "40"})
     opts = ix.payload["data"]["options"]
     assert opts[0]["type"] == 2 and opts[0]["options"][0]["type"] == 1
     assert opts[0]["options"][0]["options"][1] == {"name": "b", "type": 4, "value": 40}
     assert (await ix.wait_for_message()).content == "2 + 40 = 42"
-    ix = await fake_discord.send_command("tools echo", {"text": "hi there"})
+    ix = await fake.send_command("tools echo", {"text": "hi there"})
     assert (await ix.wait_for_message()).content == "hi there"
 
 
-async def test_button_press_edits_message(fake_discord: FakeDiscord, echo_bot: BotProcess):
-    ix = await fake_discord.send_command("counter")
+@shared
+async def test_button_press_edits_message(fake: FakeDiscord, bot: BotProcess):
+    ix = await fake.send_command("counter")
     msg = await ix.wait_for_message()
     assert msg.content == "count: 0"
     assert msg.custom_ids() == ["echo:inc"]
-    user = fake_discord.make_user("clicker")
+    user = fake.make_user("clicker")
     for n in (1, 2):
-        press = await fake_discord.send_component(msg, "echo:inc", user=user)
+        press = await fake.send_component(msg, "echo:inc", user=user)
         cb = await press.wait_response()
         assert cb.type == 7
         edited = await press.wait_for_message()
         assert edited.message_id == msg.message_id
         assert edited.content == f"count: {n}"
         assert edited.kind == "update"
-    assert fake_discord.messages[msg.message_id]["content"] == "count: 2"
+    assert fake.messages[msg.message_id]["content"] == "count: 2"
 
 
-async def test_autocomplete_choices(fake_discord: FakeDiscord, echo_bot: BotProcess):
-    ix = await fake_discord.send_autocomplete("fruit", {"name": "ap"}, focused="name")
+@shared
+async def test_autocomplete_choices(fake: FakeDiscord, bot: BotProcess):
+    ix = await fake.send_autocomplete("fruit", {"name": "ap"}, focused="name")
     cb = await ix.wait_response()
     assert cb.type == 8
     assert [c["value"] for c in cb.choices] == ["apple", "apricot"]
     assert ix.visible_messages == []
 
 
-async def test_defer_then_edit_and_followup(fake_discord: FakeDiscord, echo_bot: BotProcess):
-    ix = await fake_discord.send_command("slow")
+@shared
+async def test_defer_then_edit_and_followup(fake: FakeDiscord, bot: BotProcess):
+    ix = await fake.send_command("slow")
     cb = await ix.wait_response()
     assert cb.type == 5
     first = await ix.wait_for_message()
@@ -129,8 +156,9 @@ async def test_defer_then_edit_and_followup(fake_discord: FakeDiscord, echo_bot:
     assert ix.edits == [first] and ix.followups == [msgs[1]]
 
 
-async def test_file_upload_is_parsed(fake_discord: FakeDiscord, echo_bot: BotProcess):
-    ix = await fake_discord.send_command("upload")
+@shared
+async def test_file_upload_is_parsed(fake: FakeDiscord, bot: BotProcess):
+    ix = await fake.send_command("upload")
     msg = await ix.wait_for_message()
     assert msg.content == "here"
     assert msg.embeds[0]["title"] == "A file"
@@ -139,10 +167,11 @@ async def test_file_upload_is_parsed(fake_discord: FakeDiscord, echo_bot: BotPro
     assert msg.attachments[0]["size"] == len(b"hello file\n")
 
 
-async def test_second_callback_is_rejected(fake_discord: FakeDiscord, echo_bot: BotProcess):
-    ix = await fake_discord.send_command("ping")
+@shared
+async def test_second_callback_is_rejected(fake: FakeDiscord, bot: BotProcess):
+    ix = await fake.send_command("ping")
     await ix.wait_response()
-    url = f"{fake_discord.api_base}/interactions/{ix.id}/{ix.token}/callback"
+    url = f"{fake.api_base}/interactions/{ix.id}/{ix.token}/callback"
     async with aiohttp.ClientSession() as s:
         async with s.post(url, json={"type": 4, "data": {"content": "again"}}) as r:
             assert r.status == 400
@@ -153,15 +182,48 @@ async def test_second_callback_is_rejected(fake_discord: FakeDiscord, echo_bot: 
     assert len(ix.late_callbacks) == 1
 
 
-async def test_100_concurrent_pings(fake_discord: FakeDiscord, echo_bot: BotProcess):
+@shared
+async def test_100_concurrent_pings(fake: FakeDiscord, bot: BotProcess):
     start = time.monotonic()
-    ixs = await asyncio.gather(*(fake_discord.send_command("ping") for _ in range(100)))
+    ixs = await asyncio.gather(*(fake.send_command("ping") for _ in range(100)))
     assert len({ix.id for ix in ixs}) == 100 and len({ix.token for ix in ixs}) == 100
     msgs = await asyncio.gather(*(ix.wait_for_message(timeout=20) for ix in ixs))
     assert all(m.content == "pong" for m in msgs)
     latencies = sorted(ix.message_latency for ix in ixs)
     print(f"100 pings: {time.monotonic() - start:.2f}s, p50={latencies[49]:.3f}s")
     assert all(ix.late_callbacks == [] for ix in ixs)
+
+
+@shared
+async def test_rate_limited_callback_is_retried(fake: FakeDiscord, bot: BotProcess):
+    fake.inject_error("POST", r"^/interactions/\d+/[^/]+/callback$", retry_after=0.2)
+    ix = await fake.send_command("ping")
+    msg = await ix.wait_for_message()
+    assert msg.content == "pong"
+    statuses = [r.status for r in fake.requests if r.path.endswith(f"/{ix.id}/{ix.token}/callback")]
+    assert statuses == [429, 200]
+    assert ix.response_latency is not None and ix.response_latency >= 0.2
+
+
+@shared
+async def test_gateway_connection_details(fake: FakeDiscord, bot: BotProcess):
+    conn = fake.gateway.connections[0]
+    assert conn.query["v"] == "10" and conn.query["encoding"] == "json"
+    assert conn.query.get("compress") == "zlib-stream"  # answered with text frames anyway
+    identify = next(f.d for f in conn.received if f.op == 2)
+    assert identify["token"] == fake.token
+    assert identify["intents"] & (1 << 0)  # guilds intent
+
+
+# -- tests that need a bot of their own (env, restarts, signals) --
+
+
+async def test_fixed_reply_from_env(fake_discord: FakeDiscord, launch_bot):
+    await launch_bot(
+        [sys.executable, "-m", "tests.fakediscord.echo_bot", "--sync"], env={"ECHO_REPLY": "fixed!"}
+    )
+    ix = await fake_discord.send_command("ping")
+    assert (await ix.wait_for_message()).content == "fixed!"
 
 
 @pytest.mark.parametrize("fake_discord_options", [{"heartbeat_interval_ms": 300}])
@@ -201,3 +263,22 @@ async def test_sigterm_exits_cleanly(fake_discord: FakeDiscord, echo_bot: BotPro
     assert await echo_bot.wait(timeout=10) == 0
     assert "echo_bot stopped" in echo_bot.output
     assert "Traceback" not in echo_bot.output
+
+
+@pytest.mark.parametrize("fake_discord_options", [{"response_deadline": 0.0}])
+async def test_callback_after_deadline_is_unknown_interaction(fake_discord, echo_bot):
+    ix = await fake_discord.send_command("ping")
+    await ix.wait_until(lambda i: i.late_callbacks)
+    assert ix.callback is None and ix.visible_messages == []
+    await echo_bot.wait_for_output(r"Unknown interaction", timeout=5)
+
+
+async def test_bad_token_fails_login(fake_discord: FakeDiscord, launch_bot):
+    bot = await launch_bot(
+        [sys.executable, "-m", "tests.fakediscord.echo_bot"],
+        env={"DISCORD_TOKEN": "wrong"},
+        wait_ready=False,
+    )
+    assert await bot.wait(timeout=15) != 0
+    assert "Improper token" in bot.output
+    assert fake_discord.identify_count == 0

@@ -11,6 +11,7 @@ Typical use (fixtures in ``tests.fakediscord.pytest_plugin``)::
     assert (await ix.wait_for_message()).content == "pong"
 """
 
+from .harness import echo_bot_argv, fake_and_bot, wait_ready_or_exit
 from .process import REPO_ROOT, BotProcess
 from .server import (
     DEFAULT,
@@ -36,4 +37,7 @@ __all__ = [
     "RecordedFile",
     "RecordedMessage",
     "RecordedRequest",
+    "echo_bot_argv",
+    "fake_and_bot",
+    "wait_ready_or_exit",
 ]

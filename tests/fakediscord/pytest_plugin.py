@@ -10,14 +10,13 @@ Tune the fake by overriding the ``fake_discord_options`` fixture (keyword argume
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+from .harness import echo_bot_argv, wait_ready_or_exit
 from .process import BotProcess
 from .server import FakeDiscord
 
@@ -81,25 +80,7 @@ async def launch_bot(fake_discord: FakeDiscord) -> AsyncIterator[LaunchBot]:
             print(proc.tail(200))
 
 
-async def wait_ready_or_exit(fake: FakeDiscord, proc: BotProcess, timeout: float) -> None:
-    """Wait for READY on the fake, but fail at once (with logs) if the bot dies first."""
-    ready = asyncio.ensure_future(fake.wait_for_ready(timeout))
-    exited = asyncio.ensure_future(proc.proc.wait()) if proc.proc else None
-    waiters = [ready] + ([exited] if exited else [])
-    done, pending = await asyncio.wait(waiters, timeout=timeout, return_when="FIRST_COMPLETED")
-    for t in pending:
-        t.cancel()
-    if ready in done and not ready.cancelled() and ready.exception() is None:
-        return
-    raise RuntimeError(f"{proc.name} did not reach READY (exit={proc.returncode}):\n{proc.tail()}")
-
-
-ECHO_BOT = [sys.executable, "-m", "tests.fakediscord.echo_bot"]
-
-
 @pytest_asyncio.fixture
 async def echo_bot(fake_discord: FakeDiscord, launch_bot: LaunchBot) -> BotProcess:
     """The echo bot, commands synced (global + default guild), connected to the fake."""
-    return await launch_bot(
-        [*ECHO_BOT, "--sync", "--sync-guild", fake_discord.guild_id], name="echo_bot"
-    )
+    return await launch_bot(echo_bot_argv(fake_discord), name="echo_bot")
