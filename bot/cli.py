@@ -28,15 +28,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``corpusbot`` subcommand; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         settings = Settings()
     except ValidationError as error:
         print(f"corpusbot: bad setting: {error}", file=sys.stderr)
         return 2
+    quiet = args.command in {"ask", "source", "index"}
+    level = "DEBUG" if args.verbose else ("WARNING" if quiet else settings.log_level.upper())
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.corpus:
         settings.corpus_dir = args.corpus
     try:
@@ -66,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="load the corpus and report what it holds")
     index.set_defaults(handler=_index)
+
+    run = commands.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    run.set_defaults(handler=_run)
+
+    sync = commands.add_parser("sync", help="push the slash-command definitions to Discord")
+    sync.add_argument("--guild", type=int, help="sync to this server only (instant)")
+    sync.set_defaults(handler=_sync)
     return parser
 
 
@@ -118,6 +124,18 @@ def _source(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(render_source(view))
     return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.discord_bot.runner import run
+
+    return run(settings)
+
+
+def _sync(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.discord_bot.runner import sync
+
+    return sync(settings, args.guild)
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:

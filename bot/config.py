@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.index import BM25Parameters
@@ -22,6 +22,29 @@ class Settings(BaseSettings):
         40, ge=1, description="A passage closes at a paragraph end once it has this many words."
     )
     passage_max_words: int = Field(120, ge=10, description="No passage is longer than this.")
+
+    # --- Discord -----------------------------------------------------------------------------
+    discord_token: SecretStr | None = Field(None, description="The bot token; never logged.")
+    discord_api_base: str | None = Field(
+        None, description="Another REST API base, e.g. a rate-limit proxy (default Discord's)."
+    )
+    discord_gateway_url: str | None = Field(None, description="Another Gateway URL (ws/wss).")
+    auto_sync: bool = Field(
+        True, description="Sync slash commands at start-up when their definitions changed."
+    )
+    sync_guild_id: int | None = Field(
+        None, description="Also sync commands to this guild (instant, for development)."
+    )
+    ask_default_results: int = Field(3, ge=1, le=5, description="Results /ask shows by default.")
+    ask_cooldown_rate: int = Field(5, ge=1, description="Searches a member may run per window.")
+    ask_cooldown_seconds: float = Field(30.0, gt=0, description="The cooldown window, seconds.")
+    defer_after_seconds: float = Field(
+        1.0, gt=0, le=2.5, description="Defer a reply whose search is not done by then."
+    )
+    log_level: str = Field("INFO", description="Process log level (DEBUG, INFO, WARNING…).")
+
+    # --- Query log ---------------------------------------------------------------------------
+    query_log_path: Path = Field(Path("data/corpusbot.db"), description="SQLite query log.")
 
     @property
     def bm25(self) -> BM25Parameters:

@@ -1,0 +1,108 @@
+"""The bot: dependencies passed in, commands registered in ``setup_hook``, sync on purpose."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.discord_bot.components import DYNAMIC_ITEMS
+from bot.discord_bot.search_cog import SearchCog, Tracked
+from bot.querylog import QueryLog
+from bot.search import SearchService
+
+log = logging.getLogger(__name__)
+
+# What the bot needs in a channel; replies to interactions need no more than this.
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, attach_files=True
+)
+
+
+class CorpusBot(commands.Bot):
+    """A Discord client over one :class:`SearchService` and one :class:`QueryLog`."""
+
+    def __init__(self, service: SearchService, query_log: QueryLog, settings: Settings) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # not privileged; keeps guild and channel objects in the cache
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.service = service
+        self.query_log = query_log
+        self.settings = settings
+        self.tree.error(self.on_app_command_error)
+
+    async def setup_hook(self) -> None:
+        """Runs once per process, after login and before the Gateway: never on reconnects."""
+        await self.add_cog(SearchCog(self))
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        log.info("corpus: %s", self.service.summary.describe())
+        if self.application_id:
+            log.info("invite: %s", invite_url(self.application_id))
+        if self.settings.auto_sync:
+            await self.sync_commands_if_changed()
+
+    def command_fingerprint(self) -> str:
+        """A hash of the command definitions as Discord would receive them."""
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+    def _sync_target(self, guild_id: int | None) -> tuple[discord.Object | None, str]:
+        if guild_id is None:
+            return None, "commands:global"
+        return discord.Object(guild_id), f"commands:guild:{guild_id}"
+
+    async def sync_commands(self, guild_id: int | None = None) -> int:
+        """Push the command definitions to Discord (a guild's are instant, global ones slow)."""
+        guild, key = self._sync_target(guild_id)
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        await self.query_log.set_meta(key, self.command_fingerprint())
+        log.info(
+            "synced %d commands %s", len(synced), f"to guild {guild_id}" if guild_id else "globally"
+        )
+        return len(synced)
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync only when the definitions differ from the last sync this database remembers."""
+        guild_id = self.settings.sync_guild_id
+        _, key = self._sync_target(guild_id)
+        if await self.query_log.get_meta(key) == self.command_fingerprint():
+            log.info("commands unchanged since the last sync; not syncing")
+            return False
+        await self.sync_commands(guild_id)
+        return True
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        """The tree's one error handler, for failures before a command's own body runs."""
+        cog = self.get_cog(SearchCog.__cog_name__)
+        if not isinstance(cog, SearchCog):
+            log.error("error in interaction %s", interaction.id, exc_info=error)
+            return
+        track = Tracked(outcome="error")
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        error_id = await cog.report_error(interaction, cause)
+        command = interaction.command.qualified_name if interaction.command else "unknown"
+        query = " ".join(f"{k}={v}" for k, v in vars(interaction.namespace).items())
+        cog.record(interaction, command, query, track, error_id)
+
+
+def invite_url(application_id: int) -> str:
+    """The OAuth2 URL that adds the bot with its commands and the few permissions it needs."""
+    return discord.utils.oauth_url(
+        application_id, permissions=INVITE_PERMISSIONS, scopes=("bot", "applications.commands")
+    )

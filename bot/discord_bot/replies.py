@@ -1,0 +1,144 @@
+"""Build the messages members see, within Discord's length limits.
+
+The text is the same the CLI prints (``bot.search``/``bot.render``); this module only lays it out
+in embeds and budgets it: 4096 characters an embed description, 256 a title or author, 2048 a
+footer, 6000 an embed. Whole results are dropped before anything is cut, and a cut falls on a
+word boundary of the plain text *before* escaping, so it can never split a Markdown token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+from bot.render import escape_markdown, quote
+from bot.search import SearchResponse, SourceView, no_results_message
+from bot.text import shorten
+
+DESCRIPTION_LIMIT = 4096
+TITLE_LIMIT = 256
+FOOTER_LIMIT = 2048
+FIELD_LIMIT = 1024
+QUESTION_PREFIX = "Q: "
+COLOUR = discord.Colour.blurple()
+FOOTER = "Quoted from the corpus; nothing here is generated."
+
+
+@dataclass(slots=True)
+class Reply:
+    """One message: embeds plus an optional view of buttons."""
+
+    embeds: list[discord.Embed]
+    view: discord.ui.View | None = None
+    items: list[discord.ui.Item[Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.items and self.view is None:
+            self.view = discord.ui.View(timeout=None)
+            for item in self.items:
+                self.view.add_item(item)
+
+
+def fit_blocks(blocks: list[str], limit: int, separator: str = "\n\n") -> str:
+    """As many whole blocks as fit in ``limit`` characters (at least part of the first)."""
+    text = ""
+    for block in blocks:
+        candidate = block if not text else text + separator + block
+        if len(candidate) > limit:
+            break
+        text = candidate
+    return text or fit_escaped(blocks[0], limit, escape=False) if blocks else text
+
+
+def fit_escaped(plain: str, limit: int, *, escape: bool = True) -> str:
+    """``plain`` escaped for Markdown, shortened on a word boundary until it fits ``limit``."""
+    render = escape_markdown if escape else (lambda text: text)
+    text = render(plain)
+    cut = len(plain)
+    while len(text) > limit and cut > 1:
+        cut = min(cut - 1, int(cut * limit / len(text)))
+        text = render(shorten(plain, max(cut, 1)))
+    return text
+
+
+def question_of(message: discord.Message | None) -> str | None:
+    """The question an answer message was for: kept verbatim in its embed's author line."""
+    if message is None or not message.embeds:
+        return None
+    name = message.embeds[0].author.name
+    if not name or not name.startswith(QUESTION_PREFIX):
+        return None
+    return name[len(QUESTION_PREFIX) :]
+
+
+def answer(response: SearchResponse, limit: int) -> Reply:
+    """The reply to /ask (or a further page): quoted snippets with citations, and buttons."""
+    from bot.discord_bot.components import MoreResultsButton, OpenSourceButton
+
+    embed = discord.Embed(colour=COLOUR)
+    # The author line is plain text (no Markdown, never a ping), so the question is kept
+    # verbatim there; "More results" reads it back, which keeps the buttons stateless.
+    embed.set_author(name=(QUESTION_PREFIX + response.query)[:TITLE_LIMIT])
+    if not response.hits:
+        embed.description = fit_escaped(
+            no_results_message(response), DESCRIPTION_LIMIT, escape=False
+        )
+        embed.set_footer(text=FOOTER)
+        return Reply([embed])
+    blocks = [f"{hit.quote}\n{hit.citation}" for hit in response.hits]
+    embed.description = fit_blocks(blocks, DESCRIPTION_LIMIT)
+    first = response.offset + 1
+    last = response.offset + len(response.hits)
+    embed.set_footer(text=f"Results {first}–{last} of {response.total_matches}. {FOOTER}")
+    items: list[discord.ui.Item[Any]] = [
+        OpenSourceButton.make(hit.passage.id, hit.rank) for hit in response.hits
+    ]
+    if response.has_more:
+        items.append(MoreResultsButton.make(last, limit))
+    return Reply([embed], items=items)
+
+
+def source(view: SourceView) -> Reply:
+    """The reply to /source and "Open": a passage in full, where it is from, and neighbours."""
+    from bot.discord_bot.components import SourceNavButton
+
+    passage = view.passage
+    document = passage.document
+    paragraphs = [" ".join(part.split()) for part in passage.text.split("\n\n")]
+    body = "\n".join(quote(escape_markdown(p)) for p in paragraphs if p)
+    if len(body) > DESCRIPTION_LIMIT:
+        body = quote(fit_escaped(" ".join(paragraphs), DESCRIPTION_LIMIT - 2))
+    embed = discord.Embed(
+        title=fit_escaped(document.title, TITLE_LIMIT),
+        description=body,
+        colour=COLOUR,
+        url=document.url
+        if document.url and document.url.startswith(("https://", "http://"))
+        else None,
+    )
+    embed.add_field(name="Passage", value=f"{view.position} of {view.count}", inline=True)
+    embed.add_field(name="Id", value=f"`{passage.id}`"[:FIELD_LIMIT], inline=True)
+    where = document.url or document.source
+    embed.add_field(name="Source", value=fit_escaped(where, FIELD_LIMIT), inline=False)
+    embed.set_footer(text=FOOTER)
+    items: list[discord.ui.Item[Any]] = []
+    if view.previous:
+        items.append(SourceNavButton.make(view.previous.id, "◀ Previous"))
+    if view.next:
+        items.append(SourceNavButton.make(view.next.id, "Next ▶"))
+    return Reply([embed], items=items)
+
+
+def notice(text: str) -> Reply:
+    """A short message (errors, refusals), already Markdown."""
+    return Reply([discord.Embed(description=text[:DESCRIPTION_LIMIT], colour=COLOUR)])
+
+
+def unknown_source(source_id: str, closest: list[str]) -> Reply:
+    """The reply for an id that names no passage or document."""
+    text = f"No passage or document has the id {fit_escaped(source_id, 200)}."
+    if closest:
+        text += "\nClosest ids: " + ", ".join(f"`{pid}`" for pid in closest)
+    return notice(text)

@@ -1,0 +1,119 @@
+"""Answer an interaction whatever state it is in: fresh, deferred, or already acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import discord
+
+from bot.discord_bot.replies import Reply
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+NO_MENTIONS = discord.AllowedMentions.none()
+_ALREADY_ACKNOWLEDGED = 40060
+_UNKNOWN_INTERACTION = 10062
+
+
+async def run_in_time(
+    interaction: discord.Interaction[Any],
+    work: Callable[[], T],
+    *,
+    defer_after: float,
+    ephemeral: bool = False,
+    update: bool = False,
+) -> T:
+    """Run blocking ``work`` off the event loop; defer the reply if it is not done in time.
+
+    The loop keeps serving the Gateway heartbeat and other members meanwhile, and a slow search
+    still meets Discord's 3-second acknowledgement deadline.
+    """
+    task = asyncio.ensure_future(asyncio.to_thread(work))
+    done, _ = await asyncio.wait({task}, timeout=defer_after)
+    if not done and not interaction.response.is_done():
+        try:
+            if update:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        except discord.InteractionResponded:
+            pass
+        except discord.HTTPException as error:
+            if error.code != _ALREADY_ACKNOWLEDGED:
+                raise
+    return await task
+
+
+async def send(
+    interaction: discord.Interaction[Any],
+    reply: Reply,
+    *,
+    ephemeral: bool = False,
+    update: bool = False,
+) -> None:
+    """Send ``reply``, or with ``update`` replace the message the pressed button is on."""
+    if update:
+        await _update(interaction, reply)
+        return
+    if interaction.response.is_done():
+        await _after_acknowledgement(interaction, reply, ephemeral)
+        return
+    try:
+        await interaction.response.send_message(
+            embeds=reply.embeds,
+            ephemeral=ephemeral,
+            allowed_mentions=NO_MENTIONS,
+            **_view(reply),
+        )
+    except discord.InteractionResponded:
+        await _after_acknowledgement(interaction, reply, ephemeral)
+    except discord.HTTPException as error:
+        if error.code != _ALREADY_ACKNOWLEDGED:
+            raise
+        log.info("interaction %s was already acknowledged; following up", interaction.id)
+        await interaction.followup.send(
+            embeds=reply.embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **_view(reply)
+        )
+
+
+async def _update(interaction: discord.Interaction[Any], reply: Reply) -> None:
+    if interaction.response.is_done():
+        await interaction.edit_original_response(
+            embeds=reply.embeds, view=reply.view, allowed_mentions=NO_MENTIONS
+        )
+        return
+    try:
+        await interaction.response.edit_message(
+            embeds=reply.embeds, view=reply.view, allowed_mentions=NO_MENTIONS
+        )
+    except discord.InteractionResponded:
+        await interaction.edit_original_response(
+            embeds=reply.embeds, view=reply.view, allowed_mentions=NO_MENTIONS
+        )
+
+
+async def _after_acknowledgement(
+    interaction: discord.Interaction[Any], reply: Reply, ephemeral: bool
+) -> None:
+    """A deferred "thinking…" reply is edited in place; anything else gets a follow-up."""
+    if interaction.response.type == discord.InteractionResponseType.deferred_channel_message:
+        await interaction.edit_original_response(
+            embeds=reply.embeds, view=reply.view, allowed_mentions=NO_MENTIONS
+        )
+        return
+    await interaction.followup.send(
+        embeds=reply.embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **_view(reply)
+    )
+
+
+def _view(reply: Reply) -> dict[str, Any]:
+    return {"view": reply.view} if reply.view is not None else {}
+
+
+def is_unknown_interaction(error: BaseException) -> bool:
+    """Discord forgot the interaction (it expired): nothing can be sent for it any more."""
+    return isinstance(error, discord.NotFound) and error.code == _UNKNOWN_INTERACTION

@@ -1,0 +1,122 @@
+"""Start the bot (``corpusbot run``) or push its commands (``corpusbot sync``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import discord
+
+from bot.config import Settings
+from bot.discord_bot.client import CorpusBot
+from bot.discord_bot.endpoints import point_discord_py_at
+from bot.querylog import QueryLog
+from bot.search import SearchService
+
+log = logging.getLogger(__name__)
+
+MISSING_TOKEN = """\
+DISCORD_TOKEN is not set.
+Create an application at https://discord.com/developers/applications, open "Bot", press
+"Reset Token" and copy it; then put it in a .env file in this folder:
+
+    DISCORD_TOKEN=your-token-here
+
+(or export DISCORD_TOKEN in the environment). .env is ignored by git; never commit the token."""
+
+
+def token_or_none(settings: Settings) -> str | None:
+    """The bot token, or ``None`` with the explanation printed."""
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if not token:
+        print(MISSING_TOKEN)
+        return None
+    return token
+
+
+def load_service(settings: Settings) -> SearchService:
+    """Load and index the corpus named by the settings."""
+    return SearchService.from_folder(
+        settings.corpus_dir,
+        params=settings.bm25,
+        min_words=settings.passage_min_words,
+        max_words=settings.passage_max_words,
+    )
+
+
+def run(settings: Settings) -> int:
+    """Run the bot until SIGINT/SIGTERM; returns the exit status."""
+    token = token_or_none(settings)
+    if token is None:
+        return 2
+    point_discord_py_at(settings.discord_api_base, settings.discord_gateway_url)
+    return asyncio.run(_serve(settings, token))
+
+
+async def _serve(settings: Settings, token: str) -> int:
+    service = await asyncio.to_thread(load_service, settings)
+    query_log = QueryLog(settings.query_log_path)
+    await query_log.start()
+    bot = CorpusBot(service, query_log, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    status = 0
+    try:
+        async with bot:
+            running = asyncio.create_task(bot.start(token), name="discord")
+            stopping = asyncio.create_task(stop.wait(), name="stop-signal")
+            done, _ = await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping in done:
+                log.info("stopping: closing the Gateway connection and flushing the query log")
+            await bot.close()
+            stopping.cancel()
+            if running in done:
+                running.result()
+    except discord.LoginFailure:
+        log.error(
+            "Discord rejected DISCORD_TOKEN; reset it in the developer portal and update .env"
+        )
+        status = 1
+    finally:
+        await query_log.close()
+        log.info(
+            "query log: %d rows written this run, %d left over",
+            query_log.written,
+            query_log.pending,
+        )
+    return status
+
+
+def sync(settings: Settings, guild_id: int | None) -> int:
+    """Log in over HTTP only, push the command definitions, and exit."""
+    token = token_or_none(settings)
+    if token is None:
+        return 2
+    point_discord_py_at(settings.discord_api_base, settings.discord_gateway_url)
+    return asyncio.run(_sync(settings, token, guild_id))
+
+
+async def _sync(settings: Settings, token: str, guild_id: int | None) -> int:
+    service = await asyncio.to_thread(load_service, settings)
+    query_log = QueryLog(settings.query_log_path)
+    await query_log.start()
+    bot = CorpusBot(service, query_log, settings.model_copy(update={"auto_sync": False}))
+    try:
+        async with bot:
+            await bot.login(token)
+            count = await bot.sync_commands(guild_id)
+    except discord.LoginFailure:
+        log.error(
+            "Discord rejected DISCORD_TOKEN; reset it in the developer portal and update .env"
+        )
+        return 1
+    finally:
+        await query_log.close()
+    where = (
+        f"guild {guild_id}" if guild_id else "all servers (global; may take up to an hour to show)"
+    )
+    print(f"synced {count} commands to {where}")
+    return 0

@@ -1,0 +1,257 @@
+"""/ask and /source, and the buttons on their replies: a thin shell over the search service."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_bot import replies
+from bot.discord_bot.ratelimit import SearchCooldown, UserRateLimiter
+from bot.discord_bot.respond import is_unknown_interaction, run_in_time, send
+from bot.querylog import Outcome, QueryRecord
+from bot.search import QueryTooLongError, SearchResponse
+
+if TYPE_CHECKING:
+    from bot.discord_bot.client import CorpusBot
+
+log = logging.getLogger(__name__)
+QUESTION_MAX_CHARS = 250  # fits the embed author line that keeps the question for "More results"
+
+
+@dataclass(slots=True)
+class Tracked:
+    """What one interaction produced, for its query-log row."""
+
+    started: float = field(default_factory=time.perf_counter)
+    outcome: Outcome = "answered"
+    results: list[tuple[str, float]] = field(default_factory=list)
+    total_matches: int = 0
+
+    def answered_with(self, response: SearchResponse) -> None:
+        """Take the outcome and cited passages from a search response."""
+        self.results = [(hit.passage.id, hit.score) for hit in response.hits]
+        self.total_matches = response.total_matches
+        self.outcome = "answered" if response.hits else "no_results"
+
+
+class SearchCog(commands.Cog, name="SearchCog"):
+    """Answers questions and opens sources; every use is recorded in the query log."""
+
+    def __init__(self, bot: CorpusBot) -> None:
+        self.bot = bot
+        self.service = bot.service
+        self.settings = bot.settings
+        self.limiter = UserRateLimiter(
+            bot.settings.ask_cooldown_rate, bot.settings.ask_cooldown_seconds
+        )
+
+    # --- slash commands ----------------------------------------------------------------------
+
+    @app_commands.command(
+        name="ask", description="Answer a question with passages quoted from the corpus"
+    )
+    @app_commands.describe(
+        question="What do you want to know?",
+        results="How many passages to show (1–5)",
+        private="Only you see the answer",
+    )
+    async def ask(
+        self,
+        interaction: discord.Interaction[Any],
+        question: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
+        results: app_commands.Range[int, 1, 5] | None = None,
+        private: bool = False,
+    ) -> None:
+        """Rank the corpus for the question and quote the best passages."""
+        limit = results or self.settings.ask_default_results
+        async with self.tracked(interaction, "ask", question) as track:
+            self.limiter.check(interaction.user.id)
+            response = await self._search(interaction, question, limit, 0, private=private)
+            track.answered_with(response)
+            await send(interaction, replies.answer(response, limit), ephemeral=private)
+
+    @app_commands.command(name="source", description="Open a cited passage or document in full")
+    @app_commands.describe(
+        id="A passage id such as doc#2 (start typing to search)", private="Only you see it"
+    )
+    async def source(
+        self,
+        interaction: discord.Interaction[Any],
+        id: app_commands.Range[str, 1, 100],
+        private: bool = False,
+    ) -> None:
+        """Show a passage with its document, position and neighbours."""
+        async with self.tracked(interaction, "source", id) as track:
+            await self._open(interaction, id, track, ephemeral=private)
+
+    @source.autocomplete("id")
+    async def source_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Up to 25 passage ids whose id or document title contains what was typed."""
+        return [
+            app_commands.Choice(name=label[:100], value=value[:100])
+            for label, value in self.service.complete(current, limit=25)
+        ]
+
+    # --- buttons (see components.py) ---------------------------------------------------------
+
+    async def more_results(
+        self, interaction: discord.Interaction[Any], offset: int, limit: int
+    ) -> None:
+        """The next page: in place on a private answer, as a private reply on a public one."""
+        question = replies.question_of(interaction.message)
+        async with self.tracked(interaction, "more", question or "") as track:
+            if question is None:
+                track.outcome = "no_results"
+                await send(
+                    interaction,
+                    replies.notice("This answer can no longer be paged."),
+                    ephemeral=True,
+                )
+                return
+            self.limiter.check(interaction.user.id)
+            in_place = self._is_private(interaction.message)
+            response = await self._search(
+                interaction, question, limit, offset, private=True, update=in_place
+            )
+            track.answered_with(response)
+            await send(
+                interaction, replies.answer(response, limit), ephemeral=True, update=in_place
+            )
+
+    async def open_from_button(
+        self, interaction: discord.Interaction[Any], passage_id: str
+    ) -> None:
+        """ "Open n" on an answer: the cited passage, privately."""
+        async with self.tracked(interaction, "open", passage_id) as track:
+            await self._open(interaction, passage_id, track, ephemeral=True)
+
+    async def navigate(self, interaction: discord.Interaction[Any], passage_id: str) -> None:
+        """Previous/Next on a source view: in place when private, else a private reply."""
+        async with self.tracked(interaction, "source_nav", passage_id) as track:
+            in_place = self._is_private(interaction.message)
+            await self._open(interaction, passage_id, track, ephemeral=True, update=in_place)
+
+    # --- shared steps ------------------------------------------------------------------------
+
+    async def _search(
+        self,
+        interaction: discord.Interaction[Any],
+        question: str,
+        limit: int,
+        offset: int,
+        *,
+        private: bool,
+        update: bool = False,
+    ) -> SearchResponse:
+        return await run_in_time(
+            interaction,
+            lambda: self.service.search(question, limit=limit, offset=offset),
+            defer_after=self.settings.defer_after_seconds,
+            ephemeral=private,
+            update=update,
+        )
+
+    async def _open(
+        self,
+        interaction: discord.Interaction[Any],
+        source_id: str,
+        track: Tracked,
+        *,
+        ephemeral: bool,
+        update: bool = False,
+    ) -> None:
+        view = self.service.open(source_id)
+        if view is None:
+            track.outcome = "no_results"
+            closest = self.service.closest_ids(source_id)
+            await send(interaction, replies.unknown_source(source_id, closest), ephemeral=True)
+            return
+        track.results = [(view.passage.id, 0.0)]
+        track.total_matches = 1
+        await send(interaction, replies.source(view), ephemeral=ephemeral, update=update)
+
+    @staticmethod
+    def _is_private(message: discord.Message | None) -> bool:
+        return bool(message and message.flags.ephemeral)
+
+    @contextlib.asynccontextmanager
+    async def tracked(
+        self, interaction: discord.Interaction[Any], command: str, query: str
+    ) -> AsyncIterator[Tracked]:
+        """Record the interaction when done, turning any failure into a friendly reply."""
+        track = Tracked()
+        error_id: str | None = None
+        try:
+            yield track
+        except SearchCooldown as cooldown:
+            track.outcome = "rate_limited"
+            wait = max(1, math.ceil(cooldown.retry_after))
+            await self.reply_quietly(
+                interaction, f"You are searching quickly: try again in {wait} s."
+            )
+        except QueryTooLongError as error:
+            track.outcome = "no_results"
+            await self.reply_quietly(interaction, str(error))
+        except Exception as error:
+            track.outcome = "error"
+            error_id = await self.report_error(interaction, error)
+        self.record(interaction, command, query, track, error_id)
+
+    async def report_error(
+        self, interaction: discord.Interaction[Any], error: BaseException
+    ) -> str:
+        """Log the traceback under a short id and tell the member that id."""
+        error_id = secrets.token_hex(4)
+        log.error("error %s handling interaction %s", error_id, interaction.id, exc_info=error)
+        if not is_unknown_interaction(error):
+            await self.reply_quietly(
+                interaction,
+                f"Sorry, something went wrong (error id `{error_id}`). "
+                "Please try again; if it keeps happening, tell a moderator that id.",
+            )
+        return error_id
+
+    async def reply_quietly(self, interaction: discord.Interaction[Any], text: str) -> None:
+        """A private notice; failing to send it is logged, never raised."""
+        try:
+            await send(interaction, replies.notice(text), ephemeral=True)
+        except discord.HTTPException as error:
+            log.warning("could not tell interaction %s: %s", interaction.id, error)
+
+    def record(
+        self,
+        interaction: discord.Interaction[Any],
+        command: str,
+        query: str,
+        track: Tracked,
+        error_id: str | None = None,
+    ) -> None:
+        """Queue the query-log row for this interaction (never blocks)."""
+        self.bot.query_log.record(
+            QueryRecord(
+                interaction_id=interaction.id,
+                guild_id=interaction.guild_id,
+                channel_id=interaction.channel_id,
+                user_id=interaction.user.id,
+                user_name=interaction.user.display_name,
+                command=command,
+                query=query,
+                results=track.results,
+                total_matches=track.total_matches,
+                latency_ms=(time.perf_counter() - track.started) * 1000,
+                outcome=track.outcome,
+                error_id=error_id,
+            )
+        )

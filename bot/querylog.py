@@ -1,0 +1,283 @@
+"""The query log: every interaction recorded to SQLite without ever delaying a reply.
+
+Rows are buffered in memory and written in batches by a background task (as RoboDanny does), in
+one transaction per batch. A locked or read-only database only delays the write: the batch stays
+buffered and is retried with back-off, and on shutdown whatever still cannot be written is kept
+in a JSON-lines side file that the next start imports, so no row is ever lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["answered", "no_results", "rate_limited", "error"]
+
+_INSERT = """
+INSERT OR IGNORE INTO queries (
+    interaction_id, created_at, guild_id, channel_id, user_id, user_name, command, query,
+    results, result_count, total_matches, top_passage_id, top_score, latency_ms, outcome, error_id
+) VALUES (
+    :interaction_id, :created_at, :guild_id, :channel_id, :user_id, :user_name, :command, :query,
+    :results, :result_count, :total_matches, :top_passage_id, :top_score, :latency_ms, :outcome,
+    :error_id
+)
+"""
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 UTC, the log's one time format."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(slots=True)
+class QueryRecord:
+    """One logged interaction."""
+
+    interaction_id: int
+    user_id: int
+    user_name: str
+    command: str
+    query: str
+    outcome: Outcome
+    latency_ms: float
+    guild_id: int | None = None
+    channel_id: int | None = None
+    results: list[tuple[str, float]] = field(default_factory=list)
+    total_matches: int = 0
+    error_id: str | None = None
+    created_at: str = field(default_factory=utc_now)
+
+    def to_row(self) -> dict[str, Any]:
+        """Named parameters for the INSERT."""
+        row = asdict(self)
+        row["results"] = json.dumps([{"id": pid, "score": round(s, 6)} for pid, s in self.results])
+        row["result_count"] = len(self.results)
+        row["top_passage_id"] = self.results[0][0] if self.results else None
+        row["top_score"] = self.results[0][1] if self.results else None
+        return row
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> QueryRecord:
+        """Rebuild a record saved to the side file."""
+        data = dict(data)
+        data["results"] = [tuple(pair) for pair in data.get("results", [])]
+        return cls(**data)
+
+
+def migrations() -> list[tuple[int, str]]:
+    """``(version, sql)`` for every ``bot/migrations/NNNN_*.sql``, in order."""
+    folder = resources.files("bot") / "migrations"
+    scripts = sorted(
+        (item for item in folder.iterdir() if item.name.endswith(".sql")), key=lambda i: i.name
+    )
+    return [(int(item.name.split("_", 1)[0]), item.read_text("utf-8")) for item in scripts]
+
+
+async def connect(path: Path, busy_timeout_ms: int = 1000) -> aiosqlite.Connection:
+    """Open the database in WAL mode and bring its schema up to date."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA synchronous = NORMAL")
+        await migrate(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+async def migrate(db: aiosqlite.Connection) -> None:
+    """Apply the migrations newer than the database's ``user_version``, each in a transaction."""
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    current = int(row[0]) if row else 0
+    for version, sql in migrations():
+        if version <= current:
+            continue
+        script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
+        await db.executescript(script)
+        log.info("query log schema migrated to version %d", version)
+
+
+class QueryLog:
+    """Buffered, batched, retrying writer of :class:`QueryRecord` rows."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        batch_size: int = 500,
+        flush_interval: float = 0.5,
+        busy_timeout_ms: int = 1000,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.path = path
+        self.spill_path = path.with_name(path.name + ".unsaved.jsonl")
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.busy_timeout_ms = busy_timeout_ms
+        self.max_backoff = max_backoff
+        self._buffer: deque[QueryRecord] = deque()
+        self._db: aiosqlite.Connection | None = None
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._failing = False
+        self.written = 0
+
+    @property
+    def pending(self) -> int:
+        """Rows recorded but not yet written."""
+        return len(self._buffer)
+
+    async def start(self) -> None:
+        """Open the database (if it can be opened now) and start the background writer."""
+        self._load_spill()
+        with contextlib.suppress(sqlite3.Error, OSError):
+            await self._ensure_open()
+        self._writer = asyncio.create_task(self._run(), name="query-log-writer")
+
+    def record(self, row: QueryRecord) -> None:
+        """Queue a row; never blocks and never raises."""
+        self._buffer.append(row)
+        if len(self._buffer) >= self.batch_size:
+            self._wake.set()
+
+    async def flush(self) -> bool:
+        """Write everything buffered now; ``False`` if the database refused (rows kept)."""
+        while self._buffer:
+            batch = [self._buffer[i] for i in range(min(self.batch_size, len(self._buffer)))]
+            try:
+                db = await self._ensure_open()
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    await db.executemany(_INSERT, [row.to_row() for row in batch])
+                    await db.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        await db.execute("ROLLBACK")
+                    raise
+            except (sqlite3.Error, OSError) as error:
+                self._note_failure(error)
+                await self._drop_connection()
+                return False
+            for _ in batch:
+                self._buffer.popleft()
+            self.written += len(batch)
+            if self._failing:
+                log.warning("query log writable again; %d rows waiting", len(self._buffer))
+                self._failing = False
+        return True
+
+    async def close(self, grace_seconds: float = 10.0) -> None:
+        """Stop the writer and write what is left; spill to a side file what cannot be."""
+        if self._writer:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_seconds
+        delay = 0.1
+        while not await self.flush() and loop.time() < deadline:
+            await asyncio.sleep(min(delay, max(0.0, deadline - loop.time())))
+            delay = min(delay * 2, 1.0)
+        if self._buffer:
+            self._spill()
+        await self._drop_connection()
+
+    async def get_meta(self, key: str) -> str | None:
+        """A remembered value, or ``None`` (also when the database is unavailable)."""
+        try:
+            db = await self._ensure_open()
+            async with db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
+                row = await cursor.fetchone()
+        except (sqlite3.Error, OSError) as error:
+            log.warning("query log: could not read %s: %s", key, error)
+            return None
+        return None if row is None else str(row[0])
+
+    async def set_meta(self, key: str, value: str) -> bool:
+        """Remember a value; ``False`` if the database is unavailable."""
+        try:
+            db = await self._ensure_open()
+            await db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+        except (sqlite3.Error, OSError) as error:
+            log.warning("query log: could not write %s: %s", key, error)
+            return False
+        return True
+
+    async def _run(self) -> None:
+        backoff = self.flush_interval
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            self._wake.clear()
+            if await self.flush():
+                backoff = self.flush_interval
+            else:
+                backoff = min(max(backoff * 2, 0.25), self.max_backoff)
+
+    async def _ensure_open(self) -> aiosqlite.Connection:
+        if self._db is None:
+            self._db = await connect(self.path, self.busy_timeout_ms)
+        return self._db
+
+    async def _drop_connection(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            with contextlib.suppress(sqlite3.Error, OSError, ValueError):
+                await db.close()
+
+    def _note_failure(self, error: BaseException) -> None:
+        if not self._failing:
+            log.warning(
+                "query log %s not writable (%s); keeping %d rows and retrying",
+                self.path,
+                error,
+                len(self._buffer),
+            )
+            self._failing = True
+
+    def _spill(self) -> None:
+        """Keep unwritten rows in a side file; the next start imports them."""
+        try:
+            with self.spill_path.open("a", encoding="utf-8") as file:
+                for row in self._buffer:
+                    file.write(json.dumps(asdict(row)) + "\n")
+        except OSError as error:
+            log.error("query log: %d rows could not be saved: %s", len(self._buffer), error)
+            return
+        log.warning("query log: %d unwritten rows saved to %s", len(self._buffer), self.spill_path)
+        self._buffer.clear()
+
+    def _load_spill(self) -> None:
+        if not self.spill_path.exists():
+            return
+        try:
+            lines = self.spill_path.read_text("utf-8").splitlines()
+            self._buffer.extend(QueryRecord.from_json(json.loads(line)) for line in lines if line)
+            self.spill_path.unlink()
+        except (OSError, ValueError, TypeError) as error:
+            log.error("query log: could not import %s: %s", self.spill_path, error)
+            return
+        log.info("query log: imported %d rows saved by the last run", len(lines))
