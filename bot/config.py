@@ -45,6 +45,9 @@ class Settings(BaseSettings):
 
     # --- Query log ---------------------------------------------------------------------------
     query_log_path: Path = Field(Path("data/corpusbot.db"), description="SQLite query log.")
+    query_log_flush_seconds: float = Field(
+        0.5, gt=0, le=60, description="How often buffered query-log rows are written."
+    )
 
     @property
     def bm25(self) -> BM25Parameters:

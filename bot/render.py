@@ -7,6 +7,7 @@ shows.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_right
 from collections.abc import Mapping
@@ -87,7 +88,7 @@ def select_snippet(
     """
     sentences = sentence_spans(text) or [Span(0, len(text))]
     matched = [_matched_terms(text[s.start : s.end], terms) for s in sentences]
-    weights = [sum(terms[t] for t in found) for found in matched]
+    weights = [math.fsum(terms[t] for t in found) for found in matched]
     best = max(range(len(sentences)), key=lambda i: (weights[i], -i))
     chosen = _extend(text, sentences, matched, terms, best, max_chars)
     if _length(text, chosen) > max_chars:
@@ -120,7 +121,7 @@ def _extend(
     candidates: list[tuple[float, int, Span]] = []
     for neighbour, order in ((best + 1, 1), (best - 1, 0)):
         if 0 <= neighbour < len(sentences):
-            gained = sum(terms[t] for t in matched[neighbour] - matched[best])
+            gained = math.fsum(terms[t] for t in matched[neighbour] - matched[best])
             span = Span(
                 min(sentences[best].start, sentences[neighbour].start),
                 max(sentences[best].end, sentences[neighbour].end),

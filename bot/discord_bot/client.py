@@ -19,6 +19,10 @@ from bot.search import SearchService
 
 log = logging.getLogger(__name__)
 
+# Voice is never used; don't warn at every start that its optional libraries are missing.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
 # What the bot needs in a channel; replies to interactions need no more than this.
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, embed_links=True, attach_files=True

@@ -13,7 +13,7 @@ from typing import Any
 
 import discord
 
-from bot.render import escape_markdown, quote
+from bot.render import code, escape_markdown, quote
 from bot.search import SearchResponse, SourceView, no_results_message
 from bot.text import shorten
 
@@ -121,7 +121,8 @@ def source(view: SourceView) -> Reply:
     embed.add_field(name="Passage", value=f"{view.position} of {view.count}", inline=True)
     embed.add_field(name="Id", value=f"`{passage.id}`"[:FIELD_LIMIT], inline=True)
     where = document.url or document.source
-    embed.add_field(name="Source", value=fit_escaped(where, FIELD_LIMIT), inline=False)
+    shown = code(where) if len(where) < FIELD_LIMIT - 2 else fit_escaped(where, FIELD_LIMIT)
+    embed.add_field(name="Source", value=shown, inline=False)
     embed.set_footer(text=FOOTER)
     items: list[discord.ui.Item[Any]] = []
     if view.previous:

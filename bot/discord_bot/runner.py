@@ -56,7 +56,7 @@ def run(settings: Settings) -> int:
 
 async def _serve(settings: Settings, token: str) -> int:
     service = await asyncio.to_thread(load_service, settings)
-    query_log = QueryLog(settings.query_log_path)
+    query_log = QueryLog(settings.query_log_path, flush_interval=settings.query_log_flush_seconds)
     await query_log.start()
     bot = CorpusBot(service, query_log, settings)
     stop = asyncio.Event()
