@@ -6,6 +6,7 @@ Supported: ``.txt`` and ``.md`` files (recursively) and ``.jsonl`` files holding
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".jsonl"})
 TITLE_CHARS = 80
+MAX_ID_CHARS = 80
 _SNIFF_BYTES = 8192
 
 # Whole lines of web-page furniture that must never become passages or snippets.
@@ -184,7 +186,7 @@ def _jsonl_documents(text: str, relative: str, result: CorpusLoad) -> Iterator[D
         title = record.get("title")
         title = collapse_title(title) if isinstance(title, str) and title.strip() else None
         url = record.get("url") if isinstance(record.get("url"), str) else None
-        doc_id = f"{stem}/{_slug(str(record_id))}"
+        doc_id = _slug(f"{stem}/{record_id}")
         yield Document(doc_id, title or title_from_text(body, where), body, where, url)
 
 
@@ -195,8 +197,13 @@ def document_id(relative: str) -> str:
 
 
 def _slug(value: str) -> str:
-    slug = _ID_UNSAFE.sub("-", value.strip()).strip("-")
-    return slug or "doc"
+    """Safe characters only, and short enough that ``cb:open:<id>#<n>`` fits a Discord
+    ``custom_id`` (100 characters): a long id keeps its start plus a hash of the whole."""
+    slug = _ID_UNSAFE.sub("-", value.strip()).strip("-") or "doc"
+    if len(slug) > MAX_ID_CHARS:
+        digest = hashlib.sha1(slug.encode(), usedforsecurity=False).hexdigest()[:8]
+        slug = slug[: MAX_ID_CHARS - 9].rstrip("-") + "-" + digest
+    return slug
 
 
 def strip_boilerplate(text: str) -> str:

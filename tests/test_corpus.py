@@ -138,3 +138,14 @@ def test_boilerplate_lines_go_but_prose_mentioning_comments_stays() -> None:
         "Comments(12)\nShare this article\nTop Comments\nAdvertisement"
     )
     assert strip_boilerplate(text) == "Real text about comments in code."
+
+
+def test_long_paths_get_short_stable_ids(tmp_path: Path) -> None:
+    name = "a-very-long-folder-name/" * 5 + "and a file name with spaces & symbols!.txt"
+    write(tmp_path, name, "Some text.")
+    write(tmp_path, "short name.txt", "Other text.")
+    ids = [d.id for d in load_corpus(tmp_path).documents]
+    assert all(len(i) <= 80 for i in ids)
+    assert ids[0].startswith("a-very-long-folder-name/a-very-long") and "short-name" in ids[1]
+    assert ids == [d.id for d in load_corpus(tmp_path).documents]
+    assert len(f"cb:open:{ids[0]}#99999") <= 100

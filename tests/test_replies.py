@@ -1,0 +1,71 @@
+"""Discord message budgets and the per-member rate limit, without a Discord connection."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.discord_bot import replies
+from bot.discord_bot.ratelimit import SearchCooldown, UserRateLimiter
+from bot.search import SearchService
+
+
+def test_fit_blocks_drops_whole_results_before_cutting() -> None:
+    blocks = ["a" * 100, "b" * 100, "c" * 100]
+    assert replies.fit_blocks(blocks, 250) == "a" * 100 + "\n\n" + "b" * 100
+    assert replies.fit_blocks(blocks, 1000).count("\n\n") == 2
+
+
+def test_fit_escaped_cuts_plain_text_on_a_word_boundary_then_escapes() -> None:
+    plain = "**bold** " * 100
+    fitted = replies.fit_escaped(plain, 200)
+    assert len(fitted) <= 200
+    assert fitted.endswith("…")
+    # Every asterisk is escaped: the cut never leaves half a Markdown token.
+    assert not re.search(r"(?<!\\)\*", fitted)
+
+
+def test_answer_fits_discord_limits_even_for_huge_passages(tmp_path: Path) -> None:
+    words = " ".join(f"word{i}" for i in range(5000))
+    (tmp_path / "big.txt").write_text(("**" + words + "** zebra. ") * 3)
+    service = SearchService.from_folder(tmp_path, max_words=120)
+    response = service.search("zebra word1", limit=5)
+    reply = replies.answer(response, 5)
+    [embed] = reply.embeds
+    assert len(embed.description or "") <= replies.DESCRIPTION_LIMIT
+    assert len(embed) <= 6000
+    assert reply.view is not None and len(reply.view.children) <= 25
+    for hit in response.hits:
+        source = replies.source(service.open(hit.passage.id))  # type: ignore[arg-type]
+        assert len(source.embeds[0].description or "") <= replies.DESCRIPTION_LIMIT
+        assert len(source.embeds[0]) <= 6000
+
+
+def test_question_is_read_back_from_the_answer(seed_service: SearchService) -> None:
+    question = "What about <@123> & **North Korea**?"
+    reply = replies.answer(seed_service.search(question), 3)
+
+    class Message:
+        embeds = reply.embeds
+
+    assert replies.question_of(Message()) == question  # type: ignore[arg-type]
+    assert replies.question_of(None) is None
+
+
+def test_rate_limiter_is_a_sliding_window_per_user() -> None:
+    now = [0.0]
+    limiter = UserRateLimiter(rate=2, per=10.0, clock=lambda: now[0])
+    limiter.check(1)
+    limiter.check(1)
+    limiter.check(2)
+    with pytest.raises(SearchCooldown) as raised:
+        limiter.check(1)
+    assert raised.value.retry_after == pytest.approx(10.0)
+    now[0] = 4.0
+    with pytest.raises(SearchCooldown) as raised:
+        limiter.check(1)
+    assert raised.value.retry_after == pytest.approx(6.0)
+    now[0] = 10.0
+    limiter.check(1)  # the first search left the window
