@@ -61,11 +61,22 @@ def _stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
 
+_WORD_WITH_APOSTROPHES = re.compile(r"\w+(?:['’]\w+)*")
+
+
 def term_spans(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, term)`` for each word of ``text`` that has a term, for highlighting."""
     spans: list[tuple[int, int, str]] = []
-    for match in re.finditer(r"\w+(?:['’]\w+)*", text):
-        terms = tokenize(match.group())
-        if terms:
-            spans.append((match.start(), match.end(), terms[0]))
+    for match in _WORD_WITH_APOSTROPHES.finditer(text):
+        term = word_term(match.group())
+        if term is not None:
+            spans.append((match.start(), match.end(), term))
     return spans
+
+
+@lru_cache(maxsize=200_000)
+def word_term(word: str) -> str | None:
+    """The term one word is indexed under (``None`` for a stop word); cached, since snippet
+    highlighting asks for every word of every shown passage."""
+    terms = tokenize(word)
+    return terms[0] if terms else None

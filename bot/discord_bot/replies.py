@@ -49,7 +49,9 @@ def fit_blocks(blocks: list[str], limit: int, separator: str = "\n\n") -> str:
         if len(candidate) > limit:
             break
         text = candidate
-    return text or fit_escaped(blocks[0], limit, escape=False) if blocks else text
+    if not text and blocks:
+        return fit_escaped(blocks[0], limit, escape=False)
+    return text
 
 
 def fit_escaped(plain: str, limit: int, *, escape: bool = True) -> str:

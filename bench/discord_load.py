@@ -1,0 +1,242 @@
+"""End-to-end load benchmark: the real bot process behind the local fake Discord.
+
+Measures what a member sees: from the interaction's dispatch on the fake Gateway to the final
+visible reply. Three runs in one go, all against the same fake:
+
+1. corpusbot, one /ask at a time;
+2. corpusbot, N /ask with C in flight (none may be lost; each must be logged exactly once);
+3. the same load answered by a bot that replies with a fixed text (the echo bot), as the
+   baseline for discord.py's own queueing on this machine.
+
+Timings are printed, never asserted. Example (a 100k-passage corpus built from Reuters and a
+Wikipedia slice, cached under /tmp):
+
+    .venv/bin/python -m bench.discord_load \\
+        --source ../shared/eval-data/reuters21578/corpus.jsonl.gz \\
+        --source ../shared/eval-data/enwiki-slice/corpus.jsonl.gz --passages 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import random
+import re
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.corpus import Document
+from bot.passages import split_passages
+from tests.fakediscord import BotProcess, FakeDiscord
+from tests.fakediscord.harness import wait_ready_or_exit
+
+BOT = [sys.executable, "-m", "bot", "run"]
+ECHO = [sys.executable, "-m", "tests.fakediscord.echo_bot", "--sync"]
+
+
+def records(paths: Sequence[Path]) -> Iterator[dict[str, Any]]:
+    """Records with text from BEIR-style JSON-lines files (gzip or plain), in order."""
+    for path in paths:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as file:
+            for line in file:
+                record = json.loads(line)
+                if str(record.get("text", "")).strip():
+                    yield record
+
+
+def build_corpus(sources: Sequence[Path], passages: int, folder: Path) -> tuple[Path, list[str]]:
+    """A corpus folder of about ``passages`` passages, and questions taken from its titles."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "corpus.jsonl"
+    questions: list[str] = []
+    total = 0
+    with target.open("w", encoding="utf-8") as out:
+        for index, record in enumerate(records(sources)):
+            text, title = str(record["text"]), str(record.get("title") or "")
+            document = Document(f"d{index}", title or "untitled", text, "x")
+            total += len(split_passages(document))
+            out.write(json.dumps({"id": f"d{index}", "title": title, "text": text}) + "\n")
+            if title and len(title) < 200:
+                questions.append(title)
+            if total >= passages:
+                break
+    print(f"corpus: {target} ({total:,} passages)")
+    return folder, questions
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The ``share`` quantile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def summary(name: str, latencies: Sequence[float], seconds: float) -> dict[str, Any]:
+    """Latency figures in milliseconds, and throughput."""
+    ms = [value * 1000 for value in latencies]
+    return {
+        "run": name,
+        "n": len(ms),
+        "p50": statistics.median(ms),
+        "p95": percentile(ms, 0.95),
+        "p99": percentile(ms, 0.99),
+        "max": max(ms),
+        "per_s": len(ms) / seconds,
+    }
+
+
+async def drive(
+    fake: FakeDiscord,
+    command: str,
+    options: list[dict[str, Any]],
+    concurrency: int,
+    user_count: int = 200,
+) -> tuple[list[float], list[str], float]:
+    """Send one interaction per options dict, ``concurrency`` in flight; visible-reply latencies."""
+    gate = asyncio.Semaphore(concurrency)
+    users = [fake.make_user(f"member{i}") for i in range(user_count)]
+    latencies: list[float] = []
+    ids: list[str] = []
+
+    async def one(number: int, opts: dict[str, Any]) -> None:
+        async with gate:
+            ix = await fake.send_command(command, opts, user=users[number % len(users)])
+            await ix.wait_for_message(timeout=60)
+            assert ix.message_latency is not None
+            latencies.append(ix.message_latency)
+            ids.append(ix.id)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(n, o) for n, o in enumerate(options)))
+    return latencies, ids, time.perf_counter() - started
+
+
+def logged_once(database: Path, ids: Sequence[str]) -> tuple[int, int]:
+    """(rows for these interactions, distinct interactions among them)."""
+    try:
+        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    except sqlite3.OperationalError:
+        return 0, 0
+    try:
+        marks = ",".join("?" * len(ids))
+        found = connection.execute(
+            f"SELECT COUNT(*), COUNT(DISTINCT interaction_id) FROM queries "
+            f"WHERE interaction_id IN ({marks})",
+            [int(i) for i in ids],
+        ).fetchone()
+    finally:
+        connection.close()
+    return int(found[0]), int(found[1])
+
+
+async def wait_logged(database: Path, ids: Sequence[str], patience: float = 30) -> tuple[int, int]:
+    """Poll the log until every interaction is there (or patience runs out)."""
+    deadline = time.monotonic() + patience
+    while True:
+        counts = logged_once(database, ids)
+        if counts[1] >= len(ids) or time.monotonic() > deadline:
+            return counts
+        await asyncio.sleep(0.2)
+
+
+async def start(fake: FakeDiscord, argv: list[str], env: dict[str, str], name: str) -> BotProcess:
+    """Start a bot process against the fake and wait for READY."""
+    process = BotProcess(argv, {**fake.env(), **env}, name=name)
+    started = time.perf_counter()
+    await process.start()
+    await wait_ready_or_exit(fake, process, timeout=900)
+    print(f"{name}: ready in {time.perf_counter() - started:.1f} s")
+    return process
+
+
+async def main(args: argparse.Namespace) -> None:
+    work = Path(args.workdir)
+    corpus, titles = build_corpus([Path(p) for p in args.source], args.passages, work / "corpus")
+    rng = random.Random(7)
+    questions = [
+        re.sub(r"\s+", " ", t).strip()[:250] for t in rng.sample(titles, min(len(titles), 1000))
+    ]
+    database = work / "load.db"
+    database.unlink(missing_ok=True)
+    rows: list[dict[str, Any]] = []
+    fake = FakeDiscord(heartbeat_interval_ms=1000)
+    await fake.start()
+    try:
+        env = {
+            "CORPUS_DIR": str(corpus),
+            "QUERY_LOG_PATH": str(database),
+            "ASK_COOLDOWN_RATE": "100000",
+            "LOG_LEVEL": "WARNING",
+        }
+        bot = await start(fake, BOT, env, "corpusbot")
+        ask = [{"question": q} for q in questions]
+        await drive(fake, "ask", ask[:20], 1)  # warm-up
+        latencies, ids, took = await drive(fake, "ask", ask[: args.sequential], 1)
+        rows.append(summary("corpusbot, one at a time", latencies, took))
+        load = [ask[i % len(ask)] for i in range(args.requests)]
+        heartbeats = fake.heartbeat_count
+        latencies, ids, took = await drive(fake, "ask", load, args.concurrency)
+        rows.append(
+            summary(
+                f"corpusbot, {args.requests} with {args.concurrency} in flight", latencies, took
+            )
+        )
+        total, distinct = await wait_logged(database, ids)
+        print(
+            f"answered {len(latencies)}/{args.requests}; logged rows {total}, distinct {distinct}"
+        )
+        print(f"heartbeats acknowledged during the load: {fake.heartbeat_count - heartbeats}")
+        await bot.terminate()
+        starved = [line for line in bot.output.splitlines() if "heartbeat blocked" in line]
+        print(f"'heartbeat blocked' warnings from discord.py: {len(starved)}")
+
+        fake.commands.global_commands.clear()
+        echo = await start(fake, ECHO, {"ECHO_REPLY": "fixed reply"}, "fixed-reply bot")
+        await drive(fake, "ping", [{}] * 20, 1)
+        latencies, _, took = await drive(fake, "ping", [{}] * args.requests, args.concurrency)
+        rows.append(
+            summary(
+                f"fixed reply, {args.requests} with {args.concurrency} in flight", latencies, took
+            )
+        )
+        await echo.terminate()
+    finally:
+        await fake.stop()
+    print()
+    print(
+        f"{'run':<44} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>7}"
+    )
+    for row in rows:
+        print(
+            f"{row['run']:<44} {row['n']:>5} {row['p50']:>8.1f} {row['p95']:>8.1f} "
+            f"{row['p99']:>8.1f} {row['max']:>8.1f} {row['per_s']:>7.0f}"
+        )
+    ratio = rows[1]["p99"] / rows[2]["p99"]
+    print(f"\np99 ratio, corpusbot / fixed reply under the same load: {ratio:.2f}")
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--source", action="append", required=True, help="BEIR-style corpus.jsonl[.gz]"
+    )
+    parser.add_argument("--passages", type=int, default=100_000)
+    parser.add_argument("--sequential", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "corpusbot-load"))
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse()))
