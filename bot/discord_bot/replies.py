@@ -141,7 +141,7 @@ def notice(text: str) -> Reply:
 
 def unknown_source(source_id: str, closest: list[str]) -> Reply:
     """The reply for an id that names no passage or document."""
-    text = f"No passage or document has the id {fit_escaped(source_id, 200)}."
+    text = f"No passage or document has the id {code(shorten(source_id, 200))}."
     if closest:
         text += "\nClosest ids: " + ", ".join(f"`{pid}`" for pid in closest)
     return notice(text)
