@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.loading import load_service
 from bot.search import (
     MAX_RESULTS,
     QueryTooLongError,
@@ -76,12 +77,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(settings: Settings) -> SearchService:
-    return SearchService.from_folder(
-        settings.corpus_dir,
-        params=settings.bm25,
-        min_words=settings.passage_min_words,
-        max_words=settings.passage_max_words,
-    )
+    return load_service(settings)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     defer_after_seconds: float = Field(
         1.0, gt=0, le=2.5, description="Defer a reply whose search is not done by then."
     )
+    watch_corpus: bool = Field(
+        True, description="Reload the corpus when its folder changes, without a restart."
+    )
     log_level: str = Field("INFO", description="Process log level (DEBUG, INFO, WARNING…).")
 
     # --- Query log ---------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import Coroutine
+from functools import partial
 from typing import Any
 
 import discord
@@ -12,8 +15,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.discord_bot.admin_cog import AdminCog
 from bot.discord_bot.components import DYNAMIC_ITEMS
+from bot.discord_bot.reloader import CorpusReloader
 from bot.discord_bot.search_cog import SearchCog, Tracked
+from bot.loading import load_service
 from bot.querylog import QueryLog
 from bot.search import SearchService
 
@@ -44,17 +50,42 @@ class CorpusBot(commands.Bot):
         self.service = service
         self.query_log = query_log
         self.settings = settings
+        self.reloader = CorpusReloader(
+            settings.corpus_dir,
+            load=partial(load_service, settings),
+            get=lambda: self.service,
+            swap=self._swap_service,
+        )
+        self._background: set[asyncio.Task[None]] = set()
         self.tree.error(self.on_app_command_error)
 
     async def setup_hook(self) -> None:
         """Runs once per process, after login and before the Gateway: never on reconnects."""
         await self.add_cog(SearchCog(self))
+        await self.add_cog(AdminCog(self))
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         log.info("corpus: %s", self.service.summary.describe())
         if self.application_id:
             log.info("invite: %s", invite_url(self.application_id))
         if self.settings.auto_sync:
             await self.sync_commands_if_changed()
+        if self.settings.watch_corpus:
+            self.run_in_background(self.reloader.watch())
+
+    def run_in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Keep a task referenced until done, and cancel it on close."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _swap_service(self, service: SearchService) -> None:
+        self.service = service
+
+    async def close(self) -> None:
+        """Stop background work, then disconnect."""
+        for task in list(self._background):
+            task.cancel()
+        await super().close()
 
     def command_fingerprint(self) -> str:
         """A hash of the command definitions as Discord would receive them."""

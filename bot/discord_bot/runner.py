@@ -11,8 +11,8 @@ import discord
 from bot.config import Settings
 from bot.discord_bot.client import CorpusBot
 from bot.discord_bot.endpoints import point_discord_py_at
+from bot.loading import load_service
 from bot.querylog import QueryLog
-from bot.search import SearchService
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +33,6 @@ def token_or_none(settings: Settings) -> str | None:
         print(MISSING_TOKEN)
         return None
     return token
-
-
-def load_service(settings: Settings) -> SearchService:
-    """Load and index the corpus named by the settings."""
-    return SearchService.from_folder(
-        settings.corpus_dir,
-        params=settings.bm25,
-        min_words=settings.passage_min_words,
-        max_words=settings.passage_max_words,
-    )
 
 
 def run(settings: Settings) -> int:

@@ -9,6 +9,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -19,7 +20,7 @@ from bot.discord_bot import replies
 from bot.discord_bot.ratelimit import SearchCooldown, UserRateLimiter
 from bot.discord_bot.respond import is_unknown_interaction, run_in_time, send
 from bot.querylog import Outcome, QueryRecord
-from bot.search import QueryTooLongError, SearchResponse
+from bot.search import QueryTooLongError, SearchResponse, SearchService
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot
@@ -49,11 +50,15 @@ class SearchCog(commands.Cog, name="SearchCog"):
 
     def __init__(self, bot: CorpusBot) -> None:
         self.bot = bot
-        self.service = bot.service
         self.settings = bot.settings
         self.limiter = UserRateLimiter(
             bot.settings.ask_cooldown_rate, bot.settings.ask_cooldown_seconds
         )
+
+    @property
+    def service(self) -> SearchService:
+        """The bot's current service; a reload swaps it, so never keep it across awaits."""
+        return self.bot.service
 
     # --- slash commands ----------------------------------------------------------------------
 
@@ -157,7 +162,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
     ) -> SearchResponse:
         return await run_in_time(
             interaction,
-            lambda: self.service.search(question, limit=limit, offset=offset),
+            partial(self.service.search, question, limit=limit, offset=offset),
             defer_after=self.settings.defer_after_seconds,
             ephemeral=private,
             update=update,
@@ -172,10 +177,11 @@ class SearchCog(commands.Cog, name="SearchCog"):
         ephemeral: bool,
         update: bool = False,
     ) -> None:
-        view = self.service.open(source_id)
+        service = self.service
+        view = service.open(source_id)
         if view is None:
             track.outcome = "no_results"
-            closest = self.service.closest_ids(source_id)
+            closest = service.closest_ids(source_id)
             await send(interaction, replies.unknown_source(source_id, closest), ephemeral=True)
             return
         track.results = [(view.passage.id, 0.0)]

@@ -1,0 +1,16 @@
+"""Build the search service the settings describe: the one place the CLI and the bot load it."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.search import SearchService
+
+
+def load_service(settings: Settings) -> SearchService:
+    """Load and index the corpus named by the settings."""
+    return SearchService.from_folder(
+        settings.corpus_dir,
+        params=settings.bm25,
+        min_words=settings.passage_min_words,
+        max_words=settings.passage_max_words,
+    )

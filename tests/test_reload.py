@@ -1,0 +1,109 @@
+"""Corpus changes reach a running bot: the folder watcher, /reload, and the atomic swap."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.discord_bot.reloader import CorpusReloader, compare
+from bot.search import SearchService
+from tests.e2e_helpers import BOT_ARGV, bot_env, make_corpus
+from tests.fakediscord import FakeDiscord
+
+pytest_plugins = ["tests.fakediscord.pytest_plugin"]
+ADMINISTRATOR = 1 << 3
+MANAGE_MESSAGES = 1 << 13
+
+
+def test_compare_names_added_changed_and_removed_documents(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Apples are red.")
+    (tmp_path / "b.txt").write_text("Bananas are yellow.")
+    old = SearchService.from_folder(tmp_path)
+    (tmp_path / "b.txt").write_text("Bananas are yellow and sweet.")
+    (tmp_path / "a.txt").unlink()
+    (tmp_path / "c.txt").write_text("Cherries are dark.")
+    report = compare(old, SearchService.from_folder(tmp_path), 0.25)
+    assert (report.added, report.changed, report.removed) == (("c",), ("b",), ("a",))
+    assert report.describe() == (
+        "Reloaded in 0.2 s: 2 documents, 2 passages (was 2); "
+        "1 added (c); 1 changed (b); 1 removed (a)."
+    )
+
+
+async def test_reload_swaps_the_service_and_a_running_query_keeps_the_old_one(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.txt").write_text("Apples are red.")
+    holder = {"service": SearchService.from_folder(tmp_path)}
+    reloader = CorpusReloader(
+        tmp_path,
+        load=lambda: SearchService.from_folder(tmp_path),
+        get=lambda: holder["service"],
+        swap=lambda s: holder.update(service=s),
+    )
+    in_flight = holder["service"].search  # what a query that already started holds
+    (tmp_path / "a.txt").write_text("Apricots are orange.")
+    report = await reloader.reload()
+    assert report.changed == ("a",)
+    assert holder["service"].search("apricots").hits
+    assert not in_flight("apricots").hits and in_flight("apples").hits
+
+
+async def test_a_new_file_is_answered_without_a_restart(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    corpus = make_corpus(tmp_path)
+    bot = await launch_bot(BOT_ARGV, bot_env(corpus, tmp_path / "log.db"))
+    await bot.wait_for_output("watching .* for changes")
+    before = await (
+        await fake_discord.send_command("ask", {"question": "quokkas"})
+    ).wait_for_message()
+    assert "No matching passages" in before.embeds[0]["description"]
+
+    (corpus / "animals.md").write_text("# Animals\n\nQuokkas live on Rottnest Island near Perth.\n")
+    await bot.wait_for_output(
+        r"Reloaded in [\d.]+ s: 3 documents, \d+ passages \(was 5\); 1 added \(animals\)",
+        timeout=20,
+    )
+    after = await (
+        await fake_discord.send_command("ask", {"question": "quokkas"})
+    ).wait_for_message()
+    assert "Rottnest Island" in after.embeds[0]["description"]
+
+    (corpus / "animals.md").unlink()
+    await bot.wait_for_output(r"1 removed \(animals\)", timeout=20)
+    gone = await (
+        await fake_discord.send_command("ask", {"question": "quokkas"})
+    ).wait_for_message()
+    assert "No matching passages" in gone.embeds[0]["description"]
+
+
+async def test_reload_command_is_for_administrators_only(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    corpus = make_corpus(tmp_path)
+    await launch_bot(BOT_ARGV, bot_env(corpus, tmp_path / "log.db", watch_corpus="false"))
+    reload = fake_discord.commands["reload"]
+    assert str(reload["default_member_permissions"]) == str(ADMINISTRATOR)
+    assert reload.get("contexts") == [0] or reload.get("dm_permission") is False
+
+    refused = await fake_discord.send_command("reload", {}, member_permissions=MANAGE_MESSAGES)
+    message = await refused.wait_for_message()
+    assert message.ephemeral and "Only server administrators" in message.embeds[0]["description"]
+
+    (corpus / "extra.txt").write_text("Wombats dig burrows.")
+    await asyncio.sleep(0.2)
+    unchanged = await (
+        await fake_discord.send_command("ask", {"question": "wombats"})
+    ).wait_for_message()
+    assert "No matching passages" in unchanged.embeds[0]["description"]  # not watching
+
+    allowed = await fake_discord.send_command("reload", {}, member_permissions=ADMINISTRATOR)
+    report = await allowed.wait_for_message(timeout=20)
+    assert report.ephemeral
+    assert report.embeds[0]["description"].startswith("Reloaded in ")
+    assert "1 added (extra)" in report.embeds[0]["description"]
+    found = await (
+        await fake_discord.send_command("ask", {"question": "wombats"})
+    ).wait_for_message()
+    assert "burrows" in found.embeds[0]["description"]
