@@ -1,0 +1,226 @@
+"""Optional compiled kernels for :class:`bot.index.PassageIndex` (numba), same results as numpy.
+
+Top-k is MaxScore document-at-a-time: query terms sorted by their largest contribution; once the
+k-th score exceeds what the weakest terms can add together, passages found only in those lists
+are skipped, and a passage stops being scored as soon as its bound falls short. Every surviving
+passage gets its exact score summed in query order, as ``rank-bm25`` sums it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+_NONE = np.iinfo(np.int64).max
+
+
+@njit(cache=True, nogil=True)
+def _lower_bound(docs: Any, low: int, high: int, target: int) -> int:  # pragma: no cover
+    while low < high:
+        middle = (low + high) >> 1
+        if docs[middle] < target:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+@njit(cache=True, nogil=True)
+def top_k(  # pragma: no cover - compiled; tests compare it with the numpy path
+    docs: Any,
+    tfs: Any,
+    norm: Any,
+    starts: Any,
+    ends: Any,
+    idf: Any,
+    bound: Any,
+    repeats: Any,
+    query: Any,
+    k1_plus_1: float,
+    limit: int,
+    slack: float,
+) -> tuple[Any, Any, int]:
+    """The best ``limit`` (positions, scores) for the unique terms' posting slices.
+
+    ``bound[t]`` is at least everything term ``t`` adds to one passage, ``repeats[t]`` times;
+    ``query`` lists each query term's slot in query order, repeats included.
+    """
+    terms = starts.size
+    order = np.argsort(bound)
+    cumulative = np.empty(terms)
+    running = 0.0
+    for i in range(terms):
+        running += bound[order[i]]
+        cumulative[i] = running
+    cursor = starts.copy()
+    tf_here = np.zeros(terms, dtype=np.float64)
+    heap_scores = np.empty(limit)
+    heap_docs = np.empty(limit, dtype=np.int64)
+    size = 0
+    threshold = 0.0
+    essential = 0  # terms order[:essential] cannot make a top passage on their own
+    while True:
+        doc = _NONE
+        for i in range(essential, terms):
+            t = order[i]
+            if cursor[t] < ends[t] and docs[cursor[t]] < doc:
+                doc = docs[cursor[t]]
+        if doc == _NONE:
+            break
+        partial = 0.0
+        for i in range(essential, terms):
+            t = order[i]
+            tf_here[t] = 0.0
+            if cursor[t] < ends[t] and docs[cursor[t]] == doc:
+                q_freq = float(tfs[cursor[t]])
+                tf_here[t] = q_freq
+                partial += repeats[t] * idf[t] * (q_freq * k1_plus_1 / (q_freq + norm[doc]))
+                cursor[t] += 1
+        reachable = True
+        for i in range(essential - 1, -1, -1):
+            if size == limit and (partial + cumulative[i]) * (1 + slack) < threshold:
+                reachable = False
+                break
+            t = order[i]
+            tf_here[t] = 0.0
+            cursor[t] = _lower_bound(docs, cursor[t], ends[t], doc)
+            if cursor[t] < ends[t] and docs[cursor[t]] == doc:
+                q_freq = float(tfs[cursor[t]])
+                tf_here[t] = q_freq
+                partial += repeats[t] * idf[t] * (q_freq * k1_plus_1 / (q_freq + norm[doc]))
+        if not reachable:
+            continue
+        score = 0.0
+        for t in query:
+            q_freq = tf_here[t]
+            if q_freq > 0.0:
+                score += idf[t] * (q_freq * k1_plus_1 / (q_freq + norm[doc]))
+        if size < limit:
+            heap_scores[size] = score
+            heap_docs[size] = doc
+            size += 1
+            _sift_up(heap_scores, heap_docs, size - 1)
+        elif score > heap_scores[0]:
+            heap_scores[0] = score
+            heap_docs[0] = doc
+            _sift_down(heap_scores, heap_docs, size)
+        else:
+            continue
+        if size == limit:
+            threshold = heap_scores[0]
+            while essential < terms and cumulative[essential] * (1 + slack) < threshold:
+                essential += 1
+    return heap_docs[:size].copy(), heap_scores[:size].copy(), size
+
+
+@njit(cache=True, nogil=True)
+def _worse(scores: Any, docs: Any, a: int, b: int) -> bool:  # pragma: no cover
+    """Whether entry ``a`` ranks below entry ``b`` (lower score, or same score and later)."""
+    return bool(scores[a] < scores[b] or (scores[a] == scores[b] and docs[a] > docs[b]))
+
+
+@njit(cache=True, nogil=True)
+def _swap(scores: Any, docs: Any, a: int, b: int) -> None:  # pragma: no cover
+    scores[a], scores[b] = scores[b], scores[a]
+    docs[a], docs[b] = docs[b], docs[a]
+
+
+@njit(cache=True, nogil=True)
+def _sift_up(scores: Any, docs: Any, i: int) -> None:  # pragma: no cover
+    while i > 0:
+        parent = (i - 1) >> 1
+        if _worse(scores, docs, i, parent):
+            _swap(scores, docs, i, parent)
+            i = parent
+        else:
+            break
+
+
+@njit(cache=True, nogil=True)
+def _sift_down(scores: Any, docs: Any, size: int) -> None:  # pragma: no cover
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and _worse(scores, docs, child + 1, child):
+            child += 1
+        if _worse(scores, docs, child, i):
+            _swap(scores, docs, child, i)
+            i = child
+        else:
+            break
+
+
+@njit(cache=True, nogil=True)
+def count_union(
+    docs: Any, starts: Any, ends: Any, bits: Any, use_bits: bool, mark: Any
+) -> int:  # pragma: no cover
+    """Passages in any of the slices and not already set in ``bits`` (when ``use_bits``)."""
+    count = 0
+    for t in range(starts.size):
+        for i in range(starts[t], ends[t]):
+            doc = docs[i]
+            if mark[doc]:
+                continue
+            if use_bits and (bits[doc >> 3] >> (doc & 7)) & 1:
+                continue
+            mark[doc] = True
+            count += 1
+    for t in range(starts.size):
+        for i in range(starts[t], ends[t]):
+            mark[docs[i]] = False
+    return count
+
+
+@njit(cache=True, nogil=True)
+def score_all_top_k(
+    docs: Any,
+    tfs: Any,
+    norm: Any,
+    starts: Any,
+    ends: Any,
+    idf: Any,
+    query: Any,
+    k1_plus_1: float,
+    limit: int,
+    acc: Any,
+    touched: Any,
+) -> tuple[Any, Any, int]:  # pragma: no cover
+    """Every matching passage scored (term at a time, in query order), the best ``limit`` kept.
+
+    Returns positions, scores and how many passages matched. ``acc`` must be all zeros and is
+    left so; ``touched`` is scratch space of the corpus's size.
+    """
+    count = 0
+    for t in query:
+        idf_t = idf[t]
+        for i in range(starts[t], ends[t]):
+            doc = docs[i]
+            q_freq = float(tfs[i])
+            if acc[doc] == 0.0:
+                touched[count] = doc
+                count += 1
+            acc[doc] += idf_t * (q_freq * k1_plus_1 / (q_freq + norm[doc]))
+    size = min(limit, count)
+    heap_scores = np.empty(max(size, 1))
+    heap_docs = np.empty(max(size, 1), dtype=np.int64)
+    filled = 0
+    for j in range(count):
+        doc = touched[j]
+        score = acc[doc]
+        acc[doc] = 0.0
+        if filled < size:
+            heap_scores[filled] = score
+            heap_docs[filled] = doc
+            filled += 1
+            _sift_up(heap_scores, heap_docs, filled - 1)
+        elif size > 0 and (
+            score > heap_scores[0] or (score == heap_scores[0] and doc < heap_docs[0])
+        ):
+            heap_scores[0] = score
+            heap_docs[0] = doc
+            _sift_down(heap_scores, heap_docs, size)
+    return heap_docs[:filled].copy(), heap_scores[:filled].copy(), count

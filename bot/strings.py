@@ -1,0 +1,100 @@
+"""Many strings in one UTF-8 blob plus offsets: memory-mappable, decoded only when read.
+
+A million passage ids or a vocabulary of half a million terms as Python objects costs tens of
+megabytes and seconds to load; as a blob they cost nothing until a string is asked for.
+"""
+
+from __future__ import annotations
+
+import mmap
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import overload
+
+import numpy as np
+import numpy.typing as npt
+
+
+class StringTable(Sequence[str]):
+    """An immutable list of strings backed by a blob (bytes or a memory map) and offsets."""
+
+    def __init__(self, blob: bytes | mmap.mmap, offsets: npt.NDArray[np.int64]) -> None:
+        self._blob = blob
+        self._offsets = offsets
+
+    @classmethod
+    def from_strings(cls, strings: Iterable[str]) -> StringTable:
+        """An in-memory table."""
+        encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        return cls(b"".join(encoded), offsets)
+
+    @classmethod
+    def open(cls, prefix: Path) -> StringTable:
+        """Map a table written by :func:`write_strings`."""
+        offsets = np.load(prefix.with_suffix(".offsets.npy"), mmap_mode="r")
+        blob_path = prefix.with_suffix(".blob")
+        if blob_path.stat().st_size == 0:
+            return cls(b"", offsets)
+        with blob_path.open("rb") as handle:
+            blob = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        return cls(blob, offsets)
+
+    def __len__(self) -> int:
+        return int(self._offsets.size - 1)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        start, end = int(self._offsets[index]), int(self._offsets[index + 1])
+        return self._blob[start:end].decode("utf-8", "surrogatepass")
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+    def find(self, value: str) -> int:
+        """The index of ``value`` in a sorted table, -1 if absent (binary search)."""
+        found = bisect_left(self, value)
+        return found if found < len(self) and self[found] == value else -1
+
+
+class StringWriter:
+    """Appends strings to ``<prefix>.blob`` as they come, so a big table never sits in memory."""
+
+    def __init__(self, prefix: Path) -> None:
+        self._prefix = prefix
+        self._handle = prefix.with_suffix(".blob").open("wb")
+        self._lengths: list[int] = []
+
+    def append(self, value: str) -> None:
+        """Add the next string."""
+        encoded = value.encode("utf-8", "surrogatepass")
+        self._handle.write(encoded)
+        self._lengths.append(len(encoded))
+
+    def close(self) -> None:
+        """Write the offsets next to the blob."""
+        self._handle.close()
+        offsets = np.zeros(len(self._lengths) + 1, dtype=np.int64)
+        np.cumsum(np.asarray(self._lengths, dtype=np.int64), out=offsets[1:])
+        np.save(self._prefix.with_suffix(".offsets.npy"), offsets)
+
+
+def write_strings(prefix: Path, strings: Iterable[str]) -> None:
+    """Write a table for :meth:`StringTable.open`."""
+    writer = StringWriter(prefix)
+    for value in strings:
+        writer.append(value)
+    writer.close()
