@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.index import BM25Parameters
@@ -22,6 +22,10 @@ class Settings(BaseSettings):
         40, ge=1, description="A passage closes at a paragraph end once it has this many words."
     )
     passage_max_words: int = Field(120, ge=10, description="No passage is longer than this.")
+    index_cache_dir: Path | None = Field(
+        Path("data/index"),
+        description="Built indexes are saved here and memory-mapped on restart; empty: never.",
+    )
 
     # --- Discord -----------------------------------------------------------------------------
     discord_token: SecretStr | None = Field(None, description="The bot token; never logged.")
@@ -51,6 +55,12 @@ class Settings(BaseSettings):
     query_log_flush_seconds: float = Field(
         0.5, gt=0, le=60, description="How often buffered query-log rows are written."
     )
+
+    @field_validator("index_cache_dir", mode="before")
+    @classmethod
+    def _empty_means_no_cache(cls, value: object) -> object:
+        """``INDEX_CACHE_DIR=`` (empty) turns the cache off."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def bm25(self) -> BM25Parameters:

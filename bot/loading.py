@@ -13,4 +13,5 @@ def load_service(settings: Settings) -> SearchService:
         params=settings.bm25,
         min_words=settings.passage_min_words,
         max_words=settings.passage_max_words,
+        cache_dir=settings.index_cache_dir,
     )

@@ -6,19 +6,23 @@ import difflib
 import logging
 import re
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.corpus import CorpusLoad, Document, load_corpus
-from bot.index import BM25Parameters, PassageIndex
-from bot.passages import Passage, split_corpus
+from bot.corpus import CorpusLoad, Document
+from bot.index import BM25Parameters
+from bot.index_store import PassageSettings, Snapshot, build_snapshot, load_snapshot
+from bot.passages import Passage
 from bot.render import Snippet, citation, code, escape_markdown, quote, select_snippet
-from bot.tokenize import passage_terms, tokenize
+from bot.tokenize import tokenize
 
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 1000
 MAX_RESULTS = 25
+FUZZY_ALL_IDS = 50_000  # "did you mean" compares every passage id up to this corpus size
+FUZZY_NEAR_DOCUMENTS = 200  # beyond it, the passages of this many documents either side
 _QUERY_WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
@@ -100,38 +104,50 @@ class CorpusSummary:
 
 
 class SearchService:
-    """Loads a corpus once, then answers queries and opens passages by id."""
+    """Answers queries and opens passages by id over one immutable corpus snapshot.
+
+    The passages and the index live in a :class:`~bot.index_store.Snapshot` (memory-mapped when
+    it comes from the cache), so a million passages cost little memory; a ``Passage`` is made
+    only when a result or ``/source`` needs it.
+    """
 
     def __init__(
         self,
-        documents: list[Document],
+        documents: Sequence[Document],
         *,
         params: BM25Parameters | None = None,
         min_words: int = 40,
         max_words: int = 120,
         load: CorpusLoad | None = None,
+        snapshot: Snapshot | None = None,
     ) -> None:
         started = time.perf_counter()
-        self.documents = documents
-        self.passages = split_corpus(documents, min_words, max_words)
-        self._by_id = {passage.id: position for position, passage in enumerate(self.passages)}
-        self._documents_by_id = {document.id: document for document in documents}
-        self._document_passages: dict[str, list[int]] = {}
-        for position, passage in enumerate(self.passages):
-            self._document_passages.setdefault(passage.document.id, []).append(position)
-        self.index = PassageIndex.build(
-            (passage_terms(passage.title, passage.text) for passage in self.passages),
-            params or BM25Parameters(),
+        if snapshot is None:
+            settings = PassageSettings(params or BM25Parameters(), min_words, max_words)
+            snapshot = build_snapshot(list(documents), settings, None, progress=False)
+        self._snapshot = snapshot
+        self.index = snapshot.index
+        self.passages: Sequence[Passage] = snapshot.store
+        self.documents: Sequence[Document] = snapshot.store.documents
+        skipped = snapshot.skipped or tuple(
+            (s.path, s.reason) for s in (load.skipped if load else [])
         )
-        load = load or CorpusLoad(documents=documents)
+        repaired = snapshot.repaired or tuple(
+            (s.path, s.reason) for s in (load.repaired if load else [])
+        )
         self.summary = CorpusSummary(
-            documents=len(documents),
+            documents=len(self.documents),
             passages=len(self.passages),
             vocabulary=self.index.vocabulary_size,
-            skipped=[(s.path, s.reason) for s in load.skipped],
-            repaired=[(s.path, s.reason) for s in load.repaired],
+            skipped=list(skipped),
+            repaired=list(repaired),
             seconds=time.perf_counter() - started,
         )
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The passages and index this service answers from."""
+        return self._snapshot
 
     @classmethod
     def from_folder(
@@ -141,15 +157,25 @@ class SearchService:
         params: BM25Parameters | None = None,
         min_words: int = 40,
         max_words: int = 120,
+        cache_dir: Path | None = None,
+        progress: bool | None = None,
     ) -> SearchService:
-        """Load and index every supported file under ``corpus_dir``."""
+        """Load and index every supported file under ``corpus_dir``.
+
+        With ``cache_dir`` the built index and passages are saved there and memory-mapped on the
+        next start, unless the corpus files or the settings changed.
+        """
         started = time.perf_counter()
-        load = load_corpus(corpus_dir)
-        service = cls(
-            load.documents, params=params, min_words=min_words, max_words=max_words, load=load
-        )
+        settings = PassageSettings(params or BM25Parameters(), min_words, max_words)
+        snapshot = load_snapshot(corpus_dir, settings, cache_dir, progress=progress)
+        service = cls((), snapshot=snapshot)
         service.summary.seconds = time.perf_counter() - started
-        log.info("corpus %s: %s", corpus_dir, service.summary.describe())
+        log.info(
+            "corpus %s: %s (%s)",
+            corpus_dir,
+            service.summary.describe(),
+            "from cache" if snapshot.cached else "built",
+        )
         return service
 
     def search(self, query: str, limit: int = 3, offset: int = 0) -> SearchResponse:
@@ -187,44 +213,74 @@ class SearchService:
 
     def passage(self, passage_id: str) -> Passage | None:
         """The passage with this id, or ``None``."""
-        position = self._by_id.get(passage_id.strip())
-        return None if position is None else self.passages[position]
+        position = self._snapshot.store.find_passage(passage_id.strip())
+        return None if position < 0 else self.passages[position]
 
     def open(self, source_id: str) -> SourceView | None:
         """A passage by id, or a document by id (its first passage), with its neighbours."""
+        store = self._snapshot.store
         source_id = source_id.strip()
-        position = self._by_id.get(source_id)
-        if position is None and source_id in self._document_passages:
-            position = self._document_passages[source_id][0]
-        if position is None:
-            return None
+        position = store.find_passage(source_id)
+        if position < 0:
+            number = store.find_document(source_id)
+            if number < 0 or store.document_span(number).first == store.document_span(number).end:
+                return None
+            position = store.document_span(number).first
         passage = self.passages[position]
-        siblings = self._document_passages[passage.document.id]
-        index = passage.ordinal - 1
+        span = store.document_span(int(store.passage_document(position)))
         return SourceView(
             passage=passage,
             position=passage.ordinal,
-            count=len(siblings),
-            previous=self.passages[siblings[index - 1]] if index > 0 else None,
-            next=self.passages[siblings[index + 1]] if index + 1 < len(siblings) else None,
+            count=span.end - span.first,
+            previous=self.passages[position - 1] if position > span.first else None,
+            next=self.passages[position + 1] if position + 1 < span.end else None,
         )
 
     def closest_ids(self, source_id: str, limit: int = 5) -> list[str]:
-        """Ids that look like ``source_id``, for "did you mean" replies."""
+        """Ids that look like ``source_id``, for "did you mean" replies.
+
+        Up to :data:`FUZZY_ALL_IDS` passages every id is compared; beyond that, the passages of
+        the documents whose ids sort nearest, so the reply stays fast at a million passages.
+        """
         source_id = source_id.strip()
-        prefixed = [pid for pid in self._by_id if source_id and pid.startswith(source_id)]
-        fuzzy = difflib.get_close_matches(source_id, list(self._by_id), n=limit, cutoff=0.5)
+        store = self._snapshot.store
+        if len(self.passages) <= FUZZY_ALL_IDS:
+            candidates = list(self._passage_ids(range(store.document_count)))
+        else:
+            document_part = source_id.partition("#")[0]
+            near = sorted(store.nearby_documents(document_part, FUZZY_NEAR_DOCUMENTS))
+            candidates = list(self._passage_ids(near))
+        prefixed = [pid for pid in candidates if source_id and pid.startswith(source_id)]
+        fuzzy = difflib.get_close_matches(source_id, candidates, n=limit, cutoff=0.5)
         return list(dict.fromkeys(prefixed[:limit] + fuzzy))[:limit]
+
+    def _passage_ids(self, documents: Iterable[int]) -> Iterator[str]:
+        """Passage ids of these documents, without decoding any text."""
+        store = self._snapshot.store
+        for number in documents:
+            span = store.document_span(number)
+            document_id = store.document_id(number)
+            for ordinal in range(1, span.end - span.first + 1):
+                yield f"{document_id}#{ordinal}"
 
     def complete(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
         """``(label, id)`` choices whose id or document title contains ``prefix``."""
         needle = prefix.strip().casefold()
+        store = self._snapshot.store
         choices: list[tuple[str, str]] = []
-        for passage in self.passages:
-            if not needle or needle in passage.id.casefold() or needle in passage.title.casefold():
-                choices.append((f"{passage.id} — {passage.title}", passage.id))
-                if len(choices) >= limit:
-                    break
+        for number in range(store.document_count):
+            span = store.document_span(number)
+            if span.first == span.end:
+                continue
+            title = store.document_title(number)
+            title_matches = needle in title.casefold()
+            document_id = store.document_id(number)
+            for ordinal in range(1, span.end - span.first + 1):
+                passage_id = f"{document_id}#{ordinal}"
+                if not needle or title_matches or needle in passage_id.casefold():
+                    choices.append((f"{passage_id} — {title}", passage_id))
+                    if len(choices) >= limit:
+                        return choices
         return choices
 
 

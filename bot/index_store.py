@@ -1,0 +1,290 @@
+"""Build a corpus snapshot (passage store + BM25 index) once, keep it on disk, map it on start.
+
+A snapshot is immutable: the service holds one reference and a rebuild makes a new one, so
+swapping corpora is one assignment. Saved snapshots live in ``<cache dir>/<key>/``, where the key
+hashes the corpus files (paths, sizes, modification times), the settings and the code that shapes
+passages and terms; a restart with an unchanged corpus memory-maps the arrays instead of
+re-reading and re-tokenising anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from bot import corpus, index, passage_store, passages, strings, text, tokenize
+from bot.corpus import SUPPORTED_SUFFIXES, Document, load_corpus
+from bot.index import BM25Parameters, CountedChunk, IndexBuilder, PassageIndex, count_terms
+from bot.passage_store import PassageStore, PassageStoreBuilder
+from bot.passages import split_passages
+from bot.tokenize import passage_terms
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_FORMAT = 1
+CHUNK_CHARS = 2_000_000  # document text per tokenising task
+PARALLEL_CHARS = 20_000_000  # corpora larger than this are tokenised by worker processes
+KEEP_SNAPSHOTS = 2  # older cache entries are removed after a build
+_META = "snapshot.json"
+# Modules whose code decides what a snapshot holds: a change to any of them invalidates it.
+_SHAPING_MODULES = (corpus, text, passages, tokenize, index, strings, passage_store)
+
+
+@dataclass(frozen=True, slots=True)
+class PassageSettings:
+    """Everything besides the files that decides a snapshot's content."""
+
+    params: BM25Parameters = field(default_factory=BM25Parameters)
+    min_words: int = 40
+    max_words: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Passages and their index, built together from one corpus state; never mutated."""
+
+    store: PassageStore
+    index: PassageIndex
+    skipped: tuple[tuple[str, str], ...] = ()
+    repaired: tuple[tuple[str, str], ...] = ()
+    cached: bool = False
+    directory: Path | None = None
+
+
+def corpus_key(root: Path, settings: PassageSettings) -> str:
+    """A hash of the corpus files' paths, sizes and mtimes, the settings and the shaping code."""
+    digest = hashlib.sha256()
+    digest.update(f"{SNAPSHOT_FORMAT}|{settings!r}|{root.resolve()}\n".encode())
+    for module in _SHAPING_MODULES:
+        if module.__file__:
+            digest.update(Path(module.__file__).read_bytes())
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            continue
+        try:
+            stat = path.stat()
+        except OSError:
+            digest.update(f"{relative.as_posix()}|unreadable\n".encode())
+            continue
+        digest.update(f"{relative.as_posix()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:24]
+
+
+def open_snapshot(directory: Path) -> Snapshot:
+    """Memory-map a saved snapshot."""
+    meta = json.loads((directory / _META).read_text())
+    return Snapshot(
+        store=PassageStore.open(directory),
+        index=PassageIndex.load(directory),
+        skipped=tuple((p, r) for p, r in meta["skipped"]),
+        repaired=tuple((p, r) for p, r in meta["repaired"]),
+        cached=True,
+        directory=directory,
+    )
+
+
+def load_snapshot(
+    root: Path,
+    settings: PassageSettings,
+    cache_dir: Path | None,
+    *,
+    progress: bool | None = None,
+) -> Snapshot:
+    """The corpus under ``root``: from the cache when it is unchanged, else built (and saved)."""
+    if cache_dir is None:
+        load = load_corpus(root)
+        built = build_snapshot(load.documents, settings, None, progress=progress)
+        return _with_load(built, load.skipped, load.repaired)
+    if not root.is_dir():
+        raise FileNotFoundError(f"corpus folder {root} does not exist or is not a folder")
+    key = corpus_key(root, settings)
+    target = cache_dir / key
+    if (target / _META).is_file():
+        try:
+            return open_snapshot(target)
+        except (OSError, ValueError, KeyError) as error:
+            log.warning("index cache %s unreadable (%s); rebuilding", target, error)
+    load = load_corpus(root)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    staging = cache_dir / f".{key}.{os.getpid()}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    build_snapshot(load.documents, settings, staging, progress=progress)
+    meta = {
+        "format": SNAPSHOT_FORMAT,
+        "corpus": str(root),
+        "skipped": [(s.path, s.reason) for s in load.skipped],
+        "repaired": [(s.path, s.reason) for s in load.repaired],
+    }
+    (staging / _META).write_text(json.dumps(meta))
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(staging, target)
+    _prune(cache_dir, keep=target)
+    return dataclasses.replace(open_snapshot(target), cached=False)
+
+
+def _with_load(
+    snapshot: Snapshot, skipped: Sequence[object], repaired: Sequence[object]
+) -> Snapshot:
+    return Snapshot(
+        store=snapshot.store,
+        index=snapshot.index,
+        skipped=tuple((s.path, s.reason) for s in skipped),  # type: ignore[attr-defined]
+        repaired=tuple((s.path, s.reason) for s in repaired),  # type: ignore[attr-defined]
+        directory=snapshot.directory,
+    )
+
+
+def _prune(cache_dir: Path, keep: Path) -> None:
+    """Drop all but the newest snapshots (open memory maps of a removed one stay valid)."""
+    entries = [p for p in cache_dir.iterdir() if p.is_dir() and (p / _META).is_file()]
+    entries.sort(key=lambda p: (p / _META).stat().st_mtime, reverse=True)
+    for old in entries[KEEP_SNAPSHOTS:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def build_snapshot(
+    documents: Sequence[Document],
+    settings: PassageSettings,
+    directory: Path | None,
+    *,
+    progress: bool | None = None,
+    workers: int | None = None,
+) -> Snapshot:
+    """Split, tokenise and index ``documents`` in chunks; written to ``directory`` when given.
+
+    Large corpora are tokenised by worker processes (one per core); only compact term counts
+    come back, so memory stays near the size of the finished index.
+    """
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "spill").mkdir(exist_ok=True)
+    store = PassageStoreBuilder(directory)
+    builder = IndexBuilder(
+        settings.params, spill=None if directory is None else directory / "spill"
+    )
+    total_chars = sum(len(d.text) for d in documents)
+    workers = workers or (os.cpu_count() or 1)
+    parallel = workers > 1 and total_chars > PARALLEL_CHARS
+    bar = Progress(len(documents), enabled=progress)
+    tasks = ((chunk, settings.min_words, settings.max_words) for chunk in _by_chars(documents))
+    if parallel:
+        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        with context.Pool(workers) as pool:
+            for chunk, (spans, counted) in zip(
+                _by_chars(documents), pool.imap(_split_and_count, tasks), strict=True
+            ):
+                _add(store, builder, chunk, spans, counted, bar)
+    else:
+        for task in tasks:
+            spans, counted = _split_and_count(task)
+            _add(store, builder, task[0], spans, counted, bar)
+    bar.close()
+    built_store = store.finish()
+    built_index = builder.finish(directory)
+    if directory is not None:
+        shutil.rmtree(directory / "spill", ignore_errors=True)
+    return Snapshot(store=built_store, index=built_index, directory=directory)
+
+
+def _add(
+    store: PassageStoreBuilder,
+    builder: IndexBuilder,
+    chunk: Sequence[Document],
+    spans: list[list[tuple[int, int]]],
+    counted: CountedChunk,
+    bar: Progress,
+) -> None:
+    for document, document_spans in zip(chunk, spans, strict=True):
+        store.add(document, document_spans)
+    builder.add_counts(counted)
+    bar.update(len(chunk), int(counted.lengths.size))
+
+
+def _split_and_count(
+    task: tuple[Sequence[Document], int, int],
+) -> tuple[list[list[tuple[int, int]]], CountedChunk]:
+    """Passage spans of each document and the term counts of all their passages."""
+    documents, min_words, max_words = task
+    spans: list[list[tuple[int, int]]] = []
+    terms: list[list[str]] = []
+    for document in documents:
+        cut = split_passages(document, min_words, max_words)
+        spans.append([(p.start, p.end) for p in cut])
+        terms.extend(passage_terms(p.title, p.text) for p in cut)
+    return spans, count_terms(terms)
+
+
+def _by_chars(documents: Iterable[Document]) -> Iterator[list[Document]]:
+    chunk: list[Document] = []
+    size = 0
+    for document in documents:
+        chunk.append(document)
+        size += len(document.text)
+        if size >= CHUNK_CHARS:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+class Progress:
+    """A one-line progress report on stderr (documents, passages, rate, ETA) for slow builds.
+
+    Silent for the first second, so small corpora print nothing; on a terminal the line is
+    redrawn in place, elsewhere (logs) a line is written every ten seconds.
+    """
+
+    def __init__(
+        self, documents: int, *, enabled: bool | None, stream: IO[str] | None = None
+    ) -> None:
+        self._stream = stream or sys.stderr
+        self._tty = self._stream.isatty()
+        self._enabled = self._tty if enabled is None else enabled
+        self._total = documents
+        self._documents = 0
+        self._passages = 0
+        self._started = time.monotonic()
+        self._shown = 0.0
+
+    def update(self, documents: int, passages: int) -> None:
+        """Count finished documents and passages; redraw when due."""
+        self._documents += documents
+        self._passages += passages
+        now = time.monotonic()
+        interval = 0.5 if self._tty else 10.0
+        if self._enabled and now - self._started > 1.0 and now - self._shown >= interval:
+            self._shown = now
+            self._draw(now)
+
+    def _draw(self, now: float, final: bool = False) -> None:
+        elapsed = max(now - self._started, 1e-9)
+        rate = self._passages / elapsed
+        left = (self._total - self._documents) * elapsed / max(self._documents, 1)
+        eta = "done" if final else f"ETA {left:,.0f} s"
+        line = (
+            f"indexing: {self._documents:,}/{self._total:,} documents, "
+            f"{self._passages:,} passages, {rate:,.0f} passages/s, {eta}"
+        )
+        end = "\n" if final or not self._tty else ""
+        self._stream.write(("\r" if self._tty else "") + line + end)
+        self._stream.flush()
+
+    def close(self) -> None:
+        """Finish the line if anything was shown."""
+        if self._shown:
+            self._draw(time.monotonic(), final=True)

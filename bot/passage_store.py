@@ -1,0 +1,270 @@
+"""Passages and their documents as arrays and string blobs, memory-mapped when saved.
+
+A million :class:`~bot.passages.Passage` objects with their texts take gigabytes; the store
+keeps documents as one UTF-8 blob plus offsets, and a passage as its document number and
+character span. A ``Passage`` (with its ``Document``) is made only when asked for, so search
+results and ``/source`` look exactly as they did when everything lived in lists.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.corpus import Document
+from bot.passages import Passage
+from bot.strings import StringTable, StringWriter
+
+_TABLES = ("doc_ids", "doc_titles", "doc_sources", "doc_urls", "doc_texts")
+_ARRAYS = ("doc_first", "doc_has_url", "doc_id_order", "passage_doc", "passage_span")
+
+
+class _ListWriter:
+    """The in-memory twin of :class:`StringWriter`."""
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+
+    def append(self, value: str) -> None:
+        self.values.append(value)
+
+    def close(self) -> None:
+        pass
+
+
+class PassageStoreBuilder:
+    """Collects documents and their passages in order; texts stream to disk when saving."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self._directory = directory
+        self._writers: dict[str, StringWriter | _ListWriter] = {}
+        for name in _TABLES:
+            if directory is None:
+                self._writers[name] = _ListWriter()
+            else:
+                directory.mkdir(parents=True, exist_ok=True)
+                self._writers[name] = StringWriter(directory / name)
+        self._doc_first: list[int] = [0]
+        self._has_url: list[bool] = []
+        self._doc_id_list: list[str] = []
+        self._passage_doc: list[npt.NDArray[np.int32]] = []
+        self._passage_span: list[npt.NDArray[np.int32]] = []
+
+    def add(self, document: Document, spans: Sequence[tuple[int, int]]) -> None:
+        """Add a document and its passages' ``(start, end)`` character spans, in order."""
+        number = len(self._has_url)
+        writers = self._writers
+        writers["doc_ids"].append(document.id)
+        writers["doc_titles"].append(document.title)
+        writers["doc_sources"].append(document.source)
+        writers["doc_urls"].append(document.url or "")
+        writers["doc_texts"].append(document.text)
+        self._has_url.append(document.url is not None)
+        self._doc_id_list.append(document.id)
+        self._doc_first.append(self._doc_first[-1] + len(spans))
+        self._passage_doc.append(np.full(len(spans), number, dtype=np.int32))
+        self._passage_span.append(np.asarray(spans, dtype=np.int32).reshape(-1, 2))
+
+    def finish(self) -> PassageStore:
+        """The store, opened from disk when it was written there."""
+        for writer in self._writers.values():
+            writer.close()
+        doc_ids = self._doc_id_list
+        arrays: dict[str, Any] = {
+            "doc_first": np.asarray(self._doc_first, dtype=np.int64),
+            "doc_has_url": np.asarray(self._has_url, dtype=np.bool_),
+            "doc_id_order": np.asarray(
+                sorted(range(len(doc_ids)), key=doc_ids.__getitem__), dtype=np.int32
+            ),
+            "passage_doc": _concat(self._passage_doc, np.int32, (0,)),
+            "passage_span": _concat(self._passage_span, np.int32, (0, 2)),
+        }
+        if self._directory is None:
+            tables = {
+                name: StringTable.from_strings(writer.values)  # type: ignore[union-attr]
+                for name, writer in self._writers.items()
+            }
+            return PassageStore(tables, arrays)
+        for name, array in arrays.items():
+            np.save(self._directory / f"{name}.npy", array)
+        return PassageStore.open(self._directory)
+
+
+def _concat(parts: list[Any], dtype: Any, empty: tuple[int, ...]) -> Any:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(empty, dtype=dtype)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSpan:
+    """A document's number and the positions of its passages ``[first, end)``."""
+
+    number: int
+    first: int
+    end: int
+
+
+class PassageStore(Sequence[Passage]):
+    """Every passage, in corpus order, made on demand from compact storage."""
+
+    def __init__(self, tables: dict[str, StringTable], arrays: dict[str, Any]) -> None:
+        self._tables = tables
+        self._doc_ids = tables["doc_ids"]
+        self._doc_first: npt.NDArray[np.int64] = arrays["doc_first"]
+        self._has_url: npt.NDArray[np.bool_] = arrays["doc_has_url"]
+        self._doc_id_order: npt.NDArray[np.int32] = arrays["doc_id_order"]
+        self._passage_doc: npt.NDArray[np.int32] = arrays["passage_doc"]
+        self._passage_span: npt.NDArray[np.int32] = arrays["passage_span"]
+        self.documents = _Documents(self)
+        # Search hits often come from the same few documents; decode each once.
+        self.document = lru_cache(maxsize=512)(self._make_document)
+
+    @classmethod
+    def open(cls, directory: Path) -> PassageStore:
+        """Memory-map a store written by :class:`PassageStoreBuilder`."""
+        tables = {name: StringTable.open(directory / name) for name in _TABLES}
+        arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        return cls(tables, arrays)
+
+    def _make_document(self, number: int) -> Document:
+        url = self._tables["doc_urls"][number] if self._has_url[number] else None
+        return Document(
+            id=self._doc_ids[number],
+            title=self._tables["doc_titles"][number],
+            text=self._tables["doc_texts"][number],
+            source=self._tables["doc_sources"][number],
+            url=url,
+        )
+
+    def __len__(self) -> int:
+        return int(self._passage_doc.size)
+
+    @overload
+    def __getitem__(self, position: int) -> Passage: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[Passage]: ...
+
+    def __getitem__(self, position: int | slice) -> Passage | list[Passage]:
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        number = int(self._passage_doc[position])
+        document = self.document(number)
+        start, end = (int(v) for v in self._passage_span[position])
+        ordinal = position - int(self._doc_first[number]) + 1
+        return Passage(
+            id=f"{document.id}#{ordinal}",
+            document=document,
+            ordinal=ordinal,
+            start=start,
+            end=end,
+            text=document.text[start:end],
+        )
+
+    def __iter__(self) -> Iterator[Passage]:
+        return (self[i] for i in range(len(self)))
+
+    @property
+    def document_count(self) -> int:
+        """How many documents the passages come from."""
+        return len(self._doc_ids)
+
+    def document_span(self, number: int) -> DocumentSpan:
+        """Where a document's passages are."""
+        return DocumentSpan(number, int(self._doc_first[number]), int(self._doc_first[number + 1]))
+
+    def find_document(self, document_id: str) -> int:
+        """A document's number by id, -1 if there is none (binary search, nothing loaded)."""
+        view = _SortedIds(self._doc_ids, self._doc_id_order)
+        found = bisect.bisect_left(view, document_id)
+        if found < len(view) and view[found] == document_id:
+            return int(self._doc_id_order[found])
+        return -1
+
+    def nearby_documents(self, document_id: str, radius: int) -> list[int]:
+        """Documents whose ids sort close to ``document_id``: candidates for "did you mean"."""
+        view = _SortedIds(self._doc_ids, self._doc_id_order)
+        found = bisect.bisect_left(view, document_id)
+        low, high = max(0, found - radius), min(len(view), found + radius)
+        return [int(n) for n in self._doc_id_order[low:high]]
+
+    def find_passage(self, passage_id: str) -> int:
+        """A passage's position by id (``<document id>#<n>``), -1 if there is none."""
+        document_id, hash_sign, ordinal = passage_id.rpartition("#")
+        if not hash_sign or not ordinal.isdigit() or ordinal != str(int(ordinal)):
+            return -1
+        number = self.find_document(document_id)
+        if number < 0:
+            return -1
+        span = self.document_span(number)
+        position = span.first + int(ordinal) - 1
+        return position if span.first <= position < span.end else -1
+
+    def passage_document(self, position: int) -> int:
+        """The number of the document a passage comes from."""
+        return int(self._passage_doc[position])
+
+    def document_id(self, number: int) -> str:
+        """A document's id without decoding its text."""
+        return self._doc_ids[number]
+
+    def document_title(self, number: int) -> str:
+        """A document's title without decoding its text."""
+        return self._tables["doc_titles"][number]
+
+
+class _SortedIds(Sequence[str]):
+    """Document ids in sorted order, for bisecting."""
+
+    def __init__(self, ids: StringTable, order: npt.NDArray[np.int32]) -> None:
+        self._ids = ids
+        self._order = order
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return self._ids[int(self._order[index])]
+
+
+class _Documents(Sequence[Document]):
+    """The store's documents, in corpus order, made on demand."""
+
+    def __init__(self, store: PassageStore) -> None:
+        self._store = store
+
+    def __len__(self) -> int:
+        return self._store.document_count
+
+    @overload
+    def __getitem__(self, index: int) -> Document: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Document]: ...
+
+    def __getitem__(self, index: int | slice) -> Document | list[Document]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._store.document(index)

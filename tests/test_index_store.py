@@ -1,0 +1,124 @@
+"""Saved snapshots: round-trip, memory-mapped load, cache keys, and the lazy passage store."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.index import BM25Parameters, PassageIndex
+from bot.index_store import PassageSettings, corpus_key, load_snapshot
+from bot.passages import split_corpus
+from bot.search import SearchService
+from tests.conftest import SEED_DIR
+
+
+def write_corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "apples.md").write_text(
+        "# Apples\n\nApples are red or green. Orchards grow apples in autumn.\n\n"
+        + "Cider is pressed from apples. " * 30
+    )
+    (folder / "pears.txt").write_text("Pears ripen after picking. Pear trees live long. " * 20)
+    (folder / "feed.jsonl").write_text(
+        '{"id": "x1", "title": "Plums", "text": "Plums are stone fruit.", "url": "https://p.example"}\n'
+    )
+    return folder
+
+
+def test_cached_service_answers_exactly_like_an_in_memory_one(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    fresh = SearchService.from_folder(corpus)
+    built = SearchService.from_folder(corpus, cache_dir=tmp_path / "cache")
+    cached = SearchService.from_folder(corpus, cache_dir=tmp_path / "cache")
+    assert not built.snapshot.cached and cached.snapshot.cached
+    for query in ("apples cider", "pear trees", "plums", "nothing here"):
+        expected = fresh.search(query, limit=5)
+        for service in (built, cached):
+            got = service.search(query, limit=5)
+            assert [(h.passage.id, h.score, h.quote) for h in got.hits] == [
+                (h.passage.id, h.score, h.quote) for h in expected.hits
+            ]
+            assert got.total_matches == expected.total_matches
+    assert [p.id for p in cached.passages] == [p.id for p in fresh.passages]
+    assert cached.passage("feed/x1#1") == fresh.passage("feed/x1#1")
+    assert cached.passage("feed/x1#1").document.url == "https://p.example"  # type: ignore[union-attr]
+    assert cached.summary.describe() == fresh.summary.describe()
+
+
+def test_saved_arrays_are_memory_mapped(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    service = SearchService.from_folder(corpus, cache_dir=tmp_path / "cache")
+    directory = service.snapshot.directory
+    assert directory is not None and (directory / "docs.npy").is_file()
+    loaded = PassageIndex.load(directory)
+    assert isinstance(np.load(directory / "docs.npy", mmap_mode="r"), np.memmap)
+    assert loaded._docs.base is not None  # a view of the map, not a copy
+    assert loaded.top(["appl"], 3) == service.index.top(["appl"], 3)
+
+
+def test_index_save_and_load_round_trip(tmp_path: Path) -> None:
+    corpus = [["a", "b", "a"], ["b", "c"], ["c"] * 300, []]
+    index = PassageIndex.build(corpus, BM25Parameters(k1=0.9, b=0.4))
+    index.save(tmp_path / "idx")
+    loaded = PassageIndex.load(tmp_path / "idx")
+    assert loaded.params == BM25Parameters(k1=0.9, b=0.4)
+    assert (loaded.size, loaded.vocabulary_size) == (4, 3)
+    for query in (["a"], ["c", "b"], ["zzz"]):
+        np.testing.assert_array_equal(loaded.scores(query), index.scores(query))
+        assert loaded.top(query, 2) == index.top(query, 2)
+    assert loaded.idf("c") == index.idf("c") and loaded.idf("zzz") == 0.0
+
+
+def test_cache_key_changes_with_files_and_settings(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    settings = PassageSettings()
+    key = corpus_key(corpus, settings)
+    assert corpus_key(corpus, settings) == key
+    assert corpus_key(corpus, PassageSettings(BM25Parameters(k1=1.5))) != key
+    assert corpus_key(corpus, PassageSettings(max_words=80)) != key
+    (corpus / ".hidden.txt").write_text("ignored")
+    (corpus / "notes.bin").write_text("unsupported")
+    assert corpus_key(corpus, settings) == key
+    (corpus / "new.txt").write_text("Quinces are fragrant.")
+    assert corpus_key(corpus, settings) != key
+
+
+def test_edited_corpus_is_rebuilt_and_old_entries_pruned(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    cache = tmp_path / "cache"
+    first = load_snapshot(corpus, PassageSettings(), cache)
+    assert load_snapshot(corpus, PassageSettings(), cache).cached
+    pears = corpus / "pears.txt"
+    pears.write_text("Quinces replaced the pears. " * 20)
+    later = time.time() + 5
+    os.utime(pears, (later, later))
+    second = load_snapshot(corpus, PassageSettings(), cache)
+    assert not second.cached and second.directory != first.directory
+    service = SearchService((), snapshot=second)
+    assert service.search("quinces").hits and not service.search("ripen").hits
+    for edit in range(3):
+        (corpus / f"extra{edit}.txt").write_text(f"Extra fruit number {edit}.")
+        load_snapshot(corpus, PassageSettings(), cache)
+    entries = [p for p in cache.iterdir() if not p.name.startswith(".")]
+    assert len(entries) == 2  # KEEP_SNAPSHOTS
+
+
+def test_store_makes_passages_on_demand(tmp_path: Path) -> None:
+    service = SearchService.from_folder(SEED_DIR, cache_dir=tmp_path / "cache")
+    store = service.snapshot.store
+    expected = split_corpus(SearchService.from_folder(SEED_DIR).documents)
+    assert len(store) == len(expected) == 4
+    assert store[1] == expected[1] and store[-1] == expected[-1]
+    assert store[1:3] == expected[1:3]
+    assert list(store) == expected
+    with pytest.raises(IndexError):
+        store[4]
+    assert store.find_passage("000_fe06235f8a2d5290#3") == 2
+    for missing in ("000_fe06235f8a2d5290#5", "000_fe06235f8a2d5290#03", "nope#1", "x"):
+        assert store.find_passage(missing) == -1
+    assert service.documents[0].text.startswith(expected[0].text)
+    assert store.document(0) is store.document(0)  # decoded once, then cached
