@@ -28,7 +28,7 @@ from bot.corpus import SUPPORTED_SUFFIXES, Document, load_corpus
 from bot.index import BM25Parameters, CountedChunk, IndexBuilder, PassageIndex, count_terms
 from bot.passage_store import PassageStore, PassageStoreBuilder
 from bot.passages import split_passages
-from bot.tokenize import passage_terms
+from bot.tokenize import passage_terms, title_weight
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,8 @@ def _split_and_count(
     for document in documents:
         cut = split_passages(document, min_words, max_words)
         spans.append([(p.start, p.end) for p in cut])
-        terms.extend(passage_terms(p.title, p.text) for p in cut)
+        weight = title_weight(document.title, document.text)
+        terms.extend(passage_terms(p.title, p.text, weight) for p in cut)
     return spans, count_terms(terms)
 
 
