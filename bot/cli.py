@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.evaluation import register as register_eval
 from bot.loading import load_service
 from bot.search import (
     MAX_RESULTS,
@@ -73,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", help="push the slash-command definitions to Discord")
     sync.add_argument("--guild", type=int, help="sync to this server only (instant)")
     sync.set_defaults(handler=_sync)
+    register_eval(commands)
     return parser
 
 

@@ -1,0 +1,307 @@
+# ruff: noqa: ANN001, ANN201, E501
+"""Explore ranking configurations on a BEIR set quickly (not part of the bot).
+
+A numpy BM25 with the same formula as rank-bm25 (checked against it on a sample) so a sweep of
+many configurations takes seconds; the chosen rows are then re-measured with
+``corpusbot eval beir``, which goes through the bot's own index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import Stemmer
+
+from bot.evaluation.beir import load_beir
+from bot.evaluation.metrics import evaluate
+from bot.passages import split_corpus
+from bot.tokenize import STOP_WORDS, tokenize
+
+_stem = Stemmer.Stemmer("english")
+
+
+def baseline_tokenize(text: str) -> list[str]:
+    """The published rank-bm25 baseline: lower-case, \\w\\w+, stop words, Snowball."""
+    words = [w for w in re.findall(r"\w\w+", text.lower()) if w not in STOP_WORDS]
+    return _stem.stemWords(words)
+
+
+class FastBM25:
+    """rank-bm25's BM25Okapi scores, Lucene or Okapi idf, via postings."""
+
+    def __init__(self, docs: Sequence[list[str]], k1: float, b: float, idf: str = "lucene") -> None:
+        self.n = len(docs)
+        lengths = np.array([len(d) for d in docs], dtype=np.float64)
+        avgdl = lengths.mean()
+        self.norm = k1 * (1 - b + b * lengths / avgdl)
+        self.k1 = k1
+        post: dict[str, tuple[list[int], list[int]]] = {}
+        for i, d in enumerate(docs):
+            for t, c in Counter(d).items():
+                p = post.setdefault(t, ([], []))
+                p[0].append(i)
+                p[1].append(c)
+        self.post = {t: (np.array(a), np.array(c, dtype=np.float64)) for t, (a, c) in post.items()}
+        if idf == "lucene":
+            self.idf = {
+                t: math.log(1 + (self.n - len(a) + 0.5) / (len(a) + 0.5))
+                for t, (a, _) in self.post.items()
+            }
+        else:
+            raw = {
+                t: math.log(self.n - len(a) + 0.5) - math.log(len(a) + 0.5)
+                for t, (a, _) in self.post.items()
+            }
+            eps = 0.25 * sum(raw.values()) / len(raw)
+            self.idf = {t: (v if v >= 0 else eps) for t, v in raw.items()}
+
+    def scores(self, terms: Sequence[str]) -> np.ndarray:
+        s = np.zeros(self.n)
+        for t in terms:
+            p = self.post.get(t)
+            if p is None:
+                continue
+            a, c = p
+            s[a] += self.idf[t] * c * (self.k1 + 1) / (c + self.norm[a])
+        return s
+
+
+def run_config(
+    ds, units, unit_doc_starts, unit_terms, qterms, k1, b, idf="lucene", agg="max", rm3=None
+):
+    index = FastBM25(unit_terms, k1, b, idf)
+    doc_ids = [d.id for d in ds.documents]
+    run = {}
+    for qid, terms in qterms.items():
+        s = index.scores(terms)
+        if rm3:
+            s = rm3_scores(index, unit_terms, s, terms, *rm3)
+        ds_ = aggregate(s, unit_doc_starts, agg)
+        top = np.argpartition(-ds_, 100)[:100]
+        run[qid] = {doc_ids[i]: float(ds_[i]) for i in top if ds_[i] > 0}
+    return evaluate(run, ds.qrels)
+
+
+def rm3_scores(index, unit_terms, s, terms, fb_docs, fb_terms, weight):
+    top = np.argsort(-s)[:fb_docs]
+    top = [i for i in top if s[i] > 0]
+    if not top:
+        return s
+    model: Counter[str] = Counter()
+    for i in top:
+        c = Counter(unit_terms[i])
+        total = sum(c.values())
+        for t, n in c.items():
+            model[t] += (n / total) * s[i]
+    expansion = model.most_common(fb_terms)
+    qmodel = {t: (1 - weight) / len(terms) for t in terms}
+    total_exp = sum(v for _, v in expansion)
+    for t, v in expansion:
+        qmodel[t] = qmodel.get(t, 0) + weight * v / total_exp
+    out = np.zeros_like(s)
+    for t, w in qmodel.items():
+        out += w * index.scores([t])
+    return out
+
+
+def aggregate(s, starts, agg):
+    if starts is None:
+        return s
+    mx = np.maximum.reduceat(s, starts)
+    if agg == "max":
+        return mx
+    sm = np.add.reduceat(s, starts)
+    if agg == "sum":
+        return sm
+    alpha = float(agg.split(":")[1])
+    return mx + alpha * (sm - mx)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--split", default="train")
+    parser.add_argument("--exp", default="all")
+    args = parser.parse_args()
+    ds = load_beir(args.folder, args.split)
+    print(f"{len(ds.documents)} docs, {len(ds.queries)} queries", file=sys.stderr)
+    exp = args.exp
+    if exp == "check":
+        check(ds)
+        return
+    globals()["exp_" + exp](ds)
+
+
+def report(name, sc, t0):
+    print(
+        f"{name:60s} nDCG@10 {sc.ndcg_at_10:.4f}  R@100 {sc.recall_at_100:.4f}  MRR@10 {sc.mrr_at_10:.4f}  ({time.time() - t0:.1f}s)",
+        flush=True,
+    )
+
+
+def doc_units(ds, tok, title_rep=1):
+    return [tok(" ".join([d.title] * title_rep + [d.text])) for d in ds.documents]
+
+
+def exp_base(ds):
+    t0 = time.time()
+    units = doc_units(ds, baseline_tokenize)
+    q = {qid: baseline_tokenize(t) for qid, t in ds.queries.items()}
+    report(
+        "baseline okapi k1=1.5 b=0.75 whole doc",
+        run_config(ds, None, None, units, q, 1.5, 0.75, "okapi"),
+        t0,
+    )
+    report("baseline tok lucene k1=1.5 b=0.75", run_config(ds, None, None, units, q, 1.5, 0.75), t0)
+    units = doc_units(ds, tokenize)
+    q = {qid: tokenize(t) for qid, t in ds.queries.items()}
+    report(
+        "bot tok okapi 1.5/0.75 whole doc",
+        run_config(ds, None, None, units, q, 1.5, 0.75, "okapi"),
+        t0,
+    )
+    for k1, b in [(1.2, 0.75), (0.9, 0.4), (1.5, 0.75), (1.5, 0.9), (2.0, 0.9), (1.2, 1.0)]:
+        report(
+            f"bot tok lucene {k1}/{b} whole doc", run_config(ds, None, None, units, q, k1, b), t0
+        )
+
+
+def check(ds):
+    """FastBM25 equals rank-bm25 (BM25Okapi and the bot's LuceneBM25) on a sample."""
+    from rank_bm25 import BM25Okapi
+
+    from bot.index import LuceneBM25
+
+    units = doc_units(ds, baseline_tokenize)[:1500]
+    for cls, idf in ((BM25Okapi, "okapi"), (LuceneBM25, "lucene")):
+        ref = cls(units, k1=1.5, b=0.75)
+        fast = FastBM25(units, 1.5, 0.75, idf)
+        for text in list(ds.queries.values())[:40]:
+            q = baseline_tokenize(text)
+            assert np.allclose(ref.get_scores(q), fast.scores(q)), (cls, text)
+    print("FastBM25 matches rank-bm25")
+
+
+def passage_units(ds, tok, title_rep, min_words, max_words):
+    ps = split_corpus(ds.documents, min_words, max_words)
+    starts, last = [], None
+    for i, p in enumerate(ps):
+        if p.document.id != last:
+            starts.append(i)
+            last = p.document.id
+    units = [tok(" ".join([p.title] * title_rep + [p.text])) for p in ps]
+    return units, np.array(starts)
+
+
+def exp_title(ds):
+    q = {qid: tokenize(t) for qid, t in ds.queries.items()}
+    for rep in (0, 1, 2, 3):
+        t0 = time.time()
+        units = doc_units(ds, tokenize, rep)
+        for k1, b in [(1.2, 0.75), (1.5, 0.75)]:
+            report(
+                f"whole doc title x{rep} {k1}/{b}", run_config(ds, None, None, units, q, k1, b), t0
+            )
+
+
+def exp_passages(ds):
+    q = {qid: tokenize(t) for qid, t in ds.queries.items()}
+    for mn, mx in [(40, 120), (60, 200), (100, 300)]:
+        for rep in (0, 1, 2):
+            t0 = time.time()
+            units, starts = passage_units(ds, tokenize, rep, mn, mx)
+            for agg in ("max", "max:0.2", "max:0.5", "sum"):
+                for k1, b in [(1.2, 0.75)]:
+                    report(
+                        f"passages {mn}/{mx} title x{rep} {agg} {k1}/{b}",
+                        run_config(ds, None, starts, units, q, k1, b, agg=agg),
+                        t0,
+                    )
+
+
+def make_tok(pattern=r"\w\w+", stop=STOP_WORDS, join_hyphen=False, min_len=2):
+    rx = re.compile(pattern)
+    hy = re.compile(r"\w+(?:-\w+)+")
+
+    def tok(text: str) -> list[str]:
+        from bot.tokenize import _APOSTROPHE, _POSSESSIVE, _fold
+
+        folded = _APOSTROPHE.sub(r"\1\2", _POSSESSIVE.sub(r"\1", _fold(text)))
+        words = [w for w in rx.findall(folded) if w not in stop and len(w) >= min_len]
+        if join_hyphen:
+            words += [m.replace("-", "") for m in hy.findall(folded)]
+        return _stem.stemWords(words)
+
+    return tok
+
+
+def exp_tok(ds):
+    variants = {
+        "bot": tokenize,
+        "w+ (single chars)": make_tok(r"\w+", min_len=1),
+        "w+ digits-or-greek single": make_tok(r"\w+", min_len=1),
+        "hyphen joined extra": make_tok(join_hyphen=True),
+        "no stop words": make_tok(stop=frozenset()),
+    }
+    for name, tok in variants.items():
+        t0 = time.time()
+        q = {qid: tok(t) for qid, t in ds.queries.items()}
+        units = doc_units(ds, tok, 2)
+        report(
+            f"tok {name} whole doc title x2 1.2/0.75",
+            run_config(ds, None, None, units, q, 1.2, 0.75),
+            t0,
+        )
+        units, starts = passage_units(ds, tok, 2, 100, 300)
+        report(
+            f"tok {name} 100/300 title x2 max:0.2 1.2/0.75",
+            run_config(ds, None, starts, units, q, 1.2, 0.75, agg="max:0.2"),
+            t0,
+        )
+
+
+def exp_grid(ds):
+    q = {qid: tokenize(t) for qid, t in ds.queries.items()}
+    units = doc_units(ds, tokenize, 2)
+    for k1, b in itertools.product((0.9, 1.2, 1.5, 2.0), (0.5, 0.65, 0.75, 0.9)):
+        t0 = time.time()
+        report(f"whole doc title x2 {k1}/{b}", run_config(ds, None, None, units, q, k1, b), t0)
+
+
+def exp_rm3(ds):
+    q = {qid: tokenize(t) for qid, t in ds.queries.items()}
+    units = doc_units(ds, tokenize, 2)
+    for fb_docs, fb_terms, w in [(10, 10, 0.5), (5, 10, 0.3), (3, 5, 0.2), (10, 20, 0.3)]:
+        t0 = time.time()
+        report(
+            f"whole doc title x2 1.2/0.75 rm3 {fb_docs}/{fb_terms}/{w}",
+            run_config(ds, None, None, units, q, 1.2, 0.75, rm3=(fb_docs, fb_terms, w)),
+            t0,
+        )
+
+
+def exp_pgrid(ds):
+    q = {qid: tokenize(t) for qid, t in ds.queries.items()}
+    for mn, mx in [(80, 250), (100, 300), (150, 400), (200, 600)]:
+        for rep in (2, 3):
+            t0 = time.time()
+            units, starts = passage_units(ds, tokenize, rep, mn, mx)
+            for agg in ("max", "max:0.1", "max:0.2", "max:0.3"):
+                report(
+                    f"passages {mn}/{mx} title x{rep} {agg} 1.2/0.75",
+                    run_config(ds, None, starts, units, q, 1.2, 0.75, agg=agg),
+                    t0,
+                )
+
+
+if __name__ == "__main__":
+    main()
