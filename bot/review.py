@@ -1,0 +1,716 @@
+"""Reading and pruning the query log: the SQL behind both ``/querylog`` and ``corpusbot log``.
+
+The Discord cog and the CLI both call these functions, so a moderator sees the same rows in either
+place. Every value reaches SQLite as a bound parameter; the only text joined into SQL is fixed
+fragments chosen here. ``contains`` is matched with ``LIKE … ESCAPE '\\'`` after escaping ``%``,
+``_`` and ``\\``, so it finds exactly the text typed.
+
+Functions take a plain :class:`sqlite3.Connection` from :func:`open_db` (read-only for listings)
+and are meant to run in a worker thread; each call is short and holds no lock between calls.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, Generic, Literal, TypeVar
+
+from bot.querylog import migrations
+from bot.text import shorten
+
+T = TypeVar("T")
+OUTCOMES = ("answered", "no_results", "rate_limited", "error")
+ExportFormat = Literal["csv", "jsonl"]
+PAGE_SIZE = 10
+QUERY_SHOWN_CHARS = 150
+
+EXPORT_COLUMNS = (
+    "id",
+    "interaction_id",
+    "created_at",
+    "guild_id",
+    "channel_id",
+    "user_id",
+    "user_name",
+    "command",
+    "query",
+    "outcome",
+    "result_count",
+    "total_matches",
+    "top_passage_id",
+    "top_score",
+    "latency_ms",
+    "error_id",
+    "results",
+    "votes_up",
+    "votes_down",
+)
+
+_VOTES = (
+    "(SELECT count(*) FROM votes v WHERE v.answer_id = q.interaction_id AND v.vote = 1)"
+    " AS votes_up,"
+    " (SELECT count(*) FROM votes v WHERE v.answer_id = q.interaction_id AND v.vote = -1)"
+    " AS votes_down"
+)
+_ROW_COLUMNS = ", ".join(f"q.{c}" for c in EXPORT_COLUMNS[:-2]) + ", " + _VOTES
+
+
+class SchemaError(RuntimeError):
+    """The database is older than this code (the bot has not migrated it yet)."""
+
+
+# --- connections and time ----------------------------------------------------------------------
+
+
+def latest_version() -> int:
+    """The schema version the migrations bring a database to."""
+    return max(version for version, _ in migrations())
+
+
+def open_db(path: Path, *, readonly: bool, busy_timeout_ms: int = 5000) -> sqlite3.Connection:
+    """A connection that waits for the bot's writer instead of failing; read-only for listings."""
+    if readonly:
+        if not path.exists():
+            raise FileNotFoundError(f"no query log at {path}")
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout_ms / 1000)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.create_function("normalise_query", 1, normalise_query, deterministic=True)
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version < latest_version():
+        conn.close()
+        raise SchemaError(
+            f"the query log at {path} has schema {version}, this code needs {latest_version()}"
+        )
+    return conn
+
+
+def iso(moment: datetime) -> str:
+    """The log's time format (ISO 8601 UTC, milliseconds), which sorts as text."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def now_utc() -> datetime:
+    """The current time, UTC."""
+    return datetime.now(UTC)
+
+
+_RELATIVE = re.compile(r"^\s*(\d{1,5})\s*([mhdw])\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, now: datetime | None = None) -> str:
+    """``7d``, ``12h``, ``30m``, ``2w``, a date or an ISO time -> the log's time format.
+
+    Raises ``ValueError`` with a message fit to show the person who typed it.
+    """
+    now = now or now_utc()
+    relative = _RELATIVE.match(text)
+    if relative:
+        amount, unit = int(relative[1]), _UNITS[relative[2].lower()]
+        return iso(now - timedelta(**{unit: amount}))
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            "`since` takes a span such as 7d, 12h, 30m or 2w, or a date such as 2025-01-31"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return iso(moment)
+
+
+def cutoff(days: float, now: datetime | None = None) -> str:
+    """The time ``days`` ago, in the log's format."""
+    return iso((now or now_utc()) - timedelta(days=days))
+
+
+_PUNCTUATION_EDGES = re.compile(r"^[\s\"'“”‘’¿¡.,;:!?]+|[\s\"'“”‘’.,;:!?]+$")
+
+
+def normalise_query(query: str | None) -> str:
+    """A question as grouped for counting: case-folded, spaces collapsed, edge punctuation off."""
+    if query is None:
+        return ""
+    folded = " ".join(query.casefold().split())
+    return _PUNCTUATION_EDGES.sub("", folded)
+
+
+def like_escape(text: str) -> str:
+    """``text`` as a literal inside a ``LIKE … ESCAPE '\\'`` pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a listing or export is limited to; every field optional, all combined with AND."""
+
+    users: tuple[int, ...] = ()  # ids as stored (see bot.privacy.Identities.keys_for)
+    contains: str | None = None
+    since: str | None = None  # the log's time format
+    outcome: str | None = None
+    until_id: int | None = None  # freezes a listing: rows added later do not shift its pages
+
+    def __post_init__(self) -> None:
+        if self.outcome is not None and self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The WHERE clause over ``queries q`` and its parameters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.users:
+            clauses.append(f"q.user_id IN ({', '.join('?' for _ in self.users)})")
+            params.extend(self.users)
+        if self.contains:
+            clauses.append("q.query LIKE ? ESCAPE '\\'")
+            params.append(f"%{like_escape(self.contains)}%")
+        if self.since:
+            clauses.append("q.created_at >= ?")
+            params.append(self.since)
+        if self.outcome:
+            clauses.append("q.outcome = ?")
+            params.append(self.outcome)
+        if self.until_id is not None:
+            clauses.append("q.id <= ?")
+            params.append(self.until_id)
+        return (" AND ".join(clauses) or "1"), params
+
+    def to_json(self) -> dict[str, Any]:
+        """The filters as stored with a moderator action."""
+        return {key: value for key, value in asdict(self).items() if value not in (None, ())}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Filters:
+        """Filters stored with a moderator action."""
+        return cls(
+            users=tuple(int(u) for u in data.get("users", ())),
+            contains=data.get("contains"),
+            since=data.get("since"),
+            outcome=data.get("outcome"),
+            until_id=data.get("until_id"),
+        )
+
+    def describe(self) -> str:
+        """The filters in words, for a listing's header."""
+        parts = []
+        if self.users:
+            parts.append("one member")
+        if self.contains:
+            parts.append(f"containing “{shorten(self.contains, 60)}”")
+        if self.since:
+            parts.append(f"since {self.since[:16].replace('T', ' ')}")
+        if self.outcome:
+            parts.append(f"outcome {self.outcome}")
+        return ", ".join(parts) or "all queries"
+
+
+def frozen(conn: sqlite3.Connection, filters: Filters) -> Filters:
+    """``filters`` limited to the rows that exist now, so later pages stay the same rows."""
+    top = conn.execute("SELECT coalesce(max(id), 0) FROM queries").fetchone()[0]
+    return Filters(filters.users, filters.contains, filters.since, filters.outcome, int(top))
+
+
+# --- listings ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a listing."""
+
+    rows: list[T]
+    page: int  # 0-based
+    total: int
+    page_size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        """How many pages the listing has (at least one)."""
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        """Whether there is a page before this one."""
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        """Whether there is a page after this one."""
+        return self.page + 1 < self.pages
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedQuery:
+    """One row of the query log with its votes, as listed and exported."""
+
+    id: int
+    interaction_id: int
+    created_at: str
+    guild_id: int | None
+    channel_id: int | None
+    user_id: int
+    user_name: str
+    command: str
+    query: str
+    outcome: str
+    result_count: int
+    total_matches: int
+    top_passage_id: str | None
+    top_score: float | None
+    latency_ms: float
+    error_id: str | None
+    results: str
+    votes_up: int
+    votes_down: int
+
+    def summary(self) -> str:
+        """One line: time, user, command and query, outcome, top passage and score, votes."""
+        when = self.created_at[:19].replace("T", " ")
+        top = (
+            f"top {self.top_passage_id} ({self.top_score:.2f})"
+            if self.top_passage_id is not None and self.top_score is not None
+            else "no passage"
+        )
+        votes = (
+            f" · 👍 {self.votes_up} 👎 {self.votes_down}"
+            if self.votes_up or self.votes_down
+            else ""
+        )
+        query = shorten(self.query, QUERY_SHOWN_CHARS)
+        return (
+            f"{when} · {self.user_name} ({self.user_id}) · /{self.command} “{query}” → "
+            f"{self.outcome} · {top}{votes}"
+        )
+
+
+def _page_bounds(page: int, page_size: int) -> tuple[int, int]:
+    return page_size, max(0, page) * page_size
+
+
+def recent(
+    conn: sqlite3.Connection, filters: Filters, page: int = 0, page_size: int = PAGE_SIZE
+) -> Page[LoggedQuery]:
+    """Logged queries matching ``filters``, newest first."""
+    where, params = filters.where()
+    total = conn.execute(f"SELECT count(*) FROM queries q WHERE {where}", params).fetchone()[0]
+    limit, offset = _page_bounds(page, page_size)
+    rows = conn.execute(
+        f"SELECT {_ROW_COLUMNS} FROM queries q WHERE {where} "
+        "ORDER BY q.created_at DESC, q.id DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    ).fetchall()
+    return Page([LoggedQuery(**dict(row)) for row in rows], max(0, page), int(total), page_size)
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """A question the corpus could not answer well, grouped by its normalised text."""
+
+    query: str
+    asked: int
+    last_asked: str
+    best_score: float | None
+
+    def summary(self) -> str:
+        """One line: count, question, last asked, best score."""
+        best = "no result" if self.best_score is None else f"best score {self.best_score:.2f}"
+        when = self.last_asked[:16].replace("T", " ")
+        return f"{self.asked}× “{shorten(self.query, QUERY_SHOWN_CHARS)}” · last {when} · {best}"
+
+
+def unanswered(
+    conn: sqlite3.Connection,
+    *,
+    weak_score: float,
+    since: str | None = None,
+    until_id: int | None = None,
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+) -> Page[Unanswered]:
+    """/ask questions with no result or only ones scoring below ``weak_score``; most asked first."""
+    clauses = [
+        "q.command = 'ask'",
+        "(q.outcome = 'no_results' OR (q.outcome = 'answered' AND q.top_score < ?))",
+    ]
+    params: list[Any] = [weak_score]
+    if since:
+        clauses.append("q.created_at >= ?")
+        params.append(since)
+    if until_id is not None:
+        clauses.append("q.id <= ?")
+        params.append(until_id)
+    where = " AND ".join(clauses)
+    grouped = (
+        "SELECT normalise_query(q.query) AS query, count(*) AS asked, "
+        "max(q.created_at) AS last_asked, max(q.top_score) AS best_score "
+        f"FROM queries q WHERE {where} GROUP BY normalise_query(q.query)"
+    )
+    total = conn.execute(f"SELECT count(*) FROM ({grouped})", params).fetchone()[0]
+    limit, offset = _page_bounds(page, page_size)
+    rows = conn.execute(
+        f"{grouped} ORDER BY asked DESC, last_asked DESC, query LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    ).fetchall()
+    return Page([Unanswered(**dict(row)) for row in rows], max(0, page), int(total), page_size)
+
+
+@dataclass(frozen=True, slots=True)
+class PassageFeedback:
+    """How often answers citing a passage were voted down and up."""
+
+    passage_id: str
+    down: int
+    up: int
+
+    def summary(self) -> str:
+        """One line: passage id and its votes."""
+        return f"{self.passage_id} · 👎 {self.down} · 👍 {self.up}"
+
+
+def feedback(
+    conn: sqlite3.Connection,
+    *,
+    since: str | None = None,
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+) -> Page[PassageFeedback]:
+    """Passages cited by answers voted unhelpful, most down-votes first."""
+    where, params = ("v.updated_at >= ?", [since]) if since else ("1", [])
+    grouped = (
+        "SELECT p.value AS passage_id, sum(v.vote = -1) AS down, sum(v.vote = 1) AS up "
+        f"FROM votes v, json_each(v.passages) p WHERE {where} "
+        "GROUP BY p.value HAVING sum(v.vote = -1) > 0"
+    )
+    total = conn.execute(f"SELECT count(*) FROM ({grouped})", params).fetchone()[0]
+    limit, offset = _page_bounds(page, page_size)
+    rows = conn.execute(
+        f"{grouped} ORDER BY down DESC, up ASC, passage_id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    ).fetchall()
+    return Page([PassageFeedback(**dict(row)) for row in rows], max(0, page), int(total), page_size)
+
+
+# --- stats -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    """/ask questions on one UTC day and how many got an answer."""
+
+    day: str
+    queries: int
+    answered: int
+
+    @property
+    def answered_share(self) -> float | None:
+        """Answered / asked, or ``None`` on a day without questions."""
+        return self.answered / self.queries if self.queries else None
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """The log over the last ``days`` UTC days (today included)."""
+
+    days: int
+    since: str
+    per_day: list[DayCount]
+    queries: int
+    answered: int
+    distinct_users: int
+    median_latency_ms: float | None
+    p95_latency_ms: float | None
+    top_queries: list[tuple[str, int]] = field(default_factory=list)
+    top_passages: list[tuple[str, int]] = field(default_factory=list)
+    votes_up: int = 0
+    votes_down: int = 0
+
+    @property
+    def answered_share(self) -> float | None:
+        """Answered / asked over the whole window."""
+        return self.answered / self.queries if self.queries else None
+
+    def summary_lines(self) -> list[str]:
+        """The headline numbers, one per line."""
+        share = "–" if self.answered_share is None else f"{self.answered_share:.0%}"
+        median = "–" if self.median_latency_ms is None else f"{self.median_latency_ms:.0f} ms"
+        p95 = "–" if self.p95_latency_ms is None else f"{self.p95_latency_ms:.0f} ms"
+        return [
+            f"Questions: {self.queries} from {self.distinct_users} members",
+            f"Answered: {self.answered} ({share})",
+            f"Latency: median {median}, p95 {p95}",
+            f"Votes: 👍 {self.votes_up} 👎 {self.votes_down}",
+        ]
+
+
+def _percentile(conn: sqlite3.Connection, where: str, params: list[Any], share: float) -> float:
+    count = conn.execute(f"SELECT count(*) FROM queries q WHERE {where}", params).fetchone()[0]
+    rank = max(0, min(count - 1, math.ceil(share * count) - 1))  # nearest rank
+    row = conn.execute(
+        f"SELECT q.latency_ms FROM queries q WHERE {where} ORDER BY q.latency_ms LIMIT 1 OFFSET ?",
+        [*params, rank],
+    ).fetchone()
+    return float(row[0])
+
+
+def stats(conn: sqlite3.Connection, days: int, now: datetime | None = None, top: int = 5) -> Stats:
+    """Questions per day, members, answered share, latency, top questions and passages, votes."""
+    now = now or now_utc()
+    first_day = (now.astimezone(UTC) - timedelta(days=days - 1)).date()
+    since = iso(datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC))
+    where, params = "q.command = 'ask' AND q.created_at >= ?", [since]
+    counted = {
+        row["day"]: DayCount(row["day"], row["queries"], row["answered"])
+        for row in conn.execute(
+            "SELECT substr(q.created_at, 1, 10) AS day, count(*) AS queries, "
+            f"sum(q.outcome = 'answered') AS answered FROM queries q WHERE {where} GROUP BY day",
+            params,
+        )
+    }
+    per_day = []
+    for offset in range(days):
+        day = (first_day + timedelta(days=offset)).isoformat()
+        per_day.append(counted.get(day, DayCount(day, 0, 0)))
+    queries = sum(d.queries for d in per_day)
+    users = conn.execute(
+        f"SELECT count(DISTINCT q.user_id) FROM queries q WHERE {where}", params
+    ).fetchone()[0]
+    top_queries = [
+        (row[0], row[1])
+        for row in conn.execute(
+            f"SELECT normalise_query(q.query) AS nq, count(*) AS n FROM queries q WHERE {where} "
+            "GROUP BY nq ORDER BY n DESC, nq LIMIT ?",
+            [*params, top],
+        )
+    ]
+    top_passages = [
+        (row[0], row[1])
+        for row in conn.execute(
+            "SELECT json_extract(r.value, '$.id') AS pid, count(*) AS n "
+            f"FROM queries q, json_each(q.results) r WHERE {where} "
+            "GROUP BY pid ORDER BY n DESC, pid LIMIT ?",
+            [*params, top],
+        )
+    ]
+    up, down = conn.execute(
+        "SELECT coalesce(sum(vote = 1), 0), coalesce(sum(vote = -1), 0) FROM votes "
+        "WHERE updated_at >= ?",
+        [since],
+    ).fetchone()
+    return Stats(
+        days=days,
+        since=since,
+        per_day=per_day,
+        queries=queries,
+        answered=sum(d.answered for d in per_day),
+        distinct_users=int(users),
+        median_latency_ms=_percentile(conn, where, params, 0.5) if queries else None,
+        p95_latency_ms=_percentile(conn, where, params, 0.95) if queries else None,
+        top_queries=top_queries,
+        top_passages=top_passages,
+        votes_up=int(up),
+        votes_down=int(down),
+    )
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+def export_rows(conn: sqlite3.Connection, filters: Filters) -> Iterator[tuple[Any, ...]]:
+    """Every row matching ``filters`` as a tuple in ``EXPORT_COLUMNS`` order, oldest first.
+
+    Rows are fetched a batch at a time and never built into objects: 100k rows take a second.
+    """
+    where, params = filters.where()
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    cursor.execute(f"SELECT {_ROW_COLUMNS} FROM queries q WHERE {where} ORDER BY q.id", params)
+    while batch := cursor.fetchmany(1000):
+        yield from batch
+
+
+def export(conn: sqlite3.Connection, filters: Filters, fmt: ExportFormat, out: IO[bytes]) -> int:
+    """Write the matching rows to ``out`` as CSV (with a header) or JSON lines; returns how many."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    count = 0
+    try:
+        if fmt == "csv":
+            writer = csv.writer(text)
+            writer.writerow(EXPORT_COLUMNS)
+            for row in export_rows(conn, filters):
+                writer.writerow(row)
+                count += 1
+        else:
+            results = EXPORT_COLUMNS.index("results")
+            for row in export_rows(conn, filters):
+                values = dict(zip(EXPORT_COLUMNS, row, strict=True))
+                values["results"] = json.loads(row[results])
+                text.write(json.dumps(values, ensure_ascii=False) + "\n")
+                count += 1
+        text.flush()
+    finally:
+        text.detach()
+    return count
+
+
+# --- writes ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    """How many rows a purge, retention run or forget-me removed."""
+
+    queries: int = 0
+    votes: int = 0
+    actions: int = 0
+
+    @property
+    def total(self) -> int:
+        """All rows removed."""
+        return self.queries + self.votes + self.actions
+
+
+def _in_transaction(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work()
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+def purge(conn: sqlite3.Connection, before: str) -> Deleted:
+    """Delete logged queries and votes older than ``before`` (moderator actions are kept)."""
+
+    def work() -> Deleted:
+        queries = conn.execute("DELETE FROM queries WHERE created_at < ?", [before]).rowcount
+        votes = conn.execute("DELETE FROM votes WHERE updated_at < ?", [before]).rowcount
+        return Deleted(queries, votes)
+
+    return _in_transaction(conn, work)
+
+
+def expire(conn: sqlite3.Connection, before: str) -> Deleted:
+    """The retention rule: queries, votes and moderator actions older than ``before`` go."""
+
+    def work() -> Deleted:
+        queries = conn.execute("DELETE FROM queries WHERE created_at < ?", [before]).rowcount
+        votes = conn.execute("DELETE FROM votes WHERE updated_at < ?", [before]).rowcount
+        actions = conn.execute(
+            "DELETE FROM moderation_actions WHERE created_at < ?", [before]
+        ).rowcount
+        return Deleted(queries, votes, actions)
+
+    return _in_transaction(conn, work)
+
+
+def forget(conn: sqlite3.Connection, users: tuple[int, ...]) -> Deleted:
+    """Delete a member's logged queries and votes (under every id they may be stored as)."""
+    marks = ", ".join("?" for _ in users)
+
+    def work() -> Deleted:
+        queries = conn.execute(f"DELETE FROM queries WHERE user_id IN ({marks})", users).rowcount
+        votes = conn.execute(f"DELETE FROM votes WHERE user_id IN ({marks})", users).rowcount
+        return Deleted(queries, votes)
+
+    return _in_transaction(conn, work)
+
+
+def record_vote(
+    conn: sqlite3.Connection,
+    answer_id: int,
+    user: int,
+    vote: int,
+    passages: list[str],
+    at: str | None = None,
+) -> int | None:
+    """Store a member's vote on an answer, replacing theirs; returns the vote it replaced."""
+    if vote not in (-1, 1):
+        raise ValueError("a vote is 1 or -1")
+    at = at or iso(now_utc())
+
+    def work() -> int | None:
+        row = conn.execute(
+            "SELECT vote FROM votes WHERE answer_id = ? AND user_id = ?", [answer_id, user]
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO votes (answer_id, user_id, vote, passages, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (answer_id, user_id) DO UPDATE SET "
+            "vote = excluded.vote, passages = excluded.passages, updated_at = excluded.updated_at",
+            [answer_id, user, vote, json.dumps(passages), at, at],
+        )
+        return None if row is None else int(row[0])
+
+    return _in_transaction(conn, work)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One recorded moderator action."""
+
+    source: Literal["discord", "cli", "system"]
+    user_id: int
+    user_name: str
+    action: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    guild_id: int | None = None
+    affected: int | None = None
+    created_at: str = field(default_factory=lambda: iso(now_utc()))
+    id: int | None = None
+
+
+def record_action(conn: sqlite3.Connection, action: Action) -> int:
+    """Append a moderator action; returns its id (page buttons carry it)."""
+    cursor = conn.execute(
+        "INSERT INTO moderation_actions "
+        "(created_at, source, guild_id, user_id, user_name, action, arguments, affected) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            action.created_at,
+            action.source,
+            action.guild_id,
+            action.user_id,
+            action.user_name,
+            action.action,
+            json.dumps(action.arguments, ensure_ascii=False),
+            action.affected,
+        ],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def get_action(conn: sqlite3.Connection, action_id: int) -> Action | None:
+    """A recorded action by id, or ``None`` (unknown, or removed by retention)."""
+    row = conn.execute("SELECT * FROM moderation_actions WHERE id = ?", [action_id]).fetchone()
+    if row is None:
+        return None
+    values = dict(row)
+    values["arguments"] = json.loads(values["arguments"])
+    return Action(**values)
+
+
+def follow_up_of(conn: sqlite3.Connection, action_id: int, actions: tuple[str, ...]) -> bool:
+    """Whether an action already answered the one with ``action_id`` (e.g. a purge confirmed)."""
+    marks = ", ".join("?" for _ in actions)
+    row = conn.execute(
+        f"SELECT 1 FROM moderation_actions WHERE action IN ({marks}) "
+        "AND json_extract(arguments, '$.request') = ? LIMIT 1",
+        [*actions, action_id],
+    ).fetchone()
+    return row is not None

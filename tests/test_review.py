@@ -1,0 +1,379 @@
+"""bot/review.py on a real SQLite file: listings, filters, stats, export, purge, votes."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import gzip
+import io
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import review
+from bot.privacy import Identities
+from bot.querylog import QueryRecord, connect
+
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+
+HOSTILE = [
+    "%",
+    "_",
+    "100%",
+    "a_b",
+    "'",
+    '"',
+    "\\",
+    "\\%",
+    "' OR '1'='1",
+    "'; DROP TABLE queries; --",
+    "x" * 5000,
+    "[a-z]*",
+]
+
+
+async def _migrate(path: Path) -> None:
+    db = await connect(path)
+    await db.close()
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """An empty, migrated query log."""
+    database = tmp_path / "log.db"
+    asyncio.run(_migrate(database))
+    return database
+
+
+@pytest.fixture
+def db(path: Path) -> Iterator[sqlite3.Connection]:
+    conn = review.open_db(path, readonly=False)
+    yield conn
+    conn.close()
+
+
+def add(conn: sqlite3.Connection, **fields: object) -> QueryRecord:
+    """Insert one query-log row; ``ago`` (a timedelta before NOW) sets its time."""
+    ago = fields.pop("ago", timedelta(0))
+    assert isinstance(ago, timedelta)
+    defaults: dict[str, object] = {
+        "interaction_id": int(conn.execute("SELECT count(*) FROM queries").fetchone()[0]) + 1000,
+        "user_id": 1,
+        "user_name": "alice",
+        "command": "ask",
+        "query": "where is the satellite",
+        "outcome": "answered",
+        "latency_ms": 10.0,
+        "results": [("doc#1", 5.0), ("doc#2", 3.0)],
+        "total_matches": 2,
+        "guild_id": 7,
+        "created_at": review.iso(NOW - ago),
+    }
+    record = QueryRecord(**{**defaults, **fields})  # type: ignore[arg-type]
+    row = record.to_row()
+    conn.execute(
+        f"INSERT INTO queries ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row
+    )
+    return record
+
+
+def ids(page: review.Page[review.LoggedQuery]) -> list[int]:
+    return [row.interaction_id for row in page.rows]
+
+
+# --- connections -------------------------------------------------------------------------------
+
+
+def test_read_only_connection_cannot_write(path: Path) -> None:
+    conn = review.open_db(path, readonly=True)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        conn.execute("DELETE FROM queries")
+    conn.close()
+
+
+def test_missing_database_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        review.open_db(tmp_path / "none.db", readonly=True)
+
+
+def test_old_schema_is_refused(tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    sqlite3.connect(old).execute("PRAGMA user_version = 1").connection.close()
+    with pytest.raises(review.SchemaError):
+        review.open_db(old, readonly=True)
+
+
+# --- time and text -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7d", NOW - timedelta(days=7)),
+        ("12h", NOW - timedelta(hours=12)),
+        (" 30M ", NOW - timedelta(minutes=30)),
+        ("2w", NOW - timedelta(weeks=2)),
+        ("2025-01-31", datetime(2025, 1, 31, tzinfo=UTC)),
+        ("2025-01-31T08:00:00+02:00", datetime(2025, 1, 31, 6, tzinfo=UTC)),
+    ],
+)
+def test_parse_since(text: str, expected: datetime) -> None:
+    assert review.parse_since(text, NOW) == review.iso(expected)
+
+
+@pytest.mark.parametrize("text", ["yesterday", "7 days", "-3d", "'; DROP TABLE queries; --", ""])
+def test_parse_since_rejects_other_text(text: str) -> None:
+    with pytest.raises(ValueError, match="since"):
+        review.parse_since(text, NOW)
+
+
+@pytest.mark.parametrize(
+    ("query", "normalised"),
+    [
+        ("Where is the  Satellite?", "where is the satellite"),
+        ("  “where is the satellite” ", "where is the satellite"),
+        ("¿QUÉ?", "qué"),
+    ],
+)
+def test_normalise_query(query: str, normalised: str) -> None:
+    assert review.normalise_query(query) == normalised
+
+
+# --- recent and filters ------------------------------------------------------------------------
+
+
+def test_recent_is_newest_first_and_paged(db: sqlite3.Connection) -> None:
+    for n in range(23):
+        add(db, interaction_id=n, ago=timedelta(minutes=100 - n))
+    first = review.recent(db, review.Filters(), page=0)
+    assert ids(first) == list(range(22, 12, -1))
+    assert (first.total, first.pages, first.has_previous, first.has_next) == (23, 3, False, True)
+    last = review.recent(db, review.Filters(), page=2)
+    assert ids(last) == [2, 1, 0] and last.has_previous and not last.has_next
+
+
+def test_recent_row_summary_shows_everything_asked_for(db: sqlite3.Connection) -> None:
+    add(db, interaction_id=5, user_name="bob", user_id=42, query="north korea")
+    review.record_vote(db, 5, 99, 1, ["doc#1"])
+    review.record_vote(db, 5, 98, -1, ["doc#1"])
+    [row] = review.recent(db, review.Filters()).rows
+    assert row.summary() == (
+        "2025-03-10 12:00:00 · bob (42) · /ask “north korea” → answered · top doc#1 (5.00)"
+        " · 👍 1 👎 1"
+    )
+
+
+def test_filters_combine(db: sqlite3.Connection) -> None:
+    add(db, interaction_id=1, user_id=1, query="satellite launch", outcome="answered")
+    add(db, interaction_id=2, user_id=2, query="satellite launch", outcome="answered")
+    add(db, interaction_id=3, user_id=1, query="satellite launch", outcome="no_results")
+    add(db, interaction_id=4, user_id=1, query="rockets", outcome="answered")
+    add(db, interaction_id=5, user_id=1, query="Satellite", outcome="answered", ago=timedelta(9))
+    filters = review.Filters(
+        users=(1,), contains="SATELLITE", outcome="answered", since=review.parse_since("2d", NOW)
+    )
+    assert ids(review.recent(db, filters)) == [1]
+    assert ids(review.recent(db, review.Filters(users=(1, 2), outcome="answered"))) == [4, 2, 1, 5]
+
+
+@pytest.mark.parametrize("needle", HOSTILE)
+def test_contains_matches_hostile_text_literally(db: sqlite3.Connection, needle: str) -> None:
+    queries = [*HOSTILE, "plain question", "100 percent", "ab", "a-b", "x" * 4999]
+    for n, text in enumerate(queries):
+        add(db, interaction_id=n, query=text)
+    found = {row.query for row in review.recent(db, review.Filters(contains=needle), 0, 100).rows}
+    assert found == {q for q in queries if needle.lower() in q.lower()}
+    assert db.execute("SELECT count(*) FROM queries").fetchone()[0] == len(queries)
+
+
+def test_unknown_outcome_is_refused() -> None:
+    with pytest.raises(ValueError, match="outcome"):
+        review.Filters(outcome="answered' OR 1=1 --")
+
+
+def test_frozen_filters_keep_pages_stable(db: sqlite3.Connection) -> None:
+    add(db, interaction_id=1)
+    filters = review.frozen(db, review.Filters())
+    add(db, interaction_id=2)
+    assert ids(review.recent(db, filters)) == [1]
+    assert review.Filters.from_json(json.loads(json.dumps(filters.to_json()))) == filters
+
+
+# --- unanswered, feedback, stats ---------------------------------------------------------------
+
+
+def test_unanswered_groups_weak_and_missing_answers(db: sqlite3.Connection) -> None:
+    add(db, query="Where do quokkas live?", outcome="no_results", results=[], ago=timedelta(1))
+    add(db, query="where do  QUOKKAS live", outcome="no_results", results=[])
+    add(db, query="weak one", results=[("doc#3", 0.5)])
+    add(db, query="strong one", results=[("doc#3", 9.0)])
+    add(db, query="broken", outcome="error", results=[])
+    add(db, query="paged", command="more", outcome="no_results", results=[])
+    page = review.unanswered(db, weak_score=1.0)
+    assert [(u.query, u.asked, u.best_score) for u in page.rows] == [
+        ("where do quokkas live", 2, None),
+        ("weak one", 1, 0.5),
+    ]
+    assert page.rows[0].last_asked == review.iso(NOW)
+    assert page.rows[0].summary().startswith("2× “where do quokkas live” · last 2025-03-10 12:00")
+    recent_only = review.unanswered(db, weak_score=1.0, since=review.parse_since("1h", NOW))
+    assert [(u.query, u.asked) for u in recent_only.rows] == [
+        ("weak one", 1),  # equal counts and times: alphabetical
+        ("where do quokkas live", 1),
+    ]
+
+
+def test_votes_change_and_feedback_ranks_unhelpful_passages(db: sqlite3.Connection) -> None:
+    assert review.record_vote(db, 1, 10, 1, ["doc#1", "doc#2"]) is None
+    assert review.record_vote(db, 1, 10, -1, ["doc#1", "doc#2"]) == 1  # changed, not added
+    review.record_vote(db, 2, 10, -1, ["doc#2"])
+    review.record_vote(db, 2, 11, -1, ["doc#2"])
+    review.record_vote(db, 3, 11, 1, ["doc#2", "doc#9"])
+    assert db.execute("SELECT count(*) FROM votes").fetchone()[0] == 4
+    page = review.feedback(db)
+    assert [(p.passage_id, p.down, p.up) for p in page.rows] == [("doc#2", 3, 1), ("doc#1", 1, 0)]
+    with pytest.raises(ValueError):
+        review.record_vote(db, 1, 10, 0, [])
+
+
+def test_stats(db: sqlite3.Connection) -> None:
+    for n, latency in enumerate([10, 20, 30, 40, 1000]):
+        add(db, user_id=n % 2, latency_ms=latency)
+    add(db, outcome="no_results", results=[], query="quokkas", latency_ms=5, ago=timedelta(1))
+    add(db, ago=timedelta(days=30))  # outside the window
+    add(db, command="source", query="doc#1")  # not a question
+    review.record_vote(db, 1000, 3, -1, ["doc#1"])
+    stats = review.stats(db, days=7, now=NOW)
+    assert [(d.day, d.queries, d.answered) for d in stats.per_day[-2:]] == [
+        ("2025-03-09", 1, 0),
+        ("2025-03-10", 5, 5),
+    ]
+    assert len(stats.per_day) == 7 and stats.per_day[0].day == "2025-03-04"
+    assert (stats.queries, stats.answered, stats.distinct_users) == (6, 5, 2)
+    assert stats.median_latency_ms == 20 and stats.p95_latency_ms == 1000
+    assert stats.top_queries == [("where is the satellite", 5), ("quokkas", 1)]
+    assert stats.top_passages[:2] == [("doc#1", 5), ("doc#2", 5)]
+    assert (stats.votes_up, stats.votes_down) == (0, 1)
+    assert stats.summary_lines()[1] == "Answered: 5 (83%)"
+
+
+def test_stats_of_an_empty_log(db: sqlite3.Connection) -> None:
+    stats = review.stats(db, days=3, now=NOW)
+    assert stats.queries == 0 and stats.median_latency_ms is None and stats.answered_share is None
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+def test_csv_export_equals_the_rows(db: sqlite3.Connection) -> None:
+    for n, text in enumerate(HOSTILE[:10]):
+        add(db, interaction_id=n, query=text + "\nsecond line, with comma")
+    review.record_vote(db, 3, 1, -1, ["doc#1"])
+    out = io.BytesIO()
+    assert review.export(db, review.Filters(), "csv", out) == 10
+    parsed = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8"), newline="")))
+    expected = review.recent(db, review.Filters(), page_size=100).rows[::-1]
+    assert [row["query"] for row in parsed] == [row.query for row in expected]
+    assert tuple(parsed[0]) == review.EXPORT_COLUMNS
+    assert parsed[3]["votes_down"] == "1" and parsed[3]["interaction_id"] == "3"
+
+
+def test_jsonl_export_equals_the_rows(db: sqlite3.Connection) -> None:
+    add(db, interaction_id=1, query="first")
+    add(db, interaction_id=2, query="sécond", outcome="no_results", results=[])
+    out = io.BytesIO()
+    review.export(db, review.Filters(contains="É"), "jsonl", out)  # LIKE folds ASCII only
+    assert out.getvalue() == b""
+    out = io.BytesIO()
+    assert review.export(db, review.Filters(), "jsonl", out) == 2
+    lines = [json.loads(line) for line in out.getvalue().decode().splitlines()]
+    stored = [dict(r) for r in db.execute("SELECT * FROM queries ORDER BY id")]
+    for line, row in zip(lines, stored, strict=True):
+        assert line["results"] == json.loads(row["results"])
+        assert {k: line[k] for k in row if k != "results"} == {
+            k: v for k, v in row.items() if k != "results"
+        }
+
+
+def test_export_streams_many_rows(db: sqlite3.Connection, tmp_path: Path) -> None:
+    rows = [
+        (n, review.iso(NOW), 1, "alice", "ask", f"question {n}", "answered", 1.0)
+        for n in range(10_000)
+    ]
+    db.execute("BEGIN")
+    db.executemany(
+        "INSERT INTO queries (interaction_id, created_at, user_id, user_name, command, query,"
+        " outcome, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    db.execute("COMMIT")
+    target = tmp_path / "export.jsonl.gz"
+    with gzip.open(target, "wb") as out:
+        assert review.export(db, review.Filters(), "jsonl", out) == 10_000
+    with gzip.open(target, "rt", encoding="utf-8") as back:
+        assert sum(1 for _ in back) == 10_000
+
+
+# --- purge, retention, forget-me, actions ------------------------------------------------------
+
+
+def test_purge_deletes_old_queries_and_votes_but_keeps_actions(db: sqlite3.Connection) -> None:
+    add(db, interaction_id=1, ago=timedelta(days=40))
+    add(db, interaction_id=2, ago=timedelta(days=2))
+    review.record_vote(db, 1, 5, 1, [], at=review.iso(NOW - timedelta(days=40)))
+    review.record_vote(db, 2, 5, 1, [], at=review.iso(NOW - timedelta(days=2)))
+    review.record_action(
+        db, review.Action("cli", 0, "op", "stats", created_at=review.iso(NOW - timedelta(400)))
+    )
+    deleted = review.purge(db, review.cutoff(30, NOW))
+    assert (deleted.queries, deleted.votes, deleted.actions) == (1, 1, 0)
+    assert ids(review.recent(db, review.Filters())) == [2]
+    assert db.execute("SELECT count(*) FROM moderation_actions").fetchone()[0] == 1
+
+
+def test_retention_also_expires_moderator_actions(db: sqlite3.Connection) -> None:
+    add(db, ago=timedelta(days=100))
+    old = review.iso(NOW - timedelta(days=100))
+    review.record_action(db, review.Action("discord", 1, "mod", "recent", created_at=old))
+    kept = review.record_action(db, review.Action("discord", 1, "mod", "recent"))
+    assert review.expire(db, review.cutoff(90, NOW)).total == 2
+    assert review.get_action(db, kept) is not None
+
+
+def test_forget_removes_rows_under_raw_and_hashed_ids(db: sqlite3.Connection) -> None:
+    identities = Identities(b"salt")
+    member = 123456789012345678
+    add(db, interaction_id=1, user_id=member)  # logged before hashing was turned on
+    add(db, interaction_id=2, user_id=identities.key(member))
+    add(db, interaction_id=3, user_id=555)
+    review.record_vote(db, 3, identities.key(member), -1, [])
+    review.record_vote(db, 3, 555, 1, [])
+    deleted = review.forget(db, identities.keys_for(member))
+    assert (deleted.queries, deleted.votes) == (2, 1)
+    assert ids(review.recent(db, review.Filters())) == [3]
+
+
+def test_actions_round_trip_and_follow_ups(db: sqlite3.Connection) -> None:
+    action = review.Action(
+        "discord", 1, "mod", "purge_requested", {"older_than_days": 30}, guild_id=7
+    )
+    request = review.record_action(db, action)
+    stored = review.get_action(db, request)
+    assert stored is not None and stored.arguments == {"older_than_days": 30}
+    assert not review.follow_up_of(db, request, ("purge", "purge_cancelled"))
+    review.record_action(db, review.Action("discord", 1, "mod", "purge", {"request": request}))
+    assert review.follow_up_of(db, request, ("purge", "purge_cancelled"))
+    assert review.get_action(db, 999) is None
+
+
+def test_identities_hash_consistently() -> None:
+    plain, hashed, other = Identities(), Identities(b"one"), Identities(b"two")
+    assert plain.key(42) == 42 and plain.name(42, "alice") == "alice"
+    assert hashed.key(42) == hashed.key(42) != other.key(42)
+    assert 0 < hashed.key(42) < 2**63 and hashed.key(42) != 42
+    assert hashed.name(42, "alice").startswith("member-") and "alice" not in hashed.name(42, "a")
+    assert hashed.keys_for(42) == (hashed.key(42), 42) and plain.keys_for(42) == (42,)
