@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.index import BM25Parameters
+from bot.privacy import Identities
 
 
 class Settings(BaseSettings):
@@ -55,6 +58,59 @@ class Settings(BaseSettings):
     query_log_flush_seconds: float = Field(
         0.5, gt=0, le=60, description="How often buffered query-log rows are written."
     )
+
+    # --- Moderation and privacy (issue 4) ------------------------------------------------------
+    moderator_role_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Roles whose members may use /querylog (comma list)."
+    )
+    moderator_permission: str = Field(
+        "manage_messages", description="A permission that also grants /querylog (and hides it)."
+    )
+    unanswered_below_score: float = Field(
+        1.0, ge=0, description="An answer whose best score is below this counts as unanswered."
+    )
+    query_log_retention_days: int = Field(
+        90, ge=0, description="Delete log rows older than this, daily (0 keeps them forever)."
+    )
+    query_log_hash_users: bool = Field(
+        False, description="Store a salted hash instead of member ids and names."
+    )
+    query_log_user_salt: SecretStr | None = Field(
+        None, description="The secret salt for QUERY_LOG_HASH_USERS; keep it stable."
+    )
+
+    @field_validator("moderator_role_ids", mode="before")
+    @classmethod
+    def _comma_separated_ids(cls, value: object) -> object:
+        """``MODERATOR_ROLE_IDS=1,2`` (or a JSON list, or empty)."""
+        if isinstance(value, str):
+            text = value.strip().strip("[]")
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("moderator_permission")
+    @classmethod
+    def _known_permission(cls, value: str) -> str:
+        """A Discord permission name such as ``manage_messages`` or ``moderate_members``."""
+        if not re.fullmatch(r"[a-z_]+", value):
+            raise ValueError("MODERATOR_PERMISSION is a permission name such as manage_messages")
+        return value
+
+    @model_validator(mode="after")
+    def _salt_when_hashing(self) -> Settings:
+        """Hashing without a secret salt would be reversible by trying every member id."""
+        salt = self.query_log_user_salt.get_secret_value() if self.query_log_user_salt else ""
+        if self.query_log_hash_users and len(salt) < 16:
+            raise ValueError("QUERY_LOG_HASH_USERS needs QUERY_LOG_USER_SALT (16+ characters)")
+        return self
+
+    @property
+    def identities(self) -> Identities:
+        """How members are stored in the log: as themselves, or as a salted hash."""
+        salt = self.query_log_user_salt
+        if not self.query_log_hash_users or salt is None:
+            return Identities()
+        return Identities(salt.get_secret_value().encode())
 
     @field_validator("index_cache_dir", mode="before")
     @classmethod

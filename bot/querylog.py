@@ -138,6 +138,7 @@ class QueryLog:
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._failing = False
+        self._flush_lock = asyncio.Lock()
         self.written = 0
 
     @property
@@ -159,7 +160,15 @@ class QueryLog:
             self._wake.set()
 
     async def flush(self) -> bool:
-        """Write everything buffered now; ``False`` if the database refused (rows kept)."""
+        """Write everything buffered now; ``False`` if the database refused (rows kept).
+
+        Serialised, because callers besides the writer task flush too (``/forget-me`` must see
+        the member's latest rows on disk) and two flushes must never write and pop one batch.
+        """
+        async with self._flush_lock:
+            return await self._flush()
+
+    async def _flush(self) -> bool:
         while self._buffer:
             batch = [self._buffer[i] for i in range(min(self.batch_size, len(self._buffer)))]
             try:

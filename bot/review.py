@@ -595,6 +595,12 @@ def _in_transaction(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
     return result
 
 
+def count_before(conn: sqlite3.Connection, before: str) -> int:
+    """How many logged queries a purge with this cutoff would delete."""
+    row = conn.execute("SELECT count(*) FROM queries WHERE created_at < ?", [before]).fetchone()
+    return int(row[0])
+
+
 def purge(conn: sqlite3.Connection, before: str) -> Deleted:
     """Delete logged queries and votes older than ``before`` (moderator actions are kept)."""
 

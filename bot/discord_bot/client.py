@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.discord_bot.admin_cog import AdminCog
 from bot.discord_bot.components import DYNAMIC_ITEMS
 from bot.discord_bot.reloader import CorpusReloader
+from bot.discord_bot.review_features import add_review_features
 from bot.discord_bot.search_cog import SearchCog, Tracked
 from bot.loading import load_service
 from bot.querylog import QueryLog
@@ -63,6 +64,7 @@ class CorpusBot(commands.Bot):
         """Runs once per process, after login and before the Gateway: never on reconnects."""
         await self.add_cog(SearchCog(self))
         await self.add_cog(AdminCog(self))
+        await add_review_features(self)  # /querylog, votes, /forget-me, retention
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         log.info("corpus: %s", self.service.summary.describe())
         if self.application_id:

@@ -250,8 +250,10 @@ class SearchCog(commands.Cog, name="SearchCog"):
                 interaction_id=interaction.id,
                 guild_id=interaction.guild_id,
                 channel_id=interaction.channel_id,
-                user_id=interaction.user.id,
-                user_name=interaction.user.display_name,
+                user_id=self.settings.identities.key(interaction.user.id),
+                user_name=self.settings.identities.name(
+                    interaction.user.id, interaction.user.display_name
+                ),
                 command=command,
                 query=query,
                 results=track.results,

@@ -1,0 +1,43 @@
+"""The query log as moderators and members reach it from Discord: short connections in a thread.
+
+Each call opens its own SQLite connection in a worker thread (read-only for listings), so a slow
+export never blocks the event loop and never holds a lock the batched writer needs. Buffered rows
+are flushed first, so a listing shows the interaction that happened a moment ago and
+``/forget-me`` deletes it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
+
+from bot import review
+from bot.querylog import QueryLog
+
+T = TypeVar("T")
+
+
+class LogDatabase:
+    """Runs :mod:`bot.review` functions against the bot's query log."""
+
+    def __init__(self, query_log: QueryLog) -> None:
+        self.query_log = query_log
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` on a read-only connection, after buffered rows are written."""
+        await self.query_log.flush()
+        return await asyncio.to_thread(self._run, work, True)
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` on a writable connection, after buffered rows are written."""
+        await self.query_log.flush()
+        return await asyncio.to_thread(self._run, work, False)
+
+    def _run(self, work: Callable[[sqlite3.Connection], T], readonly: bool) -> T:
+        conn = review.open_db(self.query_log.path, readonly=readonly)
+        try:
+            return work(conn)
+        finally:
+            conn.close()

@@ -1,0 +1,108 @@
+"""What moderators see: listings, stats and the purge prompt, as private embeds within limits.
+
+The lines themselves come from :mod:`bot.review` (``summary()``), the same the CLI prints; here
+they are only escaped (a member's question can hold Markdown or mentions) and budgeted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+
+from bot import review
+from bot.discord_bot.replies import (
+    COLOUR,
+    DESCRIPTION_LIMIT,
+    FIELD_LIMIT,
+    fit_blocks,
+    fit_escaped,
+)
+
+CHART_NAME = "queries-per-day.png"
+NOTHING = "Nothing matches."
+
+
+def listing(title: str, lines: Sequence[str], page: review.Page[Any], scope: str) -> discord.Embed:
+    """One page of a listing: one escaped line per row, and where the page is in the whole."""
+    escaped = [fit_escaped(line, 600) for line in lines]
+    embed = discord.Embed(
+        title=title,
+        description=fit_blocks(escaped, DESCRIPTION_LIMIT, separator="\n") if escaped else NOTHING,
+        colour=COLOUR,
+    )
+    embed.set_footer(
+        text=f"Page {page.page + 1} of {page.pages} · {page.total} in all · {scope}"[:2048]
+    )
+    return embed
+
+
+def stats(result: review.Stats, with_chart: bool) -> discord.Embed:
+    """The headline numbers, top questions and passages, and the chart below."""
+    embed = discord.Embed(
+        title=f"Query log — last {result.days} days",
+        description="\n".join(result.summary_lines()),
+        colour=COLOUR,
+    )
+    embed.add_field(
+        name="Most asked",
+        value=_ranked([f"“{query}”" for query, _ in result.top_queries], result.top_queries),
+        inline=False,
+    )
+    embed.add_field(
+        name="Most cited passages",
+        value=_ranked([f"{pid}" for pid, _ in result.top_passages], result.top_passages),
+        inline=False,
+    )
+    if with_chart:
+        embed.set_image(url=f"attachment://{CHART_NAME}")
+        embed.set_footer(text="Bars: questions per day. Line: share answered (0–100 %).")
+    return embed
+
+
+def _ranked(labels: list[str], counted: Sequence[tuple[str, int]]) -> str:
+    if not labels:
+        return "–"
+    lines = [
+        f"{count}× {fit_escaped(label, 200)}"
+        for label, (_, count) in zip(labels, counted, strict=True)
+    ]
+    return fit_blocks(lines, FIELD_LIMIT, separator="\n")
+
+
+def purge_prompt(days: int, before: str, would_delete: int) -> discord.Embed:
+    """Ask an administrator to confirm a purge, saying exactly what it removes."""
+    return discord.Embed(
+        title="Purge the query log?",
+        description=(
+            f"This deletes every logged question and vote older than {days} days "
+            f"(before {before[:16].replace('T', ' ')} UTC): **{would_delete}** questions now.\n"
+            "It cannot be undone. Moderator actions are kept."
+        ),
+        colour=discord.Colour.red(),
+    )
+
+
+def notice(text: str) -> discord.Embed:
+    """A short private message."""
+    return discord.Embed(description=text[:DESCRIPTION_LIMIT], colour=COLOUR)
+
+
+async def reply(
+    interaction: discord.Interaction[Any],
+    embeds: list[discord.Embed],
+    *,
+    view: discord.ui.View | None = None,
+    files: Sequence[discord.File] = (),
+) -> None:
+    """Answer privately, whether or not the interaction was deferred."""
+    extra: dict[str, Any] = {}
+    if view is not None:
+        extra["view"] = view
+    if files:
+        extra["files"] = list(files)
+    if interaction.response.is_done():
+        await interaction.followup.send(embeds=embeds, ephemeral=True, **extra)
+    else:
+        await interaction.response.send_message(embeds=embeds, ephemeral=True, **extra)

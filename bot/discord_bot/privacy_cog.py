@@ -1,0 +1,94 @@
+"""/forget-me and the retention task: members erase their rows, and old rows go by themselves."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot import review
+from bot.discord_bot import moderation_replies as show
+from bot.discord_bot.logdb import LogDatabase
+
+if TYPE_CHECKING:
+    from bot.discord_bot.client import CorpusBot
+
+log = logging.getLogger(__name__)
+
+RETENTION_EVERY_HOURS = 24
+
+
+class PrivacyCog(commands.Cog, name="PrivacyCog"):
+    """Deletes what members ask to forget and what is older than the retention period."""
+
+    def __init__(self, bot: CorpusBot) -> None:
+        self.bot = bot
+        self.settings = bot.settings
+        self.identities = bot.settings.identities
+        self.db = LogDatabase(bot.query_log)
+
+    async def cog_load(self) -> None:
+        """Start the daily retention run (its first run is now, at start-up)."""
+        if self.settings.query_log_retention_days > 0:
+            self.retention.start()
+
+    async def cog_unload(self) -> None:
+        """Stop the retention run with the bot."""
+        self.retention.cancel()
+
+    @app_commands.command(
+        name="forget-me", description="Delete the questions and votes of yours that the bot logged"
+    )
+    async def forget_me(self, interaction: discord.Interaction[Any]) -> None:
+        """Delete the member's rows under every id they may be stored as; never logged itself."""
+        keys = self.identities.keys_for(interaction.user.id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            flushed = await self.bot.query_log.flush()
+            deleted = await self.db.write(lambda conn: review.forget(conn, keys))
+        except (sqlite3.Error, review.SchemaError, OSError) as error:
+            log.error("forget-me failed: %s", error)
+            flushed, deleted = False, review.Deleted()
+        if not flushed:
+            text = "The log cannot be changed right now; nothing was deleted. Try again later."
+            await show.reply(interaction, [show.notice(text)])
+            return
+        log.info("forget-me: deleted %d queries and %d votes", deleted.queries, deleted.votes)
+        text = (
+            f"Deleted {deleted.queries} logged questions and {deleted.votes} votes of yours. "
+            "Questions you ask from now on are logged again as usual."
+        )
+        await show.reply(interaction, [show.notice(text)])
+
+    @tasks.loop(hours=RETENTION_EVERY_HOURS)
+    async def retention(self) -> None:
+        """Delete rows older than ``QUERY_LOG_RETENTION_DAYS`` and record that it happened."""
+        days = self.settings.query_log_retention_days
+        before = review.cutoff(days)
+
+        def work(conn: sqlite3.Connection) -> review.Deleted:
+            deleted = review.expire(conn, before)
+            if deleted.total:
+                arguments = {"days": days, "before": before}
+                action = review.Action(
+                    "system", 0, "retention", "retention", arguments, affected=deleted.total
+                )
+                review.record_action(conn, action)
+            return deleted
+
+        try:
+            deleted = await self.db.write(work)
+        except (sqlite3.Error, review.SchemaError, OSError) as error:
+            log.warning("retention: could not delete old rows (next try in 24 h): %s", error)
+            return
+        log.info(
+            "retention (%d days): deleted %d queries, %d votes, %d moderator actions",
+            days,
+            deleted.queries,
+            deleted.votes,
+            deleted.actions,
+        )

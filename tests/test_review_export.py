@@ -1,0 +1,53 @@
+"""bot/export_files.py: an export fits the upload limit as is, gzipped, or in gzipped parts."""
+
+from __future__ import annotations
+
+import gzip
+import random
+from pathlib import Path
+
+import pytest
+
+from bot.export_files import TooLargeError, fit_to_limit
+
+HEADER = b"id,query\n"
+
+
+def write(tmp_path: Path, lines: int, *, noisy: bool = False) -> Path:
+    source = tmp_path / "querylog.csv"
+    rng = random.Random(4)
+    with source.open("wb") as out:
+        out.write(HEADER)
+        for n in range(lines):
+            text = rng.randbytes(40).hex() if noisy else "the same question again"
+            out.write(f"{n},{text}\n".encode())
+    return source
+
+
+def test_small_export_is_sent_as_is(tmp_path: Path) -> None:
+    source = write(tmp_path, 10)
+    assert fit_to_limit(source, 10_000, header=True) == [source]
+
+
+def test_compressible_export_is_gzipped(tmp_path: Path) -> None:
+    source = write(tmp_path, 5000)
+    [packed] = fit_to_limit(source, source.stat().st_size // 4, header=True)
+    assert packed.name == "querylog.csv.gz"
+    assert gzip.decompress(packed.read_bytes()) == source.read_bytes()
+
+
+def test_large_export_is_split_on_lines_with_the_header_repeated(tmp_path: Path) -> None:
+    source = write(tmp_path, 3000, noisy=True)
+    limit = 60_000
+    parts = fit_to_limit(source, limit, header=True)
+    assert 2 < len(parts) <= 20
+    assert all(part.stat().st_size <= limit for part in parts)
+    texts = [gzip.decompress(part.read_bytes()) for part in parts]
+    assert all(text.startswith(HEADER) for text in texts)
+    assert HEADER + b"".join(text[len(HEADER) :] for text in texts) == source.read_bytes()
+
+
+def test_hopelessly_large_export_is_refused(tmp_path: Path) -> None:
+    source = write(tmp_path, 3000, noisy=True)
+    with pytest.raises(TooLargeError):
+        fit_to_limit(source, 2_000, header=True)
