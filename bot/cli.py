@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from bot.config import Settings
 from bot.evaluation import register as register_eval
 from bot.loading import load_service
+from bot.log_cli import add_log_commands
 from bot.search import (
     MAX_RESULTS,
     QueryTooLongError,
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", help="push the slash-command definitions to Discord")
     sync.add_argument("--guild", type=int, help="sync to this server only (instant)")
     sync.set_defaults(handler=_sync)
+    add_log_commands(commands)  # corpusbot log …: bot/log_cli.py
     register_eval(commands)
     return parser
 

@@ -1,0 +1,233 @@
+"""``corpusbot log …``: the moderators' query-log review in the terminal.
+
+The same :mod:`bot.review` SQL and the same row summaries as ``/querylog``, on the same database.
+Safe while the bot runs: listings use a read-only connection, every connection waits for the
+bot's writer (``busy_timeout``) instead of failing, and the log is in WAL mode, so readers never
+block the writer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sqlite3
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bot import review
+from bot.config import Settings
+from bot.querylog import connect
+
+
+def add_log_commands(commands: Any) -> None:
+    """Register ``log`` and its subcommands on the ``corpusbot`` subparsers."""
+    log = commands.add_parser("log", help="review the query log (same as /querylog in Discord)")
+    log.add_argument("--db", type=Path, help="the query log (default: QUERY_LOG_PATH)")
+    sub = log.add_subparsers(dest="log_command", required=True)
+
+    recent = sub.add_parser("recent", help="logged questions, newest first")
+    _filters(recent)
+    _paging(recent)
+    recent.add_argument("--json", action="store_true", help="one JSON object per row")
+    recent.set_defaults(handler=_recent)
+
+    unanswered = sub.add_parser("unanswered", help="questions with no or only weak answers")
+    unanswered.add_argument("--since", help="7d, 12h, 30m, 2w or a date such as 2025-01-31")
+    unanswered.add_argument("--below", type=float, help="weak below this score (default: setting)")
+    _paging(unanswered)
+    unanswered.set_defaults(handler=_unanswered)
+
+    feedback = sub.add_parser("feedback", help="passages most often in answers voted unhelpful")
+    feedback.add_argument("--since", help="only votes since then")
+    _paging(feedback)
+    feedback.set_defaults(handler=_feedback)
+
+    stats = sub.add_parser("stats", help="questions per day, answered share, latency, top lists")
+    stats.add_argument("--days", type=int, default=14, help="days back, today included")
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
+    stats.set_defaults(handler=_stats)
+
+    export = sub.add_parser("export", help="the matching rows as CSV or JSON lines")
+    _filters(export)
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.set_defaults(handler=_export)
+
+    purge = sub.add_parser("purge", help="delete questions and votes older than N days")
+    purge.add_argument("--older-than-days", type=int, required=True, metavar="N")
+    purge.add_argument("--yes", action="store_true", help="do not ask to confirm")
+    purge.set_defaults(handler=_purge)
+
+
+def _filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", type=int, help="only this member (Discord user id)")
+    parser.add_argument("--contains", help="only questions containing this text")
+    parser.add_argument("--since", help="7d, 12h, 30m, 2w or a date such as 2025-01-31")
+    parser.add_argument("--outcome", choices=review.OUTCOMES)
+
+
+def _paging(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--page", type=int, default=1, help="which page (1 is the first)")
+    parser.add_argument("--page-size", type=int, default=review.PAGE_SIZE)
+
+
+class _Refused(Exception):
+    """A message for the operator, exit status 2."""
+
+
+def _run(args: argparse.Namespace, settings: Settings, work: Any, *, readonly: bool = True) -> int:
+    path: Path = args.db or settings.query_log_path
+    try:
+        conn = _open(path, readonly)
+        try:
+            return int(work(conn))
+        finally:
+            conn.close()
+    except (_Refused, ValueError, FileNotFoundError) as error:
+        print(f"corpusbot log: {error}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as error:
+        print(f"corpusbot log: the query log at {path} cannot be used: {error}", file=sys.stderr)
+        return 1
+
+
+def _open(path: Path, readonly: bool) -> sqlite3.Connection:
+    """A connection; a log the bot has not migrated yet is brought up to date first."""
+    if not path.exists():
+        raise _Refused(f"no query log at {path} (set QUERY_LOG_PATH or pass --db)")
+    try:
+        return review.open_db(path, readonly=readonly)
+    except review.SchemaError:
+        asyncio.run(_migrate(path))
+        return review.open_db(path, readonly=readonly)
+
+
+async def _migrate(path: Path) -> None:
+    db = await connect(path)
+    await db.close()
+
+
+def _filters_of(args: argparse.Namespace, settings: Settings) -> review.Filters:
+    users = settings.identities.keys_for(args.user) if args.user else ()
+    since = review.parse_since(args.since) if args.since else None
+    return review.Filters(users=users, contains=args.contains, since=since, outcome=args.outcome)
+
+
+def _print_page(page: review.Page[Any], lines: list[str], scope: str) -> None:
+    for line in lines:
+        print(line)
+    if not lines:
+        print("Nothing matches.")
+    print(f"-- page {page.page + 1} of {page.pages} · {page.total} in all · {scope}")
+
+
+def _recent(args: argparse.Namespace, settings: Settings) -> int:
+    def work(conn: sqlite3.Connection) -> int:
+        filters = _filters_of(args, settings)
+        page = review.recent(conn, filters, args.page - 1, args.page_size)
+        if args.json:
+            for row in page.rows:
+                print(json.dumps(asdict(row), ensure_ascii=False))
+        else:
+            _print_page(page, [row.summary() for row in page.rows], filters.describe())
+        return 0
+
+    return _run(args, settings, work)
+
+
+def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
+    below = settings.unanswered_below_score if args.below is None else args.below
+
+    def work(conn: sqlite3.Connection) -> int:
+        since = review.parse_since(args.since) if args.since else None
+        page = review.unanswered(
+            conn, weak_score=below, since=since, page=args.page - 1, page_size=args.page_size
+        )
+        scope = f"no result or best score below {below}"
+        _print_page(page, [row.summary() for row in page.rows], scope)
+        return 0
+
+    return _run(args, settings, work)
+
+
+def _feedback(args: argparse.Namespace, settings: Settings) -> int:
+    def work(conn: sqlite3.Connection) -> int:
+        since = review.parse_since(args.since) if args.since else None
+        page = review.feedback(conn, since=since, page=args.page - 1, page_size=args.page_size)
+        _print_page(page, [row.summary() for row in page.rows], "passages voted 👎")
+        return 0
+
+    return _run(args, settings, work)
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    if not 1 <= args.days <= 3660:
+        print("corpusbot log: --days must be between 1 and 3660", file=sys.stderr)
+        return 2
+
+    def work(conn: sqlite3.Connection) -> int:
+        result = review.stats(conn, args.days)
+        if args.json:
+            print(json.dumps(asdict(result), ensure_ascii=False, indent=2))
+            return 0
+        print(f"Query log — last {result.days} days (since {result.since[:10]})")
+        for line in result.summary_lines():
+            print(line)
+        print("Per day (questions, answered):")
+        for day in result.per_day:
+            print(f"  {day.day}  {day.queries:6d}  {day.answered:6d}")
+        print("Most asked:")
+        for query, count in result.top_queries:
+            print(f"  {count}× “{query}”")
+        print("Most cited passages:")
+        for passage, count in result.top_passages:
+            print(f"  {count}× {passage}")
+        return 0
+
+    return _run(args, settings, work)
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    def work(conn: sqlite3.Connection) -> int:
+        filters = _filters_of(args, settings)
+        if args.output is None:
+            count = review.export(conn, filters, args.format, sys.stdout.buffer)
+        else:
+            with args.output.open("wb") as out:
+                count = review.export(conn, filters, args.format, out)
+        print(f"exported {count} rows", file=sys.stderr)
+        return 0
+
+    return _run(args, settings, work)
+
+
+def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    if args.older_than_days < 0:
+        print("corpusbot log: --older-than-days cannot be negative", file=sys.stderr)
+        return 2
+    before = review.cutoff(args.older_than_days)
+
+    def work(conn: sqlite3.Connection) -> int:
+        count = review.count_before(conn, before)
+        if not args.yes:
+            answer = input(
+                f"Delete {count} logged questions (and votes) older than "
+                f"{args.older_than_days} days? [y/N] "
+            )
+            if answer.strip().lower() not in {"y", "yes"}:
+                print("nothing deleted")
+                return 1
+        deleted = review.purge(conn, before)
+        operator = getpass.getuser()
+        arguments = {"older_than_days": args.older_than_days, "before": before}
+        review.record_action(
+            conn, review.Action("cli", 0, operator, "purge", arguments, affected=deleted.total)
+        )
+        print(f"deleted {deleted.queries} logged questions and {deleted.votes} votes")
+        return 0
+
+    return _run(args, settings, work, readonly=False)

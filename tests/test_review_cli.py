@@ -1,0 +1,157 @@
+"""``corpusbot log``: the same rows as /querylog, in the terminal, safe beside a running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot import review
+from bot.cli import main
+from bot.querylog import connect, migrations
+from tests.test_review import NOW, add
+
+
+async def _migrate(path: Path) -> None:
+    db = await connect(path)
+    await db.close()
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Path]:
+    """A log with three fresh questions and one from 100 days ago."""
+    path = tmp_path / "log.db"
+    asyncio.run(_migrate(path))
+    conn = review.open_db(path, readonly=False)
+    fresh = review.iso(review.now_utc())
+    old = review.cutoff(100)
+    add(conn, interaction_id=1, query="satellite 100% sure", user_id=11, created_at=fresh)
+    add(
+        conn,
+        interaction_id=2,
+        query="rockets",
+        user_id=12,
+        outcome="no_results",
+        results=[],
+        created_at=fresh,
+    )
+    add(conn, interaction_id=3, query="satellite again", user_id=12, created_at=fresh)
+    add(conn, interaction_id=4, query="old question", created_at=old)
+    review.record_vote(conn, 3, 11, -1, ["doc#1"])
+    conn.close()
+    yield path
+
+
+def log(database: Path, *args: str) -> int:
+    return main(["log", "--db", str(database), *args])
+
+
+def test_recent_prints_the_same_lines_as_discord(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert log(database, "recent", "--contains", "satellite", "--user", "12") == 0
+    out = capsys.readouterr().out.splitlines()
+    conn = review.open_db(database, readonly=True)
+    [row] = review.recent(conn, review.Filters(users=(12,), contains="satellite")).rows
+    conn.close()
+    assert out == [row.summary(), "-- page 1 of 1 · 1 in all · one member, containing “satellite”"]
+    assert "👎 1" in out[0]
+
+
+@pytest.mark.parametrize(
+    ("needle", "count"), [("%", 1), ("_", 0), ("'; DROP TABLE queries; --", 0)]
+)
+def test_recent_filters_hostile_text_literally(
+    database: Path, capsys: pytest.CaptureFixture[str], needle: str, count: int
+) -> None:
+    assert log(database, "recent", "--contains", needle, "--json") == 0
+    assert len(capsys.readouterr().out.splitlines()) == count
+
+
+def test_export_jsonl_equals_the_rows(database: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.jsonl"
+    assert (
+        log(database, "export", "--format", "jsonl", "--outcome", "answered", "-o", str(target))
+        == 0
+    )
+    exported = [json.loads(line) for line in target.read_text("utf-8").splitlines()]
+    conn = sqlite3.connect(database)
+    conn.row_factory = sqlite3.Row
+    stored = [
+        dict(r)
+        for r in conn.execute("SELECT * FROM queries WHERE outcome = 'answered' ORDER BY id")
+    ]
+    conn.close()
+    for row in stored:
+        row["results"] = json.loads(row["results"])
+    assert [{k: e[k] for k in row} for e, row in zip(exported, stored, strict=True)] == stored
+    assert [(e["interaction_id"], e["votes_down"]) for e in exported] == [(1, 0), (3, 1), (4, 0)]
+
+
+def test_stats_and_unanswered(database: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert log(database, "stats", "--days", "7", "--json") == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["queries"] == 3 and stats["answered"] == 2 and stats["votes_down"] == 1
+    assert log(database, "unanswered") == 0
+    assert capsys.readouterr().out.startswith("1× “rockets”")
+
+
+def test_purge_asks_first_and_is_recorded(
+    database: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    assert log(database, "purge", "--older-than-days", "30") == 1
+    monkeypatch.setattr("builtins.input", lambda prompt: "yes")
+    assert log(database, "purge", "--older-than-days", "30") == 0
+    assert "deleted 1 logged questions and 0 votes" in capsys.readouterr().out
+    conn = sqlite3.connect(database)
+    assert conn.execute("SELECT count(*) FROM queries").fetchone()[0] == 3
+    assert conn.execute("SELECT source, action, affected FROM moderation_actions").fetchall() == [
+        ("cli", "purge", 1)
+    ]
+    conn.close()
+
+
+def test_reads_while_the_bot_holds_a_write_transaction(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute(
+        "INSERT INTO queries (interaction_id, created_at, user_id, user_name, command, query,"
+        " outcome, latency_ms) VALUES (9, ?, 1, 'a', 'ask', 'uncommitted', 'answered', 1)",
+        [review.iso(NOW)],
+    )
+    try:
+        assert log(database, "recent") == 0
+        out = capsys.readouterr().out
+        assert "satellite again" in out and "uncommitted" not in out
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_errors_are_explained(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert log(database, "recent", "--since", "yesterday") == 2
+    assert "`since` takes a span" in capsys.readouterr().err
+    assert log(tmp_path / "missing.db", "recent") == 2
+    assert "no query log" in capsys.readouterr().err
+
+
+def test_an_old_log_is_migrated_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(migrations()[0][1] + "\nPRAGMA user_version = 1;")
+    conn.close()
+    assert log(path, "feedback") == 0
+    assert "Nothing matches." in capsys.readouterr().out
+    assert (
+        sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
+        == review.latest_version()
+    )
