@@ -104,6 +104,8 @@ async def test_ask_quotes_snippets_with_citations_and_buttons(
         f"cb:open:{SEED}#2",
         f"cb:open:{SEED}#3",
         "cb:more:3:3",
+        "cb:vote:up",
+        "cb:vote:down",
     ]
     row = (await wait_for_rows(database, 1, "interaction_id = ?", (int(ix.id),)))[0]
     assert row["command"] == "ask" and row["query"] == QUESTION

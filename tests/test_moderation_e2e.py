@@ -465,6 +465,49 @@ async def test_retention_ran_at_start_up(world: World) -> None:
 # --- members: votes and forget-me ------------------------------------------------------------
 
 
+async def vote(world: World, answer: RecordedMessage, which: str, user: dict[str, Any]) -> str:
+    ix = await world.fake.send_component(answer, f"cb:vote:{which}", user=user)
+    reply = await ix.wait_for_message()
+    assert reply.ephemeral
+    return reply.text()
+
+
+@shared
+async def test_votes_one_per_member_and_changeable(world: World) -> None:
+    voter, other = world.fake.make_user("voter"), world.fake.make_user("other")
+    ix = await world.fake.send_command("ask", {"question": QUESTION}, user=voter)
+    answer = await ix.wait_for_message()
+    assert answer.custom_ids()[-2:] == ["cb:vote:up", "cb:vote:down"]
+    assert len(answer.components) == 2 and all(len(r["components"]) <= 5 for r in answer.components)
+
+    assert "helped" in await vote(world, answer, "up", voter)
+    assert "Changed your vote" in await vote(world, answer, "down", voter)
+    assert "already" in await vote(world, answer, "down", voter)
+    assert "helped" in await vote(world, answer, "up", other)
+    votes = await eventually(
+        world.database,
+        "SELECT user_id, vote, passages FROM votes WHERE answer_id = ? ORDER BY vote",
+        (int(ix.id),),
+        [
+            {
+                "user_id": IDENTITIES.key(int(voter["id"])),
+                "vote": -1,
+                "passages": json.dumps([f"{SEED}#1", f"{SEED}#2", f"{SEED}#3"]),
+            },
+            {
+                "user_id": IDENTITIES.key(int(other["id"])),
+                "vote": 1,
+                "passages": json.dumps([f"{SEED}#1", f"{SEED}#2", f"{SEED}#3"]),
+            },
+        ],
+    )
+    assert votes
+    listed = await run(world, "querylog recent", "moderator", user=voter)
+    assert "👍 1 👎 1" in listed.embeds[0]["description"]
+    feedback = await run(world, "querylog feedback", "moderator", since="1h")
+    assert f"{SEED}#1".replace("_", "\\_") + " · 👎 1" in feedback.text()
+
+
 def add_vote(database: Path, answer_id: int, user_key: int, vote: int) -> None:
     """A vote written straight to the log (the bot process keeps running meanwhile)."""
     at = stamp(now())

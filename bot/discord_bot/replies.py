@@ -78,6 +78,7 @@ def question_of(message: discord.Message | None) -> str | None:
 def answer(response: SearchResponse, limit: int) -> Reply:
     """The reply to /ask (or a further page): quoted snippets with citations, and buttons."""
     from bot.discord_bot.components import MoreResultsButton, OpenSourceButton
+    from bot.discord_bot.feedback import VoteButton
 
     embed = discord.Embed(colour=COLOUR)
     # The author line is plain text (no Markdown, never a ping), so the question is kept
@@ -99,6 +100,7 @@ def answer(response: SearchResponse, limit: int) -> Reply:
     ]
     if response.has_more:
         items.append(MoreResultsButton.make(last, limit))
+    items.extend(VoteButton.pair())  # on their own row, or beside "More results"
     return Reply([embed], items=items)
 
 
