@@ -86,6 +86,9 @@ def select_snippet(
     one is extended by a neighbour when that fits in ``max_chars`` (preferring a neighbour that
     adds matches), and a sentence that is too long on its own is cut around its matches.
     """
+    # Room for the "… " and " …" that mark text cut before and after, so the plain snippet a
+    # member reads stays within ``max_chars`` too.
+    max_chars -= 2 * len(ELLIPSIS + " ")
     sentences = sentence_spans(text) or [Span(0, len(text))]
     matched = [_matched_terms(text[s.start : s.end], terms) for s in sentences]
     weights = [math.fsum(terms[t] for t in found) for found in matched]
