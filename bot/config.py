@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.index import BM25Parameters
+from bot.passages import MAX_WORDS, MIN_WORDS
 from bot.privacy import Identities
 
 
@@ -22,9 +23,11 @@ class Settings(BaseSettings):
     bm25_k1: float = Field(1.2, ge=0.0, le=10.0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0.0, le=1.0, description="BM25 length normalisation.")
     passage_min_words: int = Field(
-        40, ge=1, description="A passage closes at a paragraph end once it has this many words."
+        MIN_WORDS,
+        ge=1,
+        description="A passage closes at a paragraph end once it has this many words.",
     )
-    passage_max_words: int = Field(120, ge=10, description="No passage is longer than this.")
+    passage_max_words: int = Field(MAX_WORDS, ge=10, description="No passage is longer than this.")
     index_cache_dir: Path | None = Field(
         Path("data/index"),
         description="Built indexes are saved here and memory-mapped on restart; empty: never.",

@@ -27,7 +27,7 @@ from bot import corpus, index, passage_store, passages, strings, text, tokenize
 from bot.corpus import SUPPORTED_SUFFIXES, Document, load_corpus
 from bot.index import BM25Parameters, CountedChunk, IndexBuilder, PassageIndex, count_terms
 from bot.passage_store import PassageStore, PassageStoreBuilder
-from bot.passages import split_passages
+from bot.passages import MAX_WORDS, MIN_WORDS, split_passages
 from bot.tokenize import passage_terms, title_weight
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ class PassageSettings:
     """Everything besides the files that decides a snapshot's content."""
 
     params: BM25Parameters = field(default_factory=BM25Parameters)
-    min_words: int = 40
-    max_words: int = 120
+    min_words: int = MIN_WORDS
+    max_words: int = MAX_WORDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,15 @@ class Passage:
         return self.document.title
 
 
-def split_passages(document: Document, min_words: int = 40, max_words: int = 120) -> list[Passage]:
+# Passage bounds, measured on SciFact (docs/quality.md): 80–250 words keeps most abstracts and
+# news paragraphs whole, which ranks better than shorter windows (0.710 vs 0.695 nDCG@10).
+MIN_WORDS = 80
+MAX_WORDS = 250
+
+
+def split_passages(
+    document: Document, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS
+) -> list[Passage]:
     """Split ``document`` into passages of about ``min_words``–``max_words`` words.
 
     A window closes at a paragraph end once it has ``min_words``, and before a sentence that
@@ -73,7 +81,7 @@ def split_passages(document: Document, min_words: int = 40, max_words: int = 120
 
 
 def split_corpus(
-    documents: Iterable[Document], min_words: int = 40, max_words: int = 120
+    documents: Iterable[Document], min_words: int = MIN_WORDS, max_words: int = MAX_WORDS
 ) -> list[Passage]:
     """Every document's passages, in corpus order."""
     return [

@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.corpus import CorpusLoad, Document
 from bot.index import BM25Parameters
 from bot.index_store import PassageSettings, Snapshot, build_snapshot, load_snapshot
-from bot.passages import Passage
+from bot.passages import MAX_WORDS, MIN_WORDS, Passage
 from bot.render import Snippet, citation, code, escape_markdown, quote, select_snippet
 from bot.tokenize import tokenize
 
@@ -116,8 +116,8 @@ class SearchService:
         documents: Sequence[Document],
         *,
         params: BM25Parameters | None = None,
-        min_words: int = 40,
-        max_words: int = 120,
+        min_words: int = MIN_WORDS,
+        max_words: int = MAX_WORDS,
         load: CorpusLoad | None = None,
         snapshot: Snapshot | None = None,
     ) -> None:
@@ -155,8 +155,8 @@ class SearchService:
         corpus_dir: Path,
         *,
         params: BM25Parameters | None = None,
-        min_words: int = 40,
-        max_words: int = 120,
+        min_words: int = MIN_WORDS,
+        max_words: int = MAX_WORDS,
         cache_dir: Path | None = None,
         progress: bool | None = None,
     ) -> SearchService:

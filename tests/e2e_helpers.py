@@ -34,6 +34,11 @@ def make_corpus(root: Path) -> Path:
     return corpus
 
 
+# Shorter passages than the defaults, so the one seed article gives the four passages that
+# paging, neighbours and navigation need (tests/test_search.py covers the defaults).
+SHORT_PASSAGES = {"passage_min_words": 40, "passage_max_words": 120}
+
+
 def bot_env(corpus: Path, database: Path, **settings: Any) -> dict[str, str]:
     """Environment for one bot process: its corpus, its log, and any setting overrides."""
     env = {
@@ -41,6 +46,7 @@ def bot_env(corpus: Path, database: Path, **settings: Any) -> dict[str, str]:
         "QUERY_LOG_PATH": str(database),
         "ASK_COOLDOWN_RATE": "1000",
         "LOG_LEVEL": "INFO",
+        **{key.upper(): str(value) for key, value in SHORT_PASSAGES.items()},
     }
     env.update({key.upper(): str(value) for key, value in settings.items()})
     return env

@@ -17,6 +17,7 @@ import pytest_asyncio
 
 from tests.e2e_helpers import (
     BOT_ARGV,
+    SHORT_PASSAGES,
     bot_env,
     make_corpus,
     results_of,
@@ -122,7 +123,7 @@ async def test_the_bot_shows_what_the_cli_prints(fake: FakeDiscord, workdir: Pat
     from bot.loading import load_service
     from bot.search import render_response
 
-    service = load_service(Settings(corpus_dir=workdir / "corpus"))
+    service = load_service(Settings(corpus_dir=workdir / "corpus", **SHORT_PASSAGES))
     expected = render_response(service.search(QUESTION, 3))
     message = await (await fake.send_command("ask", {"question": QUESTION})).wait_for_message()
     assert description(message) == expected

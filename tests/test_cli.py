@@ -77,7 +77,7 @@ def test_ask_rejects_bad_result_counts_and_huge_queries() -> None:
 def test_source_shows_the_passage_and_its_neighbours() -> None:
     result = corpusbot("--corpus", str(SEED_DIR), "source", "000_fe06235f8a2d5290#2")
     assert result.returncode == 0, result.stderr
-    assert "passage 2 of 4" in result.stdout
+    assert "passage 2 of 3" in result.stdout
     assert "Blinken's visit to Seoul" in result.stdout
     assert "previous: `000_fe06235f8a2d5290#1`" in result.stdout
     assert "next: `000_fe06235f8a2d5290#3`" in result.stdout

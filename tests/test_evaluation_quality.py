@@ -24,8 +24,9 @@ DATA = Path(__file__).parent / "data"
 SLICE = DATA / "scifact-slice"
 SEED_QA = DATA / "seed_qa.jsonl"
 
-# Measured with the defaults: 0.7506 nDCG@10, 0.9650 Recall@100, 0.7011 MRR@10.
-NDCG_FLOOR = 0.74
+# Measured with the defaults: 0.7742 nDCG@10, 0.9650 Recall@100, 0.7245 MRR@10 (the rank-bm25
+# baseline: 0.7662 / 0.9650 / 0.7158), by `corpusbot eval beir tests/data/scifact-slice --baseline`.
+NDCG_FLOOR = 0.77
 RECALL_FLOOR = 0.95
 
 

@@ -20,11 +20,13 @@ def test_okapi_idf_floors_topical_words_on_a_tiny_corpus(seed_service) -> None: 
     corpus = seed_tokens(seed_service)
     okapi = BM25Okapi(corpus)
     ours = LuceneBM25(corpus)
-    # "korea" is in every seed passage: Okapi's idf goes negative and is floored to epsilon.
-    assert okapi.idf["korea"] == pytest.approx(okapi.epsilon * okapi.average_idf)
-    assert ours.idf["korea"] > 0
-    # Rarer terms still weigh more than common ones.
-    assert ours.idf["iranian"] > ours.idf["satellit"] > ours.idf["korea"]
+    # "korea" and "satellite" are in every seed passage: Okapi's idf goes negative and is
+    # floored to epsilon, so "North Korea satellite" barely ranks; ours stays positive.
+    for term in ("korea", "satellit"):
+        assert okapi.idf[term] == pytest.approx(okapi.epsilon * okapi.average_idf)
+        assert ours.idf[term] > 0
+    # Rarer terms still weigh more than common ones (in 1, 2 and 3 of the 3 passages).
+    assert ours.idf["iranian"] > ours.idf["technolog"] > ours.idf["korea"]
 
 
 def test_bm25plus_scores_passages_without_any_query_term(seed_service) -> None:  # type: ignore[no-untyped-def]

@@ -111,12 +111,12 @@ def test_store_makes_passages_on_demand(tmp_path: Path) -> None:
     service = SearchService.from_folder(SEED_DIR, cache_dir=tmp_path / "cache")
     store = service.snapshot.store
     expected = split_corpus(SearchService.from_folder(SEED_DIR).documents)
-    assert len(store) == len(expected) == 4
+    assert len(store) == len(expected) == 3
     assert store[1] == expected[1] and store[-1] == expected[-1]
     assert store[1:3] == expected[1:3]
     assert list(store) == expected
     with pytest.raises(IndexError):
-        store[4]
+        store[3]
     assert store.find_passage("000_fe06235f8a2d5290#3") == 2
     for missing in ("000_fe06235f8a2d5290#5", "000_fe06235f8a2d5290#03", "nope#1", "x"):
         assert store.find_passage(missing) == -1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.corpus import Document, load_corpus
-from bot.passages import split_corpus, split_passages
+from bot.passages import MAX_WORDS, MIN_WORDS, split_corpus, split_passages
 from bot.text import sentence_spans
 
 
@@ -81,6 +81,17 @@ def test_ids_survive_reloads_and_edits_to_other_documents(tmp_path: Path) -> Non
 
 def test_seed_article_passages(seed_service) -> None:  # type: ignore[no-untyped-def]
     passages = seed_service.passages
-    assert [p.id for p in passages] == [f"000_fe06235f8a2d5290#{i}" for i in (1, 2, 3, 4)]
-    assert all(40 <= len(p.text.split()) <= 120 for p in passages)
+    assert [p.id for p in passages] == [f"000_fe06235f8a2d5290#{i}" for i in (1, 2, 3)]
+    assert all(MIN_WORDS <= len(p.text.split()) <= MAX_WORDS for p in passages)
     assert not any("Comments" in p.text for p in passages)
+
+
+def test_seed_article_in_shorter_passages(seed_service) -> None:  # type: ignore[no-untyped-def]
+    shorter = split_corpus(seed_service.documents, min_words=40, max_words=120)
+    assert [p.id for p in shorter] == [f"000_fe06235f8a2d5290#{i}" for i in (1, 2, 3, 4)]
+    assert all(40 <= len(p.text.split()) <= 120 for p in shorter)
+    # The same text, cut at sentence boundaries only.
+    assert (
+        " ".join(p.text for p in shorter).split()
+        == " ".join(p.text for p in seed_service.passages).split()
+    )

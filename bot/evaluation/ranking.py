@@ -16,7 +16,7 @@ import numpy as np
 
 from bot.corpus import Document
 from bot.index import BM25Parameters, PassageIndex
-from bot.passages import split_corpus
+from bot.passages import MAX_WORDS, MIN_WORDS, split_corpus
 from bot.tokenize import TITLE_WEIGHT, passage_terms, title_weight, tokenize
 
 
@@ -36,8 +36,8 @@ class RankingSettings:
 
     k1: float = 1.2
     b: float = 0.75
-    min_words: int = 40
-    max_words: int = 120
+    min_words: int = MIN_WORDS
+    max_words: int = MAX_WORDS
     title_weight: int = TITLE_WEIGHT
     rest_weight: float = 0.0
     rm3: Rm3 | None = None
