@@ -14,7 +14,7 @@ import json
 import logging
 import sqlite3
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -63,7 +63,8 @@ class QueryRecord:
 
     def to_row(self) -> dict[str, Any]:
         """Named parameters for the INSERT."""
-        row = asdict(self)
+        # A shallow copy: asdict() deep-copies every result tuple, ten times slower.
+        row = {f.name: getattr(self, f.name) for f in fields(self)}
         row["results"] = json.dumps([{"id": pid, "score": round(s, 6)} for pid, s in self.results])
         row["result_count"] = len(self.results)
         row["top_passage_id"] = self.results[0][0] if self.results else None

@@ -453,6 +453,8 @@ class FakeDiscord:
     ``response_deadline`` mimics Discord's 3 s limit for the initial callback
     (later callbacks get 404 Unknown Interaction); ``None`` disables it.
     ``rest_latency`` adds a delay to every REST response (for benchmarks).
+    ``attachment_size_limit`` is the upload limit interactions report; like Discord, a request
+    with a bigger file is refused (413, code 40005).
     """
 
     def __init__(
@@ -464,7 +466,9 @@ class FakeDiscord:
         response_deadline: float | None = 3.0,
         rest_latency: float = 0.0,
         validate: bool = True,
+        attachment_size_limit: int = 10 * 1024 * 1024,
     ) -> None:
+        self.attachment_size_limit = attachment_size_limit
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.response_deadline = response_deadline
         self.rest_latency = rest_latency
@@ -704,7 +708,7 @@ class FakeDiscord:
             "app_permissions": str(P.EVERYONE_PERMS),
             "locale": "en-US",
             "entitlements": [],
-            "attachment_size_limit": 10 * 1024 * 1024,
+            "attachment_size_limit": self.attachment_size_limit,
         }
         if guild_id is None:
             channel = P.dm_channel(channel_id or P.snowflake(), user)
@@ -1032,6 +1036,8 @@ class FakeDiscord:
                     break
             else:
                 try:
+                    if any(len(f.data) > self.attachment_size_limit for f in files):
+                        raise DiscordHTTPError(413, 40005, "Request entity too large")
                     resp = await handler(request)
                 except DiscordHTTPError as err:
                     resp = self._error(err)
