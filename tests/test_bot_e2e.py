@@ -191,7 +191,7 @@ async def test_more_results_on_a_private_answer_edits_it_in_place(fake: FakeDisc
     press = await fake.send_component(answer, "cb:more:1:1")
     reply = await press.wait_response()
     assert reply.type == 7  # UPDATE_MESSAGE
-    assert reply.data["embeds"][0]["footer"]["text"].startswith("Results 2–2 of 4.")
+    assert reply.data["embeds"][0]["footer"]["text"].startswith("Result 2 of 4.")
 
 
 @shared

@@ -94,7 +94,8 @@ def answer(response: SearchResponse, limit: int) -> Reply:
     embed.description = fit_blocks(blocks, DESCRIPTION_LIMIT)
     first = response.offset + 1
     last = response.offset + len(response.hits)
-    embed.set_footer(text=f"Results {first}–{last} of {response.total_matches}. {FOOTER}")
+    shown = f"Result {first}" if first == last else f"Results {first}–{last}"
+    embed.set_footer(text=f"{shown} of {response.total_matches}. {FOOTER}")
     items: list[discord.ui.Item[Any]] = [
         OpenSourceButton.make(hit.passage.id, hit.rank) for hit in response.hits
     ]
