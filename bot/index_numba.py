@@ -224,3 +224,101 @@ def score_all_top_k(
             heap_docs[0] = doc
             _sift_down(heap_scores, heap_docs, size)
     return heap_docs[:filled].copy(), heap_scores[:filled].copy(), count
+
+
+@njit(cache=True, nogil=True)
+def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm25
+    docs: Any,
+    tfs: Any,
+    norm: Any,
+    starts: Any,
+    ends: Any,
+    idf: Any,
+    rows: Any,
+    range_max: Any,
+    range_ptr: Any,
+    term_max: Any,
+    repeats: Any,
+    query: Any,
+    k1_plus_1: float,
+    limit: int,
+    slack: float,
+    shift: int,
+    n_ranges: int,
+) -> tuple[Any, Any, int]:
+    """The best ``limit`` (positions, scores): block-max term-at-a-time over passage ranges.
+
+    Each range of ``2**shift`` passages gets an upper bound, the sum over the query's terms of
+    their largest contribution in it (``range_max`` for long lists, the term's overall maximum
+    where a short list has a passage in the range). Ranges are scored best bound first, each in
+    full and term by term in query order into a small local accumulator, so every score is
+    summed exactly as ``rank-bm25`` sums it; once the k-th best score found beats the next
+    range's bound, no later range can contribute and the search stops.
+    """
+    if limit <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), 0
+    terms = starts.size
+    bound = np.zeros(n_ranges)
+    for t in range(terms):
+        weight = repeats[t]
+        if rows[t] >= 0:
+            row = range_max[rows[t]]
+            for r in range(n_ranges):
+                bound[r] += weight * row[r]
+        else:
+            last = -1
+            for i in range(starts[t], ends[t]):
+                r = docs[i] >> shift
+                if r != last:
+                    bound[r] += weight * term_max[t]
+                    last = r
+    order = np.argsort(-bound)
+    width = 1 << shift
+    local = np.zeros(width)
+    seen = np.zeros(width, dtype=np.bool_)
+    touched = np.empty(width, dtype=np.int64)
+    heap_scores = np.empty(limit)
+    heap_docs = np.empty(limit, dtype=np.int64)
+    size = 0
+    threshold = 0.0
+    for j in range(n_ranges):
+        r = order[j]
+        if bound[r] <= 0.0 or (size == limit and bound[r] * (1 + slack) < threshold):
+            break
+        base = r << shift
+        count = 0
+        for t in query:
+            if rows[t] >= 0:
+                low = starts[t] + range_ptr[rows[t], r]
+                high = starts[t] + range_ptr[rows[t], r + 1]
+            else:
+                low = _lower_bound(docs, starts[t], ends[t], base)
+                high = _lower_bound(docs, low, ends[t], base + width)
+            idf_t = idf[t]
+            for i in range(low, high):
+                doc = docs[i]
+                slot = doc - base
+                if not seen[slot]:
+                    seen[slot] = True
+                    touched[count] = slot
+                    count += 1
+                q_freq = float(tfs[i])
+                local[slot] += idf_t * (q_freq * k1_plus_1 / (q_freq + norm[doc]))
+        for c in range(count):
+            slot = touched[c]
+            score = local[slot]
+            local[slot] = 0.0
+            seen[slot] = False
+            doc = base + slot
+            if size < limit:
+                heap_scores[size] = score
+                heap_docs[size] = doc
+                size += 1
+                _sift_up(heap_scores, heap_docs, size - 1)
+            elif score > heap_scores[0] or (score == heap_scores[0] and doc < heap_docs[0]):
+                heap_scores[0] = score
+                heap_docs[0] = doc
+                _sift_down(heap_scores, heap_docs, size)
+        if size == limit:
+            threshold = heap_scores[0]
+    return heap_docs[:size].copy(), heap_scores[:size].copy(), size

@@ -2,6 +2,11 @@
 
 A million passage ids or a vocabulary of half a million terms as Python objects costs tens of
 megabytes and seconds to load; as a blob they cost nothing until a string is asked for.
+
+Offsets are read through a ``memoryview`` of the array (a plain Python int per read, about
+0.1 µs) rather than by indexing the numpy array or its memory map (a numpy scalar each time, up
+to several µs), so a lookup that reads twenty strings costs microseconds, not a tenth of a
+millisecond.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import mmap
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import overload
+from typing import Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +26,9 @@ class StringTable(Sequence[str]):
 
     def __init__(self, blob: bytes | mmap.mmap, offsets: npt.NDArray[np.int64]) -> None:
         self._blob = blob
-        self._offsets = offsets
+        self._offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        self._ends = int64_view(self._offsets)
+        self._size = len(self._ends) - 1
 
     @classmethod
     def from_strings(cls, strings: Iterable[str]) -> StringTable:
@@ -43,7 +50,7 @@ class StringTable(Sequence[str]):
         return cls(blob, offsets)
 
     def __len__(self) -> int:
-        return int(self._offsets.size - 1)
+        return self._size
 
     @overload
     def __getitem__(self, index: int) -> str: ...
@@ -55,19 +62,59 @@ class StringTable(Sequence[str]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
+            index += self._size
+        if not 0 <= index < self._size:
             raise IndexError(index)
-        start, end = int(self._offsets[index]), int(self._offsets[index + 1])
-        return self._blob[start:end].decode("utf-8", "surrogatepass")
+        return self._blob[self._ends[index] : self._ends[index + 1]].decode(
+            "utf-8", "surrogatepass"
+        )
 
     def __iter__(self) -> Iterator[str]:
         return (self[i] for i in range(len(self)))
 
+    def encoded(self, index: int) -> bytes:
+        """The string's UTF-8 bytes, undecoded (``0 <= index < len(self)``)."""
+        return self._blob[self._ends[index] : self._ends[index + 1]]
+
     def find(self, value: str) -> int:
-        """The index of ``value`` in a sorted table, -1 if absent (binary search)."""
-        found = bisect_left(self, value)
-        return found if found < len(self) and self[found] == value else -1
+        """The index of ``value`` in a sorted table, -1 if absent (binary search on the bytes).
+
+        UTF-8 bytes sort in code point order, so comparing them is comparing the strings.
+        """
+        key = value.encode("utf-8", "surrogatepass")
+        found = bisect_left(_EncodedView(self), key)
+        return found if found < self._size and self.encoded(found) == key else -1
+
+
+class _EncodedView(Sequence[bytes]):
+    """A table's entries as bytes, for bisecting without decoding."""
+
+    def __init__(self, table: StringTable) -> None:
+        self._table = table
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[bytes]: ...
+
+    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
+        if isinstance(index, slice):
+            return [self._table.encoded(i) for i in range(*index.indices(len(self)))]
+        return self._table.encoded(index)
+
+
+def int64_view(array: npt.NDArray[np.int64]) -> memoryview[int]:
+    """A flat int64 array as a memoryview: fast Python-int reads, same memory (maps included)."""
+    return array_view(np.ascontiguousarray(array, dtype=np.int64), "q")
+
+
+def array_view(array: npt.NDArray[Any], code: Literal["i", "q", "Q"]) -> memoryview[int]:
+    """A flat array as a memoryview of ``struct`` type ``code`` (no copy when contiguous)."""
+    return np.ascontiguousarray(array).data.cast("B").cast(code)
 
 
 class StringWriter:

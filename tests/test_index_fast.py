@@ -13,7 +13,7 @@ import bot.index as index_module
 from bot.index import BM25Parameters, LuceneBM25, PassageIndex
 
 VOCABULARY = [f"t{i}" for i in range(40)]
-PATHS = ["numpy", "numpy-pruned", "compiled", "compiled-maxscore"]
+PATHS = ["numpy", "numpy-pruned", "compiled", "compiled-maxscore", "compiled-ranges"]
 
 
 def expected_top(reference: LuceneBM25, query: list[str], limit: int) -> tuple[list[int], int]:
@@ -32,8 +32,10 @@ def query_path(request, monkeypatch):  # type: ignore[no-untyped-def]
     if request.param.startswith("compiled"):
         pytest.importorskip("numba")
         monkeypatch.setattr(index_module, "MAXSCORE_TERMS", 99)
-        if request.param == "compiled-maxscore":
+        if request.param != "compiled":
             monkeypatch.setattr(index_module, "COMPILED_EXHAUSTIVE", 0)
+        if request.param == "compiled-ranges":
+            monkeypatch.setattr(index_module, "MAXSCORE_TERMS", 0)
     else:
         monkeypatch.setattr(index_module, "_kernels", None)
         if request.param == "numpy-pruned":
@@ -119,3 +121,35 @@ def test_repeated_query_terms_count_repeatedly() -> None:
 def test_limit_zero_still_counts_matches() -> None:
     index = PassageIndex.build([["a"], ["b"], ["a", "b"]], BM25Parameters())
     assert index.top(["a", "b"], 0) == ([], 3)
+
+
+@pytest.fixture(scope="module")
+def zipf_case() -> tuple[list[list[str]], list[tuple[list[str], np.ndarray]]]:
+    """3,000 passages over a Zipf-distributed vocabulary; 150 queries of 1-8 terms, each with
+    rank-bm25's scores for it."""
+    rng = np.random.default_rng(11)
+    vocabulary = np.array([f"w{i}" for i in range(3000)])
+    weights = 1.0 / np.arange(1, vocabulary.size + 1) ** 1.1
+    weights /= weights.sum()
+    corpus = [
+        rng.choice(vocabulary, size=int(rng.integers(0, 120)), p=weights).tolist()
+        for _ in range(3000)
+    ]
+    reference = LuceneBM25(corpus, k1=1.2, b=0.75)
+    queries = [
+        rng.choice(vocabulary[:800], size=int(rng.integers(1, 9))).tolist() for _ in range(150)
+    ]
+    return corpus, [(query, reference.get_scores(query)) for query in queries]
+
+
+def test_every_path_matches_rank_bm25_on_a_zipf_corpus(query_path, zipf_case) -> None:
+    """Realistic term statistics: long lists, pruning that matters, many near-tied scores."""
+    corpus, cases = zipf_case
+    index = PassageIndex.build(corpus, BM25Parameters(k1=1.2, b=0.75))
+    for query, expected in cases:
+        ranked = sorted(np.flatnonzero(expected > 0), key=lambda i: (-expected[i], i))
+        for limit in (1, 10):
+            top, total = index.top(query, limit)
+            assert (query, [hit.position for hit in top]) == (query, ranked[:limit])
+            assert total == len(ranked)
+            assert all(abs(hit.score - expected[hit.position]) <= 1e-9 for hit in top)
