@@ -1,0 +1,42 @@
+"""The benchmark's corpus and table helpers (no timings: those are printed, never asserted)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bench.run import _table, _write_corpus, corpus_texts
+
+SOURCE = [f"alpha{i} beta{i} gamma{i} delta{i} epsilon{i} zeta{i}" for i in range(200)]
+
+
+def test_corpus_beyond_the_source_is_new_texts_not_copies(tmp_path: Path) -> None:
+    texts = list(corpus_texts(SOURCE, 400))
+    assert texts[:200] == SOURCE
+    assert len(set(texts)) >= 395  # joined halves of two sources: nearly all distinct
+    assert all(len(text.split()) == 6 for text in texts)
+    _write_corpus(tmp_path / "c", SOURCE, 400)
+    records = [json.loads(line) for line in (tmp_path / "c" / "part00.jsonl").open()]
+    assert [r["text"] for r in records] == texts
+    assert len({r["id"] for r in records}) == 400
+
+
+def test_table_shows_ratios_and_skipped_systems() -> None:
+    row = {
+        "build_s": 2.0,
+        "build_peak_mb": 100.0,
+        "disk_mb": 10.0,
+        "load_s": 0.5,
+        "loaded_rss_mb": 50.0,
+        "rss_after_mb": 60.0,
+        "first_query_ms": 3.0,
+        "p50_ms": 1.0,
+        "p99_ms": 2.0,
+    }
+    rows = {"corpusbot": row, "bm25s": {**row, "p50_ms": 3.0, "p99_ms": 3.0}}
+    args = argparse.Namespace(systems=["rank-bm25", "corpusbot", "bm25s"], rank_bm25_max=100)
+    lines = _table(1000, rows, args).splitlines()
+    assert "| rank-bm25 | skipped above 100 passages |" in lines[-3]
+    assert lines[-2].endswith("| 1.00 | 2.00 | 1.0× | 1.0× |")
+    assert lines[-1].endswith("| 3.00 | 3.00 | 3.0× | 1.5× |")
