@@ -5,6 +5,10 @@ swapping corpora is one assignment. Saved snapshots live in ``<cache dir>/<key>/
 hashes the corpus files (paths, sizes, modification times), the settings and the code that shapes
 passages and terms; a restart with an unchanged corpus memory-maps the arrays instead of
 re-reading and re-tokenising anything.
+
+A build streams: documents are read file by file, cut, tokenised (by worker processes on a
+large corpus, a bounded number of chunks in flight) and written out as they come, so memory
+stays near the size of the finished index rather than of the corpus.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ import os
 import shutil
 import sys
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from bot import corpus, index, passage_store, passages, strings, text, tokenize
-from bot.corpus import SUPPORTED_SUFFIXES, Document, load_corpus
+from bot.corpus import SUPPORTED_SUFFIXES, CorpusLoad, Document, load_corpus
 from bot.index import BM25Parameters, CountedChunk, IndexBuilder, PassageIndex, count_terms
 from bot.passage_store import PassageStore, PassageStoreBuilder
 from bot.passages import MAX_WORDS, MIN_WORDS, split_passages
@@ -118,11 +123,17 @@ def load_snapshot(
             return open_snapshot(target)
         except (OSError, ValueError, KeyError) as error:
             log.warning("index cache %s unreadable (%s); rebuilding", target, error)
-    load = load_corpus(root)
+    load = CorpusLoad()
     cache_dir.mkdir(parents=True, exist_ok=True)
     staging = cache_dir / f".{key}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
-    build_snapshot(load.documents, settings, staging, progress=progress)
+    build_snapshot(
+        stream_corpus(root, load),
+        settings,
+        staging,
+        progress=progress,
+        expected_chars=corpus_bytes(root),
+    )
     meta = {
         "format": SNAPSHOT_FORMAT,
         "corpus": str(root),
@@ -134,6 +145,31 @@ def load_snapshot(
     os.replace(staging, target)
     _prune(cache_dir, keep=target)
     return dataclasses.replace(open_snapshot(target), cached=False)
+
+
+def stream_corpus(root: Path, load: CorpusLoad) -> Iterator[Document]:
+    """``load_corpus(root).documents`` one at a time: what was skipped or repaired goes into
+    ``load``, and no more than one file's documents are held at once."""
+    seen_ids: set[str] = set()
+    for path in corpus._corpus_files(root):
+        relative = path.relative_to(root).as_posix()
+        for document in corpus._load_file(path, relative, load):
+            if document.id in seen_ids:
+                corpus._skip(load, relative, f"duplicate document id {document.id!r}")
+                continue
+            seen_ids.add(document.id)
+            yield document
+
+
+def corpus_bytes(root: Path) -> int:
+    """Total size of the corpus files: the text a build will read, roughly, before reading it."""
+    total = 0
+    for path in corpus._corpus_files(root):
+        try:
+            total += path.stat().st_size
+        except OSError:
+            continue
+    return total
 
 
 def _with_load(
@@ -158,17 +194,20 @@ def _prune(cache_dir: Path, keep: Path) -> None:
 
 
 def build_snapshot(
-    documents: Sequence[Document],
+    documents: Iterable[Document],
     settings: PassageSettings,
     directory: Path | None,
     *,
     progress: bool | None = None,
     workers: int | None = None,
+    expected_chars: int | None = None,
 ) -> Snapshot:
     """Split, tokenise and index ``documents`` in chunks; written to ``directory`` when given.
 
-    Large corpora are tokenised by worker processes (one per core); only compact term counts
-    come back, so memory stays near the size of the finished index.
+    Large corpora (``expected_chars``, else the documents' own text, over
+    :data:`PARALLEL_CHARS`) are tokenised by worker processes, one per core, with a few chunks
+    in flight; only compact term counts come back. ``documents`` may be a stream: it is read
+    once, as the workers keep up.
     """
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -177,22 +216,33 @@ def build_snapshot(
     builder = IndexBuilder(
         settings.params, spill=None if directory is None else directory / "spill"
     )
-    total_chars = sum(len(d.text) for d in documents)
+    if expected_chars is None:
+        documents = documents if isinstance(documents, Sequence) else list(documents)
+        expected_chars = sum(len(d.text) for d in documents)
     workers = workers or (os.cpu_count() or 1)
-    parallel = workers > 1 and total_chars > PARALLEL_CHARS
-    bar = Progress(len(documents), enabled=progress)
-    tasks = ((chunk, settings.min_words, settings.max_words) for chunk in _by_chars(documents))
+    parallel = workers > 1 and expected_chars > PARALLEL_CHARS
+    bar = Progress(expected_chars, enabled=progress)
+    chunks = _by_chars(documents)
     if parallel:
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         with context.Pool(workers) as pool:
-            for chunk, (spans, counted) in zip(
-                _by_chars(documents), pool.imap(_split_and_count, tasks), strict=True
-            ):
-                _add(store, builder, chunk, spans, counted, bar)
+            # apply_async with a bounded queue: Pool.imap would read the whole stream ahead.
+            pending: deque[tuple[list[Document], Any]] = deque()
+            for chunk in chunks:
+                task = (chunk, settings.min_words, settings.max_words)
+                pending.append((chunk, pool.apply_async(_split_and_count, (task,))))
+                while len(pending) > 2 * workers:
+                    done, result = pending.popleft()
+                    spans, counted = result.get()
+                    _add(store, builder, done, spans, counted, bar)
+            while pending:
+                done, result = pending.popleft()
+                spans, counted = result.get()
+                _add(store, builder, done, spans, counted, bar)
     else:
-        for task in tasks:
-            spans, counted = _split_and_count(task)
-            _add(store, builder, task[0], spans, counted, bar)
+        for chunk in chunks:
+            spans, counted = _split_and_count((chunk, settings.min_words, settings.max_words))
+            _add(store, builder, chunk, spans, counted, bar)
     bar.close()
     built_store = store.finish()
     built_index = builder.finish(directory)
@@ -212,7 +262,7 @@ def _add(
     for document, document_spans in zip(chunk, spans, strict=True):
         store.add(document, document_spans)
     builder.add_counts(counted)
-    bar.update(len(chunk), int(counted.lengths.size))
+    bar.update(len(chunk), int(counted.lengths.size), sum(len(d.text) for d in chunk))
 
 
 def _split_and_count(
@@ -246,26 +296,30 @@ def _by_chars(documents: Iterable[Document]) -> Iterator[list[Document]]:
 class Progress:
     """A one-line progress report on stderr (documents, passages, rate, ETA) for slow builds.
 
-    Silent for the first second, so small corpora print nothing; on a terminal the line is
-    redrawn in place, elsewhere (logs) a line is written every ten seconds.
+    The documents are read as a stream, so progress and ETA are measured in text: characters
+    done against ``expected_chars`` (the corpus files' size, so an estimate). Silent for the
+    first second, so small corpora print nothing; on a terminal the line is redrawn in place,
+    elsewhere (logs) a line is written every ten seconds.
     """
 
     def __init__(
-        self, documents: int, *, enabled: bool | None, stream: IO[str] | None = None
+        self, expected_chars: int, *, enabled: bool | None, stream: IO[str] | None = None
     ) -> None:
         self._stream = stream or sys.stderr
         self._tty = self._stream.isatty()
         self._enabled = self._tty if enabled is None else enabled
-        self._total = documents
+        self._expected = max(expected_chars, 1)
         self._documents = 0
         self._passages = 0
+        self._chars = 0
         self._started = time.monotonic()
         self._shown = 0.0
 
-    def update(self, documents: int, passages: int) -> None:
-        """Count finished documents and passages; redraw when due."""
+    def update(self, documents: int, passages: int, chars: int) -> None:
+        """Count finished documents, passages and characters of text; redraw when due."""
         self._documents += documents
         self._passages += passages
+        self._chars += chars
         now = time.monotonic()
         interval = 0.5 if self._tty else 10.0
         if self._enabled and now - self._started > 1.0 and now - self._shown >= interval:
@@ -275,11 +329,12 @@ class Progress:
     def _draw(self, now: float, final: bool = False) -> None:
         elapsed = max(now - self._started, 1e-9)
         rate = self._passages / elapsed
-        left = (self._total - self._documents) * elapsed / max(self._documents, 1)
-        eta = "done" if final else f"ETA {left:,.0f} s"
+        share = min(self._chars / self._expected, 0.99)
+        left = elapsed * (1 - share) / max(share, 1e-9)
+        eta = f"done in {elapsed:,.0f} s" if final else f"{share:.0%}, ETA {left:,.0f} s"
         line = (
-            f"indexing: {self._documents:,}/{self._total:,} documents, "
-            f"{self._passages:,} passages, {rate:,.0f} passages/s, {eta}"
+            f"indexing: {self._documents:,} documents, {self._passages:,} passages, "
+            f"{rate:,.0f} passages/s, {eta}"
         )
         end = "\n" if final or not self._tty else ""
         self._stream.write(("\r" if self._tty else "") + line + end)

@@ -1,0 +1,125 @@
+"""Building a snapshot: worker processes give the serial result, the corpus is streamed with a
+bounded number of chunks in flight, and slow builds report progress."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bot.index_store as index_store
+from bot.corpus import Document, load_corpus
+from bot.index_store import PassageSettings, Progress, build_snapshot, load_snapshot
+
+TOPICS = ["river delta", "coffee harvest", "railway strike", "gold price", "island birds"]
+
+
+def documents(count: int) -> list[Document]:
+    rng = np.random.default_rng(5)
+    words = [f"word{i}" for i in range(300)]
+    made = []
+    for number in range(count):
+        sentences = [
+            " ".join(rng.choice(words, size=12)).capitalize() + f" {TOPICS[number % 5]}."
+            for _ in range(int(rng.integers(3, 40)))
+        ]
+        made.append(Document(f"d{number}", f"Title {number}", " ".join(sentences), "x.jsonl"))
+    return made
+
+
+def snapshot_contents(snapshot: index_store.Snapshot) -> tuple[object, ...]:
+    index = snapshot.index
+    answers = [index.top(query.split(), 10) for query in [*TOPICS, "word7 word8 word9"]]
+    return ([p.id for p in snapshot.store], [p.text for p in snapshot.store], answers)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of a few documents, and "large" from 10k characters, so workers are used."""
+    monkeypatch.setattr(index_store, "CHUNK_CHARS", 5_000)
+    monkeypatch.setattr(index_store, "PARALLEL_CHARS", 10_000)
+
+
+def test_worker_processes_build_exactly_what_one_process_builds(
+    small_chunks: None, tmp_path: Path
+) -> None:
+    docs = documents(120)
+    serial = build_snapshot(docs, PassageSettings(), tmp_path / "serial", workers=1)
+    parallel = build_snapshot(docs, PassageSettings(), tmp_path / "parallel", workers=2)
+    assert snapshot_contents(parallel) == snapshot_contents(serial)
+    in_memory = build_snapshot(docs, PassageSettings(), None, workers=1)
+    assert snapshot_contents(in_memory) == snapshot_contents(serial)
+
+
+def test_stream_is_read_only_a_few_chunks_ahead(
+    small_chunks: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = documents(300)
+    read = 0
+    lags: list[int] = []
+
+    def stream() -> Iterator[Document]:
+        nonlocal read
+        for document in docs:
+            read += 1
+            yield document
+
+    added = 0
+    original_add = index_store._add
+
+    def counting_add(store, builder, chunk, spans, counted, bar):  # type: ignore[no-untyped-def]
+        nonlocal added
+        added += len(chunk)
+        lags.append(read - added)
+        original_add(store, builder, chunk, spans, counted, bar)
+
+    monkeypatch.setattr(index_store, "_add", counting_add)
+    total = sum(len(d.text) for d in docs)
+    snapshot = build_snapshot(
+        stream(), PassageSettings(), tmp_path / "s", workers=2, expected_chars=total
+    )
+    assert added == read == 300 and len(snapshot.store.documents) == 300
+    chunk_documents = max(1, index_store.CHUNK_CHARS // min(len(d.text) for d in docs) + 1)
+    assert max(lags) <= (2 * 2 + 1) * chunk_documents  # never the whole corpus ahead
+    assert max(lags) < 300 // 2
+
+
+def test_streamed_load_reports_skips_like_load_corpus(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    records = [{"id": "a", "text": "Alpha beta."}, {"id": "a", "text": "Dup."}, {"id": "b"}]
+    (corpus / "feed.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    (corpus / "empty.txt").write_text("")
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 au lait is served.".encode("latin-1"))
+    expected = load_corpus(corpus)
+    snapshot = load_snapshot(corpus, PassageSettings(), tmp_path / "cache")
+    assert [d.id for d in snapshot.store.documents] == [d.id for d in expected.documents]
+    assert list(snapshot.skipped) == [(s.path, s.reason) for s in expected.skipped]
+    assert list(snapshot.repaired) == [(s.path, s.reason) for s in expected.repaired]
+    assert len(snapshot.skipped) == 3 and len(snapshot.repaired) == 1
+
+
+def test_progress_reports_documents_passages_rate_and_eta(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = iter([100.0, 100.5, 102.0, 104.0, 106.0])
+    monkeypatch.setattr(index_store.time, "monotonic", lambda: next(clock))
+    out = io.StringIO()
+    progress = Progress(1000, enabled=True, stream=out)
+    progress.update(10, 40, 100)  # within the first second: silent
+    assert out.getvalue() == ""
+    progress.update(10, 40, 150)  # at 2 s: a quarter of the text, 40 passages/s
+    progress.update(30, 120, 250)  # at 4 s: under 10 s since the last line (not a terminal)
+    progress.close()
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "indexing: 20 documents, 80 passages, 40 passages/s, 25%, ETA 6 s"
+    assert lines[1] == "indexing: 50 documents, 200 passages, 33 passages/s, done in 6 s"
+
+
+def test_small_builds_print_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    build_snapshot(documents(5), PassageSettings(), tmp_path / "s", progress=True)
+    assert capsys.readouterr().err == ""
