@@ -162,6 +162,7 @@ def query(system: str, corpus_dir: Path, store: Path, queries_path: Path) -> Non
         "loaded_rss_mb": loaded_rss,
         "rss_after_mb": rss_mb(),
         "first_query_ms": first_ms,
+        "query_peak_mb": peak_mb(),
         "queries": len(latencies),
         "p50_ms": float(np.percentile(latencies, 50)),
         "p99_ms": float(np.percentile(latencies, 99)),
