@@ -24,8 +24,8 @@ ask: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests
-	$(BIN)/ruff format --check bot tests
+	$(BIN)/ruff check bot tests bench scripts
+	$(BIN)/ruff format --check bot tests bench scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -34,8 +34,8 @@ pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 format: $(STAMP)
-	$(BIN)/ruff format bot tests
-	$(BIN)/ruff check --fix bot tests
+	$(BIN)/ruff format bot tests bench scripts
+	$(BIN)/ruff check --fix bot tests bench scripts
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
