@@ -17,6 +17,7 @@ import numpy as np
 from bot.tokenize import passage_terms, tokenize
 
 K = 10
+SERVICE: object = None  # corpusbot's service, once loaded
 
 
 def rss_mb() -> float:
@@ -99,6 +100,8 @@ def load(system: str, corpus_dir: Path, store: Path) -> tuple[Callable[[str], An
         from bot.search import SearchService
 
         service = SearchService.from_folder(corpus_dir, cache_dir=store, progress=False)
+        global SERVICE
+        SERVICE = service
         index = service.index
 
         def answer(query: str) -> Any:
@@ -148,7 +151,12 @@ def query(system: str, corpus_dir: Path, store: Path, queries_path: Path) -> Non
     answer, load_s = load(system, corpus_dir, store)
     loaded_rss = rss_mb()
     started = time.perf_counter()
-    answer(queries[0])  # first query: compiled kernels load from their cache
+    if system == "corpusbot":  # kernels load in the background from start-up: wait for them
+        from bot.search import SearchService
+
+        assert isinstance(SERVICE, SearchService)
+        SERVICE.index.warm_up()
+    answer(queries[0])  # first query: compiled kernels load from their cache (or JIT-compile)
     first_ms = (time.perf_counter() - started) * 1000
     if system == "rank-bm25":
         queries = queries[:: max(1, len(queries) // 30)]  # ~0.3-2.5 s a query: sample

@@ -55,8 +55,11 @@ EXHAUSTIVE_POSTINGS = 20_000  # below this many postings a query is scored in fu
 FIRST_RANGES = 24  # ranges scored first to find a k-th score to prune with
 LONG_POSTINGS = 2048  # lists at least this long get per-range bounds
 BITMAP_POSTINGS = 4096  # lists this long, in 1/32 of the passages, also get a bitmap
-COMPILED_EXHAUSTIVE = 100_000  # with numba, below this many postings score them all
-MAXSCORE_TERMS = 2  # compiled MaxScore pays off for few terms with long lists
+# With numba: up to this many postings every matching passage is scored; above, the range
+# kernel. (Measured on 2 cores, docs/performance.md: at 1M passages the range sweep beats
+# scoring everything from about 20k postings, and the MaxScore kernel loses to it at p99.)
+COMPILED_EXHAUSTIVE = 20_000
+MAXSCORE_TERMS = 0  # queries with at most this many distinct terms use compiled MaxScore
 CHUNK_PASSAGES = 20_000  # passages counted per chunk while building
 _SLACK = 1e-9  # relative margin so rounding can never prune a passage that belongs in the top
 
@@ -139,6 +142,7 @@ class _Scratch(threading.local):
         self.acc: FloatArray = np.zeros(0)
         self.mark: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self.touched: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        self.words: npt.NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
 
     def get(self, size: int) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
         if self.size != size:
@@ -146,6 +150,13 @@ class _Scratch(threading.local):
             self.acc = np.zeros(size)
             self.mark = np.zeros(size, dtype=bool)
         return self.acc, self.mark
+
+    def bits(self, size: int) -> npt.NDArray[np.uint64]:
+        """One zero bit per passage, as uint64 words (the compiled count leaves it zero)."""
+        words = (size + 63) // 64
+        if self.words.size != words:
+            self.words = np.zeros(words, dtype=np.uint64)
+        return self.words
 
     def compiled(self, size: int) -> tuple[FloatArray, npt.NDArray[np.int32]]:
         """The accumulator and a list of touched passages, for the compiled kernel."""
@@ -217,6 +228,9 @@ class PassageIndex:
         lengths = np.asarray(arrays["doc_len"], dtype=np.int64)
         self.size = int(lengths.size)
         avgdl = int(lengths.sum()) / self.size if self.size else 1.0
+        self._avgdl = avgdl
+        small = lengths.size == 0 or int(lengths.max()) < 65536
+        self._small_lengths = lengths.astype(np.uint16) if small else lengths
         k1, b = params.k1, params.b
         # Exactly rank-bm25's ``k1 * (1 - b + b * doc_len / avgdl)``, evaluated once.
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -224,6 +238,8 @@ class PassageIndex:
         self._k1_plus_1 = k1 + 1
         self._scratch = _Scratch()
         self.accelerated = _kernels is not None
+        self._warm_lock = threading.Lock()
+        self._warm = False
 
     # --- vocabulary ------------------------------------------------------------------------
 
@@ -260,6 +276,22 @@ class PassageIndex:
         return [term for term in terms if self._term_id(term) >= 0]
 
     # --- scoring ---------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Run each compiled kernel the queries use once on this index's arrays, so no real
+        query waits while numba loads one from its cache (tens of milliseconds each, about
+        half a second in all). Done once; a second caller waits for the first."""
+        with self._warm_lock:
+            if self._warm or not self.accelerated or not self.vocabulary_size or not self.size:
+                return
+            self._top_compiled_all([0], [0], 1)
+            self._top_compiled_ranges([0], [0], 1)
+            self._count_matching([0, 0])
+            self._warm = True
+
+    def warm_up_in_background(self) -> None:
+        """:meth:`warm_up` in a daemon thread, so loading returns at once."""
+        threading.Thread(target=self.warm_up, name="index-warm-up", daemon=True).start()
 
     def _postings(self, term_id: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
         start, end = int(self._indptr[term_id]), int(self._indptr[term_id + 1])
@@ -364,7 +396,10 @@ class PassageIndex:
         positions, scores, _ = _kernels.top_k_ranges(
             self._docs,
             self._tfs,
-            self._norm,
+            self._small_lengths,
+            self.params.k1,
+            self.params.b,
+            self._avgdl,
             self._indptr[ids],
             self._indptr[ids + 1],
             self._idf[ids],
@@ -379,32 +414,35 @@ class PassageIndex:
             _SLACK,
             RANGE_SHIFT,
             int(self._range_max.shape[1]),
+            FIRST_RANGES,
         )
         return _best(positions, scores, limit)
 
     def _count_matching(self, unique: list[int]) -> int:
-        """Passages with at least one of the terms: bitmaps for very common terms, else marks."""
+        """Passages with at least one of the terms: bitmaps for very common terms, else marks
+        (with numba: a bitmap of the union, built in one pass)."""
         if len(unique) == 1:
             return int(self._indptr[unique[0] + 1] - self._indptr[unique[0]])
+        if self.accelerated and _kernels is not None:
+            ids = np.asarray(unique, dtype=np.int64)
+            words = self._scratch.bits(self.size)
+            return int(
+                _kernels.count_matching(
+                    self._docs,
+                    self._indptr[ids],
+                    self._indptr[ids + 1],
+                    self._bitmap_row[ids],
+                    self._bitmaps,
+                    words,
+                    words.view(np.uint8),
+                )
+            )
         _, mark = self._scratch.get(self.size)
         mapped = [int(self._bitmap_row[t]) for t in unique if self._bitmap_row[t] >= 0]
         union_bits: npt.NDArray[np.uint8] | None = None
         if mapped:
             union_bits = np.bitwise_or.reduce(self._bitmaps[mapped], axis=0)
         count = 0 if union_bits is None else int(np.bitwise_count(union_bits).sum())
-        if self.accelerated and _kernels is not None:
-            rest = np.asarray([t for t in unique if self._bitmap_row[t] < 0], dtype=np.int64)
-            bits = union_bits if union_bits is not None else np.zeros(1, np.uint8)
-            return count + int(
-                _kernels.count_union(
-                    self._docs,
-                    self._indptr[rest],
-                    self._indptr[rest + 1],
-                    bits,
-                    union_bits is not None,
-                    mark,
-                )
-            )
         touched: list[npt.NDArray[np.int32]] = []
         for term_id in unique:
             if self._bitmap_row[term_id] >= 0:

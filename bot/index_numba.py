@@ -155,27 +155,6 @@ def _sift_down(scores: Any, docs: Any, size: int) -> None:  # pragma: no cover
 
 
 @njit(cache=True, nogil=True)
-def count_union(
-    docs: Any, starts: Any, ends: Any, bits: Any, use_bits: bool, mark: Any
-) -> int:  # pragma: no cover
-    """Passages in any of the slices and not already set in ``bits`` (when ``use_bits``)."""
-    count = 0
-    for t in range(starts.size):
-        for i in range(starts[t], ends[t]):
-            doc = docs[i]
-            if mark[doc]:
-                continue
-            if use_bits and (bits[doc >> 3] >> (doc & 7)) & 1:
-                continue
-            mark[doc] = True
-            count += 1
-    for t in range(starts.size):
-        for i in range(starts[t], ends[t]):
-            mark[docs[i]] = False
-    return count
-
-
-@njit(cache=True, nogil=True)
 def score_all_top_k(
     docs: Any,
     tfs: Any,
@@ -230,7 +209,10 @@ def score_all_top_k(
 def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm25
     docs: Any,
     tfs: Any,
-    norm: Any,
+    lengths: Any,
+    k1: float,
+    b: float,
+    avgdl: float,
     starts: Any,
     ends: Any,
     idf: Any,
@@ -245,15 +227,19 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
     slack: float,
     shift: int,
     n_ranges: int,
+    first: int,
 ) -> tuple[Any, Any, int]:
-    """The best ``limit`` (positions, scores): block-max term-at-a-time over passage ranges.
+    """The best ``limit`` (positions, scores), term-at-a-time a range of passages at a time.
 
     Each range of ``2**shift`` passages gets an upper bound, the sum over the query's terms of
     their largest contribution in it (``range_max`` for long lists, the term's overall maximum
-    where a short list has a passage in the range). Ranges are scored best bound first, each in
-    full and term by term in query order into a small local accumulator, so every score is
-    summed exactly as ``rank-bm25`` sums it; once the k-th best score found beats the next
-    range's bound, no later range can contribute and the search stops.
+    where a short list has a passage in the range). The ``first`` ranges with the best bounds
+    are scored to find a k-th score; then every range is swept in passage order, skipping
+    those whose bound cannot reach the k-th score so far. A range is scored in full, term by
+    term in query order, into a small local accumulator, so every score is summed exactly as
+    ``rank-bm25`` sums it, and the sweep reads the postings, the lengths and the accumulator
+    in order instead of at random over the whole corpus (which is what makes a million
+    passages slow: the memory, not the arithmetic).
     """
     if limit <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0), 0
@@ -272,53 +258,115 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
                 if r != last:
                     bound[r] += weight * term_max[t]
                     last = r
-    order = np.argsort(-bound)
     width = 1 << shift
     local = np.zeros(width)
-    seen = np.zeros(width, dtype=np.bool_)
-    touched = np.empty(width, dtype=np.int64)
     heap_scores = np.empty(limit)
     heap_docs = np.empty(limit, dtype=np.int64)
+    done = np.zeros(n_ranges, dtype=np.bool_)
+    cursor = starts.copy()
+    lows = np.empty(terms, dtype=np.int64)
+    highs = np.empty(terms, dtype=np.int64)
     size = 0
     threshold = 0.0
-    for j in range(n_ranges):
-        r = order[j]
+    best = np.argsort(-bound)[: min(first, n_ranges)]
+    for step in range(best.size + n_ranges):
+        if step < best.size:
+            r = best[step]
+        else:
+            r = step - best.size
+            if done[r]:
+                continue
         if bound[r] <= 0.0 or (size == limit and bound[r] * (1 + slack) < threshold):
-            break
+            continue
+        done[r] = True
         base = r << shift
-        count = 0
-        for t in query:
+        for t in range(terms):
             if rows[t] >= 0:
                 low = starts[t] + range_ptr[rows[t], r]
                 high = starts[t] + range_ptr[rows[t], r + 1]
-            else:
+            elif step < best.size:
                 low = _lower_bound(docs, starts[t], ends[t], base)
                 high = _lower_bound(docs, low, ends[t], base + width)
+            else:  # the sweep only moves forward: walk the short list
+                low = cursor[t]
+                while low < ends[t] and docs[low] < base:
+                    low += 1
+                high = low
+                while high < ends[t] and docs[high] < base + width:
+                    high += 1
+                cursor[t] = high
+            lows[t] = low
+            highs[t] = high
+        for t in query:
             idf_t = idf[t]
-            for i in range(low, high):
+            for i in range(lows[t], highs[t]):
                 doc = docs[i]
-                slot = doc - base
-                if not seen[slot]:
-                    seen[slot] = True
-                    touched[count] = slot
-                    count += 1
                 q_freq = float(tfs[i])
-                local[slot] += idf_t * (q_freq * k1_plus_1 / (q_freq + norm[doc]))
-        for c in range(count):
-            slot = touched[c]
+                # rank-bm25's length norm, recomputed op for op: reading the passage lengths
+                # (2 bytes each) misses the cache far less than a precomputed float64 array.
+                norm = k1 * (1.0 - b + b * float(lengths[doc]) / avgdl)
+                local[doc - base] += idf_t * (q_freq * k1_plus_1 / (q_freq + norm))
+        # Every matching passage scores above zero; the scan below branches almost never.
+        floor = heap_scores[0] if size == limit else 0.0
+        for slot in range(width):
             score = local[slot]
             local[slot] = 0.0
-            seen[slot] = False
+            if score < floor or score <= 0.0:
+                continue
             doc = base + slot
             if size < limit:
                 heap_scores[size] = score
                 heap_docs[size] = doc
                 size += 1
                 _sift_up(heap_scores, heap_docs, size - 1)
-            elif score > heap_scores[0] or (score == heap_scores[0] and doc < heap_docs[0]):
+            elif score > heap_scores[0] or doc < heap_docs[0]:
                 heap_scores[0] = score
                 heap_docs[0] = doc
                 _sift_down(heap_scores, heap_docs, size)
+            floor = heap_scores[0] if size == limit else 0.0
         if size == limit:
             threshold = heap_scores[0]
     return heap_docs[:size].copy(), heap_scores[:size].copy(), size
+
+
+@njit(cache=True, nogil=True)
+def count_matching(  # pragma: no cover - compiled; tests compare it with rank-bm25
+    docs: Any,
+    starts: Any,
+    ends: Any,
+    bitmap_rows: Any,
+    bitmaps: Any,
+    scratch: Any,
+    scratch_bytes: Any,
+) -> int:
+    """Passages in any of the posting slices: their union as a bitmap, then its population.
+
+    A term with a stored bitmap (``bitmap_rows[t] >= 0``, bit ``p`` of byte ``p >> 3`` for
+    passage ``p``) is OR-ed in whole; any other sets one bit per posting. ``scratch`` is one
+    bit per passage as uint64 words, ``scratch_bytes`` the same memory as bytes; it must be
+    zero and is left so.
+    """
+    for t in range(starts.size):
+        row = bitmap_rows[t]
+        if row >= 0:
+            bits = bitmaps[row]
+            for b in range(bits.size):
+                scratch_bytes[b] |= bits[b]
+        else:
+            for i in range(starts[t], ends[t]):
+                doc = docs[i]
+                scratch_bytes[doc >> 3] |= np.uint8(1 << (doc & 7))
+    m1 = np.uint64(0x5555555555555555)
+    m2 = np.uint64(0x3333333333333333)
+    m4 = np.uint64(0x0F0F0F0F0F0F0F0F)
+    h01 = np.uint64(0x0101010101010101)
+    count = 0
+    for w in range(scratch.size):
+        x = scratch[w]
+        if x:
+            x = x - ((x >> np.uint64(1)) & m1)
+            x = (x & m2) + ((x >> np.uint64(2)) & m2)
+            x = (x + (x >> np.uint64(4))) & m4
+            count += int((x * h01) >> np.uint64(56))
+            scratch[w] = 0
+    return count
