@@ -32,3 +32,14 @@ run rm3-3-5-0.2 $SHORT --rm3 3,5,0.2
 run rm3-5-10-0.3 $SHORT --rm3 5,10,0.3
 run p150-400-rm3-3-5-0.2 --min-words 150 --max-words 400 --rm3 3,5,0.2
 run p150-400-rm3-10-20-0.3 --min-words 150 --max-words 400 --rm3 10,20,0.3
+# Around the defaults (80–250-word passages).
+run d-k0.9-b0.4 --k1 0.9 --b 0.4
+run d-k0.9-b0.75 --k1 0.9 --b 0.75
+run d-k1.2-b0.6 --k1 1.2 --b 0.6
+run d-k1.2-b0.9 --k1 1.2 --b 0.9
+run d-k1.5-b0.75 --k1 1.5 --b 0.75
+run d-k1.5-b0.9 --k1 1.5 --b 0.9
+run d-title1 --title-weight 1
+run d-title3 --title-weight 3
+run d-rest0.1 --rest-weight 0.1
+run p100-300-rest0.1 --min-words 100 --max-words 300 --rest-weight 0.1
