@@ -173,6 +173,7 @@ async def main(args: argparse.Namespace) -> None:
         env = {
             "CORPUS_DIR": str(corpus),
             "QUERY_LOG_PATH": str(database),
+            "INDEX_CACHE_DIR": str(work / "index"),
             "ASK_COOLDOWN_RATE": "100000",
             "LOG_LEVEL": "WARNING",
         }

@@ -153,3 +153,22 @@ def test_every_path_matches_rank_bm25_on_a_zipf_corpus(query_path, zipf_case) ->
             assert (query, [hit.position for hit in top]) == (query, ranked[:limit])
             assert total == len(ranked)
             assert all(abs(hit.score - expected[hit.position]) <= 1e-9 for hit in top)
+
+
+def test_warm_up_runs_the_compiled_kernels_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    index = PassageIndex.build([["a", "b"], ["b"], ["c"]], BM25Parameters())
+    if not index.accelerated:
+        pytest.skip("numba is not installed (or CORPUSBOT_NO_NUMBA is set)")
+    calls: list[str] = []
+    for name in ("_top_compiled_all", "_top_compiled_ranges", "_count_matching"):
+        original = getattr(PassageIndex, name)
+
+        def spy(self, *args, _name=name, _original=original):  # type: ignore[no-untyped-def]
+            calls.append(_name)
+            return _original(self, *args)
+
+        monkeypatch.setattr(PassageIndex, name, spy)
+    index.warm_up()
+    index.warm_up()
+    assert sorted(calls) == ["_count_matching", "_top_compiled_all", "_top_compiled_ranges"]
+    assert [hit.position for hit in index.top(["b"], 5)[0]] == [1, 0]
