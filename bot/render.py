@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.text import Span, collapse_whitespace, sentence_spans
-from bot.tokenize import term_spans
+from bot.tokenize import term_set, term_spans
 
 SNIPPET_CHARS = 300
 ELLIPSIS = "…"
@@ -105,7 +105,7 @@ def select_snippet(
 
 
 def _matched_terms(sentence: str, terms: Mapping[str, float]) -> set[str]:
-    return {term for _, _, term in term_spans(sentence) if term in terms}
+    return term_set(sentence) & terms.keys()
 
 
 def _length(text: str, span: Span) -> int:

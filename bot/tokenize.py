@@ -100,6 +100,14 @@ def term_spans(text: str) -> list[tuple[int, int, str]]:
     return spans
 
 
+def term_set(text: str) -> set[str]:
+    """The distinct terms of ``text``: what :func:`term_spans` finds, without the offsets, at
+    a third of the cost (snippet selection asks it of every sentence of every result)."""
+    found = set(map(word_term, _WORD_WITH_APOSTROPHES.findall(text)))
+    found.discard(None)
+    return found  # type: ignore[return-value]
+
+
 @lru_cache(maxsize=200_000)
 def word_term(word: str) -> str | None:
     """The term one word is indexed under (``None`` for a stop word); cached, since snippet

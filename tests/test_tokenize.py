@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.tokenize import term_spans, tokenize
+from bot.tokenize import term_set, term_spans, tokenize
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,11 @@ def test_term_spans_point_at_words() -> None:
         ("satellites", "satellit"),
         ("launched", "launch"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["North Korea's satellites, the U.S. and Café-owners' rules", "the of and", "", "🚀 !!"],
+)
+def test_term_set_is_the_terms_term_spans_finds(text: str) -> None:
+    assert term_set(text) == {term for _, _, term in term_spans(text)}
