@@ -67,6 +67,8 @@ class CorpusBot(commands.Bot):
         await add_review_features(self)  # /querylog, votes, /forget-me, retention
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         log.info("corpus: %s", self.service.summary.describe())
+        # Load the compiled query kernels now (about half a second), not during the first /ask.
+        self.run_in_background(asyncio.to_thread(self.service.index.warm_up))
         if self.application_id:
             log.info("invite: %s", invite_url(self.application_id))
         if self.settings.auto_sync:
