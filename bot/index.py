@@ -57,9 +57,8 @@ LONG_POSTINGS = 2048  # lists at least this long get per-range bounds
 BITMAP_POSTINGS = 4096  # lists this long, in 1/32 of the passages, also get a bitmap
 # With numba: up to this many postings every matching passage is scored; above, the range
 # kernel. (Measured on 2 cores, docs/performance.md: at 1M passages the range sweep beats
-# scoring everything from about 20k postings, and the MaxScore kernel loses to it at p99.)
+# scoring everything from about 20k postings, and a MaxScore kernel at p99.)
 COMPILED_EXHAUSTIVE = 20_000
-MAXSCORE_TERMS = 0  # queries with at most this many distinct terms use compiled MaxScore
 CHUNK_PASSAGES = 20_000  # passages counted per chunk while building
 _SLACK = 1e-9  # relative margin so rounding can never prune a passage that belongs in the top
 
@@ -327,8 +326,6 @@ class PassageIndex:
         if limit <= 0:
             return [], total
         if self.accelerated and _kernels is not None:
-            if len(unique) <= MAXSCORE_TERMS:
-                return self._top_compiled(query, unique, limit), total
             return self._top_compiled_ranges(query, unique, limit), total
         if postings <= EXHAUSTIVE_POSTINGS or all(self._long_row[t] < 0 for t in unique):
             positions, scores = self._score_all(query, unique)
@@ -341,8 +338,7 @@ class PassageIndex:
     ) -> tuple[list[ScoredPassage], int]:
         """Top-k and the exact match count by the numba term-at-a-time kernel."""
         assert _kernels is not None
-        slot = {t: i for i, t in enumerate(unique)}
-        ids = np.asarray(unique, dtype=np.int64)
+        ids, order = _kernel_query(query, unique)
         acc, touched = self._scratch.compiled(self.size)
         positions, scores, total = _kernels.score_all_top_k(
             self._docs,
@@ -351,7 +347,7 @@ class PassageIndex:
             self._indptr[ids],
             self._indptr[ids + 1],
             self._idf[ids],
-            np.asarray([slot[t] for t in query], dtype=np.int64),
+            order,
             self._k1_plus_1,
             limit,
             acc,
@@ -359,40 +355,13 @@ class PassageIndex:
         )
         return _best(positions, scores, limit) if limit else [], int(total)
 
-    def _top_compiled(self, query: list[int], unique: list[int], limit: int) -> list[ScoredPassage]:
-        """Top-k by the numba MaxScore kernel."""
-        assert _kernels is not None
-        slot = {t: i for i, t in enumerate(unique)}
-        ids = np.asarray(unique, dtype=np.int64)
-        repeats = np.zeros(len(unique))
-        for term_id in query:
-            repeats[slot[term_id]] += 1
-        positions, scores, _ = _kernels.top_k(
-            self._docs,
-            self._tfs,
-            self._norm,
-            self._indptr[ids],
-            self._indptr[ids + 1],
-            self._idf[ids],
-            self._term_max[ids] * repeats,
-            repeats,
-            np.asarray([slot[t] for t in query], dtype=np.int64),
-            self._k1_plus_1,
-            limit,
-            _SLACK,
-        )
-        return _best(positions, scores, limit)
-
     def _top_compiled_ranges(
         self, query: list[int], unique: list[int], limit: int
     ) -> list[ScoredPassage]:
         """Top-k by the numba block-max kernel: ranges of passages, best bound first."""
         assert _kernels is not None
-        slot = {t: i for i, t in enumerate(unique)}
-        ids = np.asarray(unique, dtype=np.int64)
-        repeats = np.zeros(len(unique))
-        for term_id in query:
-            repeats[slot[term_id]] += 1
+        ids, order = _kernel_query(query, unique)
+        repeats = np.bincount(order, minlength=len(unique)).astype(np.float64)
         positions, scores, _ = _kernels.top_k_ranges(
             self._docs,
             self._tfs,
@@ -408,7 +377,7 @@ class PassageIndex:
             self._range_ptr,
             self._term_max[ids],
             repeats,
-            np.asarray([slot[t] for t in query], dtype=np.int64),
+            order,
             self._k1_plus_1,
             limit,
             _SLACK,
@@ -767,6 +736,15 @@ class IndexBuilder:
             meta = np.array([INDEX_FORMAT, self.params.k1, self.params.b])
             np.save(directory / "index_meta.npy", meta)
         return arrays
+
+
+def _kernel_query(
+    query: list[int], unique: list[int]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """A query as the kernels take it: its distinct term ids, and each query term's slot among
+    them (in query order, repeats kept, so scores sum as ``rank-bm25`` sums them)."""
+    slot = {term_id: i for i, term_id in enumerate(unique)}
+    return np.asarray(unique, dtype=np.int64), np.asarray([slot[t] for t in query], dtype=np.int64)
 
 
 def _term_maxima(arrays: dict[str, Any], params: BM25Parameters) -> FloatArray:

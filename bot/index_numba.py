@@ -1,9 +1,9 @@
 """Optional compiled kernels for :class:`bot.index.PassageIndex` (numba), same results as numpy.
 
-Top-k is MaxScore document-at-a-time: query terms sorted by their largest contribution; once the
-k-th score exceeds what the weakest terms can add together, passages found only in those lists
-are skipped, and a passage stops being scored as soon as its bound falls short. Every surviving
-passage gets its exact score summed in query order, as ``rank-bm25`` sums it.
+Up to a few tens of thousands of postings every matching passage is scored term at a time
+(``score_all_top_k``); above that, passages are swept in ranges and a range whose score bound
+cannot reach the k-th score so far is skipped (``top_k_ranges``). Every scored passage gets its
+exact score summed in query order, as ``rank-bm25`` sums it.
 """
 
 from __future__ import annotations
@@ -25,94 +25,6 @@ def _lower_bound(docs: Any, low: int, high: int, target: int) -> int:  # pragma:
         else:
             high = middle
     return low
-
-
-@njit(cache=True, nogil=True)
-def top_k(  # pragma: no cover - compiled; tests compare it with the numpy path
-    docs: Any,
-    tfs: Any,
-    norm: Any,
-    starts: Any,
-    ends: Any,
-    idf: Any,
-    bound: Any,
-    repeats: Any,
-    query: Any,
-    k1_plus_1: float,
-    limit: int,
-    slack: float,
-) -> tuple[Any, Any, int]:
-    """The best ``limit`` (positions, scores) for the unique terms' posting slices.
-
-    ``bound[t]`` is at least everything term ``t`` adds to one passage, ``repeats[t]`` times;
-    ``query`` lists each query term's slot in query order, repeats included.
-    """
-    terms = starts.size
-    order = np.argsort(bound)
-    cumulative = np.empty(terms)
-    running = 0.0
-    for i in range(terms):
-        running += bound[order[i]]
-        cumulative[i] = running
-    cursor = starts.copy()
-    tf_here = np.zeros(terms, dtype=np.float64)
-    heap_scores = np.empty(limit)
-    heap_docs = np.empty(limit, dtype=np.int64)
-    size = 0
-    threshold = 0.0
-    essential = 0  # terms order[:essential] cannot make a top passage on their own
-    while True:
-        doc = _NONE
-        for i in range(essential, terms):
-            t = order[i]
-            if cursor[t] < ends[t] and docs[cursor[t]] < doc:
-                doc = docs[cursor[t]]
-        if doc == _NONE:
-            break
-        partial = 0.0
-        for i in range(essential, terms):
-            t = order[i]
-            tf_here[t] = 0.0
-            if cursor[t] < ends[t] and docs[cursor[t]] == doc:
-                q_freq = float(tfs[cursor[t]])
-                tf_here[t] = q_freq
-                partial += repeats[t] * idf[t] * (q_freq * k1_plus_1 / (q_freq + norm[doc]))
-                cursor[t] += 1
-        reachable = True
-        for i in range(essential - 1, -1, -1):
-            if size == limit and (partial + cumulative[i]) * (1 + slack) < threshold:
-                reachable = False
-                break
-            t = order[i]
-            tf_here[t] = 0.0
-            cursor[t] = _lower_bound(docs, cursor[t], ends[t], doc)
-            if cursor[t] < ends[t] and docs[cursor[t]] == doc:
-                q_freq = float(tfs[cursor[t]])
-                tf_here[t] = q_freq
-                partial += repeats[t] * idf[t] * (q_freq * k1_plus_1 / (q_freq + norm[doc]))
-        if not reachable:
-            continue
-        score = 0.0
-        for t in query:
-            q_freq = tf_here[t]
-            if q_freq > 0.0:
-                score += idf[t] * (q_freq * k1_plus_1 / (q_freq + norm[doc]))
-        if size < limit:
-            heap_scores[size] = score
-            heap_docs[size] = doc
-            size += 1
-            _sift_up(heap_scores, heap_docs, size - 1)
-        elif score > heap_scores[0]:
-            heap_scores[0] = score
-            heap_docs[0] = doc
-            _sift_down(heap_scores, heap_docs, size)
-        else:
-            continue
-        if size == limit:
-            threshold = heap_scores[0]
-            while essential < terms and cumulative[essential] * (1 + slack) < threshold:
-                essential += 1
-    return heap_docs[:size].copy(), heap_scores[:size].copy(), size
 
 
 @njit(cache=True, nogil=True)

@@ -13,7 +13,7 @@ import bot.index as index_module
 from bot.index import BM25Parameters, LuceneBM25, PassageIndex
 
 VOCABULARY = [f"t{i}" for i in range(40)]
-PATHS = ["numpy", "numpy-pruned", "compiled", "compiled-maxscore", "compiled-ranges"]
+PATHS = ["numpy", "numpy-pruned", "compiled", "compiled-ranges"]
 
 
 def expected_top(reference: LuceneBM25, query: list[str], limit: int) -> tuple[list[int], int]:
@@ -31,11 +31,8 @@ def query_path(request, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(index_module, "FIRST_RANGES", 2)
     if request.param.startswith("compiled"):
         pytest.importorskip("numba")
-        monkeypatch.setattr(index_module, "MAXSCORE_TERMS", 99)
-        if request.param != "compiled":
-            monkeypatch.setattr(index_module, "COMPILED_EXHAUSTIVE", 0)
         if request.param == "compiled-ranges":
-            monkeypatch.setattr(index_module, "MAXSCORE_TERMS", 0)
+            monkeypatch.setattr(index_module, "COMPILED_EXHAUSTIVE", 0)
     else:
         monkeypatch.setattr(index_module, "_kernels", None)
         if request.param == "numpy-pruned":
