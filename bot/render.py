@@ -140,7 +140,8 @@ def _window_around_matches(
     text: str, span: Span, terms: Mapping[str, float], max_chars: int
 ) -> Span:
     """The run of whole words within ``max_chars`` holding the most matched weight, matches
-    as central as possible so the reader sees context on both sides."""
+    as central as possible so the reader sees context on both sides. (``max_chars`` already
+    leaves room for the ellipses: :func:`select_snippet` takes it off once.)"""
     words = [
         Span(span.start + m.start(), span.start + m.end())
         for m in re.finditer(r"\S+", text[span.start : span.end])
@@ -150,13 +151,12 @@ def _window_around_matches(
     for start, _, term in _absolute_terms(text, span):
         if term in terms:
             weight_at[bisect_right(starts, start) - 1] += terms[term]
-    budget = max_chars - 2 * (len(ELLIPSIS) + 1)
     best: tuple[float, float] = (-1.0, 0.0)
     best_span = words[0]
     last = 0
     for first in range(len(words)):
         last = max(last, first)
-        while last + 1 < len(words) and words[last + 1].end - words[first].start <= budget:
+        while last + 1 < len(words) and words[last + 1].end - words[first].start <= max_chars:
             last += 1
         matched = [i for i in range(first, last + 1) if weight_at[i] > 0]
         weight = sum(weight_at[i] for i in matched)
