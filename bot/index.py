@@ -288,10 +288,6 @@ class PassageIndex:
             self._count_matching([0, 0])
             self._warm = True
 
-    def warm_up_in_background(self) -> None:
-        """:meth:`warm_up` in a daemon thread, so loading returns at once."""
-        threading.Thread(target=self.warm_up, name="index-warm-up", daemon=True).start()
-
     def _postings(self, term_id: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
         start, end = int(self._indptr[term_id]), int(self._indptr[term_id + 1])
         return self._docs[start:end], self._tfs[start:end]

@@ -23,7 +23,6 @@ MAX_QUERY_CHARS = 1000
 MAX_RESULTS = 25
 FUZZY_ALL_IDS = 50_000  # "did you mean" compares every passage id up to this corpus size
 FUZZY_NEAR_DOCUMENTS = 200  # beyond it, the passages of this many documents either side
-WARM_UP_PASSAGES = 50_000  # from this size, compiled kernels are loaded in the background
 _QUERY_WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
@@ -171,8 +170,6 @@ class SearchService:
         snapshot = load_snapshot(corpus_dir, settings, cache_dir, progress=progress)
         service = cls((), snapshot=snapshot)
         service.summary.seconds = time.perf_counter() - started
-        if len(service.passages) >= WARM_UP_PASSAGES:
-            service.index.warm_up_in_background()
         log.info(
             "corpus %s: %s (%s)",
             corpus_dir,
