@@ -83,19 +83,25 @@ def load_corpus(root: Path) -> CorpusLoad:
     result = CorpusLoad()
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder {root} does not exist or is not a folder")
+    result.documents.extend(iter_documents(root, result))
+    return result
+
+
+def iter_documents(root: Path, result: CorpusLoad) -> Iterator[Document]:
+    """The documents :func:`load_corpus` loads, one at a time (no more than one file's held at
+    once); what is skipped or repaired goes into ``result``."""
     seen_ids: set[str] = set()
-    for path in _corpus_files(root):
+    for path in corpus_files(root):
         relative = path.relative_to(root).as_posix()
         for document in _load_file(path, relative, result):
             if document.id in seen_ids:
                 _skip(result, relative, f"duplicate document id {document.id!r}")
                 continue
             seen_ids.add(document.id)
-            result.documents.append(document)
-    return result
+            yield document
 
 
-def _corpus_files(root: Path) -> Iterator[Path]:
+def corpus_files(root: Path) -> Iterator[Path]:
     """Supported files in a stable order, hidden files and folders left out."""
     for path in sorted(root.rglob("*")):
         parts = path.relative_to(root).parts

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot import corpus, index, passage_store, passages, strings, text, tokenize
-from bot.corpus import SUPPORTED_SUFFIXES, CorpusLoad, Document, load_corpus
+from bot.corpus import CorpusLoad, Document, load_corpus
 from bot.index import BM25Parameters, CountedChunk, IndexBuilder, PassageIndex, count_terms
 from bot.passage_store import PassageStore, PassageStoreBuilder
 from bot.passages import MAX_WORDS, MIN_WORDS, split_passages
@@ -74,12 +74,8 @@ def corpus_key(root: Path, settings: PassageSettings) -> str:
     for module in _SHAPING_MODULES:
         if module.__file__:
             digest.update(Path(module.__file__).read_bytes())
-    for path in sorted(root.rglob("*")):
+    for path in corpus.corpus_files(root):  # the very files a build reads
         relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            continue
         try:
             stat = path.stat()
         except OSError:
@@ -128,7 +124,7 @@ def load_snapshot(
     staging = cache_dir / f".{key}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     build_snapshot(
-        stream_corpus(root, load),
+        corpus.iter_documents(root, load),
         settings,
         staging,
         progress=progress,
@@ -147,24 +143,10 @@ def load_snapshot(
     return dataclasses.replace(open_snapshot(target), cached=False)
 
 
-def stream_corpus(root: Path, load: CorpusLoad) -> Iterator[Document]:
-    """``load_corpus(root).documents`` one at a time: what was skipped or repaired goes into
-    ``load``, and no more than one file's documents are held at once."""
-    seen_ids: set[str] = set()
-    for path in corpus._corpus_files(root):
-        relative = path.relative_to(root).as_posix()
-        for document in corpus._load_file(path, relative, load):
-            if document.id in seen_ids:
-                corpus._skip(load, relative, f"duplicate document id {document.id!r}")
-                continue
-            seen_ids.add(document.id)
-            yield document
-
-
 def corpus_bytes(root: Path) -> int:
     """Total size of the corpus files: the text a build will read, roughly, before reading it."""
     total = 0
-    for path in corpus._corpus_files(root):
+    for path in corpus.corpus_files(root):
         try:
             total += path.stat().st_size
         except OSError:
