@@ -27,7 +27,7 @@ class StringTable(Sequence[str]):
     def __init__(self, blob: bytes | mmap.mmap, offsets: npt.NDArray[np.int64]) -> None:
         self._blob = blob
         self._offsets = np.ascontiguousarray(offsets, dtype=np.int64)
-        self._ends = int64_view(self._offsets)
+        self._ends = array_view(self._offsets, "q")
         self._size = len(self._ends) - 1
 
     @classmethod
@@ -105,11 +105,6 @@ class _EncodedView(Sequence[bytes]):
         if isinstance(index, slice):
             return [self._table.encoded(i) for i in range(*index.indices(len(self)))]
         return self._table.encoded(index)
-
-
-def int64_view(array: npt.NDArray[np.int64]) -> memoryview[int]:
-    """A flat int64 array as a memoryview: fast Python-int reads, same memory (maps included)."""
-    return array_view(np.ascontiguousarray(array, dtype=np.int64), "q")
 
 
 def array_view(array: npt.NDArray[Any], code: Literal["i", "q", "Q"]) -> memoryview[int]:
