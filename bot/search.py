@@ -191,14 +191,15 @@ class SearchService:
         known = self.index.known_terms(terms)
         ranked, total = self.index.top(known, offset + limit)
         weights = {term: self.index.idf(term) for term in known}
+        shown = [(self.passages[scored.position], scored.score) for scored in ranked[offset:]]
         hits = tuple(
             SearchHit(
                 rank=offset + number,
-                passage=self.passages[scored.position],
-                score=scored.score,
-                snippet=select_snippet(self.passages[scored.position].text, weights),
+                passage=passage,
+                score=score,
+                snippet=select_snippet(passage.text, weights),
             )
-            for number, scored in enumerate(ranked[offset:], start=1)
+            for number, (passage, score) in enumerate(shown, start=1)
         )
         return SearchResponse(query, terms, hits, total, offset, self._unknown_words(query))
 
