@@ -15,7 +15,7 @@ from bot.index import BM25Parameters
 from bot.index_store import PassageSettings, Snapshot, build_snapshot, load_snapshot
 from bot.passages import MAX_WORDS, MIN_WORDS, Passage
 from bot.render import Snippet, citation, code, escape_markdown, quote, select_snippet
-from bot.tokenize import tokenize
+from bot.tokenize import WORD, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,6 @@ MAX_QUERY_CHARS = 1000
 MAX_RESULTS = 25
 FUZZY_ALL_IDS = 50_000  # "did you mean" compares every passage id up to this corpus size
 FUZZY_NEAR_DOCUMENTS = 200  # beyond it, the passages of this many documents either side
-_QUERY_WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
 class QueryTooLongError(ValueError):
@@ -206,7 +205,7 @@ class SearchService:
     def _unknown_words(self, query: str) -> tuple[str, ...]:
         """Query words with index terms, none of which the corpus contains."""
         unknown = []
-        for word in _QUERY_WORD.findall(query):
+        for word in WORD.findall(query):
             terms = tokenize(word)
             if terms and not self.index.known_terms(terms):
                 unknown.append(word)

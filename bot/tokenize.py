@@ -87,13 +87,14 @@ def _stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
 
-_WORD_WITH_APOSTROPHES = re.compile(r"\w+(?:['’]\w+)*")
+# A word as members see one: letters or digits, with inner apostrophes ("Korea's").
+WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
 def term_spans(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, term)`` for each word of ``text`` that has a term, for highlighting."""
     spans: list[tuple[int, int, str]] = []
-    for match in _WORD_WITH_APOSTROPHES.finditer(text):
+    for match in WORD.finditer(text):
         term = word_term(match.group())
         if term is not None:
             spans.append((match.start(), match.end(), term))
@@ -103,7 +104,7 @@ def term_spans(text: str) -> list[tuple[int, int, str]]:
 def term_set(text: str) -> set[str]:
     """The distinct terms of ``text``: what :func:`term_spans` finds, without the offsets, at
     a third of the cost (snippet selection asks it of every sentence of every result)."""
-    found = set(map(word_term, _WORD_WITH_APOSTROPHES.findall(text)))
+    found = set(map(word_term, WORD.findall(text)))
     found.discard(None)
     return found  # type: ignore[return-value]
 
