@@ -59,6 +59,7 @@ BITMAP_POSTINGS = 4096  # lists this long, in 1/32 of the passages, also get a b
 # kernel. (Measured on 2 cores, docs/performance.md: at 1M passages the range sweep beats
 # scoring everything from about 20k postings, and a MaxScore kernel at p99.)
 COMPILED_EXHAUSTIVE = 20_000
+SMALL_TF = 8  # term counts below this are looked up in a per-length table
 CHUNK_PASSAGES = 20_000  # passages counted per chunk while building
 _SLACK = 1e-9  # relative margin so rounding can never prune a passage that belongs in the top
 
@@ -227,14 +228,13 @@ class PassageIndex:
         lengths = np.asarray(arrays["doc_len"], dtype=np.int64)
         self.size = int(lengths.size)
         avgdl = int(lengths.sum()) / self.size if self.size else 1.0
-        self._avgdl = avgdl
-        small = lengths.size == 0 or int(lengths.max()) < 65536
-        self._small_lengths = lengths.astype(np.uint16) if small else lengths
         k1, b = params.k1, params.b
         # Exactly rank-bm25's ``k1 * (1 - b + b * doc_len / avgdl)``, evaluated once.
         with np.errstate(invalid="ignore", divide="ignore"):
             self._norm: FloatArray = np.asarray(k1 * (1 - b + b * lengths / avgdl), np.float64)
         self._k1_plus_1 = k1 + 1
+        self._length_class, self._class_norm = _length_classes(lengths, k1, b, avgdl)
+        self._class_weight = _weight_table(self._class_norm, self._k1_plus_1)
         self._scratch = _Scratch()
         self.accelerated = _kernels is not None
         self._warm_lock = threading.Lock()
@@ -339,7 +339,9 @@ class PassageIndex:
         positions, scores, total = _kernels.score_all_top_k(
             self._docs,
             self._tfs,
-            self._norm,
+            self._length_class,
+            self._class_norm,
+            self._class_weight,
             self._indptr[ids],
             self._indptr[ids + 1],
             self._idf[ids],
@@ -361,10 +363,9 @@ class PassageIndex:
         positions, scores, _ = _kernels.top_k_ranges(
             self._docs,
             self._tfs,
-            self._small_lengths,
-            self.params.k1,
-            self.params.b,
-            self._avgdl,
+            self._length_class,
+            self._class_norm,
+            self._class_weight,
             self._indptr[ids],
             self._indptr[ids + 1],
             self._idf[ids],
@@ -546,6 +547,32 @@ class PassageIndex:
         acc[union] = 0.0
         mark[union] = False
         return union, scores
+
+
+def _length_classes(
+    lengths: IntArray, k1: float, b: float, avgdl: float
+) -> tuple[npt.NDArray[Any], FloatArray]:
+    """Each passage's length class and each class's length norm, op for op rank-bm25's. The
+    compiled range kernel reads 2 bytes a passage (the length itself, when below 65536) where
+    a norm per passage would be 8: the sweep misses the cache far less."""
+    if lengths.size == 0 or int(lengths.max()) < 65536:
+        classes: npt.NDArray[Any] = lengths.astype(np.uint16)
+        values = np.arange(int(lengths.max(initial=0)) + 1, dtype=np.int64)
+    else:  # pragma: no cover - passages of 65536 terms or more
+        values, inverse = np.unique(lengths, return_inverse=True)
+        classes = inverse.astype(np.int32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        norms: FloatArray = np.asarray(k1 * (1 - b + b * values / avgdl), np.float64)
+    return classes, norms
+
+
+def _weight_table(norms: FloatArray, k1_plus_1: float) -> FloatArray:
+    """``q_freq * (k1 + 1) / (q_freq + norm)`` for the small term counts (most postings) and
+    every length class, so the kernel looks up what rank-bm25 computes with two divisions."""
+    q_freq = np.arange(SMALL_TF, dtype=np.float64)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table: FloatArray = q_freq * k1_plus_1 / (q_freq + norms[None, :])
+    return np.ascontiguousarray(table)
 
 
 def _spans(starts: IntArray, ends: IntArray) -> IntArray:

@@ -66,11 +66,26 @@ def _sift_down(scores: Any, docs: Any, size: int) -> None:  # pragma: no cover
             break
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _weight(
+    tf: int, length_class: int, weights: Any, norms: Any, k1_plus_1: float
+) -> float:  # pragma: no cover
+    """rank-bm25's ``q_freq * (k1 + 1) / (q_freq + norm)``: looked up for small counts (the
+    table holds the same operations, done once per length), else computed."""
+    if tf < weights.shape[0]:
+        return float(weights[tf, length_class])
+    q_freq = float(tf)
+    norm: float = norms[length_class]
+    return q_freq * k1_plus_1 / (q_freq + norm)
+
+
 @njit(cache=True, nogil=True)
 def score_all_top_k(
     docs: Any,
     tfs: Any,
-    norm: Any,
+    length_class: Any,
+    norms: Any,
+    weights: Any,
     starts: Any,
     ends: Any,
     idf: Any,
@@ -90,11 +105,11 @@ def score_all_top_k(
         idf_t = idf[t]
         for i in range(starts[t], ends[t]):
             doc = docs[i]
-            q_freq = float(tfs[i])
+            w = _weight(tfs[i], length_class[doc], weights, norms, k1_plus_1)
             if acc[doc] == 0.0:
                 touched[count] = doc
                 count += 1
-            acc[doc] += idf_t * (q_freq * k1_plus_1 / (q_freq + norm[doc]))
+            acc[doc] += idf_t * w
     size = min(limit, count)
     heap_scores = np.empty(max(size, 1))
     heap_docs = np.empty(max(size, 1), dtype=np.int64)
@@ -118,13 +133,60 @@ def score_all_top_k(
 
 
 @njit(cache=True, nogil=True)
+def _offer(
+    heap_scores: Any, heap_docs: Any, size: int, limit: int, score: float, doc: int
+) -> int:  # pragma: no cover
+    """Put (score, doc) in the min-heap of the best ``limit`` if it belongs; the new size.
+    (A call costs more than the test: callers skip scores below the heap's minimum first.)"""
+    if size < limit:
+        heap_scores[size] = score
+        heap_docs[size] = doc
+        _sift_up(heap_scores, heap_docs, size)
+        return size + 1
+    if score > heap_scores[0] or (score == heap_scores[0] and doc < heap_docs[0]):
+        heap_scores[0] = score
+        heap_docs[0] = doc
+        _sift_down(heap_scores, heap_docs, size)
+    return size
+
+
+@njit(cache=True, nogil=True)
+def _range_bounds(
+    docs: Any,
+    starts: Any,
+    ends: Any,
+    rows: Any,
+    range_max: Any,
+    term_max: Any,
+    repeats: Any,
+    shift: int,
+    n_ranges: int,
+) -> Any:  # pragma: no cover
+    """Each range's score bound: the sum over terms of their largest contribution in it."""
+    bound = np.zeros(n_ranges)
+    for t in range(starts.size):
+        weight = repeats[t]
+        if rows[t] >= 0:
+            row = range_max[rows[t]]
+            for r in range(n_ranges):
+                bound[r] += weight * row[r]
+        else:
+            last = -1
+            for i in range(starts[t], ends[t]):
+                r = docs[i] >> shift
+                if r != last:
+                    bound[r] += weight * term_max[t]
+                    last = r
+    return bound
+
+
+@njit(cache=True, nogil=True)
 def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm25
     docs: Any,
     tfs: Any,
-    lengths: Any,
-    k1: float,
-    b: float,
-    avgdl: float,
+    length_class: Any,
+    norms: Any,
+    weights: Any,
     starts: Any,
     ends: Any,
     idf: Any,
@@ -141,37 +203,25 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
     n_ranges: int,
     first: int,
 ) -> tuple[Any, Any, int]:
-    """The best ``limit`` (positions, scores), term-at-a-time a range of passages at a time.
+    """The best ``limit`` (positions, scores), a range of passages at a time, and how many
+    postings were scored.
 
     Each range of ``2**shift`` passages gets an upper bound, the sum over the query's terms of
     their largest contribution in it (``range_max`` for long lists, the term's overall maximum
     where a short list has a passage in the range). The ``first`` ranges with the best bounds
     are scored to find a k-th score; then every range is swept in passage order, skipping
     those whose bound cannot reach the k-th score so far. A range is scored in full, term by
-    term in query order, into a small local accumulator, so every score is summed exactly as
-    ``rank-bm25`` sums it, and the sweep reads the postings, the lengths and the accumulator
-    in order instead of at random over the whole corpus (which is what makes a million
-    passages slow: the memory, not the arithmetic).
+    term in query order, so every score is summed exactly as ``rank-bm25`` sums it.
+    The sweep reads postings, length classes and a small accumulator in order, not at random
+    over the whole corpus (which is what makes a million passages slow: memory, not arithmetic).
     """
     if limit <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0), 0
     terms = starts.size
-    bound = np.zeros(n_ranges)
-    for t in range(terms):
-        weight = repeats[t]
-        if rows[t] >= 0:
-            row = range_max[rows[t]]
-            for r in range(n_ranges):
-                bound[r] += weight * row[r]
-        else:
-            last = -1
-            for i in range(starts[t], ends[t]):
-                r = docs[i] >> shift
-                if r != last:
-                    bound[r] += weight * term_max[t]
-                    last = r
+    bound = _range_bounds(docs, starts, ends, rows, range_max, term_max, repeats, shift, n_ranges)
     width = 1 << shift
     local = np.zeros(width)
+    slots = np.empty(width + 1, dtype=np.int64)
     heap_scores = np.empty(limit)
     heap_docs = np.empty(limit, dtype=np.int64)
     done = np.zeros(n_ranges, dtype=np.bool_)
@@ -179,7 +229,7 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
     lows = np.empty(terms, dtype=np.int64)
     highs = np.empty(terms, dtype=np.int64)
     size = 0
-    threshold = 0.0
+    scored = 0
     best = np.argsort(-bound)[: min(first, n_ranges)]
     for step in range(best.size + n_ranges):
         if step < best.size:
@@ -188,7 +238,7 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
             r = step - best.size
             if done[r]:
                 continue
-        if bound[r] <= 0.0 or (size == limit and bound[r] * (1 + slack) < threshold):
+        if bound[r] <= 0.0 or (size == limit and bound[r] * (1 + slack) < heap_scores[0]):
             continue
         done[r] = True
         base = r << shift
@@ -196,49 +246,38 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
             if rows[t] >= 0:
                 low = starts[t] + range_ptr[rows[t], r]
                 high = starts[t] + range_ptr[rows[t], r + 1]
-            elif step < best.size:
-                low = _lower_bound(docs, starts[t], ends[t], base)
-                high = _lower_bound(docs, low, ends[t], base + width)
-            else:  # the sweep only moves forward: walk the short list
-                low = cursor[t]
-                while low < ends[t] and docs[low] < base:
-                    low += 1
-                high = low
-                while high < ends[t] and docs[high] < base + width:
-                    high += 1
-                cursor[t] = high
+            else:
+                if step < best.size:
+                    low = _lower_bound(docs, starts[t], ends[t], base)
+                    high = _lower_bound(docs, low, ends[t], base + width)
+                else:  # the sweep only moves forward: walk the short list
+                    low = cursor[t]
+                    while low < ends[t] and docs[low] < base:
+                        low += 1
+                    high = low
+                    while high < ends[t] and docs[high] < base + width:
+                        high += 1
+                    cursor[t] = high
             lows[t] = low
             highs[t] = high
+        count = 0
         for t in query:
             idf_t = idf[t]
             for i in range(lows[t], highs[t]):
-                doc = docs[i]
-                q_freq = float(tfs[i])
-                # rank-bm25's length norm, recomputed op for op: reading the passage lengths
-                # (2 bytes each) misses the cache far less than a precomputed float64 array.
-                norm = k1 * (1.0 - b + b * float(lengths[doc]) / avgdl)
-                local[doc - base] += idf_t * (q_freq * k1_plus_1 / (q_freq + norm))
-        # Every matching passage scores above zero; the scan below branches almost never.
-        floor = heap_scores[0] if size == limit else 0.0
-        for slot in range(width):
+                slot = docs[i] - base
+                w = _weight(tfs[i], length_class[docs[i]], weights, norms, k1_plus_1)
+                before = local[slot]
+                slots[count] = slot  # branch-free: kept only where the slot was still zero
+                count += before == 0.0
+                local[slot] = before + idf_t * w
+            scored += highs[t] - lows[t]
+        for j in range(count):
+            slot = slots[j]
             score = local[slot]
             local[slot] = 0.0
-            if score < floor or score <= 0.0:
-                continue
-            doc = base + slot
-            if size < limit:
-                heap_scores[size] = score
-                heap_docs[size] = doc
-                size += 1
-                _sift_up(heap_scores, heap_docs, size - 1)
-            elif score > heap_scores[0] or doc < heap_docs[0]:
-                heap_scores[0] = score
-                heap_docs[0] = doc
-                _sift_down(heap_scores, heap_docs, size)
-            floor = heap_scores[0] if size == limit else 0.0
-        if size == limit:
-            threshold = heap_scores[0]
-    return heap_docs[:size].copy(), heap_scores[:size].copy(), size
+            if size < limit or score >= heap_scores[0]:
+                size = _offer(heap_scores, heap_docs, size, limit, score, base + slot)
+    return heap_docs[:size].copy(), heap_scores[:size].copy(), scored
 
 
 @njit(cache=True, nogil=True)
