@@ -423,6 +423,37 @@ async def test_buttons_keep_working_after_a_restart(
     assert len(syncs) == 1
 
 
+async def test_query_log_pages_keep_turning_after_a_restart(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    corpus, database = make_corpus(tmp_path), tmp_path / "log.db"
+    env = bot_env(corpus, database, query_log_flush_seconds=0.1)
+    first = await launch_bot(BOT_ARGV, env, name="first")
+    for n in range(12):
+        await (
+            await fake_discord.send_command("ask", {"question": f"Seoul {n}"})
+        ).wait_for_message()
+    await wait_for_rows(database, 12)
+    listing = await (
+        await fake_discord.send_command(
+            "querylog recent", {"contains": "Seoul"}, user=fake_discord.owner_user
+        )
+    ).wait_for_message()
+    assert "Page 1 of 2" in listing.embeds[0]["footer"]["text"]
+    first.send_signal(signal.SIGTERM)
+    assert await first.wait(15) == 0
+
+    await launch_bot(BOT_ARGV, env, name="second")
+    older = listing.custom_ids()[1]
+    ix = await fake_discord.send_component(listing, older, user=fake_discord.owner_user)
+    page = await ix.wait_for_message()
+    # The page's filters were frozen in the log when the listing was made: the new process reads
+    # them back from the button's action id and shows the two oldest of the same twelve rows.
+    assert page.kind == "update" and "Page 2 of 2" in page.embeds[0]["footer"]["text"]
+    lines = page.embeds[0]["description"].splitlines()
+    assert ["“Seoul 1”" in lines[0], "“Seoul 0”" in lines[1], len(lines)] == [True, True, 2]
+
+
 async def test_sigterm_flushes_the_buffered_log(
     fake_discord: FakeDiscord, launch_bot, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
