@@ -558,7 +558,7 @@ def _length_classes(
     if lengths.size == 0 or int(lengths.max()) < 65536:
         classes: npt.NDArray[Any] = lengths.astype(np.uint16)
         values = np.arange(int(lengths.max(initial=0)) + 1, dtype=np.int64)
-    else:  # pragma: no cover - passages of 65536 terms or more
+    else:  # passages of 65536 terms or more: a class per distinct length
         values, inverse = np.unique(lengths, return_inverse=True)
         classes = inverse.astype(np.int32)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -104,7 +104,7 @@ def score_all_top_k(
     for t in query:
         idf_t = idf[t]
         for i in range(starts[t], ends[t]):
-            doc = docs[i]
+            doc = np.uint64(docs[i])  # unsigned: no wrap-around test on each index
             w = _weight(tfs[i], length_class[doc], weights, norms, k1_plus_1)
             if acc[doc] == 0.0:
                 touched[count] = doc
@@ -181,6 +181,20 @@ def _range_bounds(
 
 
 @njit(cache=True, nogil=True)
+def _best_ranges(bound: Any, count: int) -> Any:  # pragma: no cover
+    """The ``count`` ranges with the highest bounds, highest first: a heap pass, not a sort of
+    every range (sorting 4,000 bounds took a third of a millisecond)."""
+    heap_bounds = np.empty(max(count, 1))
+    heap_ranges = np.empty(max(count, 1), dtype=np.int64)
+    size = 0
+    for r in range(bound.size):
+        if size < count or bound[r] > heap_bounds[0]:
+            size = _offer(heap_bounds, heap_ranges, size, count, bound[r], r)
+    order = np.argsort(-heap_bounds[:size], kind="mergesort")
+    return heap_ranges[:size][order]
+
+
+@njit(cache=True, nogil=True)
 def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm25
     docs: Any,
     tfs: Any,
@@ -230,7 +244,7 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
     highs = np.empty(terms, dtype=np.int64)
     size = 0
     scored = 0
-    best = np.argsort(-bound)[: min(first, n_ranges)]
+    best = _best_ranges(bound, min(first, n_ranges))
     for step in range(best.size + n_ranges):
         if step < best.size:
             r = best[step]
@@ -264,8 +278,10 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
         for t in query:
             idf_t = idf[t]
             for i in range(lows[t], highs[t]):
-                slot = docs[i] - base
-                w = _weight(tfs[i], length_class[docs[i]], weights, norms, k1_plus_1)
+                # Unsigned indexes: numba then skips the wrap-around test for negative ones.
+                doc = np.uint64(docs[i])
+                slot = doc - np.uint64(base)
+                w = _weight(tfs[i], length_class[doc], weights, norms, k1_plus_1)
                 before = local[slot]
                 slots[count] = slot  # branch-free: kept only where the slot was still zero
                 count += before == 0.0

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bot.index as index_module
-from bot.index import BM25Parameters, LuceneBM25, PassageIndex
+from bot.index import BM25Parameters, LuceneBM25, PassageIndex, _length_classes, _weight_table
 
 VOCABULARY = [f"t{i}" for i in range(40)]
-PATHS = ["numpy", "numpy-pruned", "compiled", "compiled-ranges"]
+PATHS = ["numpy", "numpy-pruned", "compiled", "compiled-ranges", "compiled-ranges-computed"]
 
 
 def expected_top(reference: LuceneBM25, query: list[str], limit: int) -> tuple[list[int], int]:
@@ -31,8 +31,10 @@ def query_path(request, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(index_module, "FIRST_RANGES", 2)
     if request.param.startswith("compiled"):
         pytest.importorskip("numba")
-        if request.param == "compiled-ranges":
+        if request.param.startswith("compiled-ranges"):
             monkeypatch.setattr(index_module, "COMPILED_EXHAUSTIVE", 0)
+        if request.param == "compiled-ranges-computed":  # no weight table: every weight computed
+            monkeypatch.setattr(index_module, "SMALL_TF", 0)
     else:
         monkeypatch.setattr(index_module, "_kernels", None)
         if request.param == "numpy-pruned":
@@ -169,3 +171,17 @@ def test_warm_up_runs_the_compiled_kernels_once(monkeypatch) -> None:  # type: i
     index.warm_up()
     assert sorted(calls) == ["_count_matching", "_top_compiled_all", "_top_compiled_ranges"]
     assert [hit.position for hit in index.top(["b"], 5)[0]] == [1, 0]
+
+
+def test_length_classes_give_rank_bm25s_norm_and_weights() -> None:
+    """Passages of 65,536 terms or more get classes by distinct length; either way a class's
+    norm, and the weight table, are rank-bm25's expressions to the bit."""
+    k1, b = 1.2, 0.75
+    for lengths in (np.array([3, 0, 7, 3]), np.array([3, 70_000, 3, 12])):
+        avgdl = int(lengths.sum()) / lengths.size
+        classes, norms = _length_classes(lengths, k1, b, avgdl)
+        expected = k1 * (1 - b + b * lengths / avgdl)
+        assert np.array_equal(norms[classes], expected)
+        table = _weight_table(norms, k1 + 1)
+        for tf in range(1, table.shape[0]):
+            assert np.array_equal(table[tf, classes], tf * (k1 + 1) / (tf + expected))
