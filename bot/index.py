@@ -53,6 +53,7 @@ INDEX_FORMAT = 1
 RANGE_SHIFT = 8  # passages per bound range: 256
 EXHAUSTIVE_POSTINGS = 20_000  # below this many postings a query is scored in full
 FIRST_RANGES = 24  # ranges scored first to find a k-th score to prune with
+DENSE_SHARE = 8  # the range kernel scans a range whole from 1/8 of its size in postings
 LONG_POSTINGS = 2048  # lists at least this long get per-range bounds
 BITMAP_POSTINGS = 4096  # lists this long, in 1/32 of the passages, also get a bitmap
 # With numba: up to this many postings every matching passage is scored; above, the range
@@ -381,6 +382,7 @@ class PassageIndex:
             RANGE_SHIFT,
             int(self._range_max.shape[1]),
             FIRST_RANGES,
+            DENSE_SHARE,
         )
         return _best(positions, scores, limit)
 

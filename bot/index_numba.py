@@ -216,6 +216,7 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
     shift: int,
     n_ranges: int,
     first: int,
+    dense_share: int,
 ) -> tuple[Any, Any, int]:
     """The best ``limit`` (positions, scores), a range of passages at a time, and how many
     postings were scored.
@@ -274,6 +275,14 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
                     cursor[t] = high
             lows[t] = low
             highs[t] = high
+        postings = 0
+        for t in range(terms):
+            postings += highs[t] - lows[t]
+        scored += postings
+        # A range with at least 1/dense_share of its size in postings is scanned whole
+        # afterwards (cheaper than noting each touched slot as it is scored); a sparser one
+        # notes its touched slots.
+        dense = postings * dense_share >= width
         count = 0
         for t in query:
             idf_t = idf[t]
@@ -282,11 +291,16 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
                 doc = np.uint64(docs[i])
                 slot = doc - np.uint64(base)
                 w = _weight(tfs[i], length_class[doc], weights, norms, k1_plus_1)
-                before = local[slot]
-                slots[count] = slot  # branch-free: kept only where the slot was still zero
-                count += before == 0.0
-                local[slot] = before + idf_t * w
-            scored += highs[t] - lows[t]
+                if dense:
+                    local[slot] += idf_t * w
+                else:
+                    before = local[slot]
+                    slots[count] = slot  # branch-free: kept only where the slot was still zero
+                    count += before == 0.0
+                    local[slot] = before + idf_t * w
+        if dense:
+            size = _offer_range(local, base, heap_scores, heap_docs, size, limit)
+            continue
         for j in range(count):
             slot = slots[j]
             score = local[slot]
@@ -294,6 +308,26 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
             if size < limit or score >= heap_scores[0]:
                 size = _offer(heap_scores, heap_docs, size, limit, score, base + slot)
     return heap_docs[:size].copy(), heap_scores[:size].copy(), scored
+
+
+@njit(cache=True, nogil=True)
+def _offer_range(
+    local: Any, base: int, heap_scores: Any, heap_docs: Any, size: int, limit: int
+) -> int:  # pragma: no cover
+    """Offer the heap every passage of a scored range that can enter it, and zero ``local``.
+    Once the heap is full few ranges hold one: a count of the slots at or above its minimum
+    (no branch, so it vectorises) usually shows there is none."""
+    floor = heap_scores[0] if size == limit else np.nextafter(0.0, 1.0)
+    hits = 0
+    for slot in range(local.size):
+        hits += local[slot] >= floor
+    if hits:
+        for slot in range(local.size):
+            score = local[slot]
+            if score >= floor and (size < limit or score >= heap_scores[0]):
+                size = _offer(heap_scores, heap_docs, size, limit, score, base + slot)
+    local[:] = 0.0
+    return size
 
 
 @njit(cache=True, nogil=True)

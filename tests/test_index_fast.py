@@ -13,7 +13,15 @@ import bot.index as index_module
 from bot.index import BM25Parameters, LuceneBM25, PassageIndex, _length_classes, _weight_table
 
 VOCABULARY = [f"t{i}" for i in range(40)]
-PATHS = ["numpy", "numpy-pruned", "compiled", "compiled-ranges", "compiled-ranges-computed"]
+PATHS = [
+    "numpy",
+    "numpy-pruned",
+    "compiled",
+    "compiled-ranges",
+    "compiled-ranges-computed",
+    "compiled-ranges-dense",
+    "compiled-ranges-sparse",
+]
 
 
 def expected_top(reference: LuceneBM25, query: list[str], limit: int) -> tuple[list[int], int]:
@@ -35,6 +43,10 @@ def query_path(request, monkeypatch):  # type: ignore[no-untyped-def]
             monkeypatch.setattr(index_module, "COMPILED_EXHAUSTIVE", 0)
         if request.param == "compiled-ranges-computed":  # no weight table: every weight computed
             monkeypatch.setattr(index_module, "SMALL_TF", 0)
+        if request.param == "compiled-ranges-dense":  # every range scanned whole
+            monkeypatch.setattr(index_module, "DENSE_SHARE", 1 << 20)
+        if request.param == "compiled-ranges-sparse":  # every range notes its touched slots
+            monkeypatch.setattr(index_module, "DENSE_SHARE", 0)
     else:
         monkeypatch.setattr(index_module, "_kernels", None)
         if request.param == "numpy-pruned":
