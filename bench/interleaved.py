@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.worker import K, query_terms
+from bench.worker import K, bm25s_answer, query_terms
 from bot.index import PassageIndex
 
 
@@ -35,23 +35,6 @@ def corpusbot(store: Path) -> tuple[Callable[[str], Any], PassageIndex]:
     index = PassageIndex.load(folders[0])
     index.warm_up()
     return (lambda query: index.top(index.known_terms(query_terms(query)), K)), index
-
-
-def bm25s_answer(store: Path) -> Callable[[str], Any]:
-    """bm25s on its saved index, memory-mapped, numba backend, one thread."""
-    import bm25s
-
-    retriever = bm25s.BM25.load(str(store), mmap=True)
-    retriever.backend = "numba"
-    vocabulary = retriever.vocab_dict
-
-    def answer(query: str) -> Any:
-        terms = [t for t in query_terms(query) if t in vocabulary]
-        if not terms:
-            return None
-        return retriever.retrieve([terms], k=K, show_progress=False, n_threads=1)
-
-    return answer
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -93,6 +93,23 @@ def build(system: str, corpus_dir: Path, store: Path) -> None:
 # --- load and query ---------------------------------------------------------------------------
 
 
+def bm25s_answer(store: Path) -> Callable[[str], Any]:
+    """bm25s on its saved index (memory-mapped, numba backend, one thread), given our tokens."""
+    import bm25s
+
+    retriever = bm25s.BM25.load(str(store), mmap=True)
+    retriever.backend = "numba"
+    vocabulary = retriever.vocab_dict
+
+    def answer(query: str) -> Any:
+        terms = [t for t in query_terms(query) if t in vocabulary]
+        if not terms:
+            return None
+        return retriever.retrieve([terms], k=K, show_progress=False, n_threads=1)
+
+    return answer
+
+
 def load(system: str, corpus_dir: Path, store: Path) -> tuple[Callable[[str], Any], float]:
     """A function answering one query with the top 10, and how long loading took."""
     started = time.perf_counter()
@@ -108,18 +125,7 @@ def load(system: str, corpus_dir: Path, store: Path) -> tuple[Callable[[str], An
             return index.top(index.known_terms(query_terms(query)), K)
 
     elif system == "bm25s":
-        import bm25s
-
-        retriever = bm25s.BM25.load(str(store), mmap=True)
-        retriever.backend = "numba"
-        vocabulary = retriever.vocab_dict
-
-        def answer(query: str) -> Any:
-            terms = [t for t in query_terms(query) if t in vocabulary]
-            if not terms:
-                return None
-            return retriever.retrieve([terms], k=K, show_progress=False, n_threads=1)
-
+        answer = bm25s_answer(store)
     elif system == "tantivy":
         import tantivy
 
