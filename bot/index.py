@@ -361,7 +361,7 @@ class PassageIndex:
         assert _kernels is not None
         ids, order = _kernel_query(query, unique)
         repeats = np.bincount(order, minlength=len(unique)).astype(np.float64)
-        positions, scores, _ = _kernels.top_k_ranges(
+        positions, scores = _kernels.top_k_ranges(
             self._docs,
             self._tfs,
             self._length_class,

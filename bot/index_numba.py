@@ -13,8 +13,6 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-_NONE = np.iinfo(np.int64).max
-
 
 @njit(cache=True, nogil=True)
 def _lower_bound(docs: Any, low: int, high: int, target: int) -> int:  # pragma: no cover
@@ -118,17 +116,8 @@ def score_all_top_k(
         doc = touched[j]
         score = acc[doc]
         acc[doc] = 0.0
-        if filled < size:
-            heap_scores[filled] = score
-            heap_docs[filled] = doc
-            filled += 1
-            _sift_up(heap_scores, heap_docs, filled - 1)
-        elif size > 0 and (
-            score > heap_scores[0] or (score == heap_scores[0] and doc < heap_docs[0])
-        ):
-            heap_scores[0] = score
-            heap_docs[0] = doc
-            _sift_down(heap_scores, heap_docs, size)
+        if size > 0 and (filled < size or score >= heap_scores[0]):
+            filled = _offer(heap_scores, heap_docs, filled, size, score, doc)
     return heap_docs[:filled].copy(), heap_scores[:filled].copy(), count
 
 
@@ -217,9 +206,8 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
     n_ranges: int,
     first: int,
     dense_share: int,
-) -> tuple[Any, Any, int]:
-    """The best ``limit`` (positions, scores), a range of passages at a time, and how many
-    postings were scored.
+) -> tuple[Any, Any]:
+    """The best ``limit`` (positions, scores), a range of passages at a time.
 
     Each range of ``2**shift`` passages gets an upper bound, the sum over the query's terms of
     their largest contribution in it (``range_max`` for long lists, the term's overall maximum
@@ -231,7 +219,7 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
     over the whole corpus (which is what makes a million passages slow: memory, not arithmetic).
     """
     if limit <= 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0), 0
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     terms = starts.size
     bound = _range_bounds(docs, starts, ends, rows, range_max, term_max, repeats, shift, n_ranges)
     width = 1 << shift
@@ -244,7 +232,6 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
     lows = np.empty(terms, dtype=np.int64)
     highs = np.empty(terms, dtype=np.int64)
     size = 0
-    scored = 0
     best = _best_ranges(bound, min(first, n_ranges))
     for step in range(best.size + n_ranges):
         if step < best.size:
@@ -278,7 +265,6 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
         postings = 0
         for t in range(terms):
             postings += highs[t] - lows[t]
-        scored += postings
         # A range with at least 1/dense_share of its size in postings is scanned whole
         # afterwards (cheaper than noting each touched slot as it is scored); a sparser one
         # notes its touched slots.
@@ -307,7 +293,7 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
             local[slot] = 0.0
             if size < limit or score >= heap_scores[0]:
                 size = _offer(heap_scores, heap_docs, size, limit, score, base + slot)
-    return heap_docs[:size].copy(), heap_scores[:size].copy(), scored
+    return heap_docs[:size].copy(), heap_scores[:size].copy()
 
 
 @njit(cache=True, nogil=True)
