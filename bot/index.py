@@ -230,11 +230,10 @@ class PassageIndex:
         self.size = int(lengths.size)
         avgdl = int(lengths.sum()) / self.size if self.size else 1.0
         k1, b = params.k1, params.b
-        # Exactly rank-bm25's ``k1 * (1 - b + b * doc_len / avgdl)``, evaluated once.
-        with np.errstate(invalid="ignore", divide="ignore"):
-            self._norm: FloatArray = np.asarray(k1 * (1 - b + b * lengths / avgdl), np.float64)
         self._k1_plus_1 = k1 + 1
         self._length_class, self._class_norm = _length_classes(lengths, k1, b, avgdl)
+        # Each passage's rank-bm25 ``k1 * (1 - b + b * doc_len / avgdl)``, for the numpy path.
+        self._norm: FloatArray = self._class_norm[self._length_class]
         self._class_weight = _weight_table(self._class_norm, self._k1_plus_1)
         self._scratch = _Scratch()
         self.accelerated = _kernels is not None
