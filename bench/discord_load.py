@@ -142,7 +142,8 @@ async def drive(
             latencies.append(ix.message_latency)
             ids.append(ix.id)
 
-    pid = bot.proc.pid if bot.proc is not None else None
+    assert bot.proc is not None, "the bot process has not started"
+    pid = bot.proc.pid
     bot_before, fake_before = cpu_seconds(pid), cpu_seconds()
     started = time.perf_counter()
     await asyncio.gather(*(one(n, o) for n, o in enumerate(options)))
