@@ -198,7 +198,12 @@ async def main(args: argparse.Namespace) -> None:
         re.sub(r"\s+", " ", t).strip()[:250] for t in rng.sample(titles, min(len(titles), 1000))
     ]
     database = work / "load.db"
-    database.unlink(missing_ok=True)
+    for stale in (
+        database,
+        database.with_name(database.name + "-wal"),
+        database.with_name(database.name + "-shm"),
+    ):
+        stale.unlink(missing_ok=True)  # a killed run's WAL would not match a new database
     rows: list[dict[str, Any]] = []
     fake = FakeDiscord(heartbeat_interval_ms=1000)
     await fake.start()
