@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.text import Span, collapse_whitespace, sentence_spans
-from bot.tokenize import term_set, term_spans
+from bot.tokenize import find_terms
 
 SNIPPET_CHARS = 300
 ELLIPSIS = "…"
@@ -89,23 +89,32 @@ def select_snippet(
     # Room for the "… " and " …" that mark text cut before and after, so the plain snippet a
     # member reads stays within ``max_chars`` too.
     max_chars -= 2 * len(ELLIPSIS + " ")
+    wanted = frozenset(terms)
     sentences = sentence_spans(text) or [Span(0, len(text))]
-    matched = [_matched_terms(text[s.start : s.end], terms) for s in sentences]
-    weights = [math.fsum(terms[t] for t in found) for found in matched]
+    found = find_terms(text, wanted)
+    matched = _terms_by_sentence(sentences, found)
+    weights = [math.fsum(terms[t] for t in found_here) for found_here in matched]
     best = max(range(len(sentences)), key=lambda i: (weights[i], -i))
     chosen = _extend(text, sentences, matched, terms, best, max_chars)
     if _length(text, chosen) > max_chars:
-        chosen = _window_around_matches(text, chosen, terms, max_chars)
+        chosen = _window_around_matches(text, chosen, found, terms, max_chars)
     body = collapse_whitespace(text[chosen.start : chosen.end])
     return Snippet(
-        pieces=_highlight(body, terms),
+        pieces=_highlight(body, wanted),
         cut_before=bool(text[: chosen.start].strip()),
         cut_after=bool(text[chosen.end :].strip()),
     )
 
 
-def _matched_terms(sentence: str, terms: Mapping[str, float]) -> set[str]:
-    return term_set(sentence) & terms.keys()
+def _terms_by_sentence(sentences: list[Span], found: list[tuple[int, int, str]]) -> list[set[str]]:
+    """The query terms each sentence holds (sentence spans never split a word)."""
+    matched: list[set[str]] = [set() for _ in sentences]
+    starts = [sentence.start for sentence in sentences]
+    for start, _, term in found:
+        number = bisect_right(starts, start) - 1
+        if number >= 0 and start < sentences[number].end:
+            matched[number].add(term)
+    return matched
 
 
 def _length(text: str, span: Span) -> int:
@@ -137,7 +146,11 @@ def _extend(
 
 
 def _window_around_matches(
-    text: str, span: Span, terms: Mapping[str, float], max_chars: int
+    text: str,
+    span: Span,
+    found: list[tuple[int, int, str]],
+    terms: Mapping[str, float],
+    max_chars: int,
 ) -> Span:
     """The run of whole words within ``max_chars`` holding the most matched weight, matches
     as central as possible so the reader sees context on both sides. (``max_chars`` already
@@ -148,9 +161,10 @@ def _window_around_matches(
     ]
     weight_at = [0.0] * len(words)
     starts = [word.start for word in words]
-    for start, _, term in _absolute_terms(text, span):
-        if term in terms:
+    for start, _, term in found:
+        if span.start <= start < span.end:
             weight_at[bisect_right(starts, start) - 1] += terms[term]
+    weighted = [i for i, weight in enumerate(weight_at) if weight > 0]
     best: tuple[float, float] = (-1.0, 0.0)
     best_span = words[0]
     last = 0
@@ -158,7 +172,7 @@ def _window_around_matches(
         last = max(last, first)
         while last + 1 < len(words) and words[last + 1].end - words[first].start <= max_chars:
             last += 1
-        matched = [i for i in range(first, last + 1) if weight_at[i] > 0]
+        matched = weighted[bisect_left(weighted, first) : bisect_right(weighted, last)]
         weight = sum(weight_at[i] for i in matched)
         centre = (first + last) / 2
         off_centre = abs((matched[0] + matched[-1]) / 2 - centre) if matched else 0.0
@@ -167,26 +181,19 @@ def _window_around_matches(
     return best_span
 
 
-def _absolute_terms(text: str, span: Span) -> list[tuple[int, int, str]]:
-    return [
-        (span.start + a, span.start + b, t) for a, b, t in term_spans(text[span.start : span.end])
-    ]
-
-
-def _highlight(body: str, terms: Mapping[str, float]) -> tuple[tuple[str, bool], ...]:
+def _highlight(body: str, terms: frozenset[str]) -> tuple[tuple[str, bool], ...]:
     pieces: list[tuple[str, bool]] = []
     last = 0
-    for start, end, term in term_spans(body):
-        if term in terms:
-            if pieces and pieces[-1][1] and start > last and not body[last:start].strip():
-                # "**North Korea**" rather than "**North** **Korea**".
-                pieces[-1] = (pieces[-1][0] + body[last:end], True)
-                last = end
-                continue
-            if start > last:
-                pieces.append((body[last:start], False))
-            pieces.append((body[start:end], True))
+    for start, end, _ in find_terms(body, terms):
+        if pieces and pieces[-1][1] and start > last and not body[last:start].strip():
+            # "**North Korea**" rather than "**North** **Korea**".
+            pieces[-1] = (pieces[-1][0] + body[last:end], True)
             last = end
+            continue
+        if start > last:
+            pieces.append((body[last:start], False))
+        pieces.append((body[start:end], True))
+        last = end
     if last < len(body):
         pieces.append((body[last:], False))
     return tuple(pieces)

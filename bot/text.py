@@ -17,7 +17,6 @@ _ABBREVIATIONS = frozenset(
 # A sentence ends at . ! ? (or …), optionally followed by closing quotes or brackets, then
 # whitespace and something that can start a sentence.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9\u00C0-\u024F])""")
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +28,12 @@ class Span:
 
 
 def collapse_whitespace(text: str) -> str:
-    """Fold runs of whitespace (newlines included) into single spaces."""
-    return _WHITESPACE.sub(" ", text).strip()
+    """Fold runs of whitespace (newlines included) into single spaces, trimmed.
+
+    ``str.split`` splits on exactly what ``\\s`` matches (tests/test_text.py checks every code
+    point) and is several times faster than a regex substitution; snippets call this often.
+    """
+    return " ".join(text.split())
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[Span]:
