@@ -303,5 +303,202 @@ def exp_pgrid(ds):
                 )
 
 
+class VariantBM25:
+    """rank-bm25's BM25L and BM25Plus (and the bot's Okapi-with-Lucene-idf), via postings.
+
+    ``rank_bm25`` (0.2.2) defines, with ``norm = 1 - b + b * len / avgdl``:
+
+    - ``BM25L``: idf ``log(N + 1) - log(df + 0.5)``; per query term
+      ``idf * tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)`` with ``ctd = tf / norm``,
+      delta 0.5 by default. The extra ``tf *`` is not in Lv & Zhai's BM25L (``textbook=True``
+      drops it; a passage without the term still scores 0 for it).
+    - ``BM25Plus``: idf ``log((N + 1) / df)``; per query term
+      ``idf * (delta + tf * (k1 + 1) / (k1 * norm + tf))`` for *every* passage, one without the
+      term included, delta 1 by default. ``delta * idf`` is then the same for every passage, so
+      delta cannot change the ranking. ``textbook=True`` adds delta only where ``tf > 0``.
+    - ``lucene``: the bot's ``LuceneBM25``, Okapi saturation with idf
+      ``log(1 + (N - df + 0.5) / (df + 0.5))``.
+    """
+
+    def __init__(self, docs: Sequence[list[str]]) -> None:
+        self.n = len(docs)
+        self.lengths = np.array([len(d) for d in docs], dtype=np.float64)
+        self.avgdl = sum(len(d) for d in docs) / self.n
+        post: dict[str, tuple[list[int], list[int]]] = {}
+        for i, d in enumerate(docs):
+            for t, c in Counter(d).items():
+                p = post.setdefault(t, ([], []))
+                p[0].append(i)
+                p[1].append(c)
+        self.post = {t: (np.array(a), np.array(c, dtype=np.float64)) for t, (a, c) in post.items()}
+        self.set(None, 1.2, 0.75)
+
+    def set(self, kind, k1, b, delta=0.0, textbook=False):
+        """Choose the variant (None or "lucene", "L", "Plus") and its parameters."""
+        self.kind, self.k1, self.b, self.delta, self.textbook = kind, k1, b, delta, textbook
+        self.norm = 1 - b + b * self.lengths / self.avgdl
+        n = self.n
+        df = {t: len(a) for t, (a, _) in self.post.items()}
+        if kind == "L":
+            self.idf = {t: math.log(n + 1) - math.log(f + 0.5) for t, f in df.items()}
+        elif kind == "Plus":
+            self.idf = {t: math.log((n + 1) / f) for t, f in df.items()}
+        else:
+            self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        return self
+
+    def scores(self, terms: Sequence[str]) -> np.ndarray:
+        k1, delta = self.k1, self.delta
+        s = np.zeros(self.n)
+        for t in terms:
+            p = self.post.get(t)
+            if p is None:
+                continue  # rank-bm25: idf.get(q) or 0
+            a, c = p
+            idf = self.idf[t]
+            norm = self.norm[a]
+            if self.kind == "L":
+                ctd = c / norm
+                part = (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
+                s[a] += idf * (part if self.textbook else c * part)
+            elif self.kind == "Plus":
+                s[a] += idf * c * (k1 + 1) / (k1 * norm + c)
+                if self.textbook:
+                    s[a] += idf * delta
+                else:
+                    s += idf * delta  # every passage, with the term or without
+            else:
+                s[a] += idf * c * (k1 + 1) / (c + k1 * norm)
+        return s
+
+
+def bot_units(ds, min_words=None, max_words=None):
+    """The bot's own passages, terms and document runs (``DocumentRanker``), at its defaults."""
+    from bot.evaluation.ranking import DocumentRanker, RankingSettings
+
+    settings = RankingSettings()
+    if min_words is not None:
+        settings = RankingSettings(min_words=min_words, max_words=max_words)
+    ranker = DocumentRanker(ds.documents, settings)
+    return ranker, ranker._terms, ranker._starts, ranker.document_ids
+
+
+def top_run(doc_scores, doc_ids, depth=100):
+    """Documents scoring > 0 down to the ``depth``-th score, ties at the cut kept (the metrics
+    order ties by document id, as trec_eval does, and cut at ``depth`` themselves)."""
+    pos = np.flatnonzero(doc_scores > 0)
+    if pos.size > depth:
+        cut = np.partition(doc_scores[pos], pos.size - depth)[pos.size - depth]
+        pos = pos[doc_scores[pos] >= cut]
+    return {doc_ids[i]: float(doc_scores[i]) for i in pos.tolist()}
+
+
+def check_variants(units, queries, rng):
+    """VariantBM25 equals rank-bm25's own get_scores on random passages and queries."""
+    from rank_bm25 import BM25L, BM25Plus
+
+    from bot.index import LuceneBM25
+
+    sample = [units[i] for i in sorted(rng.choice(len(units), 1500, replace=False))]
+    qs = [tokenize(queries[i]) for i in rng.choice(len(queries), 60, replace=False)]
+    fast = VariantBM25(sample)
+    worst = 0.0
+    cases = [(LuceneBM25, None, k1, b, {}) for k1, b in ((1.2, 0.75), (0.9, 0.4))]
+    cases += [(BM25L, "L", 1.5, 0.75, {})]  # rank-bm25's defaults: delta 0.5
+    cases += [
+        (BM25L, "L", k1, b, {"delta": d}) for k1, b, d in ((1.2, 0.75, 0.25), (0.9, 0.9, 0.5))
+    ]
+    cases += [(BM25Plus, "Plus", 1.5, 0.75, {})]  # delta 1
+    cases += [
+        (BM25Plus, "Plus", k1, b, {"delta": d}) for k1, b, d in ((1.2, 0.75, 0.25), (0.9, 0.6, 0.5))
+    ]
+    for cls, kind, k1, b, kw in cases:
+        ref = cls(sample, k1=k1, b=b, **kw)
+        fast.set(kind, k1, b, kw.get("delta", getattr(ref, "delta", 0.0)))
+        for q in qs:
+            diff = float(np.max(np.abs(ref.get_scores(q) - fast.scores(q))))
+            worst = max(worst, diff)
+            assert diff < 1e-9, (cls.__name__, k1, b, kw, q, diff)
+    print(
+        f"check: VariantBM25 = rank-bm25 get_scores (LuceneBM25, BM25L, BM25Plus; {len(cases)} "
+        f"settings, 1500 random passages, 60 random queries): max |diff| {worst:.2e} < 1e-9",
+        flush=True,
+    )
+
+
+def exp_variants(ds):
+    """rank-bm25's BM25L and BM25Plus against the bot's default (Okapi saturation, Lucene idf),
+    on the bot's own passages (80-250 words, title x2, document = best passage)."""
+    from bot.evaluation.metrics import per_query
+
+    t0 = time.time()
+    ranker, units, starts, doc_ids = bot_units(ds)
+    texts = list(ds.queries.values())
+    check_variants(units, texts, np.random.default_rng(20240607))
+    # The bot folds repeated query terms (DocumentRanker.rank); so do we.
+    q = {qid: list(dict.fromkeys(tokenize(t))) for qid, t in ds.queries.items()}
+    index = VariantBM25(units)
+    for text in texts[:50]:  # the bot's own index gives the same scores
+        terms = ranker.index.known_terms(list(dict.fromkeys(tokenize(text))))
+        if terms:
+            assert np.allclose(ranker.index.scores(terms), index.scores(terms), rtol=0, atol=1e-9)
+    print(
+        f"{len(units)} passages; check: VariantBM25 lucene = the bot's PassageIndex ({time.time() - t0:.1f}s)",
+        flush=True,
+    )
+
+    def measure(kind, k1, b, delta=0.0, textbook=False) -> tuple:
+        index.set(kind, k1, b, delta, textbook)
+        run = {
+            qid: top_run(aggregate(index.scores(t), starts, "max"), doc_ids) for qid, t in q.items()
+        }
+        return evaluate(run, ds.qrels), per_query(run, ds.qrels)
+
+    rows = []
+    bot_run = {qid: ranker.rank(text) for qid, text in ds.queries.items()}
+    rows.append(
+        (
+            "bot DocumentRanker (k1=1.2 b=0.75, Lucene idf)",
+            "",
+            evaluate(bot_run, ds.qrels),
+            per_query(bot_run, ds.qrels),
+        )
+    )
+    base = rows[0][3]
+    grid = list(itertools.product((0.9, 1.2, 1.5), (0.6, 0.75, 0.9)))
+    for k1, b in grid:
+        rows.append(("Okapi, Lucene idf (the bot's)", f"k1={k1} b={b}", *measure(None, k1, b)))
+    for (k1, b), d in itertools.product(grid, (0.25, 0.5)):
+        rows.append(("rank-bm25 BM25L", f"k1={k1} b={b} delta={d}", *measure("L", k1, b, d)))
+    for (k1, b), d in itertools.product(grid, (0.25, 0.5, 1.0)):
+        rows.append(("rank-bm25 BM25Plus", f"k1={k1} b={b} delta={d}", *measure("Plus", k1, b, d)))
+    for (k1, b), d in itertools.product(grid, (0.25, 0.5)):
+        rows.append(
+            (
+                "BM25L textbook (no extra tf factor)",
+                f"k1={k1} b={b} delta={d}",
+                *measure("L", k1, b, d, True),
+            )
+        )
+    for (k1, b), d in itertools.product(grid, (0.25, 0.5, 1.0)):
+        rows.append(
+            (
+                "BM25Plus textbook (delta only if tf>0)",
+                f"k1={k1} b={b} delta={d}",
+                *measure("Plus", k1, b, d, True),
+            )
+        )
+    print(
+        "\n| variant | parameters | nDCG@10 | R@100 | MRR@10 | Δ nDCG@10 vs bot | paired SE |\n|---|---|---|---|---|---|---|"
+    )
+    for name, params, sc, pq in rows:
+        diff = np.array([pq[qid]["ndcg@10"] - base[qid]["ndcg@10"] for qid in base])
+        se = diff.std(ddof=1) / math.sqrt(len(diff)) if diff.any() else 0.0
+        print(
+            f"| {name} | {params} | {sc.ndcg_at_10:.4f} | {sc.recall_at_100:.4f} | {sc.mrr_at_10:.4f} | {diff.mean():+.4f} | {se:.4f} |"
+        )
+    print(f"\n({time.time() - t0:.0f}s)", file=sys.stderr)
+
+
 if __name__ == "__main__":
     main()
