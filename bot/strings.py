@@ -41,7 +41,7 @@ class StringTable(Sequence[str]):
     @classmethod
     def open(cls, prefix: Path) -> StringTable:
         """Map a table written by :func:`write_strings`."""
-        offsets = np.load(prefix.with_suffix(".offsets.npy"), mmap_mode="r")
+        offsets = np.load(prefix.with_suffix(".offsets.npy"), mmap_mode="r").view(np.ndarray)
         blob_path = prefix.with_suffix(".blob")
         if blob_path.stat().st_size == 0:
             return cls(b"", offsets)
