@@ -35,6 +35,17 @@ def baseline_tokenize(text: str) -> list[str]:
     return _stem.stemWords(words)
 
 
+def postings(docs: Sequence[list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """term -> (passage numbers, term counts), the arrays both scorers below sum over."""
+    post: dict[str, tuple[list[int], list[int]]] = {}
+    for i, d in enumerate(docs):
+        for t, c in Counter(d).items():
+            p = post.setdefault(t, ([], []))
+            p[0].append(i)
+            p[1].append(c)
+    return {t: (np.array(a), np.array(c, dtype=np.float64)) for t, (a, c) in post.items()}
+
+
 class FastBM25:
     """rank-bm25's BM25Okapi scores, Lucene or Okapi idf, via postings."""
 
@@ -44,13 +55,7 @@ class FastBM25:
         avgdl = lengths.mean()
         self.norm = k1 * (1 - b + b * lengths / avgdl)
         self.k1 = k1
-        post: dict[str, tuple[list[int], list[int]]] = {}
-        for i, d in enumerate(docs):
-            for t, c in Counter(d).items():
-                p = post.setdefault(t, ([], []))
-                p[0].append(i)
-                p[1].append(c)
-        self.post = {t: (np.array(a), np.array(c, dtype=np.float64)) for t, (a, c) in post.items()}
+        self.post = postings(docs)
         if idf == "lucene":
             self.idf = {
                 t: math.log(1 + (self.n - len(a) + 0.5) / (len(a) + 0.5))
@@ -324,13 +329,7 @@ class VariantBM25:
         self.n = len(docs)
         self.lengths = np.array([len(d) for d in docs], dtype=np.float64)
         self.avgdl = sum(len(d) for d in docs) / self.n
-        post: dict[str, tuple[list[int], list[int]]] = {}
-        for i, d in enumerate(docs):
-            for t, c in Counter(d).items():
-                p = post.setdefault(t, ([], []))
-                p[0].append(i)
-                p[1].append(c)
-        self.post = {t: (np.array(a), np.array(c, dtype=np.float64)) for t, (a, c) in post.items()}
+        self.post = postings(docs)
         self.set(None, 1.2, 0.75)
 
     def set(self, kind, k1, b, delta=0.0, textbook=False):
