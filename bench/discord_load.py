@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import filecmp
 import gzip
 import json
 import os
@@ -61,9 +62,10 @@ def build_corpus(sources: Sequence[Path], passages: int, folder: Path) -> tuple[
     """A corpus folder of about ``passages`` passages, and questions taken from its titles."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "corpus.jsonl"
+    fresh = folder / "corpus.jsonl.new"  # not a corpus file: the bot reads *.jsonl
     questions: list[str] = []
     total = 0
-    with target.open("w", encoding="utf-8") as out:
+    with fresh.open("w", encoding="utf-8") as out:
         for index, record in enumerate(records(sources)):
             text, title = str(record["text"]), str(record.get("title") or "")
             document = Document(f"d{index}", title or "untitled", text, "x")
@@ -73,6 +75,12 @@ def build_corpus(sources: Sequence[Path], passages: int, folder: Path) -> tuple[
                 questions.append(title)
             if total >= passages:
                 break
+    # The same corpus keeps its file (and modification time), so the bot maps its saved index
+    # instead of building it again.
+    if target.exists() and filecmp.cmp(fresh, target, shallow=False):
+        fresh.unlink()
+    else:
+        fresh.replace(target)
     print(f"corpus: {target} ({total:,} passages)")
     return folder, questions
 
