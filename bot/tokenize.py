@@ -110,7 +110,10 @@ def find_terms(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
     lowered = text.lower()
     if len(lowered) != len(text):  # "İ" lower-cases to two characters: offsets would move
         return [span for span in term_spans(text) if span[2] in terms]
-    starts = _word_starts(text, lowered, _openings(terms))
+    plain, apostrophed = _openings(terms)
+    starts = _word_starts(text, lowered, plain)
+    if "'" in text or "’" in text:
+        starts |= _word_starts(text, lowered, apostrophed)
     if not text.isascii():
         starts |= _words_with_non_ascii_letters(text)
     found: list[tuple[int, int, str]] = []
@@ -131,15 +134,18 @@ _NON_ASCII_LETTER = re.compile(r"[^\W\x00-\x7f]")
 
 
 @lru_cache(maxsize=512)
-def _openings(terms: frozenset[str]) -> tuple[str, ...]:
+def _openings(terms: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The lower-case openings a word with one of ``terms`` may have: a term's first two
-    letters, the same with an apostrophe between them ("o'neil"), "dy" for "die"."""
+    letters ("dy" too for "die"), and those with an apostrophe between them ("o'neil")."""
     prefixes = {term[:2] for term in terms}
     prefixes |= {term[0] + "y" for term in terms if len(term) == 3 and term.endswith("ie")}
-    openings = set(prefixes)
-    for apostrophe in "'’":
-        openings |= {prefix[0] + apostrophe + prefix[1] for prefix in prefixes if len(prefix) == 2}
-    return tuple(sorted(openings))
+    apostrophed = {
+        prefix[0] + apostrophe + prefix[1]
+        for prefix in prefixes
+        if len(prefix) == 2
+        for apostrophe in "'’"
+    }
+    return tuple(sorted(prefixes)), tuple(sorted(apostrophed))
 
 
 def _word_starts(text: str, lowered: str, openings: tuple[str, ...]) -> set[int]:
@@ -150,8 +156,9 @@ def _word_starts(text: str, lowered: str, openings: tuple[str, ...]) -> set[int]
         at = lowered.find(opening)
         while at >= 0:
             before = text[at - 1] if at else " "
-            # Most openings found are inside a word: one test rules those out.
-            if not (before.isalnum() or before == "_") and _word_start(text, at) == at:
+            if before.isalnum() or before == "_":
+                pass  # inside a word, as most openings found are
+            elif before not in "'’" or _word_start(text, at) == at:  # not "Korea's" "s…"
                 starts.add(at)
             at = lowered.find(opening, at + 1)
     return starts
