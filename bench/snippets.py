@@ -1,0 +1,91 @@
+"""What the snippets of an answer cost: finding the query's words in the shown passages.
+
+Ranks questions taken from a corpus's titles with the bot's own ``SearchService``, then times, on
+the same passages and query terms, turn about over several passes (CPU time, so a busy moment
+costs both sides alike):
+
+- ``find_terms``, which looks only at the words that can carry a query term, against the
+  baseline that stems every word (``term_spans``, kept to the query terms): the same matches;
+- ``select_snippet`` on its own, and ``SearchService.search(q, limit=3)`` as the bot calls it.
+
+    .venv/bin/python -m bench.snippets /tmp/cb-load/corpus --cache /tmp/cb-load/index
+
+(the corpus and index that ``python -m bench.discord_load`` leaves in its work folder; any
+corpus folder works, the first run builds its index). Prints, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.render import select_snippet
+from bot.search import SearchService
+from bot.tokenize import find_terms, term_spans, tokenize
+
+
+def full_scan(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
+    """The baseline: every word of ``text`` stemmed, then kept if its term is wanted."""
+    return [span for span in term_spans(text) if span[2] in terms]
+
+
+def cpu_us(work: Callable[[], object], repeats: int) -> float:
+    """CPU microseconds for one call of ``work``, averaged over ``repeats``."""
+    started = time.process_time()
+    for _ in range(repeats):
+        work()
+    return (time.process_time() - started) * 1e6 / repeats
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("corpus", type=Path, help="a corpus folder")
+    parser.add_argument("--cache", type=Path, help="INDEX_CACHE_DIR for its saved index")
+    parser.add_argument("--questions", type=int, default=1000)
+    parser.add_argument("--passes", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    service = SearchService.from_folder(args.corpus, cache_dir=args.cache)
+    store = service.passages
+    rng = random.Random(7)
+    numbers = rng.sample(range(store.document_count), min(store.document_count, 4 * args.questions))
+    titles = [store.document(n).title for n in numbers]
+    questions = [" ".join(t.split())[:250] for t in titles if t and t != "untitled"]
+    questions = questions[: args.questions]
+    cases: list[tuple[str, dict[str, float]]] = []
+    for question in questions:
+        known = service.index.known_terms(tuple(dict.fromkeys(tokenize(question))))
+        weights = {term: service.index.idf(term) for term in known}
+        ranked, _ = service.index.top(known, 3)
+        cases += [(store[hit.position].text, weights) for hit in ranked]
+    wanted = [(text, frozenset(weights)) for text, weights in cases]
+    same = all(find_terms(t, w) == full_scan(t, w) for t, w in wanted)
+    print(f"{len(questions)} questions, {len(cases)} shown passages; same matches: {same}")
+
+    def each(function: Callable[..., object], items: Sequence[tuple[object, ...]]) -> None:
+        for item in items:
+            function(*item)
+
+    print(
+        f"{'pass':>4} {'full scan µs':>13} {'find_terms µs':>14} {'ratio':>6} "
+        f"{'select_snippet µs':>18} {'search ms':>10}"
+    )
+    for number in range(1, args.passes + 1):
+        # A pass starts with cold word caches for neither side: the questions were seen above.
+        scan = cpu_us(lambda: each(full_scan, wanted), 1) / len(wanted)
+        found = cpu_us(lambda: each(find_terms, wanted), 1) / len(wanted)
+        snippet = cpu_us(lambda: each(select_snippet, cases), 1) / len(cases)
+        search = cpu_us(lambda: [service.search(q) for q in questions], 1) / len(questions)
+        print(
+            f"{number:>4} {scan:>13.0f} {found:>14.0f} {scan / found:>6.2f} "
+            f"{snippet:>18.0f} {search / 1000:>10.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
