@@ -119,9 +119,8 @@ def find_terms(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     for start in sorted(starts):
         word = WORD.match(text, start)
-        assert word is not None  # a word start is a word character
-        term = word_term(word.group())
-        if term is not None and term in terms:
+        term = word_term(word.group()) if word else None  # (no character lower-cases into \w)
+        if word and term is not None and term in terms:
             found.append((start, word.end(), term))
     return found
 
