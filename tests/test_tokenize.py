@@ -60,7 +60,7 @@ def _vocabulary() -> list[str]:
     """Every word of the committed test corpora, and the awkward ones."""
     texts = [path.read_text(encoding="utf-8") for path in DATA.joinpath("seed").glob("*")]
     with gzip.open(DATA / "scifact-slice" / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
-        texts += [line for line in lines]
+        texts += list(lines)
     words = {word for text in texts for word in WORD.findall(text)}
     return sorted(words) + AWKWARD_WORDS.split()
 
