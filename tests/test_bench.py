@@ -6,6 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+import pytest
+
+from bench import snippets
 from bench.run import _table, _write_corpus, corpus_texts
 
 SOURCE = [f"alpha{i} beta{i} gamma{i} delta{i} epsilon{i} zeta{i}" for i in range(200)]
@@ -40,3 +43,19 @@ def test_table_shows_ratios_and_skipped_systems() -> None:
     assert "| rank-bm25 | skipped above 100 passages |" in lines[-3]
     assert lines[-2].endswith("| 1.00 | 2.00 | 1.0× | 1.0× |")
     assert lines[-1].endswith("| 3.00 | 3.00 | 3.0× | 1.5× |")
+
+
+def test_snippet_benchmark_runs_and_finds_the_same_matches_as_the_full_scan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    records = [
+        {"id": "a", "title": "North Korea satellites", "text": "North Korea's satellite rose."},
+        {"id": "b", "title": "Zürich café prices", "text": "A café in Zürich; O'Neil's plants."},
+    ]
+    (corpus / "docs.jsonl").write_text("\n".join(json.dumps(r) for r in records), "utf-8")
+    snippets.main([str(corpus), "--questions", "5", "--passes", "1"])
+    printed = capsys.readouterr().out
+    assert "2 questions, 2 shown passages; same matches: True" in printed
+    assert printed.strip().splitlines()[-1].split()[0] == "1"  # one pass row
