@@ -232,8 +232,6 @@ class PassageIndex:
         k1, b = params.k1, params.b
         self._k1_plus_1 = k1 + 1
         self._length_class, self._class_norm = _length_classes(lengths, k1, b, avgdl)
-        # Each passage's rank-bm25 ``k1 * (1 - b + b * doc_len / avgdl)``, for the numpy path.
-        self._norm: FloatArray = self._class_norm[self._length_class]
         self._class_weight = _weight_table(self._class_norm, self._k1_plus_1)
         self._scratch = _Scratch()
         self.accelerated = _kernels is not None
@@ -287,6 +285,14 @@ class PassageIndex:
             self._top_compiled_ranges([0], [0], 1)
             self._count_matching([0, 0])
             self._warm = True
+
+    @functools.cached_property
+    def _norm(self) -> FloatArray:
+        """Each passage's rank-bm25 ``k1 * (1 - b + b * doc_len / avgdl)``, for the numpy path
+        only: the kernels look it up by length class, so a bot with numba never builds these
+        8 bytes a passage."""
+        norm: FloatArray = self._class_norm[self._length_class]
+        return norm
 
     def _postings(self, term_id: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
         start, end = int(self._indptr[term_id]), int(self._indptr[term_id + 1])
