@@ -248,18 +248,17 @@ def top_k_ranges(  # pragma: no cover - compiled; tests compare it with rank-bm2
             if rows[t] >= 0:
                 low = starts[t] + range_ptr[rows[t], r]
                 high = starts[t] + range_ptr[rows[t], r + 1]
-            else:
-                if step < best.size:
-                    low = _lower_bound(docs, starts[t], ends[t], base)
-                    high = _lower_bound(docs, low, ends[t], base + width)
-                else:  # the sweep only moves forward: walk the short list
-                    low = cursor[t]
-                    while low < ends[t] and docs[low] < base:
-                        low += 1
-                    high = low
-                    while high < ends[t] and docs[high] < base + width:
-                        high += 1
-                    cursor[t] = high
+            elif step < best.size:
+                low = _lower_bound(docs, starts[t], ends[t], base)
+                high = _lower_bound(docs, low, ends[t], base + width)
+            else:  # the sweep only moves forward: walk the short list
+                low = cursor[t]
+                while low < ends[t] and docs[low] < base:
+                    low += 1
+                high = low
+                while high < ends[t] and docs[high] < base + width:
+                    high += 1
+                cursor[t] = high
             lows[t] = low
             highs[t] = high
         postings = 0
