@@ -32,12 +32,11 @@ def full_scan(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
     return [span for span in term_spans(text) if span[2] in terms]
 
 
-def cpu_us(work: Callable[[], object], repeats: int) -> float:
-    """CPU microseconds for one call of ``work``, averaged over ``repeats``."""
+def cpu_us(work: Callable[[], object]) -> float:
+    """CPU microseconds one call of ``work`` took."""
     started = time.process_time()
-    for _ in range(repeats):
-        work()
-    return (time.process_time() - started) * 1e6 / repeats
+    work()
+    return (time.process_time() - started) * 1e6
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -77,10 +76,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     for number in range(1, args.passes + 1):
         # Both sides find warm word caches: every shown passage was scanned by both above.
-        scan = cpu_us(lambda: each(full_scan, wanted), 1) / len(wanted)
-        found = cpu_us(lambda: each(find_terms, wanted), 1) / len(wanted)
-        snippet = cpu_us(lambda: each(select_snippet, cases), 1) / len(cases)
-        search = cpu_us(lambda: [service.search(q) for q in questions], 1) / len(questions)
+        scan = cpu_us(lambda: each(full_scan, wanted)) / len(wanted)
+        found = cpu_us(lambda: each(find_terms, wanted)) / len(wanted)
+        snippet = cpu_us(lambda: each(select_snippet, cases)) / len(cases)
+        search = cpu_us(lambda: [service.search(q) for q in questions]) / len(questions)
         print(
             f"{number:>4} {scan:>13.0f} {found:>14.0f} {scan / found:>6.2f} "
             f"{snippet:>18.0f} {search / 1000:>10.2f}"
