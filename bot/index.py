@@ -281,9 +281,9 @@ class PassageIndex:
         with self._warm_lock:
             if self._warm or not self.accelerated or not self.vocabulary_size or not self.size:
                 return
-            self._top_compiled_all([0], [0], 1)
-            self._top_compiled_ranges([0], [0], 1)
-            self._count_matching([0, 0])
+            self._top_compiled_all(_KernelQuery.of(self._indptr, [0], [0]), 1)
+            self._top_compiled_ranges(_KernelQuery.of(self._indptr, [0], [0]), 1)
+            self._count_compiled(_KernelQuery.of(self._indptr, [0], [0, 0]))  # two ids: no shortcut
             self._warm = True
 
     @functools.cached_property
@@ -317,30 +317,35 @@ class PassageIndex:
 
     def top(self, terms: Sequence[str], limit: int) -> tuple[list[ScoredPassage], int]:
         """The best ``limit`` passages that match at least one term, and how many match."""
-        query = [t for t in (self._term_id(term) for term in terms) if t >= 0]
+        query = [t for t in map(self._term_id, terms) if t >= 0]
         unique = list(dict.fromkeys(query))
         if not unique or self.size == 0:
             return [], 0
-        postings = sum(int(self._indptr[t + 1] - self._indptr[t]) for t in unique)
-        if self.accelerated and _kernels is not None and postings <= COMPILED_EXHAUSTIVE:
-            return self._top_compiled_all(query, unique, max(limit, 0))
+        if self.accelerated and _kernels is not None:
+            return self._top_compiled(_KernelQuery.of(self._indptr, query, unique), limit)
         total = self._count_matching(unique)
         if limit <= 0:
             return [], total
-        if self.accelerated and _kernels is not None:
-            return self._top_compiled_ranges(query, unique, limit), total
+        postings = sum(int(self._indptr[t + 1] - self._indptr[t]) for t in unique)
         if postings <= EXHAUSTIVE_POSTINGS or all(self._long_row[t] < 0 for t in unique):
             positions, scores = self._score_all(query, unique)
         else:
             positions, scores = self._score_pruned(query, unique, limit)
         return _best(positions, scores, limit), total
 
-    def _top_compiled_all(
-        self, query: list[int], unique: list[int], limit: int
-    ) -> tuple[list[ScoredPassage], int]:
+    def _top_compiled(self, query: _KernelQuery, limit: int) -> tuple[list[ScoredPassage], int]:
+        """Route a query to the numba kernels: every matching passage scored when its postings
+        are few, else the range sweep plus an exact count of the matching passages."""
+        if query.postings <= COMPILED_EXHAUSTIVE:
+            return self._top_compiled_all(query, max(limit, 0))
+        total = self._count_compiled(query)
+        if limit <= 0:
+            return [], total
+        return self._top_compiled_ranges(query, limit), total
+
+    def _top_compiled_all(self, query: _KernelQuery, limit: int) -> tuple[list[ScoredPassage], int]:
         """Top-k and the exact match count by the numba term-at-a-time kernel."""
         assert _kernels is not None
-        ids, order = _kernel_query(query, unique)
         acc, touched = self._scratch.compiled(self.size)
         positions, scores, total = _kernels.score_all_top_k(
             self._docs,
@@ -348,10 +353,10 @@ class PassageIndex:
             self._length_class,
             self._class_norm,
             self._class_weight,
-            self._indptr[ids],
-            self._indptr[ids + 1],
-            self._idf[ids],
-            order,
+            query.starts,
+            query.ends,
+            self._idf[query.ids],
+            query.order,
             self._k1_plus_1,
             limit,
             acc,
@@ -359,28 +364,26 @@ class PassageIndex:
         )
         return _best(positions, scores, limit) if limit else [], int(total)
 
-    def _top_compiled_ranges(
-        self, query: list[int], unique: list[int], limit: int
-    ) -> list[ScoredPassage]:
+    def _top_compiled_ranges(self, query: _KernelQuery, limit: int) -> list[ScoredPassage]:
         """Top-k by the numba block-max kernel: ranges of passages, best bound first."""
         assert _kernels is not None
-        ids, order = _kernel_query(query, unique)
-        repeats = np.bincount(order, minlength=len(unique)).astype(np.float64)
+        ids = query.ids
+        repeats = np.bincount(query.order, minlength=ids.size).astype(np.float64)
         positions, scores = _kernels.top_k_ranges(
             self._docs,
             self._tfs,
             self._length_class,
             self._class_norm,
             self._class_weight,
-            self._indptr[ids],
-            self._indptr[ids + 1],
+            query.starts,
+            query.ends,
             self._idf[ids],
             self._long_row[ids],
             self._range_max,
             self._range_ptr,
             self._term_max[ids],
             repeats,
-            order,
+            query.order,
             self._k1_plus_1,
             limit,
             _SLACK,
@@ -391,25 +394,29 @@ class PassageIndex:
         )
         return _best(positions, scores, limit)
 
+    def _count_compiled(self, query: _KernelQuery) -> int:
+        """Passages with at least one of the terms: a bitmap of the union, built in one pass."""
+        assert _kernels is not None
+        if query.ids.size == 1:
+            return query.postings
+        words = self._scratch.bits(self.size)
+        return int(
+            _kernels.count_matching(
+                self._docs,
+                query.starts,
+                query.ends,
+                self._bitmap_row[query.ids],
+                self._bitmaps,
+                words,
+                words.view(np.uint8),
+            )
+        )
+
     def _count_matching(self, unique: list[int]) -> int:
-        """Passages with at least one of the terms: bitmaps for very common terms, else marks
-        (with numba: a bitmap of the union, built in one pass)."""
+        """Passages with at least one of the terms (the numpy path): stored bitmaps for very
+        common terms, marks for the rest."""
         if len(unique) == 1:
             return int(self._indptr[unique[0] + 1] - self._indptr[unique[0]])
-        if self.accelerated and _kernels is not None:
-            ids = np.asarray(unique, dtype=np.int64)
-            words = self._scratch.bits(self.size)
-            return int(
-                _kernels.count_matching(
-                    self._docs,
-                    self._indptr[ids],
-                    self._indptr[ids + 1],
-                    self._bitmap_row[ids],
-                    self._bitmaps,
-                    words,
-                    words.view(np.uint8),
-                )
-            )
         _, mark = self._scratch.get(self.size)
         mapped = [int(self._bitmap_row[t]) for t in unique if self._bitmap_row[t] >= 0]
         union_bits: npt.NDArray[np.uint8] | None = None
@@ -600,8 +607,11 @@ def _best(positions: IntArray, scores: FloatArray, limit: int) -> list[ScoredPas
         tied = np.sort(positions[scores == kth])[: limit - int(above.sum())]
         positions = np.concatenate([positions[above], tied])
         scores = np.concatenate([scores[above], np.full(tied.size, kth)])
-    order = np.lexsort((positions, -scores))
-    return [ScoredPassage(int(positions[i]), float(scores[i])) for i in order]
+    # A few results (the kernels' top k) sort faster as Python floats than through numpy.
+    position_list: list[int] = positions.tolist()
+    score_list: list[float] = scores.tolist()
+    order = sorted(range(len(position_list)), key=lambda i: (-score_list[i], position_list[i]))
+    return [ScoredPassage(position_list[i], score_list[i]) for i in order]
 
 
 def _chunks(items: Iterable[list[str]], size: int) -> Iterator[list[list[str]]]:
@@ -768,13 +778,27 @@ class IndexBuilder:
         return arrays
 
 
-def _kernel_query(
-    query: list[int], unique: list[int]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """A query as the kernels take it: its distinct term ids, and each query term's slot among
-    them (in query order, repeats kept, so scores sum as ``rank-bm25`` sums them)."""
-    slot = {term_id: i for i, term_id in enumerate(unique)}
-    return np.asarray(unique, dtype=np.int64), np.asarray([slot[t] for t in query], dtype=np.int64)
+@dataclass(frozen=True, slots=True)
+class _KernelQuery:
+    """A query as the kernels take it, worked out once: its distinct term ids, each query
+    term's slot among them (in query order, repeats kept, so scores sum as ``rank-bm25`` sums
+    them), where each term's postings start and end, and how many postings that is."""
+
+    ids: IntArray
+    order: IntArray
+    starts: IntArray
+    ends: IntArray
+    postings: int
+
+    @classmethod
+    def of(cls, indptr: IntArray, query: list[int], unique: list[int]) -> _KernelQuery:
+        """The kernel form of ``query`` (term ids) with its distinct ids ``unique``."""
+        slot = {term_id: i for i, term_id in enumerate(unique)}
+        ids = np.array(unique, dtype=np.int64)
+        starts = indptr[ids]
+        ends = indptr[ids + 1]
+        order = np.array([slot[t] for t in query], dtype=np.int64)
+        return cls(ids, order, starts, ends, int((ends - starts).sum()))
 
 
 def _term_maxima(arrays: dict[str, Any], params: BM25Parameters) -> FloatArray:

@@ -173,7 +173,7 @@ def test_warm_up_runs_the_compiled_kernels_once(monkeypatch) -> None:  # type: i
     if not index.accelerated:
         pytest.skip("numba is not installed (or CORPUSBOT_NO_NUMBA is set)")
     calls: list[str] = []
-    for name in ("_top_compiled_all", "_top_compiled_ranges", "_count_matching"):
+    for name in ("_top_compiled_all", "_top_compiled_ranges", "_count_compiled"):
         original = getattr(PassageIndex, name)
 
         def spy(self, *args, _name=name, _original=original):  # type: ignore[no-untyped-def]
@@ -183,7 +183,7 @@ def test_warm_up_runs_the_compiled_kernels_once(monkeypatch) -> None:  # type: i
         monkeypatch.setattr(PassageIndex, name, spy)
     index.warm_up()
     index.warm_up()
-    assert sorted(calls) == ["_count_matching", "_top_compiled_all", "_top_compiled_ranges"]
+    assert sorted(calls) == ["_count_compiled", "_top_compiled_all", "_top_compiled_ranges"]
     assert [hit.position for hit in index.top(["b"], 5)[0]] == [1, 0]
 
 
