@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.corpus import Document
 from bot.passages import Passage
+from bot.sequences import LazySequence
 from bot.strings import StringTable, StringWriter
 
 _TABLES = ("doc_ids", "doc_titles", "doc_sources", "doc_urls", "doc_texts")
@@ -111,7 +112,7 @@ class DocumentSpan:
     end: int
 
 
-class PassageStore(Sequence[Passage]):
+class PassageStore(LazySequence[Passage]):
     """Every passage, in corpus order, made on demand from compact storage."""
 
     def __init__(self, tables: dict[str, StringTable], arrays: dict[str, Any]) -> None:
@@ -151,19 +152,7 @@ class PassageStore(Sequence[Passage]):
     def __len__(self) -> int:
         return int(self._passage_doc.size)
 
-    @overload
-    def __getitem__(self, position: int) -> Passage: ...
-
-    @overload
-    def __getitem__(self, position: slice) -> list[Passage]: ...
-
-    def __getitem__(self, position: int | slice) -> Passage | list[Passage]:
-        if isinstance(position, slice):
-            return [self[i] for i in range(*position.indices(len(self)))]
-        if position < 0:
-            position += len(self)
-        if not 0 <= position < len(self):
-            raise IndexError(position)
+    def _item(self, position: int) -> Passage:
         number = int(self._passage_doc[position])
         document = self.document(number)
         start, end = (int(v) for v in self._passage_span[position])
@@ -176,9 +165,6 @@ class PassageStore(Sequence[Passage]):
             end=end,
             text=document.text[start:end],
         )
-
-    def __iter__(self) -> Iterator[Passage]:
-        return (self[i] for i in range(len(self)))
 
     @property
     def document_count(self) -> int:
@@ -229,29 +215,22 @@ class PassageStore(Sequence[Passage]):
         return self._tables["doc_titles"][number]
 
 
-class _SortedIds(Sequence[str]):
+class _SortedIds(LazySequence[str]):
     """Document ids in sorted order, for bisecting."""
 
     def __init__(self, ids: StringTable, order: npt.NDArray[np.int32]) -> None:
         self._ids = ids
         self._order = order
+        self._size = len(ids)
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return self._size
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        return self._ids[int(self._order[index])]
+    def _item(self, index: int) -> str:
+        return self._ids._item(int(self._order[index]))  # a stored order is always in range
 
 
-class _Documents(Sequence[Document]):
+class _Documents(LazySequence[Document]):
     """The store's documents, in corpus order, made on demand."""
 
     def __init__(self, store: PassageStore) -> None:
@@ -260,17 +239,5 @@ class _Documents(Sequence[Document]):
     def __len__(self) -> int:
         return self._store.document_count
 
-    @overload
-    def __getitem__(self, index: int) -> Document: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Document]: ...
-
-    def __getitem__(self, index: int | slice) -> Document | list[Document]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
+    def _item(self, index: int) -> Document:
         return self._store.document(index)

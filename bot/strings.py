@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import mmap
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from bot.sequences import LazySequence
 
-class StringTable(Sequence[str]):
+
+class StringTable(LazySequence[str]):
     """An immutable list of strings backed by a blob (bytes or a memory map) and offsets."""
 
     def __init__(self, blob: bytes | mmap.mmap, offsets: npt.NDArray[np.int64]) -> None:
@@ -52,25 +54,10 @@ class StringTable(Sequence[str]):
     def __len__(self) -> int:
         return self._size
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += self._size
-        if not 0 <= index < self._size:
-            raise IndexError(index)
+    def _item(self, index: int) -> str:
         return self._blob[self._ends[index] : self._ends[index + 1]].decode(
             "utf-8", "surrogatepass"
         )
-
-    def __iter__(self) -> Iterator[str]:
-        return (self[i] for i in range(len(self)))
 
     def encoded(self, index: int) -> bytes:
         """The string's UTF-8 bytes, undecoded (``0 <= index < len(self)``)."""
@@ -86,7 +73,7 @@ class StringTable(Sequence[str]):
         return found if found < self._size and self.encoded(found) == key else -1
 
 
-class _EncodedView(Sequence[bytes]):
+class _EncodedView(LazySequence[bytes]):
     """A table's entries as bytes, for bisecting without decoding."""
 
     def __init__(self, table: StringTable) -> None:
@@ -95,15 +82,7 @@ class _EncodedView(Sequence[bytes]):
     def __len__(self) -> int:
         return len(self._table)
 
-    @overload
-    def __getitem__(self, index: int) -> bytes: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[bytes]: ...
-
-    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
-        if isinstance(index, slice):
-            return [self._table.encoded(i) for i in range(*index.indices(len(self)))]
+    def _item(self, index: int) -> bytes:
         return self._table.encoded(index)
 
 
