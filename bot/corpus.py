@@ -10,8 +10,9 @@ import hashlib
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.text import sentence_spans, shorten
@@ -41,13 +42,26 @@ _BOILERPLATE_LINE = re.compile(
 )
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+# "Title" underlined with = or - (a Setext heading).
+_MD_SETEXT_HEADING = re.compile(r"^[ \t]{0,3}(\S[^\n]*?)[ \t]*\n[ \t]{0,3}(?:=+|-+)[ \t]*$", re.M)
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _MD_HTML_TAG = re.compile(r"</?[A-Za-z][^>\n]*>")
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~|`+)(?=\S)(.+?)(?<=\S)\1")
+# Emphasis markers that hug a word from outside: "_x_", "**x**", not "snake_case" or "2*3*4".
+_MD_EMPHASIS = re.compile(r"(?<![\w\\])(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1(?!\w)")
+_MD_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 _MD_LINE_MARKERS = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.)][ \t]+)", re.M)
-_MD_RULE_OR_FENCE = re.compile(r"^[ \t]*(?:```.*|~~~.*|[-*_]{3,}[ \t]*)$", re.MULTILINE)
-_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
+_MD_RULE_OR_FENCE = re.compile(r"^[ \t]*(?:```.*|~~~.*|[-*_]{3,}[ \t]*|=+[ \t]*)$", re.MULTILINE)
+# Letters and digits of any script stay in ids ("東京", "café"), with "_", ".", "/" and "-".
+_ID_UNSAFE = re.compile(r"[^\w./-]+")
+# Byte-order marks of the encodings Windows tools write besides UTF-8 (UTF-32 first: its
+# little-endian mark starts with UTF-16's).
+_UNICODE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +108,26 @@ def iter_documents(root: Path, result: CorpusLoad) -> Iterator[Document]:
     for path in corpus_files(root):
         relative = path.relative_to(root).as_posix()
         for document in _load_file(path, relative, result):
+            document = _composed(document)
             if document.id in seen_ids:
                 _skip(result, relative, f"duplicate document id {document.id!r}")
                 continue
             seen_ids.add(document.id)
             yield document
+
+
+def _composed(document: Document) -> Document:
+    """The document in Unicode NFC, so "é" typed as e + accent is the same word everywhere
+    (tokens, snippet matches, ids) as the one-character "é" a member types."""
+    if unicodedata.is_normalized("NFC", document.text) and unicodedata.is_normalized(
+        "NFC", document.title
+    ):
+        return document
+    return replace(
+        document,
+        title=unicodedata.normalize("NFC", document.title),
+        text=unicodedata.normalize("NFC", document.text),
+    )
 
 
 def corpus_files(root: Path) -> Iterator[Path]:
@@ -122,13 +151,19 @@ def _load_file(path: Path, relative: str, result: CorpusLoad) -> Iterator[Docume
     except OSError as error:
         _skip(result, relative, f"unreadable ({error.strerror or error})")
         return
-    if not raw.strip():
+    text = _decode_marked(raw, relative, result)
+    if text is None:
+        if not raw.strip():
+            _skip(result, relative, "empty")
+            return
+        if _looks_binary(raw[:_SNIFF_BYTES]):
+            _skip(result, relative, "binary")
+            return
+        text = _decode(raw, relative, result)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
         _skip(result, relative, "empty")
         return
-    if _looks_binary(raw[:_SNIFF_BYTES]):
-        _skip(result, relative, "binary")
-        return
-    text = _decode(raw, relative, result)
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         yield from _jsonl_documents(text, relative, result)
@@ -153,6 +188,25 @@ def _looks_binary(head: bytes) -> bool:
     return controls > max(8, len(head) // 10)
 
 
+def _decode_marked(raw: bytes, relative: str, result: CorpusLoad) -> str | None:
+    """Text that starts with a UTF-16 or UTF-32 byte-order mark (Notepad's "Unicode",
+    PowerShell's ``>``), decoded; ``None`` for anything else."""
+    for mark, encoding in _UNICODE_BOMS:
+        if raw.startswith(mark):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError as error:
+                text = raw.decode(encoding, errors="replace")
+                reason = (
+                    f"not valid {encoding.upper()} (first bad byte at {error.start}); "
+                    "undecodable bytes replaced with \ufffd"
+                )
+                log.warning("repaired %s: %s", relative, reason)
+                result.repaired.append(SkippedFile(relative, reason))
+                return text
+    return None
+
+
 def _decode(raw: bytes, relative: str, result: CorpusLoad) -> str:
     try:
         return raw.decode("utf-8-sig")
@@ -169,7 +223,9 @@ def _decode(raw: bytes, relative: str, result: CorpusLoad) -> str:
 
 def _jsonl_documents(text: str, relative: str, result: CorpusLoad) -> Iterator[Document]:
     stem = document_id(relative)
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only "\n" ends a record: JSON strings may hold U+2028 and the like raw, which
+    # ``str.splitlines`` would also split on.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{relative}:{number}"
@@ -205,7 +261,7 @@ def document_id(relative: str) -> str:
 def _slug(value: str) -> str:
     """Safe characters only, and short enough that ``cb:open:<id>#<n>`` fits a Discord
     ``custom_id`` (100 characters): a long id keeps its start plus a hash of the whole."""
-    slug = _ID_UNSAFE.sub("-", value.strip()).strip("-") or "doc"
+    slug = _ID_UNSAFE.sub("-", unicodedata.normalize("NFC", value.strip())).strip("-") or "doc"
     if len(slug) > MAX_ID_CHARS:
         digest = hashlib.sha1(slug.encode(), usedforsecurity=False).hexdigest()[:8]
         slug = slug[: MAX_ID_CHARS - 9].rstrip("-") + "-" + digest
@@ -229,9 +285,9 @@ def _markdown_title_and_body(text: str) -> tuple[str | None, str]:
             if key.strip().lower() == "title" and value.strip():
                 title = value.strip().strip("\"'")
         text = text[front.end() :]
-    heading = _MD_HEADING.search(text)
-    if title is None and heading:
-        title = heading.group(1)
+    headings = [m for m in (_MD_HEADING.search(text), _MD_SETEXT_HEADING.search(text)) if m]
+    if title is None and headings:
+        title = min(headings, key=lambda m: m.start()).group(1)
     return (collapse_title(title) if title else None), markdown_to_text(text)
 
 
@@ -242,8 +298,18 @@ def markdown_to_text(text: str) -> str:
     text = _MD_HTML_TAG.sub("", text)
     text = _MD_RULE_OR_FENCE.sub("", text)
     text = _MD_LINE_MARKERS.sub("", text)
+    pieces: list[str] = []
+    last = 0
+    for span in _MD_CODE_SPAN.finditer(text):  # code is kept as written, backticks dropped
+        pieces += [_without_emphasis(text[last : span.start()]), span.group(2)]
+        last = span.end()
+    pieces.append(_without_emphasis(text[last:]))
+    return "".join(pieces)
+
+
+def _without_emphasis(text: str) -> str:
     previous = None
-    while previous != text:
+    while previous != text:  # nested: "**_both_**"
         previous, text = text, _MD_EMPHASIS.sub(r"\2", text)
     return text
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,74 @@ def test_long_paths_get_short_stable_ids(tmp_path: Path) -> None:
     assert ids[0].startswith("a-very-long-folder-name/a-very-long") and "short-name" in ids[1]
     assert ids == [d.id for d in load_corpus(tmp_path).documents]
     assert len(f"cb:open:{ids[0]}#99999") <= 100
+
+
+def test_file_names_in_any_script_keep_distinct_readable_ids(tmp_path: Path) -> None:
+    for name in ("東京.txt", "北京.txt", "новости.txt", "café.txt", "my_notes.txt"):
+        write(tmp_path, name, f"Facts about {name}.")
+    load = load_corpus(tmp_path)
+    assert load.skipped == []
+    assert sorted(d.id for d in load.documents) == sorted(
+        ["東京", "北京", "новости", "café", "my_notes"]
+    )
+
+
+def test_decomposed_file_name_and_text_are_composed(tmp_path: Path) -> None:
+    """NFD (e + combining accent, as macOS file names and some exports have it) becomes NFC."""
+    decomposed = unicodedata.normalize("NFD", "Café naïve")
+    write(tmp_path, decomposed + ".txt", f"A {decomposed} approach.")
+    [document] = load_corpus(tmp_path).documents
+    assert document.id == "Café-naïve" and "Café naïve" in document.text
+
+
+def test_utf16_and_utf32_files_with_a_byte_order_mark_are_text(tmp_path: Path) -> None:
+    """Notepad's "Unicode" and PowerShell 5's ">" write UTF-16 with a BOM: NUL bytes, not binary."""
+    for name, encoding in (("le.txt", "utf-16"), ("be.txt", "utf-16-be"), ("w.txt", "utf-32")):
+        data = "Zebra migration in the Serengeti.\r\nSecond line.".encode(encoding)
+        write(tmp_path, name, (b"\xfe\xff" + data) if encoding == "utf-16-be" else data)
+    load = load_corpus(tmp_path)
+    assert load.skipped == [] and load.repaired == []
+    expected = "Zebra migration in the Serengeti.\nSecond line."
+    assert [d.text for d in load.documents] == [expected] * 3
+
+
+def test_windows_line_endings_in_markdown(tmp_path: Path) -> None:
+    text = "---\ntitle: Real Title\n---\n# Heading\n\nBody about penguins.\n"
+    write(tmp_path, "w.md", text.replace("\n", "\r\n"))
+    [document] = load_corpus(tmp_path).documents
+    assert document.title == "Real Title"
+    assert "\r" not in document.text and "title:" not in document.text
+
+
+def test_jsonl_strings_may_hold_unicode_line_separators(tmp_path: Path) -> None:
+    """JSON allows U+2028, U+2029 and U+0085 raw inside strings; only "\\n" ends a record."""
+    records = [
+        {"id": "r1", "text": "Alpha\u2028beta about otters."},
+        {"id": "r2", "text": "Gamma\u0085delta\u2029about seals."},
+    ]
+    lines = [json.dumps(record, ensure_ascii=False) for record in records]
+    write(tmp_path, "r.jsonl", "\r\n".join(lines) + "\r\n")
+    load = load_corpus(tmp_path)
+    assert load.skipped == []
+    assert [d.id for d in load.documents] == ["r/r1", "r/r2"]
+    assert [d.source for d in load.documents] == ["r.jsonl:1", "r.jsonl:2"]
+
+
+def test_markdown_keeps_underscores_and_asterisks_inside_words_and_code(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "doc.md",
+        "# Settings\n\nSet `PASSAGE_MIN_WORDS` and ``a_b`` in my_file_name.txt; 2*3*4 is 24.\n"
+        "This is _emphasis_, **strong**, __also strong__, ~~gone~~ and **_nested_**.\n",
+    )
+    [document] = load_corpus(tmp_path).documents
+    assert "Set PASSAGE_MIN_WORDS and a_b in my_file_name.txt; 2*3*4 is 24." in document.text
+    assert "This is emphasis, strong, also strong, gone and nested." in document.text
+
+
+def test_setext_heading_is_the_title_and_its_underline_goes(tmp_path: Path) -> None:
+    write(tmp_path, "guide.md", "Install Guide\n=============\n\nRun the installer first.\n")
+    write(tmp_path, "faq.md", "Common questions\n---\n\nAsk in the help channel.\n")
+    guide, faq = sorted(load_corpus(tmp_path).documents, key=lambda d: d.id, reverse=True)
+    assert (guide.title, faq.title) == ("Install Guide", "Common questions")
+    assert "=" not in guide.text and "---" not in faq.text
