@@ -21,13 +21,30 @@ ELLIPSIS = "…"
 
 _URL = re.compile(r"https?://[^\s<>\"'`|]+[^\s<>\"'`|.,;:!?)\]]")
 _MARKDOWN_CHAR = re.compile(r"([\\*_~`|\[\]<])")
-_LINE_START_MARKUP = re.compile(r"^(\s*)([>#+-]|\d+[.)])")
+# What starts a block at the start of a line: a quote, heading or list marker ("> ", "# ",
+# "- ", "1. ", "1) "). Escaping its punctuation ("1\\.") keeps it text; a backslash before a
+# digit would show.
+_LINE_START_MARKUP = re.compile(r"^([ \t]*)(?:([>#+-])|(\d+)([.)]))", re.MULTILINE)
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _ZERO_WIDTH_SPACE = "\u200b"
 
 
 def escape_markdown(text: str) -> str:
     """Backslash-escape Discord Markdown and neutralise mentions; URLs stay clickable."""
+    return _escape_line_starts(_escape_inline(text))
+
+
+def _escape_line_starts(markdown: str) -> str:
+    return _LINE_START_MARKUP.sub(_escaped_marker, markdown)
+
+
+def _escaped_marker(match: re.Match[str]) -> str:
+    indent, symbol, number, punctuation = match.groups()
+    return indent + ("\\" + symbol if symbol else number + "\\" + punctuation)
+
+
+def _escape_inline(text: str) -> str:
+    """:func:`escape_markdown` for text in the middle of a line."""
     pieces: list[str] = []
     last = 0
     for url in _URL.finditer(text):
@@ -35,8 +52,7 @@ def escape_markdown(text: str) -> str:
         pieces.append(url.group())
         last = url.end()
     pieces.append(_escape_plain(text[last:]))
-    escaped = "".join(pieces)
-    return _LINE_START_MARKUP.sub(r"\1\\\2", escaped)
+    return "".join(pieces)
 
 
 def _escape_plain(text: str) -> str:
@@ -60,13 +76,14 @@ class Snippet:
 
     def markdown(self) -> str:
         """Escaped Markdown with matched terms in bold."""
+        # Pieces are escaped as inline text; only the body's own start is a line start.
         parts = [
-            f"**{escape_markdown(text)}**" if bold else escape_markdown(text)
+            f"**{_escape_inline(text)}**" if bold else _escape_inline(text)
             for text, bold in self.pieces
         ]
         body = "".join(parts)
         if not self.cut_before:
-            body = _LINE_START_MARKUP.sub(r"\1\\\2", body)
+            body = _escape_line_starts(body)
         return self._with_ellipses(body)
 
     def _with_ellipses(self, body: str) -> str:
@@ -184,7 +201,11 @@ def _window_around_matches(
 def _highlight(body: str, terms: frozenset[str]) -> tuple[tuple[str, bool], ...]:
     pieces: list[tuple[str, bool]] = []
     last = 0
+    # A word inside a link is not bolded: "**" would cut the URL and break the link.
+    links = [(url.start(), url.end()) for url in _URL.finditer(body)]
     for start, end, _ in find_terms(body, terms):
+        if any(first <= start < stop for first, stop in links):
+            continue
         if pieces and pieces[-1][1] and start > last and not body[last:start].strip():
             # "**North Korea**" rather than "**North** **Korea**".
             pieces[-1] = (pieces[-1][0] + body[last:end], True)
@@ -205,8 +226,9 @@ def quote(markdown: str) -> str:
 
 
 def code(text: str) -> str:
-    """Inline code for ids and paths; escaped text if a backtick would break out of it."""
-    return f"`{text}`" if "`" not in text and text.strip() else escape_markdown(text)
+    """Inline code for ids and paths, on one line; escaped text if a backtick would break out."""
+    text = collapse_whitespace(text)
+    return f"`{text}`" if "`" not in text and text else escape_markdown(text)
 
 
 def citation(title: str, passage_id: str, score: float) -> str:

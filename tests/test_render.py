@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.render import citation, escape_markdown, select_snippet
+from bot.render import citation, code, escape_markdown, select_snippet
 from bot.tokenize import tokenize
 
 HOSTILE = (
@@ -39,9 +39,46 @@ def test_escaped_text_has_no_live_mentions_or_markup() -> None:
     assert "https://evil.example/x" in escaped  # links stay readable
 
 
-@pytest.mark.parametrize("text", ["> quoted", "# Heading", "- item", "1. first", "-# subtext"])
-def test_markup_at_line_start_is_escaped(text: str) -> None:
-    assert escape_markdown(text).startswith("\\")
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("> quoted", "\\> quoted"),
+        ("# Heading", "\\# Heading"),
+        ("- item", "\\- item"),
+        ("-# subtext", "\\-# subtext"),
+        # The punctuation is escaped: Discord shows a backslash before a digit ("\\1.").
+        ("1. first", "1\\. first"),
+        ("12) twelfth", "12\\) twelfth"),
+        ("fine\n# Heading\n  > quote\n3. third", "fine\n\\# Heading\n  \\> quote\n3\\. third"),
+    ],
+)
+def test_markup_at_line_start_is_escaped(text: str, escaped: str) -> None:
+    assert escape_markdown(text) == escaped
+
+
+def test_numbers_inside_a_snippet_show_no_backslash() -> None:
+    """Highlighting splits the text into pieces; only the snippet's own start is a line start."""
+    markdown = select_snippet(
+        "Python 3.12 was released in October.", weights("python released")
+    ).markdown()
+    assert markdown == "**Python** 3.12 was **released** in October."
+    opening = select_snippet("1. Check the 2. clause first.", weights("clause")).markdown()
+    assert opening == "1\\. Check the 2. **clause** first."
+
+
+def test_a_matched_word_inside_a_link_is_not_bolded() -> None:
+    """Bold markers inside a URL would cut the link short."""
+    text = "Read https://example.com/korea-news for more on Korea."
+    markdown = select_snippet(text, weights("korea")).markdown()
+    assert "https://example.com/korea-news" in markdown
+    assert markdown.endswith("on **Korea**.")
+
+
+def test_code_stays_on_one_line() -> None:
+    assert code("docs/a b.md") == "`docs/a b.md`"
+    assert code("notes\n# Big") == "`notes # Big`"
+    escaped = code("notes`\n# Big heading\n> quote")
+    assert "\n" not in escaped and "\\`" in escaped
 
 
 def test_snippet_of_hostile_text_is_inert_with_bold_only_on_matches() -> None:
