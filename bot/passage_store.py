@@ -9,6 +9,7 @@ results and ``/source`` look exactly as they did when everything lived in lists.
 from __future__ import annotations
 
 import bisect
+import re
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from bot.corpus import Document
 from bot.passages import Passage
 from bot.sequences import LazySequence
 from bot.strings import StringTable, StringWriter
+
+# A passage number as ids write it: ASCII digits, no leading zero ("²".isdigit() is true too).
+_ORDINAL = re.compile(r"[1-9][0-9]*")
 
 _TABLES = ("doc_ids", "doc_titles", "doc_sources", "doc_urls", "doc_texts")
 _ARRAYS = ("doc_first", "doc_has_url", "doc_id_order", "passage_doc", "passage_span")
@@ -193,7 +197,7 @@ class PassageStore(LazySequence[Passage]):
     def find_passage(self, passage_id: str) -> int:
         """A passage's position by id (``<document id>#<n>``), -1 if there is none."""
         document_id, hash_sign, ordinal = passage_id.rpartition("#")
-        if not hash_sign or not ordinal.isdigit() or ordinal != str(int(ordinal)):
+        if not hash_sign or not _ORDINAL.fullmatch(ordinal):
             return -1
         number = self.find_document(document_id)
         if number < 0:

@@ -88,6 +88,14 @@ def test_open_passage_and_document_with_neighbours(seed_service: SearchService) 
     assert document is not None and document.position == 1 and document.previous is None
 
 
+@pytest.mark.parametrize("ordinal", ["9", "0", "02", "-1", "+1", " 1", "²", "①", "１", "1" * 400])
+def test_an_id_with_no_such_passage_number_opens_nothing(
+    seed_service: SearchService, ordinal: str
+) -> None:
+    """Only ASCII digits without a leading zero name a passage ("²".isdigit() is true)."""
+    assert seed_service.open(f"000_fe06235f8a2d5290#{ordinal}") is None
+
+
 def test_unknown_id_suggests_the_closest(seed_service: SearchService) -> None:
     assert seed_service.open("000_fe06235f8a2d5290#9") is None
     assert seed_service.closest_ids("000_fe06235f8a2d5290#9")[0].startswith("000_fe06235f8a2d5290#")
