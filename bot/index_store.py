@@ -68,7 +68,9 @@ class Snapshot:
 
 
 def corpus_key(root: Path, settings: PassageSettings) -> str:
-    """A hash of the corpus files' paths, sizes and mtimes, the settings and the shaping code."""
+    """A hash of the corpus files' paths, sizes, mtimes, ctimes and inodes, the settings and the
+    shaping code. (A file rewritten at the same size with its mtime put back, as ``rsync -t``
+    or ``touch -r`` can leave it, still has a new ctime, which no user can set.)"""
     digest = hashlib.sha256()
     digest.update(f"{SNAPSHOT_FORMAT}|{settings!r}|{root.resolve()}\n".encode())
     for module in _SHAPING_MODULES:
@@ -81,7 +83,8 @@ def corpus_key(root: Path, settings: PassageSettings) -> str:
         except OSError:
             digest.update(f"{relative.as_posix()}|unreadable\n".encode())
             continue
-        digest.update(f"{relative.as_posix()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        identity = f"{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ctime_ns}|{stat.st_ino}"
+        digest.update(f"{relative.as_posix()}|{identity}\n".encode())
     return digest.hexdigest()[:24]
 
 
@@ -119,10 +122,21 @@ def load_snapshot(
             return open_snapshot(target)
         except (OSError, ValueError, KeyError) as error:
             log.warning("index cache %s unreadable (%s); rebuilding", target, error)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        staging = cache_dir / f".{key}.{os.getpid()}.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+    except OSError as error:
+        log.warning(
+            "index cache folder %s is not writable (%s); building in memory, "
+            "so the next start builds again",
+            cache_dir,
+            error,
+        )
+        return load_snapshot(root, settings, None, progress=progress)
+    _remove_abandoned_builds(cache_dir)
     load = CorpusLoad()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    staging = cache_dir / f".{key}.{os.getpid()}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
     build_snapshot(
         corpus.iter_documents(root, load),
         settings,
@@ -164,6 +178,26 @@ def _with_load(
         repaired=tuple((s.path, s.reason) for s in repaired),  # type: ignore[attr-defined]
         directory=snapshot.directory,
     )
+
+
+def _remove_abandoned_builds(cache_dir: Path) -> None:
+    """Delete staging folders (``.<key>.<pid>.tmp``) of builds whose process is gone: a build
+    killed mid-way leaves one, with its spill files, that nothing else would ever remove."""
+    for staging in cache_dir.glob(".*.*.tmp"):
+        pid = staging.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            log.info("removing %s, left by a build that did not finish", staging)
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _prune(cache_dir: Path, keep: Path) -> None:

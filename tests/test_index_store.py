@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -122,3 +123,49 @@ def test_store_makes_passages_on_demand(tmp_path: Path) -> None:
         assert store.find_passage(missing) == -1
     assert service.documents[0].text.startswith(expected[0].text)
     assert store.document(0) is store.document(0)  # decoded once, then cached
+
+
+def test_a_file_rewritten_with_its_size_and_mtime_kept_is_still_rebuilt(tmp_path: Path) -> None:
+    """``rsync -t`` or ``touch -r`` can put an edited file's mtime back; its ctime moves."""
+    corpus, cache = tmp_path / "corpus", tmp_path / "cache"
+    corpus.mkdir()
+    note = corpus / "a.txt"
+    note.write_text("The walrus sleeps on ice.")
+    before = note.stat()
+    load_snapshot(corpus, PassageSettings(), cache)
+    time.sleep(0.01)  # a later ctime on file systems with coarse timestamps
+    note.write_text("The penguin naps on ice!!")
+    assert note.stat().st_size == before.st_size
+    os.utime(note, ns=(before.st_atime_ns, before.st_mtime_ns))
+    again = load_snapshot(corpus, PassageSettings(), cache)
+    assert not again.cached and "penguin" in again.store[0].text
+
+
+def test_a_cache_folder_that_cannot_be_written_means_an_in_memory_build(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    service = SearchService.from_folder(corpus, cache_dir=blocker / "index")
+    assert service.search("pears").hits and not service.snapshot.cached
+    assert "not writable" in caplog.text
+
+
+def test_a_killed_build_leaves_nothing_behind_after_the_next_one(tmp_path: Path) -> None:
+    corpus, cache = write_corpus(tmp_path / "corpus"), tmp_path / "cache"
+    dead = _finished_pid()
+    abandoned = cache / f".0123456789abcdef01234567.{dead}.tmp"
+    (abandoned / "spill").mkdir(parents=True)
+    (abandoned / "spill" / "chunk-0.npy").write_bytes(b"x" * 1000)
+    alive = cache / f".0123456789abcdef01234567.{os.getppid()}.tmp"  # a build still running
+    alive.mkdir()
+    load_snapshot(corpus, PassageSettings(), cache)
+    assert not abandoned.exists() and alive.exists()
+
+
+def _finished_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
