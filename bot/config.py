@@ -115,10 +115,19 @@ class Settings(BaseSettings):
             return Identities()
         return Identities(salt.get_secret_value().encode())
 
-    @field_validator("index_cache_dir", mode="before")
+    @field_validator(
+        "index_cache_dir",
+        "discord_token",
+        "discord_api_base",
+        "discord_gateway_url",
+        "sync_guild_id",
+        "query_log_user_salt",
+        mode="before",
+    )
     @classmethod
-    def _empty_means_no_cache(cls, value: object) -> object:
-        """``INDEX_CACHE_DIR=`` (empty) turns the cache off."""
+    def _empty_means_unset(cls, value: object) -> object:
+        """``NAME=`` (empty, as ``.env.example`` ships them) means the setting is not given:
+        ``INDEX_CACHE_DIR=`` turns the cache off, ``SYNC_GUILD_ID=`` syncs globally only."""
         return None if isinstance(value, str) and not value.strip() else value
 
     @property

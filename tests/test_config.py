@@ -1,0 +1,40 @@
+"""Settings: the shipped ``.env.example`` works as a ``.env`` unchanged, as the README says."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+
+EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_env_example_copied_to_env_loads_with_the_defaults() -> None:
+    """Every variable in .env.example is a setting, and the file as shipped is valid."""
+    names = re.findall(r"^([A-Z0-9_]+)=", EXAMPLE.read_text(), flags=re.MULTILINE)
+    assert sorted(names) == sorted(name.upper() for name in Settings.model_fields)
+    settings = Settings(_env_file=EXAMPLE)  # type: ignore[call-arg]
+    assert settings.sync_guild_id is None and settings.discord_token is None
+    assert settings.discord_api_base is None and settings.query_log_user_salt is None
+    assert settings == Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_empty_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SYNC_GUILD_ID", "DISCORD_TOKEN", "DISCORD_GATEWAY_URL", "INDEX_CACHE_DIR"):
+        monkeypatch.setenv(name, "  ")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.sync_guild_id is None and settings.discord_token is None
+    assert settings.discord_gateway_url is None and settings.index_cache_dir is None
+    monkeypatch.setenv("SYNC_GUILD_ID", "123")
+    assert Settings(_env_file=None).sync_guild_id == 123  # type: ignore[call-arg]
