@@ -64,7 +64,7 @@ class QueryRecord:
     def to_row(self) -> dict[str, Any]:
         """Named parameters for the INSERT."""
         # A shallow copy: asdict() deep-copies every result tuple, ten times slower.
-        row = {f.name: getattr(self, f.name) for f in fields(self)}
+        row = {f.name: _storable(getattr(self, f.name)) for f in fields(self)}
         row["results"] = json.dumps([{"id": pid, "score": round(s, 6)} for pid, s in self.results])
         row["result_count"] = len(self.results)
         row["top_passage_id"] = self.results[0][0] if self.results else None
@@ -77,6 +77,19 @@ class QueryRecord:
         data = dict(data)
         data["results"] = [tuple(pair) for pair in data.get("results", [])]
         return cls(**data)
+
+
+def _storable(value: Any) -> Any:
+    """Text SQLite can store. A lone UTF-16 surrogate (which a client can send in a question or
+    a name) cannot be encoded as UTF-8 and would fail the whole batch: a split pair is joined,
+    a lone one becomes U+FFFD."""
+    if not isinstance(value, str) or value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -139,6 +152,7 @@ class QueryLog:
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._failing = False
+        self._closed = False
         self._flush_lock = asyncio.Lock()
         self.written = 0
 
@@ -155,9 +169,12 @@ class QueryLog:
         self._writer = asyncio.create_task(self._run(), name="query-log-writer")
 
     def record(self, row: QueryRecord) -> None:
-        """Queue a row; never blocks and never raises."""
+        """Queue a row; never blocks and never raises. After :meth:`close` (an interaction that
+        finished during shutdown) the row goes straight to the side file."""
         self._buffer.append(row)
-        if len(self._buffer) >= self.batch_size:
+        if self._closed:
+            self._spill()
+        elif len(self._buffer) >= self.batch_size:
             self._wake.set()
 
     async def flush(self) -> bool:
@@ -186,12 +203,20 @@ class QueryLog:
                 self._note_failure(error)
                 await self._drop_connection()
                 return False
+            except Exception:
+                # Not the database being busy or read-only but these rows: retrying cannot help,
+                # and holding them would block every row behind them. Keep them aside instead.
+                log.exception("query log: %d rows could not be written", len(batch))
+                await self._drop_connection()
+                self._spill(batch)
+            else:
+                self.written += len(batch)
+                if self._failing:
+                    waiting = len(self._buffer) - len(batch)
+                    log.warning("query log writable again; %d rows waiting", waiting)
+                    self._failing = False
             for _ in batch:
                 self._buffer.popleft()
-            self.written += len(batch)
-            if self._failing:
-                log.warning("query log writable again; %d rows waiting", len(self._buffer))
-                self._failing = False
         return True
 
     async def close(self, grace_seconds: float = 10.0) -> None:
@@ -204,12 +229,15 @@ class QueryLog:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace_seconds
         delay = 0.1
-        while not await self.flush() and loop.time() < deadline:
-            await asyncio.sleep(min(delay, max(0.0, deadline - loop.time())))
-            delay = min(delay * 2, 1.0)
-        if self._buffer:
-            self._spill()
-        await self._drop_connection()
+        try:
+            while not await self.flush() and loop.time() < deadline:
+                await asyncio.sleep(min(delay, max(0.0, deadline - loop.time())))
+                delay = min(delay * 2, 1.0)
+        finally:
+            self._closed = True
+            if self._buffer:
+                self._spill()
+            await self._drop_connection()
 
     async def get_meta(self, key: str) -> str | None:
         """A remembered value, or ``None`` (also when the database is unavailable)."""
@@ -242,7 +270,12 @@ class QueryLog:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
             self._wake.clear()
-            if await self.flush():
+            try:
+                written = await self.flush()
+            except Exception:  # a bug here must not end logging for the rest of the run
+                log.exception("query log: the writer failed; retrying")
+                written = False
+            if written:
                 backoff = self.flush_interval
             else:
                 backoff = min(max(backoff * 2, 0.25), self.max_backoff)
@@ -268,17 +301,20 @@ class QueryLog:
             )
             self._failing = True
 
-    def _spill(self) -> None:
-        """Keep unwritten rows in a side file; the next start imports them."""
+    def _spill(self, rows: list[QueryRecord] | None = None) -> None:
+        """Keep unwritten rows (default: the whole buffer, then emptied) in a side file; the
+        next start imports them."""
+        spilled = list(self._buffer) if rows is None else rows
         try:
             with self.spill_path.open("a", encoding="utf-8") as file:
-                for row in self._buffer:
+                for row in spilled:
                     file.write(json.dumps(asdict(row)) + "\n")
         except OSError as error:
-            log.error("query log: %d rows could not be saved: %s", len(self._buffer), error)
+            log.error("query log: %d rows could not be saved: %s", len(spilled), error)
             return
-        log.warning("query log: %d unwritten rows saved to %s", len(self._buffer), self.spill_path)
-        self._buffer.clear()
+        log.warning("query log: %d unwritten rows saved to %s", len(spilled), self.spill_path)
+        if rows is None:
+            self._buffer.clear()
 
     def _load_spill(self) -> None:
         if not self.spill_path.exists():

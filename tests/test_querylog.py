@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.querylog import QueryLog, QueryRecord, migrations
 
 
@@ -114,3 +116,59 @@ async def test_meta_round_trip(tmp_path: Path) -> None:
     assert await log.set_meta("k", "one") and await log.set_meta("k", "two")
     assert await log.get_meta("k") == "two"
     await log.close()
+
+
+async def test_a_lone_surrogate_is_stored_and_blocks_no_other_row(tmp_path: Path) -> None:
+    """A client can send a lone UTF-16 surrogate, which UTF-8 cannot encode; the row is stored
+    with U+FFFD there, and the rows after it are written too."""
+    path = tmp_path / "log.db"
+    log = QueryLog(path)
+    await log.start()
+    log.record(record(1, query="North Korea \ud83d", user_name="\udc00Ada \ud83d\ude00"))
+    log.record(record(2))
+    assert await log.flush() is True
+    await log.close()
+    stored = table(path)
+    assert [row["query"] for row in stored] == ["North Korea \ufffd", "north korea"]
+    assert stored[0]["user_name"] == "\ufffdAda 😀"  # a split pair is joined
+
+
+async def test_rows_that_fail_for_another_reason_go_aside_and_logging_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "log.db"
+    log = QueryLog(path)
+    await log.start()
+    original = QueryRecord.to_row
+
+    def broken(self: QueryRecord) -> dict[str, object]:
+        if self.interaction_id == 1:
+            raise RuntimeError("a bug in to_row")
+        return original(self)
+
+    monkeypatch.setattr(QueryRecord, "to_row", broken)
+    log.record(record(1))
+    assert await log.flush() is True  # the batch is set aside, not retried forever
+    log.record(record(2))
+    await log.close()
+    assert [row["interaction_id"] for row in table(path)] == [2]
+    assert log.spill_path.exists() and log.written == 1
+    monkeypatch.setattr(QueryRecord, "to_row", original)
+    again = QueryLog(path)  # the next start imports it
+    await again.start()
+    await again.close()
+    assert sorted(row["interaction_id"] for row in table(path)) == [1, 2]
+
+
+async def test_a_row_recorded_after_close_goes_to_the_side_file(tmp_path: Path) -> None:
+    """An interaction that finishes while the bot shuts down still leaves its row."""
+    path = tmp_path / "log.db"
+    log = QueryLog(path)
+    await log.start()
+    await log.close()
+    log.record(record(9))
+    assert log.pending == 0 and log.spill_path.exists()
+    again = QueryLog(path)
+    await again.start()
+    await again.close()
+    assert [row["interaction_id"] for row in table(path)] == [9]
