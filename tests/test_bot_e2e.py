@@ -7,8 +7,10 @@ need their own settings, a restart or a signal start their own process.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -469,6 +471,45 @@ async def test_sigterm_flushes_the_buffered_log(
     assert await bot.wait(15) == 0
     assert len(rows(database)) == 5
     assert "5 rows written this run, 0 left over" in bot.output
+
+
+SLOW_SEARCH_BOT_ARGV = [sys.executable, "-m", "tests.slow_search_bot"]
+
+
+async def test_sigterm_lets_an_answer_in_progress_finish_and_logs_it(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    corpus, database = make_corpus(tmp_path), tmp_path / "log.db"
+    env = bot_env(corpus, database, slow_search_seconds=2)
+    bot = await launch_bot(SLOW_SEARCH_BOT_ARGV, env)
+    ix = await fake_discord.send_command("ask", {"question": QUESTION})
+    assert (await ix.wait_response(timeout=10)).type == 5  # deferred: still searching
+    bot.send_signal(signal.SIGTERM)
+    assert await bot.wait(20) == 0
+    assert "satellite technology" in description(ix.visible_messages[0])
+    [row] = rows(database, "interaction_id = ?", (int(ix.id),))
+    assert row["outcome"] == "answered"
+    assert "letting 1 interactions finish" in bot.output
+
+
+async def test_an_answer_cut_off_by_shutdown_is_still_logged(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A search still running after the bot's grace period: no reply is possible any more, but
+    the interaction is logged (as an error), through the side file the next start imports."""
+    corpus, database = make_corpus(tmp_path), tmp_path / "log.db"
+    env = bot_env(corpus, database, slow_search_seconds=7)
+    bot = await launch_bot(SLOW_SEARCH_BOT_ARGV, env)
+    ix = await fake_discord.send_command("ask", {"question": QUESTION})
+    await ix.wait_response(timeout=10)
+    bot.send_signal(signal.SIGTERM)
+    assert await bot.wait(30) == 0
+    spill = database.with_name(database.name + ".unsaved.jsonl")
+    [saved] = [json.loads(line) for line in spill.read_text().splitlines()]
+    assert (saved["interaction_id"], saved["outcome"]) == (int(ix.id), "error")
+    await launch_bot(BOT_ARGV, bot_env(corpus, database, query_log_flush_seconds=0.1))
+    [row] = await wait_for_rows(database, 1, "interaction_id = ?", (int(ix.id),))
+    assert row["outcome"] == "error" and row["query"] == QUESTION
 
 
 async def test_locked_then_read_only_database_loses_no_row(

@@ -85,6 +85,16 @@ class CorpusBot(commands.Bot):
     def _swap_service(self, service: SearchService) -> None:
         self.service = service
 
+    async def finish_interactions(self, patience: float) -> None:
+        """Let the interactions being answered finish, up to ``patience`` seconds, so a restart
+        leaves no member without a reply and no row unlogged (one still running after that is
+        logged as an error when it is cancelled)."""
+        cog = self.get_cog(SearchCog.__cog_name__)
+        running = set(cog.in_flight) if isinstance(cog, SearchCog) else set()
+        if running:
+            log.info("stopping: letting %d interactions finish", len(running))
+            await asyncio.wait(running, timeout=patience)
+
     async def close(self) -> None:
         """Stop background work, then disconnect."""
         for task in list(self._background):

@@ -16,6 +16,11 @@ from bot.querylog import QueryLog
 
 log = logging.getLogger(__name__)
 
+# On SIGTERM, how long interactions being answered may take to finish before the bot
+# disconnects; with the query log's own flush this stays within the 10 s that service managers
+# (systemd, Docker) give before killing.
+FINISH_SECONDS = 5.0
+
 MISSING_TOKEN = """\
 DISCORD_TOKEN is not set.
 Create an application at https://discord.com/developers/applications, open "Bot", press
@@ -61,6 +66,7 @@ async def _serve(settings: Settings, token: str) -> int:
             done, _ = await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if stopping in done:
                 log.info("stopping: closing the Gateway connection and flushing the query log")
+                await bot.finish_interactions(patience=FINISH_SECONDS)
             await bot.close()
             stopping.cancel()
             if running in done:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
@@ -54,6 +55,8 @@ class SearchCog(commands.Cog, name="SearchCog"):
         self.limiter = UserRateLimiter(
             bot.settings.ask_cooldown_rate, bot.settings.ask_cooldown_seconds
         )
+        # The tasks answering an interaction right now, so a shutdown can let them finish.
+        self.in_flight: set[asyncio.Task[Any]] = set()
 
     @property
     def service(self) -> SearchService:
@@ -199,8 +202,14 @@ class SearchCog(commands.Cog, name="SearchCog"):
         """Record the interaction when done, turning any failure into a friendly reply."""
         track = Tracked()
         error_id: str | None = None
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
         try:
             yield track
+        except asyncio.CancelledError:
+            track.outcome = "error"  # stopped mid-answer (shutdown): still logged, below
+            raise
         except SearchCooldown as cooldown:
             track.outcome = "rate_limited"
             wait = max(1, math.ceil(cooldown.retry_after))
@@ -213,7 +222,10 @@ class SearchCog(commands.Cog, name="SearchCog"):
         except Exception as error:
             track.outcome = "error"
             error_id = await self.report_error(interaction, error)
-        self.record(interaction, command, query, track, error_id)
+        finally:
+            if task is not None:
+                self.in_flight.discard(task)
+            self.record(interaction, command, query, track, error_id)
 
     async def report_error(
         self, interaction: discord.Interaction[Any], error: BaseException

@@ -1,0 +1,26 @@
+"""``corpusbot run`` with every search slowed by ``SLOW_SEARCH_SECONDS`` (a huge corpus on a busy
+machine), for the shutdown tests. Otherwise the real bot process, unchanged."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+from bot.search import SearchResponse, SearchService
+
+_search = SearchService.search
+
+
+def _slow_search(self: SearchService, *args: Any, **kwargs: Any) -> SearchResponse:
+    time.sleep(float(os.environ.get("SLOW_SEARCH_SECONDS", "3")))
+    return _search(self, *args, **kwargs)
+
+
+SearchService.search = _slow_search  # type: ignore[method-assign]
+
+if __name__ == "__main__":
+    from bot.cli import main
+
+    sys.exit(main(["run"]))
