@@ -554,3 +554,37 @@ async def test_forget_me_deletes_only_the_members_rows(world: World) -> None:
     assert read(
         world.database, "SELECT count(*) AS n FROM votes WHERE user_id = ?", (stayer_key,)
     ) == [{"n": 1}]
+
+
+@shared
+async def test_a_locked_log_defers_votes_and_purge_steps_then_answers(world: World) -> None:
+    """Another writer (the CLI, a backup) holds the log for seconds: each press and command is
+    acknowledged within Discord's deadline (deferred) and answered once the lock is gone."""
+    voter = world.fake.make_user("patient voter")
+    answer = await (
+        await world.fake.send_command("ask", {"question": QUESTION}, user=voter)
+    ).wait_for_message()
+    prompt = await run(world, "querylog purge", "admin", older_than_days=36500)
+    _, cancel = prompt.custom_ids()
+    holder = sqlite3.connect(world.database, isolation_level=None, timeout=5)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        pressed = await world.fake.send_component(answer, "cb:vote:up", user=voter)
+        asked = await world.fake.send_command(
+            "querylog purge", {"older_than_days": 36500}, **world.who("admin")
+        )
+        cancelled = await world.fake.send_component(prompt, cancel, **world.who("admin"))
+        callbacks = [await ix.wait_response(timeout=3) for ix in (pressed, asked, cancelled)]
+        # 5: "thinking…" (a private reply follows), 6: the pressed message will be edited.
+        assert [callback.type for callback in callbacks] == [5, 5, 6]
+        await asyncio.sleep(0.5)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "helped" in (await pressed.wait_for_message(timeout=10)).text()
+    second_prompt = await asked.wait_for_message(timeout=10)
+    assert "Purge the query log?" in second_prompt.text() and second_prompt.ephemeral
+    assert len(second_prompt.custom_ids()) == 2  # confirm, cancel
+    settled = await cancelled.wait_for_message(timeout=10)
+    assert settled.kind == "edit" and "nothing was deleted" in settled.text()
+    assert not settled.components

@@ -19,6 +19,7 @@ from discord.ext import commands
 from bot import review
 from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.logdb import LogDatabase
+from bot.discord_bot.respond import in_time
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot
@@ -86,6 +87,7 @@ class FeedbackCog(commands.Cog, name="FeedbackCog"):
 
     def __init__(self, bot: CorpusBot) -> None:
         self.identities = bot.settings.identities
+        self.defer_after = bot.settings.defer_after_seconds
         self.db = LogDatabase(bot.query_log)
 
     async def vote(self, interaction: discord.Interaction[Any], vote: int) -> None:
@@ -102,7 +104,10 @@ class FeedbackCog(commands.Cog, name="FeedbackCog"):
             return review.record_vote(conn, answer_id, voter, vote, passages)
 
         try:
-            previous = await self.db.write(work)
+            # Another writer can hold the log for seconds: defer rather than miss the deadline.
+            previous = await in_time(
+                interaction, self.db.write(work), defer_after=self.defer_after, ephemeral=True
+            )
         except (sqlite3.Error, review.SchemaError, OSError) as error:
             log.error("could not record a vote: %s", error)
             await show.reply(interaction, [show.notice("Sorry, the vote could not be saved.")])

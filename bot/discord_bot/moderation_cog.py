@@ -17,11 +17,11 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 import discord
 from discord import app_commands
@@ -32,6 +32,7 @@ from bot.chart import daily_chart
 from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.access import is_administrator, is_moderator, moderator_permissions
 from bot.discord_bot.logdb import LogDatabase
+from bot.discord_bot.respond import in_time
 from bot.export_files import TooLargeError, fit_to_limit
 from bot.querylog import Outcome
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LISTINGS = ("recent", "unanswered", "feedback")
 PURGE_CONFIRM_WITHIN = timedelta(minutes=15)
@@ -361,7 +363,7 @@ class ModerationCog(
             return review.record_action(conn, dataclasses.replace(action, affected=count)), count
 
         async with self._database(interaction):
-            request, count = await self.db.write(work)
+            request, count = await self._in_time(interaction, self.db.write(work))
             view = discord.ui.View(timeout=None)
             view.add_item(PurgeButton(request, interaction.user.id, "confirm"))
             view.add_item(PurgeButton(request, interaction.user.id, "cancel"))
@@ -391,12 +393,12 @@ class ModerationCog(
             return listing
 
         async with self._database(interaction):
-            listing = await self.db.write(work)
+            listing = await self._in_time(interaction, self.db.write(work), update=True)
             if listing is None:
                 await show.reply(interaction, [show.notice(EXPIRED)])
                 return
-            await interaction.response.edit_message(
-                embeds=[listing.embed()], view=pager(action_id, owner, listing.page)
+            await show.update(
+                interaction, [listing.embed()], view=pager(action_id, owner, listing.page)
             )
 
     async def settle_purge(
@@ -435,10 +437,23 @@ class ModerationCog(
             return f"Deleted {deleted.queries} logged questions and {deleted.votes} votes."
 
         async with self._database(interaction):
-            text = await self.db.write(work)
-            await interaction.response.edit_message(embeds=[show.notice(text)], view=None)
+            text = await self._in_time(interaction, self.db.write(work), update=True)
+            await show.update(interaction, [show.notice(text)], view=None)
 
     # --- shared steps ------------------------------------------------------------------------
+
+    async def _in_time(
+        self, interaction: discord.Interaction[Any], work: Awaitable[T], *, update: bool = False
+    ) -> T:
+        """``work`` (the log, which another writer can hold for seconds), deferring privately
+        (or, with ``update``, keeping the pressed message) if it is slow."""
+        return await in_time(
+            interaction,
+            work,
+            defer_after=self.settings.defer_after_seconds,
+            ephemeral=True,
+            update=update,
+        )
 
     async def _refused(
         self, interaction: discord.Interaction[Any], *, administrators_only: bool = False

@@ -89,6 +89,20 @@ def notice(text: str) -> discord.Embed:
     return discord.Embed(description=text[:DESCRIPTION_LIMIT], colour=COLOUR)
 
 
+async def update(
+    interaction: discord.Interaction[Any],
+    embeds: list[discord.Embed],
+    *,
+    view: discord.ui.View | None = None,
+) -> None:
+    """Replace the message the pressed button is on (``view=None`` removes its buttons), whether
+    or not the press was deferred."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(embeds=embeds, view=view)
+    else:
+        await interaction.response.edit_message(embeds=embeds, view=view)
+
+
 async def reply(
     interaction: discord.Interaction[Any],
     embeds: list[discord.Embed],

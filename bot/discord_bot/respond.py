@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import discord
@@ -32,7 +32,27 @@ async def run_in_time(
     The loop keeps serving the Gateway heartbeat and other members meanwhile, and a slow search
     still meets Discord's 3-second acknowledgement deadline.
     """
-    task = asyncio.ensure_future(asyncio.to_thread(work))
+    return await in_time(
+        interaction,
+        asyncio.to_thread(work),
+        defer_after=defer_after,
+        ephemeral=ephemeral,
+        update=update,
+    )
+
+
+async def in_time(
+    interaction: discord.Interaction[Any],
+    work: Awaitable[T],
+    *,
+    defer_after: float,
+    ephemeral: bool = False,
+    update: bool = False,
+) -> T:
+    """Await ``work``, deferring the reply if it is not done within ``defer_after`` seconds
+    (a query log locked by another writer can take a few), so Discord's 3-second deadline is
+    met and the answer follows; with ``update`` the deferral keeps the pressed message."""
+    task = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({task}, timeout=defer_after)
     if not done and not interaction.response.is_done():
         try:
