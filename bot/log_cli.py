@@ -71,8 +71,19 @@ def _filters(parser: argparse.ArgumentParser) -> None:
 
 
 def _paging(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--page", type=int, default=1, help="which page (1 is the first)")
-    parser.add_argument("--page-size", type=int, default=review.PAGE_SIZE)
+    parser.add_argument("--page", type=_positive, default=1, help="which page (1 is the first)")
+    parser.add_argument("--page-size", type=_positive, default=review.PAGE_SIZE)
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return value
 
 
 class _Refused(Exception):
@@ -209,7 +220,11 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
     if args.older_than_days < 0:
         print("corpusbot log: --older-than-days cannot be negative", file=sys.stderr)
         return 2
-    before = review.cutoff(args.older_than_days)
+    try:
+        before = review.cutoff(args.older_than_days)
+    except ValueError as error:
+        print(f"corpusbot log: {error}", file=sys.stderr)
+        return 2
 
     def work(conn: sqlite3.Connection) -> int:
         count = review.count_before(conn, before)

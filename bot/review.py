@@ -118,23 +118,28 @@ def parse_since(text: str, now: datetime | None = None) -> str:
     """
     now = now or now_utc()
     relative = _RELATIVE.match(text)
-    if relative:
-        amount, unit = int(relative[1]), _UNITS[relative[2].lower()]
-        return iso(now - timedelta(**{unit: amount}))
     try:
+        if relative:
+            amount, unit = int(relative[1]), _UNITS[relative[2].lower()]
+            return iso(now - timedelta(**{unit: amount}))
         moment = datetime.fromisoformat(text.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return iso(moment)
+    except OverflowError:  # "9999-12-31T23:00-05:00" is after year 9999 in UTC
+        raise ValueError("`since` is too far in the past or the future for a date") from None
     except ValueError:
         raise ValueError(
             "`since` takes a span such as 7d, 12h, 30m or 2w, or a date such as 2025-01-31"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return iso(moment)
 
 
 def cutoff(days: float, now: datetime | None = None) -> str:
-    """The time ``days`` ago, in the log's format."""
-    return iso((now or now_utc()) - timedelta(days=days))
+    """The time ``days`` ago, in the log's format (``ValueError`` before year 1)."""
+    try:
+        return iso((now or now_utc()) - timedelta(days=days))
+    except OverflowError:
+        raise ValueError(f"{days} days ago is before the first date there is") from None
 
 
 _PUNCTUATION_EDGES = re.compile(r"^[\s\"'“”‘’¿¡.,;:!?]+|[\s\"'“”‘’.,;:!?]+$")

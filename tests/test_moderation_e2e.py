@@ -588,3 +588,11 @@ async def test_a_locked_log_defers_votes_and_purge_steps_then_answers(world: Wor
     settled = await cancelled.wait_for_message(timeout=10)
     assert settled.kind == "edit" and "nothing was deleted" in settled.text()
     assert not settled.components
+
+
+@shared
+async def test_out_of_range_dates_are_explained_and_typed_filters_shown_inert(world: World) -> None:
+    reply = await run(world, "querylog recent", "moderator", since="9999-12-31T23:00-05:00")
+    assert "`since` is too far in the past or the future" in reply.text()
+    exported = await run(world, "querylog export", "moderator", contains="<@&123> **x** `y")
+    assert "containing “\\<@&123> \\*\\*x\\*\\* \\`y”" in exported.text()  # "<" defuses it

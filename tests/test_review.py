@@ -131,6 +131,18 @@ def test_parse_since_rejects_other_text(text: str) -> None:
         review.parse_since(text, NOW)
 
 
+@pytest.mark.parametrize("text", ["9999-12-31T23:00-05:00", "0001-01-01T00:00+01:00"])
+def test_parse_since_explains_dates_out_of_range(text: str) -> None:
+    """Python raises OverflowError, not ValueError, for these; the member gets a sentence."""
+    with pytest.raises(ValueError, match="`since` is too far"):
+        review.parse_since(text, NOW)
+
+
+def test_cutoff_before_year_one_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="before the first date"):
+        review.cutoff(10**9, NOW)
+
+
 @pytest.mark.parametrize(
     ("query", "normalised"),
     [

@@ -142,6 +142,14 @@ def test_errors_are_explained(
     assert "`since` takes a span" in capsys.readouterr().err
     assert log(tmp_path / "missing.db", "recent") == 2
     assert "no query log" in capsys.readouterr().err
+    assert log(database, "recent", "--since", "9999-12-31T23:00-05:00") == 2
+    assert "`since` is too far" in capsys.readouterr().err
+    assert log(database, "purge", "--older-than-days", "1000000000", "--yes") == 2
+    assert "before the first date" in capsys.readouterr().err
+    for option in ("--page-size", "--page"):
+        with pytest.raises(SystemExit) as exited:
+            log(database, "recent", option, "0")
+        assert exited.value.code == 2 and "less than 1" in capsys.readouterr().err
 
 
 def test_an_old_log_is_migrated_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -35,6 +35,7 @@ from bot.discord_bot.logdb import LogDatabase
 from bot.discord_bot.respond import in_time
 from bot.export_files import TooLargeError, fit_to_limit
 from bot.querylog import Outcome
+from bot.render import escape_markdown
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot
@@ -337,7 +338,8 @@ class ModerationCog(
                 how = "" if len(parts) == 1 else f", in {len(parts)} gzipped parts"
                 if len(parts) == 1 and parts[0].suffix == ".gz":
                     how = ", gzipped to fit the upload limit"
-                text = f"{count} logged questions ({filters.describe()}){how}."
+                described = escape_markdown(filters.describe())  # holds what they typed
+                text = f"{count} logged questions ({described}){how}."
                 for number, part in enumerate(parts):
                     embeds = [show.notice(text)] if number == 0 else []
                     await show.reply(interaction, embeds, files=[discord.File(part, part.name)])
