@@ -97,6 +97,14 @@ class Settings(BaseSettings):
         """A Discord permission name such as ``manage_messages`` or ``moderate_members``."""
         if not re.fullmatch(r"[a-z_]+", value):
             raise ValueError("MODERATOR_PERMISSION is a permission name such as manage_messages")
+        if value != "manage_messages":  # the default: no need to load discord.py to check it
+            import discord
+
+            if value not in discord.Permissions.VALID_FLAGS:
+                raise ValueError(
+                    f"MODERATOR_PERMISSION {value!r} is not a Discord permission; "
+                    "try manage_messages, moderate_members or kick_members"
+                )
         return value
 
     @model_validator(mode="after")

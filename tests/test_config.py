@@ -38,3 +38,13 @@ def test_empty_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.discord_gateway_url is None and settings.index_cache_dir is None
     monkeypatch.setenv("SYNC_GUILD_ID", "123")
     assert Settings(_env_file=None).sync_guild_id == 123  # type: ignore[call-arg]
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_a_mistyped_moderator_permission_is_a_bad_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caught when the settings load ("bad setting"), not after login inside setup_hook."""
+    monkeypatch.setenv("MODERATOR_PERMISSION", "moderate_members")
+    assert Settings(_env_file=None).moderator_permission == "moderate_members"  # type: ignore[call-arg]
+    monkeypatch.setenv("MODERATOR_PERMISSION", "manage_message")
+    with pytest.raises(ValueError, match="'manage_message' is not a Discord permission"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
