@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -69,3 +70,25 @@ def test_rate_limiter_is_a_sliding_window_per_user() -> None:
     assert raised.value.retry_after == pytest.approx(6.0)
     now[0] = 10.0
     limiter.check(1)  # the first search left the window
+
+
+@pytest.mark.parametrize(
+    ("url", "linked"),
+    [
+        ("https://example.com/a?b=c#d", True),
+        ("http://example.com/", True),
+        ("https://example.com/a b", False),  # Discord: "Not a well formed URL"
+        ("https://example.com/" + "a" * 2100, False),
+        ("javascript:alert(1)", False),
+        ("ftp://example.com/file", False),
+        ("", False),
+    ],
+)
+def test_source_links_only_urls_discord_accepts(tmp_path: Path, url: str, linked: bool) -> None:
+    record = {"id": "r1", "title": "Linked", "text": "Otters hold hands.", "url": url}
+    (tmp_path / "feed.jsonl").write_text(json.dumps(record) + "\n")
+    service = SearchService.from_folder(tmp_path)
+    [embed] = replies.source(service.open("feed/r1")).embeds  # type: ignore[arg-type]
+    assert embed.url == (url if linked else None)
+    if url:
+        assert len(embed) <= 6000 and embed.fields[-1].name == "Source"

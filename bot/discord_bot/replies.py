@@ -8,6 +8,7 @@ word boundary of the plain text *before* escaping, so it can never split a Markd
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,9 @@ DESCRIPTION_LIMIT = 4096
 TITLE_LIMIT = 256
 FOOTER_LIMIT = 2048
 FIELD_LIMIT = 1024
+URL_LIMIT = 2048
+# What Discord takes as an embed's link: http(s), nothing it would call malformed.
+_LINKABLE = re.compile(r"https?://[^\s<>\"`{}|\\^]+")
 QUESTION_PREFIX = "Q: "
 COLOUR = discord.Colour.blurple()
 FOOTER = "Quoted from the corpus; nothing here is generated."
@@ -63,6 +67,15 @@ def fit_escaped(plain: str, limit: int, *, escape: bool = True) -> str:
         cut = min(cut - 1, int(cut * limit / len(text)))
         text = render(shorten(plain, max(cut, 1)))
     return text
+
+
+def linkable(url: str | None) -> str | None:
+    """``url`` if Discord would accept it as an embed link, else ``None``: a corpus record's
+    URL with a space in it, or over 2,048 characters, would make Discord refuse the whole
+    message (it is still shown, as text, in the Source field)."""
+    if url and len(url) <= URL_LIMIT and _LINKABLE.fullmatch(url):
+        return url
+    return None
 
 
 def question_of(message: discord.Message | None) -> str | None:
@@ -119,9 +132,7 @@ def source(view: SourceView) -> Reply:
         title=fit_escaped(document.title, TITLE_LIMIT),
         description=body,
         colour=COLOUR,
-        url=document.url
-        if document.url and document.url.startswith(("https://", "http://"))
-        else None,
+        url=linkable(document.url),
     )
     embed.add_field(name="Passage", value=f"{view.position} of {view.count}", inline=True)
     embed.add_field(name="Id", value=f"`{passage.id}`"[:FIELD_LIMIT], inline=True)
