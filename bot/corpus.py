@@ -54,6 +54,11 @@ _MD_LINE_MARKERS = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.
 _MD_RULE_OR_FENCE = re.compile(r"^[ \t]*(?:```.*|~~~.*|[-*_]{3,}[ \t]*|=+[ \t]*)$", re.MULTILINE)
 # Letters and digits of any script stay in ids ("東京", "café"), with "_", ".", "/" and "-".
 _ID_UNSAFE = re.compile(r"[^\w./-]+")
+# A character UTF-8 encodes in two to four bytes; a file with none of these is not UTF-8 text
+# with a few damaged bytes but text in a one-byte encoding.
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 # Byte-order marks of the encodings Windows tools write besides UTF-8 (UTF-32 first: its
 # little-endian mark starts with UTF-16's).
 _UNICODE_BOMS = (
@@ -208,14 +213,21 @@ def _decode_marked(raw: bytes, relative: str, result: CorpusLoad) -> str | None:
 
 
 def _decode(raw: bytes, relative: str, result: CorpusLoad) -> str:
+    """UTF-8; else, when no byte sequence in the file is UTF-8 at all, Windows-1252 (what
+    older Windows tools and many web pages wrote: "café", “quotes”); else UTF-8 with the bad
+    bytes replaced."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        text = raw.decode("utf-8", errors="replace")
-        reason = (
-            f"not valid UTF-8 (first bad byte at {error.start}); "
-            f"{text.count(chr(0xFFFD))} undecodable bytes replaced with \ufffd"
-        )
+        if not _UTF8_MULTIBYTE.search(raw):
+            text = raw.decode("cp1252", errors="replace")
+            reason = f"not valid UTF-8 (first bad byte at {error.start}); read as Windows-1252"
+        else:
+            text = raw.decode("utf-8", errors="replace")
+            reason = (
+                f"not valid UTF-8 (first bad byte at {error.start}); "
+                f"{text.count(chr(0xFFFD))} undecodable bytes replaced with \ufffd"
+            )
         log.warning("repaired %s: %s", relative, reason)
         result.repaired.append(SkippedFile(relative, reason))
         return text

@@ -101,13 +101,25 @@ def test_bad_files_are_skipped_with_a_reason(
     assert [(s.path, s.reason) for s in load.skipped] == [(name, reason)]
 
 
-def test_badly_encoded_file_is_repaired_not_dropped(tmp_path: Path) -> None:
-    write(tmp_path, "latin1.txt", "Caf\xe9 opening hours are nine to five.".encode("latin-1"))
+def test_a_windows_1252_file_is_read_as_such(tmp_path: Path) -> None:
+    text = "Caf\xe9 opening hours are \u201cnine to five\u201d \u2013 na\xefve, isn\u2019t it?"
+    write(tmp_path, "legacy.txt", text.encode("cp1252"))
     load = load_corpus(tmp_path)
     [document] = load.documents
-    assert document.text == "Caf\ufffd opening hours are nine to five."
+    assert document.text == text
     [repaired] = load.repaired
-    assert repaired.path == "latin1.txt" and "replaced" in repaired.reason
+    assert repaired.path == "legacy.txt" and "read as Windows-1252" in repaired.reason
+
+
+def test_utf8_with_a_damaged_byte_is_repaired_not_dropped(tmp_path: Path) -> None:
+    """Valid UTF-8 elsewhere in the file says it is UTF-8: only the bad byte is replaced."""
+    damaged = "Caf\xe9 na\xefve".encode() + b" \xff opening hours."
+    write(tmp_path, "damaged.txt", damaged)
+    load = load_corpus(tmp_path)
+    [document] = load.documents
+    assert document.text == "Caf\xe9 na\xefve \ufffd opening hours."
+    [repaired] = load.repaired
+    assert repaired.path == "damaged.txt" and "1 undecodable bytes replaced" in repaired.reason
 
 
 def test_unreadable_path_is_skipped(tmp_path: Path) -> None:
