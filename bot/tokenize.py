@@ -78,8 +78,30 @@ def _fold(text: str) -> str:
     folded = text.casefold()
     if folded.isascii():
         return folded
+    folded = _symbols_with_letters().sub(" ", folded)
     decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@lru_cache(maxsize=1)
+def _symbols_with_letters() -> re.Pattern[str]:
+    """Characters that are not word characters but that NFKD spells with letters or digits
+    ("™" → "TM", "℃" → "°C", "㎏" → "kg"): they become spaces. Decomposed in place they would
+    glue onto the word before them ("Acme™" indexed as "acmetm", which no member types) where a
+    word boundary stands (:data:`WORD` and the highlighting stop there). Built once, on the
+    first text that is not ASCII (a tenth of a second)."""
+    ranges: list[list[int]] = []  # as ranges: a class of 894 single characters scans slowly
+    for code in range(0x80, 0x30000):
+        char = chr(code)
+        if char.isalnum() or unicodedata.category(char) in ("Cs", "Cn"):
+            continue
+        if any(part.isalnum() for part in unicodedata.normalize("NFKD", char)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    parts = (re.escape(chr(first)) + "-" + re.escape(chr(last)) for first, last in ranges)
+    return re.compile("[" + "".join(parts) + "]")
 
 
 @lru_cache(maxsize=200_000)

@@ -27,10 +27,27 @@ DATA = Path(__file__).parent / "data"
         ("Straße", ["strass"]),
         ("Москва спутник", ["москва", "спутник"]),
         ("don't worry", ["worri"]),
+        # A symbol NFKD spells with letters is a word boundary, not letters glued on.
+        ("Acme™ widgets", ["acm", "widget"]),
+        ("ACME℠ at 37℃", ["acm", "37"]),
     ],
 )
 def test_tokenize(text: str, terms: list[str]) -> None:
     assert tokenize(text) == terms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Acme™ widgets cost 5㎏ of gold at 37℃ (№ 5) ⒜ first",
+        "Café naïve Straße İstanbul ﬁnance ½way the⑴korea Korea's o'neil",
+        "Москва спутник, U.S. 2023 1987's x1 _under_",
+    ],
+)
+def test_passages_are_indexed_under_the_terms_their_highlighted_words_have(text: str) -> None:
+    """What ranking counts (tokenize) and what snippets bold (term_spans) must agree, word for
+    word, or a passage ranks for a term no word of its snippet shows."""
+    assert tokenize(text) == [term for _, _, term in term_spans(text)]
 
 
 def test_queries_and_passages_meet_through_stemming() -> None:
@@ -52,7 +69,7 @@ def test_term_spans_point_at_words() -> None:
 AWKWARD_WORDS = """
     dying Lying TYING vying aed IEDs OED o'neil O’Neil d'Arcy l'amour Zürich naïve CAFÉ İstanbul
     Straße Москва the⑴korea ﬁnance ½way skies news ugly early only gently idly y'all yelling
-    Yvonne U.S. 2023 1987's x1 _under_ Korea's Koreas’ a'b'c
+    Yvonne U.S. 2023 1987's x1 _under_ Korea's Koreas’ a'b'c Acme™ 37℃ №5
 """
 
 
