@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -136,13 +137,31 @@ def _composed(document: Document) -> Document:
 
 
 def corpus_files(root: Path) -> Iterator[Path]:
-    """Supported files in a stable order, hidden files and folders left out."""
-    for path in sorted(root.rglob("*")):
-        parts = path.relative_to(root).parts
-        if any(part.startswith(".") for part in parts):
+    """Supported files in a stable order, hidden files and folders left out.
+
+    Linked folders are followed (a shared folder linked into the corpus is part of it), each
+    real folder once, so a link back up cannot loop. (``Path.rglob`` before Python 3.13 skips
+    them silently.)
+    """
+    found: list[Path] = []
+    visited: set[tuple[int, int]] = set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        try:
+            status = os.stat(folder)
+        except OSError:
             continue
-        if path.suffix.lower() in SUPPORTED_SUFFIXES and (path.is_file() or path.is_symlink()):
-            yield path
+        if (status.st_dev, status.st_ino) in visited:
+            subfolders.clear()
+            continue
+        visited.add((status.st_dev, status.st_ino))
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        for name in names:
+            path = Path(folder, name)
+            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            if path.is_file() or path.is_symlink():  # a broken link is reported, not skipped
+                found.append(path)
+    return iter(sorted(found))
 
 
 def _skip(result: CorpusLoad, relative: str, reason: str) -> None:

@@ -233,3 +233,17 @@ def test_setext_heading_is_the_title_and_its_underline_goes(tmp_path: Path) -> N
     guide, faq = sorted(load_corpus(tmp_path).documents, key=lambda d: d.id, reverse=True)
     assert (guide.title, faq.title) == ("Install Guide", "Common questions")
     assert "=" not in guide.text and "---" not in faq.text
+
+
+def test_linked_folders_are_followed_once_and_a_loop_ends(tmp_path: Path) -> None:
+    """A shared folder linked into the corpus is part of it; a link back up cannot loop."""
+    shared, corpus = tmp_path / "shared", tmp_path / "corpus"
+    write(shared, "deep/otters.txt", "Otters hold hands while they sleep.")
+    write(shared, "seals.md", "# Seals\n\nSeals sleep in the water.")
+    write(corpus, "own.txt", "Our own notes.")
+    (corpus / "shared").symlink_to(shared, target_is_directory=True)
+    (shared / "back-up").symlink_to(corpus, target_is_directory=True)
+    (corpus / ".hidden-link").symlink_to(shared, target_is_directory=True)
+    load = load_corpus(corpus)
+    assert [d.id for d in load.documents] == ["own", "shared/deep/otters", "shared/seals"]
+    assert load.skipped == []
