@@ -589,7 +589,12 @@ class Deleted:
         return self.queries + self.votes + self.actions
 
 
-def _in_transaction(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
+def atomically(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
+    """``work`` in one write transaction (``BEGIN IMMEDIATE``: other writers wait), or inside
+    the caller's when one is already open, so a check and the change it allows cannot be split
+    by another connection."""
+    if conn.in_transaction:
+        return work()
     conn.execute("BEGIN IMMEDIATE")
     try:
         result = work()
@@ -614,7 +619,7 @@ def purge(conn: sqlite3.Connection, before: str) -> Deleted:
         votes = conn.execute("DELETE FROM votes WHERE updated_at < ?", [before]).rowcount
         return Deleted(queries, votes)
 
-    return _in_transaction(conn, work)
+    return atomically(conn, work)
 
 
 def expire(conn: sqlite3.Connection, before: str) -> Deleted:
@@ -628,7 +633,7 @@ def expire(conn: sqlite3.Connection, before: str) -> Deleted:
         ).rowcount
         return Deleted(queries, votes, actions)
 
-    return _in_transaction(conn, work)
+    return atomically(conn, work)
 
 
 def forget(conn: sqlite3.Connection, users: tuple[int, ...]) -> Deleted:
@@ -640,7 +645,7 @@ def forget(conn: sqlite3.Connection, users: tuple[int, ...]) -> Deleted:
         votes = conn.execute(f"DELETE FROM votes WHERE user_id IN ({marks})", users).rowcount
         return Deleted(queries, votes)
 
-    return _in_transaction(conn, work)
+    return atomically(conn, work)
 
 
 def record_vote(
@@ -668,7 +673,7 @@ def record_vote(
         )
         return None if row is None else int(row[0])
 
-    return _in_transaction(conn, work)
+    return atomically(conn, work)
 
 
 @dataclass(frozen=True, slots=True)

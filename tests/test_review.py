@@ -8,6 +8,8 @@ import gzip
 import io
 import json
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -345,6 +347,46 @@ def test_purge_deletes_old_queries_and_votes_but_keeps_actions(db: sqlite3.Conne
     assert (deleted.queries, deleted.votes, deleted.actions) == (1, 1, 0)
     assert ids(review.recent(db, review.Filters())) == [2]
     assert db.execute("SELECT count(*) FROM moderation_actions").fetchone()[0] == 1
+
+
+def test_a_check_and_the_change_it_allows_are_one_transaction(
+    db: sqlite3.Connection, path: Path
+) -> None:
+    """What settles a purge request: a second connection checking meanwhile waits for the
+    first to commit, then sees its change (so two presses at once purge and log once)."""
+    request = review.record_action(db, review.Action("discord", 1, "admin", "purge_requested"))
+    checked = threading.Event()
+    outcomes: list[str] = []
+
+    def first_press() -> None:  # its own connection: SQLite's are per thread
+        conn = review.open_db(path, readonly=False, busy_timeout_ms=5000)
+        try:
+            settle(conn, True)
+        finally:
+            conn.close()
+
+    def settle(conn: sqlite3.Connection, pause: bool) -> None:
+        def work() -> str:
+            if review.follow_up_of(conn, request, ("purge",)):
+                return "already answered"
+            if pause:
+                checked.set()
+                time.sleep(0.3)  # the other press arrives now
+            review.purge(conn, review.cutoff(30, NOW))  # nested: runs in this transaction
+            done = review.Action("discord", 1, "admin", "purge", arguments={"request": request})
+            review.record_action(conn, done)
+            return "purged"
+
+        outcomes.append(review.atomically(conn, work))
+
+    first = threading.Thread(target=first_press)
+    first.start()
+    assert checked.wait(5)
+    settle(db, False)
+    first.join()
+    assert outcomes == ["purged", "already answered"]
+    actions = db.execute("SELECT count(*) FROM moderation_actions WHERE action = 'purge'")
+    assert actions.fetchone()[0] == 1
 
 
 def test_retention_also_expires_moderator_actions(db: sqlite3.Connection) -> None:

@@ -417,6 +417,10 @@ class ModerationCog(
         expected_user = self.identities.key(owner)
 
         def work(conn: sqlite3.Connection) -> str:
+            # One transaction: two presses of "Delete them" at once purge and log once.
+            return review.atomically(conn, lambda: settle(conn))
+
+        def settle(conn: sqlite3.Connection) -> str:
             stored = review.get_action(conn, request_id)
             if stored is None or stored.action != "purge_requested":
                 return "This purge request is no longer in the log; run /querylog purge again."
