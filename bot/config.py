@@ -117,11 +117,12 @@ class Settings(BaseSettings):
 
     @property
     def identities(self) -> Identities:
-        """How members are stored in the log: as themselves, or as a salted hash."""
+        """How members are stored in the log: as themselves, or as a salted hash. A salt still
+        set after hashing is turned off lets ``/forget-me`` find the rows hashed before."""
         salt = self.query_log_user_salt
-        if not self.query_log_hash_users or salt is None:
+        if salt is None:
             return Identities()
-        return Identities(salt.get_secret_value().encode())
+        return Identities(salt.get_secret_value().encode(), hashing_on=self.query_log_hash_users)
 
     @field_validator(
         "index_cache_dir",

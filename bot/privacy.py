@@ -15,29 +15,38 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Identities:
-    """Turns a member into the ``(user_id, user_name)`` the log stores."""
+    """Turns a member into the ``(user_id, user_name)`` the log stores.
+
+    ``salt`` is kept even while hashing is off (``hashing=False``): rows stored while it was on
+    are still the member's, and ``/forget-me`` and the ``user`` filter must find them.
+    """
 
     salt: bytes | None = None
+    hashing_on: bool = True
 
     @property
     def hashing(self) -> bool:
         """Whether ids and names are replaced by a salted hash."""
-        return self.salt is not None
+        return self.salt is not None and self.hashing_on
 
     def key(self, user_id: int) -> int:
         """The id stored for a member: their id, or its salted hash."""
-        if self.salt is None:
-            return user_id
-        digest = hmac.new(self.salt, str(user_id).encode(), hashlib.sha256).digest()
-        return int.from_bytes(digest[:8], "big") >> 1
+        return self._hashed(user_id) if self.hashing else user_id
 
     def name(self, user_id: int, display_name: str) -> str:
         """The name stored for a member: their display name, or a label of the hash."""
-        if self.salt is None:
+        if not self.hashing:
             return display_name
         return f"member-{self.key(user_id):016x}"[:19]
 
     def keys_for(self, user_id: int) -> tuple[int, ...]:
-        """Every id a member's rows may be stored under (raw rows from before hashing too)."""
-        hashed = self.key(user_id)
-        return (user_id,) if hashed == user_id else (hashed, user_id)
+        """Every id a member's rows may be stored under: raw (before hashing was turned on, or
+        after it was turned off) and hashed, whenever a salt is known."""
+        if self.salt is None:
+            return (user_id,)
+        return (self._hashed(user_id), user_id)
+
+    def _hashed(self, user_id: int) -> int:
+        assert self.salt is not None
+        digest = hmac.new(self.salt, str(user_id).encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:8], "big") >> 1

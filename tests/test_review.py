@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot import review
+from bot.config import Settings
 from bot.privacy import Identities
 from bot.querylog import QueryRecord, connect
 
@@ -407,6 +408,26 @@ def test_forget_removes_rows_under_raw_and_hashed_ids(db: sqlite3.Connection) ->
     review.record_vote(db, 3, identities.key(member), -1, [])
     review.record_vote(db, 3, 555, 1, [])
     deleted = review.forget(db, identities.keys_for(member))
+    assert (deleted.queries, deleted.votes) == (2, 1)
+    assert ids(review.recent(db, review.Filters())) == [3]
+
+
+def test_forget_after_hashing_was_turned_off_finds_the_hashed_rows(
+    db: sqlite3.Connection,
+) -> None:
+    """QUERY_LOG_HASH_USERS on, then off with the salt still set: /forget-me (and the user
+    filter) must still find what was stored hashed."""
+    salt = "a-salt-of-sixteen-plus"
+    on = Settings(query_log_hash_users=True, query_log_user_salt=salt).identities
+    off = Settings(query_log_hash_users=False, query_log_user_salt=salt).identities
+    member = 123456789012345678
+    add(db, interaction_id=1, user_id=on.key(member))  # while hashing was on
+    review.record_vote(db, 1, on.key(member), -1, [])
+    add(db, interaction_id=2, user_id=off.key(member))  # after it was turned off
+    add(db, interaction_id=3, user_id=555)
+    assert off.key(member) == member and off.name(member, "Ada") == "Ada"
+    assert ids(review.recent(db, review.Filters(users=off.keys_for(member)))) == [2, 1]
+    deleted = review.forget(db, off.keys_for(member))
     assert (deleted.queries, deleted.votes) == (2, 1)
     assert ids(review.recent(db, review.Filters())) == [3]
 
