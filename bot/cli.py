@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -43,7 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.corpus_dir = args.corpus
     try:
         return int(args.handler(args, settings))
-    except FileNotFoundError as error:
+    except BrokenPipeError:  # "corpusbot ... | head": the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except (OSError, ValueError) as error:  # a file that cannot be read, bad data in it
+        logging.getLogger(__name__).debug("failed", exc_info=error)  # the traceback with -v
         print(f"corpusbot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

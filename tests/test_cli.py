@@ -118,3 +118,66 @@ def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_bad_setting_is_a_clear_error() -> None:
     result = corpusbot("--corpus", str(SEED_DIR), "ask", "x", env={"BM25_B": "7"})
     assert result.returncode == 2 and "bm25_b" in result.stderr
+
+
+def _beir(folder: Path, qrels: str, queries: str = '{"_id": "q1", "text": "otters"}\n') -> Path:
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text('{"_id": "d1", "title": "Otters", "text": "Otters."}\n')
+    (folder / "queries.jsonl").write_text(queries)
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + qrels)
+    return folder
+
+
+def test_bad_evaluation_input_is_one_sentence_not_a_traceback(tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"question": "Who?", "answer": "x"}\nnot json\n')
+    cases = {
+        "qa line": (("eval", "qa", str(qa), "--corpus", str(SEED_DIR)), "qa.jsonl:2: not valid"),
+        "qa folder": (("eval", "qa", str(tmp_path), "--corpus", str(SEED_DIR)), "directory"),
+        "grade": (("eval", "beir", str(_beir(tmp_path / "a", "q1\td1\tyes\n"))), "'yes' is not"),
+        "no query": (("eval", "beir", str(_beir(tmp_path / "b", ""))), "judges no query"),
+        "rm3": (("eval", "beir", str(_beir(tmp_path / "c", "q1\td1\t1\n")), "--rm3", "5,1"), "5,1"),
+    }
+    for name, (args, message) in cases.items():
+        result = corpusbot(*args)
+        assert (name, result.returncode) == (name, 2), result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr, (name, result.stderr)
+
+
+def test_log_export_to_a_reader_that_leaves_early_ends_quietly(tmp_path: Path) -> None:
+    """``corpusbot log export | head -1``: the pipe closes; no traceback, status 141 as a shell
+    would give; and a folder given as the output file is an error message."""
+    import asyncio
+    import sqlite3
+
+    from bot.querylog import connect
+
+    database = tmp_path / "log.db"
+
+    async def create() -> None:
+        await (await connect(database)).close()
+
+    asyncio.run(create())
+    rows = [
+        (i, f"2026-11-01T00:00:{i % 60:02d}.000+00:00", 1, "m", "ask", "q" * 200, "answered")
+        for i in range(1, 20001)
+    ]
+    with sqlite3.connect(database) as conn:
+        conn.executemany(
+            "INSERT INTO queries (interaction_id, created_at, user_id, user_name, command, query,"
+            " outcome, results, result_count, total_matches, latency_ms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, '[]', 0, 0, 1.0)",
+            rows,
+        )
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "bot", "log", "--db", str(database), "export"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stdout.readline()
+    reader.stdout.close()  # the reader leaves, as `head -1` does
+    assert reader.wait(timeout=60) == 141
+    assert reader.stderr is not None and b"Traceback" not in reader.stderr.read()
+    result = corpusbot("log", "--db", str(database), "export", "-o", str(tmp_path))
+    assert result.returncode == 2 and "directory" in result.stderr.lower()

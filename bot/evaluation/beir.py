@@ -36,6 +36,8 @@ def load_beir(folder: Path, split: str = "test") -> BeirDataset:
         raise FileNotFoundError(f"BEIR folder {folder} does not exist or is not a folder")
     qrels = load_qrels(folder / "qrels" / f"{split}.tsv")
     all_queries = dict(_queries(_find(folder, "queries.jsonl")))
+    if not qrels:
+        raise ValueError(f"{folder / 'qrels' / f'{split}.tsv'} judges no query")
     missing = sorted(set(qrels) - set(all_queries))
     if missing:
         raise ValueError(f"{len(missing)} judged queries are not in queries.jsonl: {missing[:5]}")
@@ -50,10 +52,17 @@ def load_qrels(path: Path) -> Qrels:
         raise FileNotFoundError(f"no relevance judgments at {path}")
     qrels: Qrels = {}
     with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.reader(handle, delimiter="\t"):
+        reader = csv.reader(handle, delimiter="\t")
+        for row in reader:
             if len(row) < 3 or row[0] == "query-id":
                 continue
-            qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+            try:
+                grade = int(row[2])
+            except ValueError:
+                raise ValueError(
+                    f"{path}:{reader.line_num}: the grade {row[2]!r} is not a whole number"
+                ) from None
+            qrels.setdefault(row[0], {})[row[1]] = grade
     return qrels
 
 

@@ -45,7 +45,10 @@ def register(commands: Any) -> None:
         help="document score = best passage + this × the other passages (default 0: best only)",
     )
     beir.add_argument(
-        "--rm3", metavar="DOCS,TERMS,WEIGHT", help="RM3 pseudo-relevance feedback, e.g. 5,10,0.3"
+        "--rm3",
+        type=_rm3,
+        metavar="DOCS,TERMS,WEIGHT",
+        help="RM3 pseudo-relevance feedback, e.g. 5,10,0.3",
     )
     beir.add_argument(
         "--baseline", action="store_true", help="also measure the rank-bm25 baseline (slower)"
@@ -65,10 +68,6 @@ def register(commands: Any) -> None:
 
 def ranking_settings(args: argparse.Namespace, settings: Settings) -> RankingSettings:
     """Command-line overrides on top of the bot's own settings."""
-    rm3 = None
-    if args.rm3:
-        documents, terms, weight = args.rm3.split(",")
-        rm3 = Rm3(int(documents), int(terms), float(weight))
     return RankingSettings(
         k1=settings.bm25_k1 if args.k1 is None else args.k1,
         b=settings.bm25_b if args.b is None else args.b,
@@ -76,8 +75,24 @@ def ranking_settings(args: argparse.Namespace, settings: Settings) -> RankingSet
         max_words=settings.passage_max_words if args.max_words is None else args.max_words,
         title_weight=args.title_weight,
         rest_weight=args.rest_weight,
-        rm3=rm3,
+        rm3=args.rm3,
     )
+
+
+def _rm3(text: str) -> Rm3:
+    """An argparse type: ``DOCS,TERMS,WEIGHT`` such as ``5,10,0.3``."""
+    parts = text.split(",")
+    try:
+        documents, terms, weight = int(parts[0]), int(parts[1]), float(parts[2])
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not DOCS,TERMS,WEIGHT such as 5,10,0.3"
+        ) from None
+    if len(parts) != 3 or documents < 1 or terms < 1 or not 0 <= weight <= 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: DOCS and TERMS are at least 1 and WEIGHT is between 0 and 1"
+        )
+    return Rm3(documents, terms, weight)
 
 
 def run_beir(args: argparse.Namespace, settings: Settings) -> int:

@@ -79,7 +79,10 @@ def load_qa(path: Path) -> list[QaCase]:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
-        record = json.loads(line)
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}:{number}: not valid JSON ({error.msg})") from None
         if not isinstance(record, dict) or not record.get("question") or not record.get("answer"):
             raise ValueError(f"{path}:{number}: needs a non-empty question and answer")
         cases.append(QaCase(str(record["question"]), str(record["answer"])))
