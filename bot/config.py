@@ -73,7 +73,10 @@ class Settings(BaseSettings):
         1.0, ge=0, description="An answer whose best score is below this counts as unanswered."
     )
     query_log_retention_days: int = Field(
-        90, ge=0, description="Delete log rows older than this, daily (0 keeps them forever)."
+        90,
+        ge=0,
+        le=36500,
+        description="Delete log rows older than this, daily (0 keeps them forever).",
     )
     query_log_hash_users: bool = Field(
         False, description="Store a salted hash instead of member ids and names."

@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import time
 from collections import deque
@@ -42,6 +43,7 @@ CHUNK_CHARS = 2_000_000  # document text per tokenising task
 PARALLEL_CHARS = 20_000_000  # corpora larger than this are tokenised by worker processes
 KEEP_SNAPSHOTS = 2  # older cache entries are removed after a build
 _META = "snapshot.json"
+_IGNORE_SIGINT = (signal.SIGINT, signal.SIG_IGN)
 # Modules whose code decides what a snapshot holds: a change to any of them invalidates it.
 _SHAPING_MODULES = (corpus, text, passages, tokenize, index, strings, passage_store)
 
@@ -241,7 +243,9 @@ def build_snapshot(
     chunks = _by_chars(documents)
     if parallel:
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        with context.Pool(workers) as pool:
+        # Workers ignore Ctrl-C: the parent stops them, and the terminal shows no traceback
+        # from each of them.
+        with context.Pool(workers, initializer=signal.signal, initargs=_IGNORE_SIGINT) as pool:
             # apply_async with a bounded queue: Pool.imap would read the whole stream ahead.
             pending: deque[tuple[list[Document], Any]] = deque()
             for chunk in chunks:
