@@ -107,3 +107,56 @@ async def test_reload_command_is_for_administrators_only(
         await fake_discord.send_command("ask", {"question": "wombats"})
     ).wait_for_message()
     assert "burrows" in found.embeds[0]["description"]
+
+
+async def _eventually(check, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "the watcher never reloaded"
+        await asyncio.sleep(0.05)
+
+
+async def test_the_watch_survives_its_folder_being_replaced_and_sees_folders_moved(
+    tmp_path: Path,
+) -> None:
+    """The corpus path re-pointed at a new release (a deploy), deleted and made again, and a
+    folder of documents moved in and out: each reaches the service without a restart."""
+    releases = tmp_path / "releases"
+    (releases / "one").mkdir(parents=True)
+    (releases / "one" / "a.txt").write_text("Apples are red.")
+    corpus = tmp_path / "corpus"
+    corpus.symlink_to(releases / "one", target_is_directory=True)
+    holder = {"service": SearchService.from_folder(corpus)}
+
+    def ids() -> list[str]:
+        return sorted(document.id for document in holder["service"].documents)
+
+    reloader = CorpusReloader(
+        corpus,
+        load=lambda: SearchService.from_folder(corpus),
+        get=lambda: holder["service"],
+        swap=lambda s: holder.update(service=s),
+        debounce_ms=100,
+        recheck_seconds=0.1,
+    )
+    watching = asyncio.create_task(reloader.watch())
+    try:
+        await asyncio.sleep(0.5)
+        (releases / "two").mkdir()
+        (releases / "two" / "b.txt").write_text("Bananas are yellow.")
+        (tmp_path / "next").symlink_to(releases / "two", target_is_directory=True)
+        (tmp_path / "next").replace(corpus)  # an atomic switch, as deploy tools do it
+        await _eventually(lambda: ids() == ["b"])
+
+        (corpus / "c.txt").write_text("Cherries are dark.")  # watched: the new folder
+        await _eventually(lambda: ids() == ["b", "c"])
+
+        staged = tmp_path / "staged"
+        (staged / "faq").mkdir(parents=True)
+        (staged / "faq" / "d.md").write_text("# Dates\n\nDates are sweet.")
+        (staged / "faq").rename(corpus / "faq")  # one event, naming only the folder
+        await _eventually(lambda: ids() == ["b", "c", "faq/d"])
+        (corpus / "faq").rename(staged / "faq")
+        await _eventually(lambda: ids() == ["b", "c"])
+    finally:
+        watching.cancel()

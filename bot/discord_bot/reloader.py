@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,8 +88,10 @@ class CorpusReloader:
         get: Callable[[], SearchService],
         swap: Callable[[SearchService], None],
         debounce_ms: int = 1000,
+        recheck_seconds: float = 1.0,
     ) -> None:
         self.corpus_dir = corpus_dir
+        self.recheck_seconds = recheck_seconds  # how often the watch checks which folder it is
         self._load = load
         self._get = get
         self._swap = swap
@@ -106,18 +109,73 @@ class CorpusReloader:
         return report
 
     async def watch(self) -> None:
-        """Reload after each burst of changes to supported files, until cancelled."""
+        """Reload after each burst of changes to the corpus, until cancelled.
+
+        A watch follows the folder it started on, so it is re-armed when the path names another
+        one: the folder deleted and made again, or a link switched to a new release (a deploy).
+        The corpus is reloaded then too, since the new folder may hold anything.
+        """
         log.info("watching %s for changes", self.corpus_dir)
-        async for changes in watchfiles.awatch(
-            self.corpus_dir, debounce=self.debounce_ms, watch_filter=_corpus_file, recursive=True
-        ):
-            log.info("corpus changed (%d files); reloading", len(changes))
-            try:
-                await self.reload()
-            except Exception:
-                log.exception("reload failed; still answering from the previous corpus")
+        watched = _folder_identity(self.corpus_dir)
+        while True:
+            if watched is not None:
+                await self._watch_folder(watched)
+                log.info("corpus folder %s was replaced or removed", self.corpus_dir)
+            else:
+                await asyncio.sleep(self.recheck_seconds)
+            now = _folder_identity(self.corpus_dir)
+            if now is not None and now != watched:
+                await self._reload_logged("corpus folder replaced; reloading")
+            watched = now
+
+    async def _watch_folder(self, watched: tuple[int, int]) -> None:
+        """Reload on changes until the corpus path names another folder (or none)."""
+        moved = asyncio.Event()
+
+        async def notice_move() -> None:  # polled: no watch event says the path moved on
+            while True:
+                await asyncio.sleep(self.recheck_seconds)
+                if _folder_identity(self.corpus_dir) != watched:
+                    moved.set()
+                    return
+
+        checker = asyncio.create_task(notice_move())
+        try:
+            async for changes in watchfiles.awatch(
+                self.corpus_dir,
+                debounce=self.debounce_ms,
+                watch_filter=_corpus_change,
+                recursive=True,
+                stop_event=moved,
+            ):
+                await self._reload_logged(f"corpus changed ({len(changes)} paths); reloading")
+        except OSError as error:  # the folder went between the check and the watch
+            log.info("cannot watch %s: %s", self.corpus_dir, error)
+        finally:
+            checker.cancel()
+
+    async def _reload_logged(self, why: str) -> None:
+        log.info("%s", why)
+        try:
+            await self.reload()
+        except Exception:
+            log.exception("reload failed; still answering from the previous corpus")
 
 
-def _corpus_file(change: watchfiles.Change, path: str) -> bool:
-    name = Path(path).name
-    return not name.startswith(".") and Path(path).suffix.lower() in SUPPORTED_SUFFIXES
+def _folder_identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder ``folder`` names now (links followed), or ``None`` if none."""
+    try:
+        status = folder.stat()
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino) if stat.S_ISDIR(status.st_mode) else None
+
+
+def _corpus_change(change: watchfiles.Change, path: str) -> bool:
+    """A supported file, or a folder moved in or out (one event names only the folder)."""
+    where = Path(path)
+    if where.name.startswith("."):
+        return False
+    if where.suffix.lower() in SUPPORTED_SUFFIXES or where.is_dir():
+        return True
+    return change == watchfiles.Change.deleted and not where.suffix  # a folder moved away
