@@ -17,7 +17,7 @@ from dataclasses import dataclass
 class Identities:
     """Turns a member into the ``(user_id, user_name)`` the log stores.
 
-    ``salt`` is kept even while hashing is off (``hashing=False``): rows stored while it was on
+    ``salt`` is kept even while hashing is off (``hashing_on=False``): rows stored while it was on
     are still the member's, and ``/forget-me`` and the ``user`` filter must find them.
     """
 
