@@ -5,7 +5,8 @@ the same passages and query terms, turn about over several passes (CPU time, so 
 costs both sides alike):
 
 - ``find_terms``, which looks only at the words that can carry a query term, against the
-  baseline that stems every word (``term_spans``, kept to the query terms): the same matches;
+  baseline that stems every word (``scan_terms``, ``term_spans`` kept to the query terms):
+  the same matches;
 - ``select_snippet`` on its own, and ``SearchService.search(q, limit=3)`` as the bot calls it.
 
     .venv/bin/python -m bench.snippets /tmp/cb-load/corpus --cache /tmp/cb-load/index
@@ -24,12 +25,7 @@ from pathlib import Path
 
 from bot.render import select_snippet
 from bot.search import SearchService
-from bot.tokenize import find_terms, term_spans, tokenize
-
-
-def full_scan(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
-    """The baseline: every word of ``text`` stemmed, then kept if its term is wanted."""
-    return [span for span in term_spans(text) if span[2] in terms]
+from bot.tokenize import find_terms, scan_terms, tokenize
 
 
 def cpu_us(work: Callable[[], object]) -> float:
@@ -63,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ranked, _ = service.index.top(known, 3)
         cases += [(store[hit.position].text, weights) for hit in ranked]
     wanted = [(text, frozenset(weights)) for text, weights in cases]
-    same = all(find_terms(t, w) == full_scan(t, w) for t, w in wanted)
+    same = all(find_terms(t, w) == scan_terms(t, w) for t, w in wanted)
     print(f"{len(questions)} questions, {len(cases)} shown passages; same matches: {same}")
 
     def each(function: Callable[..., object], items: Sequence[tuple[object, ...]]) -> None:
@@ -76,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     for number in range(1, args.passes + 1):
         # Both sides find warm word caches: every shown passage was scanned by both above.
-        scan = cpu_us(lambda: each(full_scan, wanted)) / len(wanted)
+        scan = cpu_us(lambda: each(scan_terms, wanted)) / len(wanted)
         found = cpu_us(lambda: each(find_terms, wanted)) / len(wanted)
         snippet = cpu_us(lambda: each(select_snippet, cases)) / len(cases)
         search = cpu_us(lambda: [service.search(q) for q in questions]) / len(questions)

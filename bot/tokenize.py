@@ -123,6 +123,12 @@ def term_spans(text: str) -> list[tuple[int, int, str]]:
     return spans
 
 
+def scan_terms(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
+    """:func:`term_spans` kept to ``terms``, every word stemmed: what :func:`find_terms`
+    answers, the slow way (its fallback, and the baseline ``bench.snippets`` times)."""
+    return [span for span in term_spans(text) if span[2] in terms]
+
+
 def find_terms(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
     """What :func:`term_spans` finds of ``terms`` in ``text``, looking only at words that can
     have one of them: snippets ask this of every shown passage, and a query's few terms rule
@@ -131,7 +137,7 @@ def find_terms(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
         return []
     lowered = text.lower()
     if len(lowered) != len(text):  # "İ" lower-cases to two characters: offsets would move
-        return [span for span in term_spans(text) if span[2] in terms]
+        return scan_terms(text, terms)
     plain, apostrophed = _openings(terms)
     starts = _word_starts(text, lowered, plain)
     if "'" in text or "’" in text:
@@ -177,7 +183,7 @@ def _word_starts(text: str, lowered: str, openings: tuple[str, ...]) -> set[int]
         at = lowered.find(opening)
         while at >= 0:
             before = text[at - 1] if at else " "
-            if before.isalnum() or before == "_":
+            if _is_word_char(before):
                 pass  # inside a word, as most openings found are
             elif before not in "'’" or _word_start(text, at) == at:  # not "Korea's" "s…"
                 starts.add(at)
