@@ -220,13 +220,9 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
     if args.older_than_days < 0:
         print("corpusbot log: --older-than-days cannot be negative", file=sys.stderr)
         return 2
-    try:
-        before = review.cutoff(args.older_than_days)
-    except ValueError as error:
-        print(f"corpusbot log: {error}", file=sys.stderr)
-        return 2
 
     def work(conn: sqlite3.Connection) -> int:
+        before = review.cutoff(args.older_than_days)  # a ValueError is explained by _run
         count = review.count_before(conn, before)
         if not args.yes:
             answer = input(
