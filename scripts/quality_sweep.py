@@ -22,9 +22,9 @@ import numpy as np
 import Stemmer
 
 from bot.evaluation.beir import load_beir
-from bot.evaluation.metrics import evaluate
+from bot.evaluation.metrics import evaluate, per_query
 from bot.passages import split_corpus
-from bot.tokenize import STOP_WORDS, tokenize
+from bot.tokenize import STOP_WORDS, title_weight, tokenize
 
 _stem = Stemmer.Stemmer("english")
 
@@ -428,7 +428,6 @@ def check_variants(units, queries, rng):
 def exp_variants(ds):
     """rank-bm25's BM25L and BM25Plus against the bot's default (Okapi saturation, Lucene idf),
     on the bot's own passages (80-250 words, title x2, document = best passage)."""
-    from bot.evaluation.metrics import per_query
 
     t0 = time.time()
     ranker, units, starts, doc_ids = bot_units(ds)
@@ -497,6 +496,180 @@ def exp_variants(ds):
             f"| {name} | {params} | {sc.ndcg_at_10:.4f} | {sc.recall_at_100:.4f} | {sc.mrr_at_10:.4f} | {diff.mean():+.4f} | {se:.4f} |"
         )
     print(f"\n({time.time() - t0:.0f}s)", file=sys.stderr)
+
+
+def paired(pq, base, qids):
+    """Mean and standard error of the per-query nDCG@10 difference against ``base``."""
+    diff = np.array([pq[k]["ndcg@10"] - base[k]["ndcg@10"] for k in qids])
+    return diff.mean(), diff.std(ddof=1) / math.sqrt(len(diff))
+
+
+def print_rows(rows, base, qids):
+    print("\n| configuration | nDCG@10 | R@100 | MRR@10 | Δ nDCG@10 vs default | paired SE |")
+    print("|---|---|---|---|---|---|")
+    for name, sc, pq in rows:
+        d, se = paired(pq, base, qids)
+        print(
+            f"| {name} | {sc.ndcg_at_10:.4f} | {sc.recall_at_100:.4f} | {sc.mrr_at_10:.4f} | {d:+.4f} | {se:.4f} |",
+            flush=True,
+        )
+
+
+def term_pairs(sequence, query, window):
+    """BM25TP's term-pair instances (Rasolofo & Savoy 2003): for each pair of different query
+    terms within ``window`` positions of each other, the sum of 1 / distance²."""
+    occurrences = [(i, w) for i, w in enumerate(sequence) if w in query]
+    pairs = {}
+    for a, (pa, wa) in enumerate(occurrences):
+        for pb, wb in occurrences[a + 1 :]:
+            if pb - pa > window:
+                break
+            if wa != wb:
+                key = (wa, wb) if wa < wb else (wb, wa)
+                pairs[key] = pairs.get(key, 0.0) + 1.0 / (pb - pa) ** 2
+    return pairs
+
+
+def exp_proximity(ds):
+    """Term proximity on the bot's passages: each of a query's top 300 passages gains
+    ``weight`` × BM25TP's pair score (pairs saturated like a term, weighted by the smaller idf)."""
+    t0 = time.time()
+    ranker, units, starts, doc_ids = bot_units(ds)
+    passages = split_corpus(ds.documents, ranker.settings.min_words, ranker.settings.max_words)
+    weighted = {d.id: bool(title_weight(d.title, d.text)) for d in ds.documents}
+    # Positions: the title once (when it is weighted), a gap no window spans, then the text.
+    sequences = [
+        (tokenize(p.title) if weighted[p.document.id] else []) + [None] * 10 + tokenize(p.text)
+        for p in passages
+    ]
+    index = VariantBM25(units)
+    norm = 1.2 * index.norm
+    q = {qid: list(dict.fromkeys(tokenize(t))) for qid, t in ds.queries.items()}
+    base_scores = {qid: index.scores(t) for qid, t in q.items()}
+    qids = sorted(ds.qrels)
+
+    def run_for(window, weight) -> tuple:
+        run = {}
+        for qid, terms in q.items():
+            s = base_scores[qid].copy()
+            if weight:
+                query = set(terms)
+                top = np.argpartition(-s, 300)[:300]
+                for c in top[s[top] > 0].tolist():
+                    pairs = term_pairs(sequences[c], query, window)
+                    s[c] += weight * sum(
+                        min(index.idf[x], index.idf[y]) * 2.2 * v / (norm[c] + v)
+                        for (x, y), v in pairs.items()
+                    )
+            run[qid] = top_run(aggregate(s, starts, "max"), doc_ids)
+        return evaluate(run, ds.qrels), per_query(run, ds.qrels)
+
+    default = run_for(0, 0.0)
+    rows = [("default (no proximity)", *default)]
+    for window in (3, 5, 8):
+        for weight in (0.1, 0.25, 0.5, 1.0):
+            rows.append((f"window {window}, weight {weight}", *run_for(window, weight)))
+    print_rows(rows, default[1], qids)
+    print(f"\n({time.time() - t0:.0f}s)", file=sys.stderr)
+
+
+def exp_fusion(ds):
+    """Document score from several granularities at once: the best 80–250-word passage plus
+    a share of the best 150–400-word passage and of the whole document (CombSUM)."""
+    t0 = time.time()
+    views = {}
+    for name, lo, hi in (("p80", 80, 250), ("p150", 150, 400), ("doc", 5000, 5000)):
+        _ranker, units, starts, doc_ids = bot_units(ds, lo, hi)
+        views[name] = (VariantBM25(units), starts, doc_ids)
+    ids = views["p80"][2]
+    assert all(v[2] == ids for v in views.values())
+    q = {qid: list(dict.fromkeys(tokenize(t))) for qid, t in ds.queries.items()}
+    best = {
+        name: {qid: aggregate(index.scores(t), starts, "max") for qid, t in q.items()}
+        for name, (index, starts, _) in views.items()
+    }
+    qids = sorted(ds.qrels)
+
+    def measure(combo) -> tuple:
+        run = {qid: top_run(sum(w * best[n][qid] for n, w in combo), ids) for qid in q}
+        return evaluate(run, ds.qrels), per_query(run, ds.qrels)
+
+    default = measure((("p80", 1.0),))
+    rows = [("80–250 passages (default)", *default)]
+    for combo in (
+        (("p150", 1.0),),
+        (("doc", 1.0),),
+        (("p80", 1.0), ("doc", 0.25)),
+        (("p80", 1.0), ("doc", 0.5)),
+        (("p80", 1.0), ("doc", 1.0)),
+        (("p80", 1.0), ("p150", 0.5)),
+        (("p80", 1.0), ("p150", 1.0)),
+        (("p80", 1.0), ("p150", 0.5), ("doc", 0.5)),
+    ):
+        rows.append((" + ".join(f"{w} × {n}" for n, w in combo), *measure(combo)))
+    print_rows(rows, default[1], qids)
+    print(f"\n({time.time() - t0:.0f}s)", file=sys.stderr)
+
+
+def exp_cv(ds, splits=200):
+    """How much of the gain over the baseline is tuning to these 809 queries? Choose the best
+    configuration of the grid docs/quality.md explored on a random half of the queries, score it
+    on the other half, against the baseline on that half; repeated over ``splits`` halvings."""
+    from bot.evaluation.baseline import baseline_run
+    from bot.evaluation.ranking import DocumentRanker, RankingSettings
+
+    t0 = time.time()
+    qids = sorted(ds.qrels)
+    results = {}
+    for lo, hi in ((40, 120), (80, 250), (100, 300), (150, 400), (5000, 5000)):
+        for title in (0, 1, 2, 3):
+            ranker = DocumentRanker(
+                ds.documents, RankingSettings(min_words=lo, max_words=hi, title_weight=title)
+            )
+            index = VariantBM25(ranker._terms)
+            q = {qid: list(dict.fromkeys(tokenize(t))) for qid, t in ds.queries.items()}
+            for k1, b in ((1.2, 0.75), (0.9, 0.4), (1.5, 0.75), (1.2, 0.9)):
+                index.set(None, k1, b)
+                run = {
+                    qid: top_run(
+                        aggregate(index.scores(t), ranker._starts, "max"), ranker.document_ids
+                    )
+                    for qid, t in q.items()
+                }
+                pq = per_query(run, ds.qrels)
+                results[(lo, hi, title, k1, b)] = np.array([pq[k]["ndcg@10"] for k in qids])
+        print(f"passages {lo}-{hi}: {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    base_pq = per_query(baseline_run(ds.documents, ds.queries), ds.qrels)
+    base = np.array([base_pq[k]["ndcg@10"] for k in qids])
+    default = results[(80, 250, 2, 1.2, 0.75)]
+    configs = list(results)
+    table = np.stack([results[c] for c in configs])
+    rng = np.random.default_rng(20261129)
+    held_gain, tuned_gain, chosen = [], [], Counter()
+    for _ in range(splits):
+        mask = np.zeros(len(qids), dtype=bool)
+        mask[rng.permutation(len(qids))[: len(qids) // 2]] = True
+        pick = int(np.argmax(table[:, mask].mean(axis=1)))
+        chosen[configs[pick]] += 1
+        tuned_gain.append(table[pick, mask].mean() - base[mask].mean())
+        held_gain.append(table[pick, ~mask].mean() - base[~mask].mean())
+    diff = default - base
+    print(
+        f"{len(configs)} configurations; baseline nDCG@10 {base.mean():.4f}, default {default.mean():.4f}"
+    )
+    print(
+        f"default - baseline on all 809: {diff.mean():+.4f} (paired SE {diff.std(ddof=1) / math.sqrt(len(diff)):.4f})"
+    )
+    print(
+        f"{splits} halvings: gain of the half's best configuration over the baseline, on the half it "
+        f"was chosen on {np.mean(tuned_gain):+.4f}, on the other half {np.mean(held_gain):+.4f} "
+        f"(5th-95th percentile {np.percentile(held_gain, 5):+.4f} to {np.percentile(held_gain, 95):+.4f})"
+    )
+    for config, count in chosen.most_common(5):
+        print(
+            f"  chosen {count} times: passages {config[0]}-{config[1]}, title x{config[2]}, k1 {config[3]} b {config[4]}"
+        )
+    print(f"({time.time() - t0:.0f}s)", file=sys.stderr)
 
 
 if __name__ == "__main__":
