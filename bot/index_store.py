@@ -119,11 +119,12 @@ def load_snapshot(
         raise FileNotFoundError(f"corpus folder {root} does not exist or is not a folder")
     key = corpus_key(root, settings)
     target = cache_dir / key
-    if (target / _META).is_file():
+    if target.exists():
         try:
             return open_snapshot(target)
         except (OSError, ValueError, KeyError) as error:
             log.warning("index cache %s unreadable (%s); rebuilding", target, error)
+            _set_aside(target)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         staging = cache_dir / f".{key}.{os.getpid()}.tmp"
@@ -153,10 +154,36 @@ def load_snapshot(
         "repaired": [(s.path, s.reason) for s in load.repaired],
     }
     (staging / _META).write_text(json.dumps(meta))
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(staging, target)
+    _place(staging, target)
     _prune(cache_dir, keep=target)
     return dataclasses.replace(open_snapshot(target), cached=False)
+
+
+def _place(staging: Path, target: Path) -> None:
+    """Move a finished build into place without touching one already there.
+
+    The bot and ``corpusbot ask`` (or two bots) may share a cache folder and build the same
+    corpus at once. The same key means the same content, so whichever lands first stays: deleting
+    it to put ours in its place could pull it from under the other process while it opens it.
+    """
+    try:
+        os.rename(staging, target)  # refuses to replace a folder that has files in it
+    except OSError:
+        if not (target / _META).is_file():
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _set_aside(target: Path) -> None:
+    """Remove an unreadable snapshot so a new build can take its name: renamed first (a
+    staging name, so a crash mid-way leaves something the next build cleans up), then deleted."""
+    aside = target.with_name(f".{target.name}-unreadable.{os.getpid()}.tmp")
+    shutil.rmtree(aside, ignore_errors=True)
+    try:
+        os.rename(target, aside)
+    except OSError:
+        return  # already gone, or another process moved it first
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def corpus_bytes(root: Path) -> int:
@@ -204,9 +231,16 @@ def _process_alive(pid: int) -> bool:
 
 def _prune(cache_dir: Path, keep: Path) -> None:
     """Drop all but the newest snapshots (open memory maps of a removed one stay valid)."""
-    entries = [p for p in cache_dir.iterdir() if p.is_dir() and (p / _META).is_file()]
-    entries.sort(key=lambda p: (p / _META).stat().st_mtime, reverse=True)
-    for old in entries[KEEP_SNAPSHOTS:]:
+    entries: list[tuple[float, Path]] = []
+    for entry in cache_dir.iterdir():
+        if entry.name.startswith("."):
+            continue  # a build still in progress (its own, or another process's)
+        try:
+            entries.append(((entry / _META).stat().st_mtime, entry))
+        except OSError:
+            continue  # not a snapshot, or another process sharing the folder just removed it
+    entries.sort(reverse=True)
+    for _, old in entries[KEEP_SNAPSHOTS:]:
         if old != keep:
             shutil.rmtree(old, ignore_errors=True)
 

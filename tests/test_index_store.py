@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -169,3 +170,77 @@ def _finished_pid() -> int:
     child = subprocess.Popen(["true"])
     child.wait()
     return child.pid
+
+
+# Each process loads the corpus into the shared cache as soon as every one of them is ready.
+_LOAD_TOGETHER = """
+import sys, time
+from pathlib import Path
+from bot.index_store import PassageSettings, load_snapshot
+corpus, cache, ready, go = map(Path, sys.argv[1:5])
+ready.touch()
+while not go.exists():
+    time.sleep(0.001)
+snapshot = load_snapshot(corpus, PassageSettings(), cache, progress=False)
+print(len(snapshot.store))
+"""
+
+
+def test_processes_sharing_a_cache_folder_can_build_the_same_corpus_at_once(
+    tmp_path: Path,
+) -> None:
+    """The bot reloading while `corpusbot ask` runs (or two bots on one INDEX_CACHE_DIR) build
+    the same snapshot at the same moment: each must load it. Before, one deleted the other's
+    finished snapshot to put its own in place, so a load failed with "Directory not empty" or
+    a missing file in about half the rounds."""
+    cache = tmp_path / "cache"
+    for round_ in range(6):
+        corpus = tmp_path / f"corpus-{round_}"
+        corpus.mkdir()
+        for number in range(20):
+            (corpus / f"doc-{number}.txt").write_text(
+                f"Round {round_}, document {number}. " + "Orchards grow apples. " * 150
+            )
+        go = tmp_path / f"go-{round_}"
+        ready = [tmp_path / f"ready-{round_}-{n}" for n in range(4)]
+        loads = [
+            subprocess.Popen(
+                [sys.executable, "-c", _LOAD_TOGETHER, corpus, cache, flag, go],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for flag in ready
+        ]
+        deadline = time.monotonic() + 60
+        while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        go.touch()
+        results = [load.communicate(timeout=120) for load in loads]
+        for load, (_, err) in zip(loads, results, strict=True):
+            assert load.returncode == 0, err
+        assert {out.strip() for out, _ in results} == {"40"}  # 20 documents of 2 passages
+    snapshots = [p for p in cache.iterdir() if not p.name.startswith(".")]
+    assert len(snapshots) == 2  # KEEP_SNAPSHOTS, and no build left half-placed
+    assert not [p for p in cache.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("damage", ["meta gone", "array gone", "meta garbled"])
+def test_a_damaged_snapshot_is_rebuilt_in_its_place(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: str
+) -> None:
+    corpus, cache = write_corpus(tmp_path / "corpus"), tmp_path / "cache"
+    first = load_snapshot(corpus, PassageSettings(), cache)
+    assert first.directory is not None
+    if damage == "meta gone":
+        (first.directory / "snapshot.json").unlink()
+    elif damage == "array gone":
+        next(first.directory.glob("*.npy")).unlink()
+    else:
+        (first.directory / "snapshot.json").write_text("{not json")
+    again = load_snapshot(corpus, PassageSettings(), cache)
+    assert not again.cached and again.directory == first.directory
+    assert len(again.store) == len(first.store)
+    assert "unreadable" in caplog.text
+    assert load_snapshot(corpus, PassageSettings(), cache).cached
+    assert [p.name for p in cache.iterdir()] == [first.directory.name]
