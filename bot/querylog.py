@@ -117,16 +117,49 @@ async def connect(path: Path, busy_timeout_ms: int = 1000) -> aiosqlite.Connecti
 
 
 async def migrate(db: aiosqlite.Connection) -> None:
-    """Apply the migrations newer than the database's ``user_version``, each in a transaction."""
+    """Apply the migrations newer than the database's ``user_version``, each in a transaction.
+
+    The version is read only once the write lock is held: another process (a second bot,
+    ``corpusbot log``) may have migrated the file while this one waited for that lock.
+    """
+    for version, sql in migrations():
+        if await _version(db) >= version:  # up to date: no need to wait for the write lock
+            continue
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            if await _version(db) >= version:
+                await db.execute("COMMIT")
+                continue
+            for statement in _statements(sql):
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version = {version}")
+            await db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                await db.execute("ROLLBACK")
+            raise
+        log.info("query log schema migrated to version %d", version)
+
+
+async def _version(db: aiosqlite.Connection) -> int:
     async with db.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
-    current = int(row[0]) if row else 0
-    for version, sql in migrations():
-        if version <= current:
-            continue
-        script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
-        await db.executescript(script)
-        log.info("query log schema migrated to version %d", version)
+    return int(row[0]) if row else 0
+
+
+def _statements(script: str) -> list[str]:
+    """A migration script cut into single statements, to run inside a transaction this code
+    holds (``executescript`` would first commit it, releasing the lock)."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending)
+            pending = ""
+    if pending.strip():
+        statements.append(pending)  # a last statement without ";", or only comments
+    return statements
 
 
 class QueryLog:

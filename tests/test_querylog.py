@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from bot.querylog import QueryLog, QueryRecord, migrations
+from bot.querylog import QueryLog, QueryRecord, connect, migrations
 
 
 def record(interaction_id: int, **overrides: object) -> QueryRecord:
@@ -172,3 +174,36 @@ async def test_a_row_recorded_after_close_goes_to_the_side_file(tmp_path: Path) 
     await again.start()
     await again.close()
     assert [row["interaction_id"] for row in table(path)] == [9]
+
+
+async def test_two_processes_migrating_one_log_at_once_both_open_it(tmp_path: Path) -> None:
+    """A bot starting while another process (a second bot, ``corpusbot log``) migrates the same
+    file: it read the old version before the other committed, and must not run the scripts again
+    ("table queries already exists")."""
+    path = tmp_path / "log.db"
+    holding = threading.Event()
+
+    def other_process() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("PRAGMA journal_mode = WAL")
+        other.create_function("holding", 0, holding.set)
+        other.create_function("pause", 1, time.sleep)
+        # One script, so the lock is held throughout: the bot reads user_version 0 during the
+        # pause, then waits for the lock.
+        scripts = "\n".join(f"{sql};\nPRAGMA user_version = {v};" for v, sql in migrations())
+        other.executescript(
+            f"BEGIN IMMEDIATE; SELECT holding(); SELECT pause(0.8);\n{scripts}\nCOMMIT;"
+        )
+        other.close()
+
+    thread = threading.Thread(target=other_process)
+    thread.start()
+    try:
+        assert holding.wait(5)
+        db = await connect(path, busy_timeout_ms=5000)
+        await db.close()
+    finally:
+        thread.join()
+    connection = sqlite3.connect(path)
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == migrations()[-1][0]
+    connection.close()
