@@ -20,6 +20,7 @@ from typing import Any
 
 from bot import review
 from bot.config import Settings
+from bot.privacy import Identities
 from bot.querylog import connect
 
 
@@ -93,7 +94,7 @@ class _Refused(Exception):
 def _run(args: argparse.Namespace, settings: Settings, work: Any, *, readonly: bool = True) -> int:
     path: Path = args.db or settings.query_log_path
     try:
-        conn = _open(path, readonly)
+        conn = _open(path, readonly, settings.identities)
         try:
             return int(work(conn))
         finally:
@@ -106,15 +107,15 @@ def _run(args: argparse.Namespace, settings: Settings, work: Any, *, readonly: b
         return 1
 
 
-def _open(path: Path, readonly: bool) -> sqlite3.Connection:
+def _open(path: Path, readonly: bool, identities: Identities) -> sqlite3.Connection:
     """A connection; a log the bot has not migrated yet is brought up to date first."""
     if not path.exists():
         raise _Refused(f"no query log at {path} (set QUERY_LOG_PATH or pass --db)")
     try:
-        return review.open_db(path, readonly=readonly)
+        return review.open_db(path, readonly=readonly, identities=identities)
     except review.SchemaError:
         asyncio.run(_migrate(path))
-        return review.open_db(path, readonly=readonly)
+        return review.open_db(path, readonly=readonly, identities=identities)
 
 
 async def _migrate(path: Path) -> None:
@@ -123,7 +124,7 @@ async def _migrate(path: Path) -> None:
 
 
 def _filters_of(args: argparse.Namespace, settings: Settings) -> review.Filters:
-    users = settings.identities.keys_for(args.user) if args.user else ()
+    users = (settings.identities.filter_key(args.user),) if args.user else ()
     since = review.parse_since(args.since) if args.since else None
     return review.Filters(users=users, contains=args.contains, since=since, outcome=args.outcome)
 

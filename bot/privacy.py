@@ -39,6 +39,17 @@ class Identities:
             return display_name
         return f"member-{self.key(user_id):016x}"[:19]
 
+    def filter_key(self, user_id: int) -> int:
+        """The one id a filter by this member holds: the salted hash whenever a salt is known, so
+        a filter recorded with a moderator action never holds their Discord id. Rows stored
+        unhashed still match through :meth:`hash_of`."""
+        return self._hashed(user_id) if self.salt is not None else user_id
+
+    def hash_of(self, stored_id: int) -> int | None:
+        """The salted hash of an id as stored (``None`` without a salt): a row stored under a
+        member's raw id matches their :meth:`filter_key` through it."""
+        return self._hashed(stored_id) if self.salt is not None else None
+
     def keys_for(self, user_id: int) -> tuple[int, ...]:
         """Every id a member's rows may be stored under: raw (before hashing was turned on, or
         after it was turned off) and hashed, whenever a salt is known."""

@@ -20,9 +20,11 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Generic, Literal, TypeVar
 
+from bot.privacy import Identities
 from bot.querylog import migrations
 from bot.text import shorten
 
@@ -75,8 +77,18 @@ def latest_version() -> int:
     return max(version for version, _ in migrations())
 
 
-def open_db(path: Path, *, readonly: bool, busy_timeout_ms: int = 5000) -> sqlite3.Connection:
-    """A connection that waits for the bot's writer instead of failing; read-only for listings."""
+def open_db(
+    path: Path,
+    *,
+    readonly: bool,
+    busy_timeout_ms: int = 5000,
+    identities: Identities | None = None,
+) -> sqlite3.Connection:
+    """A connection that waits for the bot's writer instead of failing; read-only for listings.
+
+    ``identities`` (the salt) lets a member filter, which holds only their hashed key, also find
+    their rows stored under their raw id (``salted()`` in :meth:`Filters.where`).
+    """
     if readonly:
         if not path.exists():
             raise FileNotFoundError(f"no query log at {path}")
@@ -88,6 +100,8 @@ def open_db(path: Path, *, readonly: bool, busy_timeout_ms: int = 5000) -> sqlit
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.create_function("normalise_query", 1, normalise_query, deterministic=True)
+    hash_of = lru_cache(maxsize=1 << 16)((identities or Identities()).hash_of)  # few members
+    conn.create_function("salted", 1, hash_of, deterministic=True)
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version < latest_version():
         conn.close()
@@ -165,7 +179,7 @@ def like_escape(text: str) -> str:
 class Filters:
     """What a listing or export is limited to; every field optional, all combined with AND."""
 
-    users: tuple[int, ...] = ()  # ids as stored (see bot.privacy.Identities.keys_for)
+    users: tuple[int, ...] = ()  # members' filter keys (bot.privacy.Identities.filter_key)
     contains: str | None = None
     since: str | None = None  # the log's time format
     outcome: str | None = None
@@ -179,9 +193,10 @@ class Filters:
         """The WHERE clause over ``queries q`` and its parameters."""
         clauses: list[str] = []
         params: list[Any] = []
-        if self.users:
-            clauses.append(f"q.user_id IN ({', '.join('?' for _ in self.users)})")
-            params.extend(self.users)
+        if self.users:  # stored as the key, or under a raw id that hashes to it
+            marks = ", ".join("?" for _ in self.users)
+            clauses.append(f"(q.user_id IN ({marks}) OR salted(q.user_id) IN ({marks}))")
+            params.extend([*self.users, *self.users])
         if self.contains:
             clauses.append("q.query LIKE ? ESCAPE '\\'")
             params.append(f"%{like_escape(self.contains)}%")

@@ -557,6 +557,38 @@ async def test_forget_me_deletes_only_the_members_rows(world: World) -> None:
 
 
 @shared
+async def test_a_member_filter_keeps_no_raw_id_in_the_log(world: World) -> None:
+    """With QUERY_LOG_HASH_USERS, a listing or export by member records its filters; they must
+    not hold the member's Discord id (it would tie every hashed row to them), yet still find
+    the rows the member asked before hashing was turned on."""
+    someone = world.fake.make_user("someone")
+    raw, key = int(someone["id"]), IDENTITIES.key(int(someone["id"]))
+    before_hashing = seeded("raw id marker before", 700, timedelta(days=2), user_id=raw)
+    hashed = seeded("raw id marker after", 701, timedelta(days=1), user_id=key)
+    connection = sqlite3.connect(world.database, timeout=5)
+    with connection:
+        for record in (before_hashing, hashed):
+            row = record.to_row()
+            names, marks = ", ".join(row), ", ".join(f":{name}" for name in row)
+            connection.execute(f"INSERT INTO queries ({names}) VALUES ({marks})", row)
+    connection.close()
+    listed = await run(world, "querylog recent", "moderator", user=someone, contains="raw id")
+    assert total_of(listed) == 2
+    exported = await run(world, "querylog export", "moderator", user=someone, format="jsonl")
+    assert "2 logged questions" in exported.text()
+    actions = read(
+        world.database,
+        "SELECT action, arguments FROM moderation_actions WHERE action IN ('recent', 'export')"
+        " AND arguments LIKE ?",
+        (f"%{key}%",),
+    )
+    assert [a["action"] for a in actions] == ["recent", "export"]
+    assert not read(
+        world.database, "SELECT 1 FROM moderation_actions WHERE arguments LIKE ?", (f"%{raw}%",)
+    )
+
+
+@shared
 async def test_a_locked_log_defers_votes_and_purge_steps_then_answers(world: World) -> None:
     """Another writer (the CLI, a backup) holds the log for seconds: each press and command is
     acknowledged within Discord's deadline (deferred) and answered once the lock is gone."""

@@ -448,6 +448,23 @@ def test_forget_after_hashing_was_turned_off_finds_the_hashed_rows(
     assert ids(review.recent(db, review.Filters())) == [3]
 
 
+@pytest.mark.parametrize("hashing_on", [True, False])
+def test_a_member_filter_holds_no_raw_id_and_finds_rows_stored_either_way(
+    path: Path, hashing_on: bool
+) -> None:
+    identities = Identities(b"a-salt-of-sixteen-plus", hashing_on=hashing_on)
+    member = 123456789012345678
+    conn = review.open_db(path, readonly=False, identities=identities)
+    add(conn, interaction_id=1, user_id=member)  # stored unhashed
+    add(conn, interaction_id=2, user_id=identities.key(member))
+    add(conn, interaction_id=3, user_id=Identities(b"a-salt-of-sixteen-plus").key(member))
+    add(conn, interaction_id=4, user_id=555)
+    filters = review.frozen(conn, review.Filters(users=(identities.filter_key(member),)))
+    assert ids(review.recent(conn, filters)) == [3, 2, 1]
+    assert str(member) not in json.dumps(filters.to_json())
+    conn.close()
+
+
 def test_actions_round_trip_and_follow_ups(db: sqlite3.Connection) -> None:
     action = review.Action(
         "discord", 1, "mod", "purge_requested", {"older_than_days": 30}, guild_id=7

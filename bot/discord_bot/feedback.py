@@ -88,7 +88,7 @@ class FeedbackCog(commands.Cog, name="FeedbackCog"):
     def __init__(self, bot: CorpusBot) -> None:
         self.identities = bot.settings.identities
         self.defer_after = bot.settings.defer_after_seconds
-        self.db = LogDatabase(bot.query_log)
+        self.db = LogDatabase(bot.query_log, bot.settings.identities)
 
     async def vote(self, interaction: discord.Interaction[Any], vote: int) -> None:
         """Store (or change) the member's vote and tell them, privately."""

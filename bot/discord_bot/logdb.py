@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from bot import review
+from bot.privacy import Identities
 from bot.querylog import QueryLog
 
 T = TypeVar("T")
@@ -22,8 +23,9 @@ T = TypeVar("T")
 class LogDatabase:
     """Runs :mod:`bot.review` functions against the bot's query log."""
 
-    def __init__(self, query_log: QueryLog) -> None:
+    def __init__(self, query_log: QueryLog, identities: Identities) -> None:
         self.query_log = query_log
+        self.identities = identities
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work`` on a read-only connection, after buffered rows are written."""
@@ -36,7 +38,7 @@ class LogDatabase:
         return await asyncio.to_thread(self._run, work, False)
 
     def _run(self, work: Callable[[sqlite3.Connection], T], readonly: bool) -> T:
-        conn = review.open_db(self.query_log.path, readonly=readonly)
+        conn = review.open_db(self.query_log.path, readonly=readonly, identities=self.identities)
         try:
             return work(conn)
         finally:

@@ -197,7 +197,7 @@ class ModerationCog(
         self.bot = bot
         self.settings = bot.settings
         self.identities = bot.settings.identities
-        self.db = LogDatabase(bot.query_log)
+        self.db = LogDatabase(bot.query_log, bot.settings.identities)
         group = self.app_command
         assert group is not None
         group.default_permissions = moderator_permissions(bot.settings)
@@ -488,7 +488,7 @@ class ModerationCog(
             return None
         try:
             return review.Filters(
-                users=self.identities.keys_for(user.id) if user else (),
+                users=(self.identities.filter_key(user.id),) if user else (),
                 contains=contains,
                 since=review.parse_since(since) if since else None,
                 outcome=outcome,

@@ -29,7 +29,7 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
         self.bot = bot
         self.settings = bot.settings
         self.identities = bot.settings.identities
-        self.db = LogDatabase(bot.query_log)
+        self.db = LogDatabase(bot.query_log, bot.settings.identities)
 
     async def cog_load(self) -> None:
         """Start the daily retention run (its first run is now, at start-up)."""
