@@ -17,6 +17,7 @@ import json
 import math
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -160,10 +161,14 @@ _PUNCTUATION_EDGES = re.compile(r"^[\s\"'“”‘’¿¡.,;:!?]+|[\s\"'“”�
 
 
 def normalise_query(query: str | None) -> str:
-    """A question as grouped for counting: case-folded, spaces collapsed, edge punctuation off."""
+    """A question as grouped for counting: case-folded, spaces collapsed, edge punctuation off.
+
+    NFKC first, as keyboards differ: é typed as one code point or as e + a combining accent, and
+    CJK full-width letters and ``？``, are the same question.
+    """
     if query is None:
         return ""
-    folded = " ".join(query.casefold().split())
+    folded = " ".join(unicodedata.normalize("NFKC", query.casefold()).split())
     return _PUNCTUATION_EDGES.sub("", folded)
 
 

@@ -242,6 +242,24 @@ def test_unanswered_groups_weak_and_missing_answers(db: sqlite3.Connection) -> N
     ]
 
 
+def test_unanswered_groups_one_question_however_its_unicode_was_typed(
+    db: sqlite3.Connection,
+) -> None:
+    """Keyboards differ: é as one code point or e + combining accent, CJK full-width ？ and
+    letters. "What people ask" must count each question once."""
+    for text in ("Où est le café?", "ou\u0300 est le cafe\u0301", "OÙ EST LE CAFÉ？"):
+        add(db, query=text, outcome="no_results", results=[])
+    for text in ("卫星在哪里？", "卫星在哪里?", "ｓａｔｅｌｌｉｔｅ", "satellite"):
+        add(db, query=text, outcome="no_results", results=[])
+    page = review.unanswered(db, weak_score=1.0)
+    assert [(u.query, u.asked) for u in page.rows] == [
+        ("où est le café", 3),
+        ("satellite", 2),
+        ("卫星在哪里", 2),
+    ]
+    assert review.stats(db, days=1, now=NOW).top_queries[0] == ("où est le café", 3)
+
+
 def test_votes_change_and_feedback_ranks_unhelpful_passages(db: sqlite3.Connection) -> None:
     assert review.record_vote(db, 1, 10, 1, ["doc#1", "doc#2"]) is None
     assert review.record_vote(db, 1, 10, -1, ["doc#1", "doc#2"]) == 1  # changed, not added
