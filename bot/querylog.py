@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sqlite3
 from collections import deque
 from dataclasses import asdict, dataclass, field, fields
@@ -339,9 +340,13 @@ class QueryLog:
         next start imports them."""
         spilled = list(self._buffer) if rows is None else rows
         try:
-            with self.spill_path.open("a", encoding="utf-8") as file:
+            with self.spill_path.open("a+b") as file:
+                if file.seek(0, os.SEEK_END):
+                    file.seek(-1, os.SEEK_END)
+                    if file.read(1) != b"\n":  # a line cut short (disk full) must not
+                        file.write(b"\n")  # swallow the first row written after it
                 for row in spilled:
-                    file.write(json.dumps(asdict(row)) + "\n")
+                    file.write(json.dumps(asdict(row)).encode("utf-8") + b"\n")
         except OSError as error:
             log.error("query log: %d rows could not be saved: %s", len(spilled), error)
             return
@@ -350,13 +355,31 @@ class QueryLog:
             self._buffer.clear()
 
     def _load_spill(self) -> None:
+        """Import the side file. A line that cannot be read (cut short when the disk filled up)
+        is kept in ``<side file>.unreadable`` for the operator; every other row is imported."""
         if not self.spill_path.exists():
             return
         try:
-            lines = self.spill_path.read_text("utf-8").splitlines()
-            self._buffer.extend(QueryRecord.from_json(json.loads(line)) for line in lines if line)
-            self.spill_path.unlink()
-        except (OSError, ValueError, TypeError) as error:
+            lines = self.spill_path.read_bytes().decode("utf-8", "replace").splitlines()
+        except OSError as error:
             log.error("query log: could not import %s: %s", self.spill_path, error)
             return
-        log.info("query log: imported %d rows saved by the last run", len(lines))
+        rows: list[QueryRecord] = []
+        unreadable: list[str] = []
+        for line in filter(None, lines):
+            try:
+                rows.append(QueryRecord.from_json(json.loads(line)))
+            except (ValueError, TypeError, AttributeError):
+                unreadable.append(line)
+        try:
+            if unreadable:
+                kept = self.spill_path.with_name(self.spill_path.name + ".unreadable")
+                with kept.open("a", encoding="utf-8") as file:
+                    file.writelines(line + "\n" for line in unreadable)
+                log.error("query log: %d unreadable rows kept in %s", len(unreadable), kept)
+            self.spill_path.unlink()
+        except OSError as error:
+            log.error("query log: could not import %s: %s", self.spill_path, error)
+            return
+        self._buffer.extend(rows)
+        log.info("query log: imported %d rows saved by the last run", len(rows))

@@ -98,6 +98,28 @@ async def test_rows_that_cannot_be_written_at_shutdown_go_to_a_side_file(tmp_pat
     assert not again.spill_path.exists()
 
 
+async def test_a_line_cut_short_in_the_side_file_loses_no_other_row(tmp_path: Path) -> None:
+    """The disk filled up (or the process died) while a row was spilled: its line is cut short.
+    Every row saved before and after it is still imported, and the side file does not stay
+    behind to be read again at every start."""
+    path = tmp_path / "log.db"
+    log = QueryLog(path)
+    log.record(record(1))
+    log._closed = True  # as after close(): each row recorded now goes to the side file
+    log.record(record(2))
+    whole = log.spill_path.read_text("utf-8")
+    log.spill_path.write_text(whole + '{"interaction_id": 3, "user_', "utf-8")  # cut short
+    log.record(record(4))
+    log.record(record(5))
+    again = QueryLog(path)
+    await again.start()
+    await again.close()
+    assert [row["interaction_id"] for row in table(path)] == [1, 2, 4, 5]
+    assert not again.spill_path.exists()
+    unreadable = again.spill_path.with_name(again.spill_path.name + ".unreadable")
+    assert unreadable.read_text("utf-8") == '{"interaction_id": 3, "user_\n'
+
+
 async def test_an_unopenable_database_does_not_stop_start_up(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the log's folder should be")
