@@ -323,8 +323,12 @@ class LoggedQuery:
         )
 
 
-def _page_bounds(page: int, page_size: int) -> tuple[int, int]:
-    return page_size, max(0, page) * page_size
+def _page_bounds(page: int, page_size: int, total: int) -> tuple[int, int, int]:
+    """LIMIT, OFFSET and the page shown: past the last page (rows deleted since the listing
+    opened, a ``--page`` too high) is the last page there is, not an empty one."""
+    last = max(0, -(-total // page_size) - 1)
+    shown = min(max(0, page), last)
+    return page_size, shown * page_size, shown
 
 
 def recent(
@@ -333,13 +337,13 @@ def recent(
     """Logged queries matching ``filters``, newest first."""
     where, params = filters.where()
     total = conn.execute(f"SELECT count(*) FROM queries q WHERE {where}", params).fetchone()[0]
-    limit, offset = _page_bounds(page, page_size)
+    limit, offset, page = _page_bounds(page, page_size, int(total))
     rows = conn.execute(
         f"SELECT {_ROW_COLUMNS} FROM queries q WHERE {where} "
         "ORDER BY q.created_at DESC, q.id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
-    return Page([LoggedQuery(**dict(row)) for row in rows], max(0, page), int(total), page_size)
+    return Page([LoggedQuery(**dict(row)) for row in rows], page, int(total), page_size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,12 +390,12 @@ def unanswered(
         f"FROM queries q WHERE {where} GROUP BY normalise_query(q.query)"
     )
     total = conn.execute(f"SELECT count(*) FROM ({grouped})", params).fetchone()[0]
-    limit, offset = _page_bounds(page, page_size)
+    limit, offset, page = _page_bounds(page, page_size, int(total))
     rows = conn.execute(
         f"{grouped} ORDER BY asked DESC, last_asked DESC, query LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
-    return Page([Unanswered(**dict(row)) for row in rows], max(0, page), int(total), page_size)
+    return Page([Unanswered(**dict(row)) for row in rows], page, int(total), page_size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,12 +426,12 @@ def feedback(
         "GROUP BY p.value HAVING sum(v.vote = -1) > 0"
     )
     total = conn.execute(f"SELECT count(*) FROM ({grouped})", params).fetchone()[0]
-    limit, offset = _page_bounds(page, page_size)
+    limit, offset, page = _page_bounds(page, page_size, int(total))
     rows = conn.execute(
         f"{grouped} ORDER BY down DESC, up ASC, passage_id LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
-    return Page([PassageFeedback(**dict(row)) for row in rows], max(0, page), int(total), page_size)
+    return Page([PassageFeedback(**dict(row)) for row in rows], page, int(total), page_size)
 
 
 # --- stats -------------------------------------------------------------------------------------

@@ -303,6 +303,27 @@ async def test_new_rows_do_not_shift_a_listings_pages(world: World) -> None:
 
 
 @shared
+async def test_a_page_emptied_meanwhile_shows_the_last_page_there_is(world: World) -> None:
+    """Rows deleted between two presses (/forget-me, a purge, retention): "Older" must not land
+    on an empty "Page 2 of 1" that says nothing matches while rows do."""
+    connection = sqlite3.connect(world.database, timeout=5)
+    with connection:
+        for n in range(15):
+            row = seeded(f"shrinking marker {n}", 800 + n, timedelta(minutes=20 - n)).to_row()
+            names, marks = ", ".join(row), ", ".join(f":{name}" for name in row)
+            connection.execute(f"INSERT INTO queries ({names}) VALUES ({marks})", row)
+    first = await run(world, "querylog recent", "moderator", contains="shrinking marker")
+    assert "Page 1 of 2" in first.embeds[0]["footer"]["text"]
+    with connection:
+        connection.execute("DELETE FROM queries WHERE interaction_id BETWEEN 800 AND 809")
+    connection.close()
+    ix = await world.fake.send_component(first, first.custom_ids()[1], **world.who("moderator"))
+    second = await ix.wait_for_message()
+    assert "Page 1 of 1 · 5 in all" in second.embeds[0]["footer"]["text"]
+    assert "shrinking marker 14" in second.embeds[0]["description"] and not second.components
+
+
+@shared
 @pytest.mark.parametrize("needle", [*HOSTILE, "y" * 5000])
 async def test_hostile_filters_match_literally(world: World, needle: str) -> None:
     message = await run(world, "querylog recent", "moderator", contains=needle)
