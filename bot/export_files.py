@@ -1,16 +1,18 @@
 """Make an export fit an upload limit: as is, gzipped, or split into gzipped parts.
 
 The export is first written to disk (rows streamed from SQLite, never all in memory). If it is
-larger than the limit it is gzipped; if even that is too large it is cut on line boundaries into
-parts that are each gzipped and each under the limit. A CSV part repeats the header line, so every
-part opens on its own.
+larger than the limit it is gzipped; if even that is too large it is cut between rows into parts
+that are each gzipped and each under the limit. A CSV part repeats the header line, and a question
+quoted over two lines stays in one part, so every part opens on its own.
 """
 
 from __future__ import annotations
 
 import gzip
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 MAX_PARTS = 20
 
@@ -43,11 +45,12 @@ def fit_to_limit(source: Path, limit: int, *, header: bool) -> list[Path]:
 
 
 def _split(source: Path, budget: int, *, header: bool) -> list[Path]:
-    """Gzipped parts holding about ``budget`` uncompressed bytes of whole lines each."""
+    """Gzipped parts holding about ``budget`` uncompressed bytes of whole records each."""
     parts: list[Path] = []
     with source.open("rb") as plain:
         first = plain.readline() if header else b""
-        line = plain.readline()
+        records = _csv_records(plain) if header else iter(plain)
+        line = next(records, b"")
         while line:
             part = source.with_name(f"{source.stem}.part{len(parts) + 1}{source.suffix}.gz")
             parts.append(part)
@@ -55,7 +58,21 @@ def _split(source: Path, budget: int, *, header: bool) -> list[Path]:
                 written = out.write(first)
                 while line and (written == len(first) or written + len(line) <= budget):
                     written += out.write(line)
-                    line = plain.readline()
+                    line = next(records, b"")
             if len(parts) > MAX_PARTS:
                 break
     return parts
+
+
+def _csv_records(plain: IO[bytes]) -> Iterator[bytes]:
+    """CSV records, each one or more whole lines: a question with a line break is quoted over
+    two lines, and a part cut between them would break both parts. A record is complete when it
+    holds an even number of ``"`` (quotes inside a field are doubled)."""
+    record = b""
+    for line in plain:
+        record += line
+        if record.count(b'"') % 2 == 0:
+            yield record
+            record = b""
+    if record:
+        yield record

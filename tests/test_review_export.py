@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import random
 from pathlib import Path
 
@@ -51,3 +53,26 @@ def test_hopelessly_large_export_is_refused(tmp_path: Path) -> None:
     source = write(tmp_path, 3000, noisy=True)
     with pytest.raises(TooLargeError):
         fit_to_limit(source, 2_000, header=True)
+
+
+def test_a_split_csv_keeps_each_question_with_a_line_break_whole(tmp_path: Path) -> None:
+    """A question holding a line break is one CSV record over two lines, in quotes: a part must
+    not end inside it, or both parts (each opened on its own) are broken."""
+    source = tmp_path / "querylog.csv"
+    rng = random.Random(5)
+    rows = [
+        [str(n), f'{rng.randbytes(30).hex()}\n"{rng.randbytes(30).hex()}"'] for n in range(3000)
+    ]
+    with source.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["id", "query"])
+        writer.writerows(rows)
+    parts = fit_to_limit(source, 60_000, header=True)
+    assert len(parts) > 2
+    found = []
+    for part in parts:
+        text = gzip.decompress(part.read_bytes()).decode("utf-8")
+        [header, *records] = list(csv.reader(io.StringIO(text, newline="")))
+        assert header == ["id", "query"]
+        found += records
+    assert found == rows
