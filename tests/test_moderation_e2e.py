@@ -610,6 +610,37 @@ async def test_a_member_filter_keeps_no_raw_id_in_the_log(world: World) -> None:
 
 
 @shared
+async def test_forget_me_on_a_locked_log_does_what_it_says(world: World) -> None:
+    """Another writer (a backup, the CLI) holds the log while the member's latest question waits
+    in the buffer: /forget-me's flush of it gives up after a second. Whatever it then replies
+    must be true of the log: "nothing was deleted" with the member's rows all there, or the
+    count deleted with none left."""
+    member = world.fake.make_user("locked out")
+    key = IDENTITIES.key(int(member["id"]))
+    ask = await world.fake.send_command("ask", {"question": "north korea"}, user=member)
+    await ask.wait_for_message()
+    count = "SELECT count(*) AS n FROM queries WHERE user_id = ?"
+    await eventually(world.database, count, (key,), [{"n": 1}])
+    holder = sqlite3.connect(world.database, isolation_level=None, timeout=5)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        again = await world.fake.send_command("ask", {"question": "seoul"}, user=member)
+        await again.wait_for_message()  # its row is buffered: the log is held
+        forget = await world.fake.send_command("forget-me", {}, user=member)
+        await asyncio.sleep(2)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    reply = (await forget.wait_for_message(timeout=10)).text()
+    if "nothing was deleted" in reply:
+        await eventually(world.database, count, (key,), [{"n": 2}])
+    else:
+        assert "Deleted 2 logged questions" in reply, reply
+        await asyncio.sleep(1)  # the buffered row must not be written after the delete
+        assert read(world.database, count, (key,)) == [{"n": 0}]
+
+
+@shared
 async def test_a_locked_log_defers_votes_and_purge_steps_then_answers(world: World) -> None:
     """Another writer (the CLI, a backup) holds the log for seconds: each press and command is
     acknowledged within Discord's deadline (deferred) and answered once the lock is gone."""

@@ -47,9 +47,12 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
         """Delete the member's rows under every id they may be stored as; never logged itself."""
         keys = self.identities.keys_for(interaction.user.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        deleted = review.Deleted()
         try:
+            # Rows still buffered would be written after the delete: without them, delete nothing.
             flushed = await self.bot.query_log.flush()
-            deleted = await self.db.write(lambda conn: review.forget(conn, keys))
+            if flushed:
+                deleted = await self.db.write(lambda conn: review.forget(conn, keys))
         except (sqlite3.Error, review.SchemaError, OSError) as error:
             log.error("forget-me failed: %s", error)
             flushed, deleted = False, review.Deleted()
