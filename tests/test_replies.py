@@ -92,3 +92,23 @@ def test_source_links_only_urls_discord_accepts(tmp_path: Path, url: str, linked
     assert embed.url == (url if linked else None)
     if url:
         assert len(embed) <= 6000 and embed.fields[-1].name == "Source"
+
+
+def test_a_listing_page_shows_every_row_it_holds() -> None:
+    """Escaping can double a logged line (a name like ``__xX_sniper_Xx__``, a pasted question
+    full of ``*_|``): all ten rows of the page are still listed, each cut, rather than the last
+    ones left out, which no other page would show either."""
+    from bot import review
+    from bot.discord_bot import moderation_replies
+
+    line = (
+        "2025-01-31 12:00:00 · __xX_sniper_Xx__ (123456789012345678) · /ask “"
+        + "||*_~`| " * 19
+        + "” → answered · top faq_install_guide_v2#3 (1.23)"
+    )
+    page = review.Page(rows=[line] * 25, page=0, total=25)
+    lines = [f"{n} {line}" for n in range(10)]
+    embed = moderation_replies.listing("Recent questions", lines, page, "all queries")
+    shown = (embed.description or "").split("\n")
+    assert [entry.split()[0] for entry in shown] == [str(n) for n in range(10)]
+    assert len(embed.description or "") <= replies.DESCRIPTION_LIMIT and len(embed) <= 6000

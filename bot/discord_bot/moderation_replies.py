@@ -22,11 +22,16 @@ from bot.discord_bot.replies import (
 
 CHART_NAME = "queries-per-day.png"
 NOTHING = "Nothing matches."
+LINE_LIMIT = 600  # one row of a listing, at most
 
 
 def listing(title: str, lines: Sequence[str], page: review.Page[Any], scope: str) -> discord.Embed:
-    """One page of a listing: one escaped line per row, and where the page is in the whole."""
-    escaped = [fit_escaped(line, 600) for line in lines]
+    """One page of a listing: one escaped line per row, and where the page is in the whole.
+
+    Each line gets an equal share of the description: escaping can double a line, and a line
+    left out would be on no page (the next page starts after it)."""
+    share = (DESCRIPTION_LIMIT - len(lines) + 1) // max(1, len(lines))
+    escaped = [fit_escaped(line, min(LINE_LIMIT, share)) for line in lines]
     embed = discord.Embed(
         title=title,
         description=fit_blocks(escaped, DESCRIPTION_LIMIT, separator="\n") if escaped else NOTHING,
