@@ -492,6 +492,27 @@ async def test_sigterm_lets_an_answer_in_progress_finish_and_logs_it(
     assert "letting 1 interactions finish" in bot.output
 
 
+async def test_sigterm_also_lets_an_answer_begun_while_stopping_finish(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The Gateway stays open while answers finish, so questions keep arriving: one that came
+    in after the signal is answered too when there is time, not cut off half-way."""
+    corpus, database = make_corpus(tmp_path), tmp_path / "log.db"
+    env = bot_env(corpus, database, slow_search_seconds=2)
+    bot = await launch_bot(SLOW_SEARCH_BOT_ARGV, env)
+    first = await fake_discord.send_command("ask", {"question": QUESTION})
+    assert (await first.wait_response(timeout=10)).type == 5
+    bot.send_signal(signal.SIGTERM)
+    await bot.wait_for_output("letting 1 interactions finish")
+    await asyncio.sleep(0.5)
+    late = await fake_discord.send_command("ask", {"question": "Blinken Seoul"})
+    assert await bot.wait(20) == 0
+    assert "satellite technology" in description(first.visible_messages[0])
+    assert "Seoul" in description(late.visible_messages[0])
+    [row] = rows(database, "interaction_id = ?", (int(late.id),))
+    assert row["outcome"] == "answered"
+
+
 async def test_an_answer_cut_off_by_shutdown_is_still_logged(
     fake_discord: FakeDiscord, launch_bot, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]

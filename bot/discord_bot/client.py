@@ -90,10 +90,17 @@ class CorpusBot(commands.Bot):
         leaves no member without a reply and no row unlogged (one still running after that is
         logged as an error when it is cancelled)."""
         cog = self.get_cog(SearchCog.__cog_name__)
-        running = set(cog.in_flight) if isinstance(cog, SearchCog) else set()
-        if running:
-            log.info("stopping: letting %d interactions finish", len(running))
-            await asyncio.wait(running, timeout=patience)
+        if not isinstance(cog, SearchCog) or not cog.in_flight:
+            return
+        log.info("stopping: letting %d interactions finish", len(cog.in_flight))
+        # The Gateway is still open, so questions keep arriving meanwhile: wait for those too,
+        # or one begun just after the signal is cut off when the earlier ones are done.
+        deadline = asyncio.get_running_loop().time() + patience
+        while cog.in_flight:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            await asyncio.wait(set(cog.in_flight), timeout=left)
 
     async def close(self) -> None:
         """Stop background work, then disconnect."""
