@@ -1,5 +1,6 @@
 """``corpusbot run`` with every search slowed by ``SLOW_SEARCH_SECONDS`` (a huge corpus on a busy
-machine), for the shutdown tests. Otherwise the real bot process, unchanged."""
+machine), for the shutdown tests, and every id completion by ``SLOW_COMPLETE_SECONDS`` (a typed id
+that matches nothing scans every document). Otherwise the real bot process, unchanged."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from bot.search import SearchResponse, SearchService
 
 _search = SearchService.search
+_complete = SearchService.complete
 
 
 def _slow_search(self: SearchService, *args: Any, **kwargs: Any) -> SearchResponse:
@@ -18,7 +20,13 @@ def _slow_search(self: SearchService, *args: Any, **kwargs: Any) -> SearchRespon
     return _search(self, *args, **kwargs)
 
 
+def _slow_complete(self: SearchService, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+    time.sleep(float(os.environ.get("SLOW_COMPLETE_SECONDS", "0")))
+    return _complete(self, *args, **kwargs)
+
+
 SearchService.search = _slow_search  # type: ignore[method-assign]
+SearchService.complete = _slow_complete  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     from bot.cli import main

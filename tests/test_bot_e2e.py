@@ -476,6 +476,23 @@ async def test_sigterm_flushes_the_buffered_log(
 SLOW_SEARCH_BOT_ARGV = [sys.executable, "-m", "tests.slow_search_bot"]
 
 
+async def test_a_slow_id_completion_does_not_hold_up_other_members(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Completing a typed /source id scans the documents (seconds at 100,000 when nothing
+    matches), once per keystroke: meanwhile the bot keeps answering everyone else in time."""
+    corpus, database = make_corpus(tmp_path), tmp_path / "log.db"
+    env = bot_env(corpus, database, slow_search_seconds=0, slow_complete_seconds=4)
+    await launch_bot(SLOW_SEARCH_BOT_ARGV, env)
+    typing = await fake_discord.send_autocomplete("source", {"id": "no such id"})
+    await asyncio.sleep(0.2)
+    ix = await fake_discord.send_command("ask", {"question": QUESTION})
+    message = await ix.wait_for_message(timeout=10)
+    assert "satellite technology" in description(message)
+    assert ix.response_latency is not None and ix.response_latency < 2.5
+    assert typing.callback is None  # the completion is still being worked out
+
+
 async def test_sigterm_lets_an_answer_in_progress_finish_and_logs_it(
     fake_discord: FakeDiscord, launch_bot, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
