@@ -493,6 +493,26 @@ async def test_a_slow_id_completion_does_not_hold_up_other_members(
     assert typing.callback is None  # the completion is still being worked out
 
 
+async def test_a_slow_unknown_id_is_answered_in_time_and_holds_up_no_one(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """An unknown /source id is compared with every id for "closest ids" (seconds at 50,000
+    passages): the member still gets the reply, and others their answers, in time."""
+    corpus, database = make_corpus(tmp_path), tmp_path / "log.db"
+    env = bot_env(corpus, database, slow_search_seconds=0, slow_closest_seconds=4)
+    await launch_bot(SLOW_SEARCH_BOT_ARGV, env)
+    lookup = await fake_discord.send_command("source", {"id": f"{SEED}#9"})
+    await asyncio.sleep(0.2)
+    ix = await fake_discord.send_command("ask", {"question": QUESTION})
+    assert "satellite technology" in description(await ix.wait_for_message(timeout=10))
+    assert ix.response_latency is not None and ix.response_latency < 2.5
+    reply = await lookup.wait_for_message(timeout=10)
+    assert reply.ephemeral and "No passage or document has the id" in description(reply)
+    assert f"`{SEED}#4`" in description(reply) and not lookup.late_callbacks
+    [row] = await wait_for_rows(database, 1, "interaction_id = ?", (int(lookup.id),))
+    assert row["outcome"] == "no_results"
+
+
 async def test_sigterm_lets_an_answer_in_progress_finish_and_logs_it(
     fake_discord: FakeDiscord, launch_bot, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]

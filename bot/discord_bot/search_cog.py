@@ -186,7 +186,14 @@ class SearchCog(commands.Cog, name="SearchCog"):
         view = service.open(source_id)
         if view is None:
             track.outcome = "no_results"
-            closest = service.closest_ids(source_id)
+            # "Closest ids" compares the id with up to 50,000 others (seconds): off the event
+            # loop, and deferred, privately like the reply, if slow.
+            closest = await run_in_time(
+                interaction,
+                partial(service.closest_ids, source_id),
+                defer_after=self.settings.defer_after_seconds,
+                ephemeral=True,
+            )
             await send(interaction, replies.unknown_source(source_id, closest), ephemeral=True)
             return
         track.results = [(view.passage.id, 0.0)]
