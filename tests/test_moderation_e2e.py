@@ -641,6 +641,26 @@ async def test_forget_me_on_a_locked_log_does_what_it_says(world: World) -> None
 
 
 @shared
+async def test_forget_me_survives_a_discord_error_on_an_acknowledgement_that_went_through(
+    world: World,
+) -> None:
+    """Discord answers 500 to a "thinking…" it did record: the retry is refused as already
+    acknowledged. The rows are still deleted and the member told, in that same message."""
+    leaver = world.fake.make_user("hiccup leaver")
+    await (
+        await world.fake.send_command("ask", {"question": "seoul"}, user=leaver)
+    ).wait_for_message()
+    callback = r"^/interactions/\d+/[^/]+/callback"
+    world.fake.inject_error("POST", callback, status=500, count=1, after=True)
+    ix = await world.fake.send_command("forget-me", {}, user=leaver)
+    reply = await ix.wait_for_message(timeout=10)
+    assert ix.late_callbacks  # the retry, refused: already acknowledged
+    assert reply.ephemeral and "Deleted 1 logged questions and 0 votes" in reply.text()
+    leaver_key = IDENTITIES.key(int(leaver["id"]))
+    assert not read(world.database, "SELECT 1 FROM queries WHERE user_id = ?", (leaver_key,))
+
+
+@shared
 async def test_a_locked_log_defers_votes_and_purge_steps_then_answers(world: World) -> None:
     """Another writer (the CLI, a backup) holds the log for seconds: each press and command is
     acknowledged within Discord's deadline (deferred) and answered once the lock is gone."""

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_bot import replies
-from bot.discord_bot.respond import send
+from bot.discord_bot.respond import defer, send
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot
@@ -40,7 +40,7 @@ class AdminCog(commands.Cog, name="AdminCog"):
                 ephemeral=True,
             )
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True)
         try:
             report = await self.bot.reloader.reload()
         except Exception as error:

@@ -32,7 +32,7 @@ from bot.chart import daily_chart
 from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.access import is_administrator, is_moderator, moderator_permissions
 from bot.discord_bot.logdb import LogDatabase
-from bot.discord_bot.respond import in_time
+from bot.discord_bot.respond import defer, in_time
 from bot.export_files import TooLargeError, fit_to_limit
 from bot.querylog import Outcome
 from bot.render import escape_markdown
@@ -270,7 +270,7 @@ class ModerationCog(
         """Numbers and a chart of the last ``days`` days."""
         if await self._refused(interaction):
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True)
         action = self._action(interaction, "stats", {"days": days})
 
         def work(conn: sqlite3.Connection) -> review.Stats:
@@ -306,7 +306,7 @@ class ModerationCog(
         filters = await self._filters(interaction, user, contains, since, outcome)
         if filters is None:
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True)
         limit = interaction.filesize_limit
         action = self._action(
             interaction, "export", {"filters": filters.to_json(), "format": format}
@@ -504,7 +504,7 @@ class ModerationCog(
         freeze: Any,
     ) -> None:
         """Record the listing with its frozen arguments and show its first page."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True)
         action = self._action(interaction, kind, {})
 
         def work(conn: sqlite3.Connection) -> tuple[int, Listing]:

@@ -19,6 +19,7 @@ from bot.discord_bot.replies import (
     fit_blocks,
     fit_escaped,
 )
+from bot.discord_bot.respond import is_already_acknowledged
 
 CHART_NAME = "queries-per-day.png"
 NOTHING = "Nothing matches."
@@ -102,10 +103,14 @@ async def update(
 ) -> None:
     """Replace the message the pressed button is on (``view=None`` removes its buttons), whether
     or not the press was deferred."""
-    if interaction.response.is_done():
-        await interaction.edit_original_response(embeds=embeds, view=view)
-    else:
-        await interaction.response.edit_message(embeds=embeds, view=view)
+    if not interaction.response.is_done():
+        try:
+            await interaction.response.edit_message(embeds=embeds, view=view)
+            return
+        except discord.HTTPException as error:
+            if not is_already_acknowledged(error):
+                raise
+    await interaction.edit_original_response(embeds=embeds, view=view)
 
 
 async def reply(
@@ -115,13 +120,18 @@ async def reply(
     view: discord.ui.View | None = None,
     files: Sequence[discord.File] = (),
 ) -> None:
-    """Answer privately, whether or not the interaction was deferred."""
+    """Answer privately, whether or not the interaction was deferred (also when a deferral
+    that went through was reported as failed, see :func:`respond.defer`)."""
     extra: dict[str, Any] = {}
     if view is not None:
         extra["view"] = view
     if files:
         extra["files"] = list(files)
-    if interaction.response.is_done():
-        await interaction.followup.send(embeds=embeds, ephemeral=True, **extra)
-    else:
-        await interaction.response.send_message(embeds=embeds, ephemeral=True, **extra)
+    if not interaction.response.is_done():
+        try:
+            await interaction.response.send_message(embeds=embeds, ephemeral=True, **extra)
+            return
+        except discord.HTTPException as error:
+            if not is_already_acknowledged(error):
+                raise
+    await interaction.followup.send(embeds=embeds, ephemeral=True, **extra)

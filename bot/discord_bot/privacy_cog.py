@@ -13,6 +13,7 @@ from discord.ext import commands, tasks
 from bot import review
 from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.logdb import LogDatabase
+from bot.discord_bot.respond import defer
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot
@@ -46,7 +47,7 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
     async def forget_me(self, interaction: discord.Interaction[Any]) -> None:
         """Delete the member's rows under every id they may be stored as; never logged itself."""
         keys = self.identities.keys_for(interaction.user.id)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True)
         deleted = review.Deleted()
         try:
             # Rows still buffered would be written after the delete: without them, delete nothing.

@@ -55,17 +55,28 @@ async def in_time(
     task = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({task}, timeout=defer_after)
     if not done and not interaction.response.is_done():
-        try:
-            if update:
-                await interaction.response.defer()
-            else:
-                await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-        except discord.InteractionResponded:
-            pass
-        except discord.HTTPException as error:
-            if error.code != _ALREADY_ACKNOWLEDGED:
-                raise
+        await defer(interaction, ephemeral=ephemeral, update=update)
     return await task
+
+
+async def defer(
+    interaction: discord.Interaction[Any], *, ephemeral: bool = False, update: bool = False
+) -> None:
+    """Acknowledge now, answer later ("thinking…", or with ``update`` keep the pressed message).
+
+    Discord can answer 5xx to an acknowledgement it did record; discord.py retries, and the
+    retry is refused as already acknowledged: that is success, not an error.
+    """
+    try:
+        if update:
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    except discord.InteractionResponded:
+        pass
+    except discord.HTTPException as error:
+        if not is_already_acknowledged(error):
+            raise
 
 
 async def send(
@@ -132,6 +143,12 @@ async def _after_acknowledgement(
 
 def _view(reply: Reply) -> dict[str, Any]:
     return {"view": reply.view} if reply.view is not None else {}
+
+
+def is_already_acknowledged(error: BaseException) -> bool:
+    """Discord already took a response to this interaction (maybe a retried one that went
+    through): what follows must be a follow-up or an edit."""
+    return isinstance(error, discord.HTTPException) and error.code == _ALREADY_ACKNOWLEDGED
 
 
 def is_unknown_interaction(error: BaseException) -> bool:

@@ -293,6 +293,7 @@ class _Injected:
     count: int
     retry_after: float
     is_global: bool = False
+    after: bool = False  # the request takes effect first, then fails (see inject_error)
 
 
 class CommandStore:
@@ -684,10 +685,15 @@ class FakeDiscord:
         count: int = 1,
         retry_after: float = 0.05,
         is_global: bool = False,
+        after: bool = False,
     ) -> None:
-        """Answer the next ``count`` matching requests with ``status`` (429 = rate limit)."""
+        """Answer the next ``count`` matching requests with ``status`` (429 = rate limit).
+
+        With ``after`` the request is carried out first and only its answer is the error, as
+        when Discord's edge times out on a request its backend completed (a 500 or 502 whose
+        retry then meets "Interaction has already been acknowledged")."""
         self._injected.append(
-            _Injected(method, re.compile(path_regex), status, count, retry_after, is_global)
+            _Injected(method, re.compile(path_regex), status, count, retry_after, is_global, after)
         )
 
     # -- interaction injection ------------------------------------------------------
@@ -1032,6 +1038,9 @@ class FakeDiscord:
             for inj in self._injected:
                 if inj.count > 0 and inj.method == request.method and inj.pattern.search(path):
                     inj.count -= 1
+                    if inj.after:
+                        with contextlib.suppress(DiscordHTTPError):
+                            await handler(request)
                     resp = self._injected_response(inj)
                     break
             else:
