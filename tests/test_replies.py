@@ -112,3 +112,17 @@ def test_a_listing_page_shows_every_row_it_holds() -> None:
     shown = (embed.description or "").split("\n")
     assert [entry.split()[0] for entry in shown] == [str(n) for n in range(10)]
     assert len(embed.description or "") <= replies.DESCRIPTION_LIMIT and len(embed) <= 6000
+
+
+def test_source_field_fits_when_a_backtick_makes_it_escaped_text(tmp_path: Path) -> None:
+    """A source that cannot be inline code (it holds a backtick) is shown escaped, and escaping
+    can double it: the field still fits Discord's 1,024 characters, or the whole message is
+    refused."""
+    url = "https://example.com/" + "`snake_case`_" * 75
+    record = {"id": "r1", "title": "Odd link", "text": "Otters hold hands.", "url": url}
+    (tmp_path / "feed.jsonl").write_text(json.dumps(record) + "\n")
+    service = SearchService.from_folder(tmp_path)
+    [embed] = replies.source(service.open("feed/r1")).embeds  # type: ignore[arg-type]
+    source = embed.fields[-1]
+    assert source.name == "Source" and source.value
+    assert len(source.value) <= replies.FIELD_LIMIT and "example.com" in source.value

@@ -137,7 +137,9 @@ def source(view: SourceView) -> Reply:
     embed.add_field(name="Passage", value=f"{view.position} of {view.count}", inline=True)
     embed.add_field(name="Id", value=f"`{passage.id}`"[:FIELD_LIMIT], inline=True)
     where = document.url or document.source
-    shown = code(where) if len(where) < FIELD_LIMIT - 2 else fit_escaped(where, FIELD_LIMIT)
+    shown = code(where)  # escaped text instead when it holds a backtick: up to twice as long
+    if len(shown) > FIELD_LIMIT:
+        shown = fit_escaped(where, FIELD_LIMIT)
     embed.add_field(name="Source", value=shown, inline=False)
     embed.set_footer(text=FOOTER)
     items: list[discord.ui.Item[Any]] = []
