@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
+import time
 from pathlib import Path
 
 from bot.discord_bot.reloader import CorpusReloader, compare
@@ -107,6 +110,24 @@ async def test_reload_command_is_for_administrators_only(
         await fake_discord.send_command("ask", {"question": "wombats"})
     ).wait_for_message()
     assert "burrows" in found.embeds[0]["description"]
+
+
+async def test_sigterm_during_a_long_reload_exits_promptly(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A reload of a big corpus takes minutes; a restart meanwhile (a deploy) must not wait for
+    it: service managers kill a process that is not gone within about 10 s."""
+    corpus = make_corpus(tmp_path)
+    env = bot_env(corpus, tmp_path / "log.db", watch_corpus="false", slow_reload_seconds=60)
+    bot = await launch_bot([sys.executable, "-m", "tests.slow_search_bot"], env)
+    reload = await fake_discord.send_command("reload", {}, member_permissions=ADMINISTRATOR)
+    assert (await reload.wait_response()).type == 5  # "thinking…": the reload is under way
+    await asyncio.sleep(0.5)
+    bot.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    assert await bot.wait(30) == 0
+    assert time.monotonic() - started < 10
+    assert "0 left over" in bot.output
 
 
 async def _eventually(check, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]

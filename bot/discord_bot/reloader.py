@@ -8,13 +8,16 @@ with, so it finishes on the old index; the next query sees the new one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import stat
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import watchfiles
 
@@ -22,6 +25,7 @@ from bot.corpus import SUPPORTED_SUFFIXES
 from bot.search import SearchService
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +106,11 @@ class CorpusReloader:
         """Build a new service in a worker thread, then swap it in; one reload at a time."""
         async with self._lock:
             started = time.perf_counter()
-            fresh = await asyncio.to_thread(self._load)
+            fresh = await _in_daemon_thread(self._load)
             seconds = time.perf_counter() - started
             # Off the loop too: it reads and hashes every document's text (seconds at 1M).
-            report = await asyncio.to_thread(compare, self._get(), fresh, seconds)
+            old = self._get()
+            report = await _in_daemon_thread(lambda: compare(old, fresh, seconds))
             self._swap(fresh)
         log.info("%s", report.describe())
         return report
@@ -162,6 +167,37 @@ class CorpusReloader:
             await self.reload()
         except Exception:
             log.exception("reload failed; still answering from the previous corpus")
+
+
+async def _in_daemon_thread(work: Callable[[], T]) -> T:
+    """``work`` in a thread that does not hold up the process's exit.
+
+    ``asyncio.to_thread`` uses the default executor, whose threads ``asyncio.run`` waits for
+    when the bot stops: a SIGTERM during a reload of a big corpus (minutes) then kept the process
+    alive until the service manager killed it. Abandoning a load is safe: the index cache is
+    built in a staging folder and renamed into place.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():  # the reload was cancelled meanwhile
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = work(), None
+        except BaseException as raised:  # handed to the awaiting coroutine
+            result, error = None, raised
+        with contextlib.suppress(RuntimeError):  # the event loop is already closed
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="corpus-reload", daemon=True).start()
+    return await future
 
 
 def _folder_identity(folder: Path) -> tuple[int, int] | None:
