@@ -661,6 +661,23 @@ async def test_forget_me_survives_a_discord_error_on_an_acknowledgement_that_wen
 
 
 @shared
+async def test_a_failed_moderator_command_is_not_logged_as_a_question(world: World) -> None:
+    """The query log holds members' questions, under hashed ids here: a /querylog command that
+    fails (Discord refuses its "thinking…") is reported with an error id, not stored as a row
+    whose text names the member it was about."""
+    target = world.fake.make_user("plainname-target")
+    world.fake.inject_error("POST", r"^/interactions/\d+/[^/]+/callback", status=400, count=1)
+    ix = await world.fake.send_command(
+        "querylog recent", {"user": target, "contains": "x"}, **world.who("moderator")
+    )
+    reply = await ix.wait_for_message()
+    assert reply.ephemeral and "error id" in reply.text()
+    await asyncio.sleep(0.5)  # past a flush
+    assert not read(world.database, "SELECT * FROM queries WHERE interaction_id = ?", (int(ix.id),))
+    assert not read(world.database, "SELECT 1 FROM queries WHERE query LIKE '%plainname%'")
+
+
+@shared
 async def test_a_locked_log_defers_votes_and_purge_steps_then_answers(world: World) -> None:
     """Another writer (the CLI, a backup) holds the log for seconds: each press and command is
     acknowledged within Discord's deadline (deferred) and answered once the lock is gone."""

@@ -144,7 +144,12 @@ class CorpusBot(commands.Bot):
     async def on_app_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
-        """The tree's one error handler, for failures before a command's own body runs."""
+        """The tree's one error handler, for failures before a command's own body runs.
+
+        Only the search commands' failures become query-log rows: the others are not questions
+        (/querylog, /forget-me, /reload), and their options can name a member, whom the log
+        would then hold by name even with hashed ids.
+        """
         cog = self.get_cog(SearchCog.__cog_name__)
         if not isinstance(cog, SearchCog):
             log.error("error in interaction %s", interaction.id, exc_info=error)
@@ -152,9 +157,16 @@ class CorpusBot(commands.Bot):
         track = Tracked(outcome="error")
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         error_id = await cog.report_error(interaction, cause)
+        if not _is_search_command(interaction, cog):
+            return
         command = interaction.command.qualified_name if interaction.command else "unknown"
         query = " ".join(f"{k}={v}" for k, v in vars(interaction.namespace).items())
         cog.record(interaction, command, query, track, error_id)
+
+
+def _is_search_command(interaction: discord.Interaction[Any], cog: SearchCog) -> bool:
+    """Whether the interaction ran one of the search cog's commands (/ask, /source)."""
+    return getattr(interaction.command, "binding", None) is cog
 
 
 def invite_url(application_id: int) -> str:
