@@ -130,6 +130,19 @@ async def test_sigterm_during_a_long_reload_exits_promptly(
     assert "0 left over" in bot.output
 
 
+async def test_reload_report_shows_snake_case_ids_as_typed(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Document ids keep underscores (release_notes_v2.md is release_notes_v2): in the report
+    they are escaped, or Discord shows "release*notes*v2" with "notes" in italics."""
+    corpus = make_corpus(tmp_path)
+    await launch_bot(BOT_ARGV, bot_env(corpus, tmp_path / "log.db", watch_corpus="false"))
+    (corpus / "release_notes_v2.md").write_text("# Notes\n\nWombats dig __deep__ burrows.\n")
+    allowed = await fake_discord.send_command("reload", {}, member_permissions=ADMINISTRATOR)
+    report = (await allowed.wait_for_message(timeout=20)).embeds[0]["description"]
+    assert "1 added (release\\_notes\\_v2)" in report, report
+
+
 async def _eventually(check, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
     deadline = asyncio.get_running_loop().time() + seconds
     while not check():

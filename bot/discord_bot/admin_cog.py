@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.discord_bot import replies
 from bot.discord_bot.respond import defer, send
+from bot.render import escape_markdown
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot
@@ -48,4 +49,5 @@ class AdminCog(commands.Cog, name="AdminCog"):
             error_id = await cog.report_error(interaction, error) if cog else "-"  # type: ignore[attr-defined]
             log.error("reload failed (error %s)", error_id)
             return
-        await send(interaction, replies.notice(report.describe()), ephemeral=True)
+        # Ids keep underscores (release_notes_v2), which Markdown would turn into italics.
+        await send(interaction, replies.notice(escape_markdown(report.describe())), ephemeral=True)
