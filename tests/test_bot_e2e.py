@@ -289,9 +289,25 @@ async def test_a_replayed_interaction_is_answered_and_logged_once(
     ix = await fake.send_command("ask", {"question": "Iranian satellites"})
     await ix.wait_for_message()
     await fake.dispatch("INTERACTION_CREATE", ix.payload)  # Discord re-sends the same event
-    await ix.wait_until(lambda i: i.rejected_callbacks or len(i.messages) > 1, timeout=5)
+    await ix.wait_until(lambda i: i.late_callbacks, timeout=5)  # refused: already acknowledged
     await asyncio.sleep(1.0)  # past a flush
     assert len(rows(database, "interaction_id = ?", (int(ix.id),))) == 1
+    assert len(ix.messages) == 1  # the member sees the answer once, not a copy as a follow-up
+
+
+@shared
+async def test_an_answer_that_went_through_behind_a_5xx_is_not_posted_twice(
+    fake: FakeDiscord, database: Path
+) -> None:
+    """Discord records the answer but replies 500; discord.py retries, and the retry is refused
+    as already acknowledged. The channel shows the answer once, not a copy as a follow-up."""
+    fake.inject_error("POST", r"^/interactions/\d+/[^/]+/callback", status=500, after=True)
+    ix = await fake.send_command("ask", {"question": "Iranian satellites"})
+    await ix.wait_until(lambda i: i.late_callbacks, timeout=10)  # the retry, refused
+    await wait_for_rows(database, 1, "interaction_id = ?", (int(ix.id),))
+    await asyncio.sleep(0.3)
+    assert [m.kind for m in ix.messages] == ["callback"]
+    assert "Iran" in description(ix.messages[0])
 
 
 @shared

@@ -19,7 +19,7 @@ from bot.discord_bot.replies import (
     fit_blocks,
     fit_escaped,
 )
-from bot.discord_bot.respond import is_already_acknowledged
+from bot.discord_bot.respond import acknowledged, is_already_acknowledged
 
 CHART_NAME = "queries-per-day.png"
 NOTHING = "Nothing matches."
@@ -103,14 +103,14 @@ async def update(
 ) -> None:
     """Replace the message the pressed button is on (``view=None`` removes its buttons), whether
     or not the press was deferred."""
-    if not interaction.response.is_done():
-        try:
-            await interaction.response.edit_message(embeds=embeds, view=view)
-            return
-        except discord.HTTPException as error:
-            if not is_already_acknowledged(error):
-                raise
-    await interaction.edit_original_response(embeds=embeds, view=view)
+    if acknowledged(interaction):
+        await interaction.edit_original_response(embeds=embeds, view=view)
+        return
+    try:
+        await interaction.response.edit_message(embeds=embeds, view=view)
+    except discord.HTTPException as error:
+        if not is_already_acknowledged(error):  # else it went through behind a 5xx
+            raise
 
 
 async def reply(
@@ -127,11 +127,11 @@ async def reply(
         extra["view"] = view
     if files:
         extra["files"] = list(files)
-    if not interaction.response.is_done():
-        try:
-            await interaction.response.send_message(embeds=embeds, ephemeral=True, **extra)
-            return
-        except discord.HTTPException as error:
-            if not is_already_acknowledged(error):
-                raise
-    await interaction.followup.send(embeds=embeds, ephemeral=True, **extra)
+    if acknowledged(interaction):
+        await interaction.followup.send(embeds=embeds, ephemeral=True, **extra)
+        return
+    try:
+        await interaction.response.send_message(embeds=embeds, ephemeral=True, **extra)
+    except discord.HTTPException as error:
+        if not is_already_acknowledged(error):  # else it went through behind a 5xx
+            raise

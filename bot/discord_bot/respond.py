@@ -17,6 +17,7 @@ T = TypeVar("T")
 NO_MENTIONS = discord.AllowedMentions.none()
 _ALREADY_ACKNOWLEDGED = 40060
 _UNKNOWN_INTERACTION = 10062
+_DEFERRED = "corpusbot.deferred"  # interaction.extras: a deferral that went through behind a 5xx
 
 
 async def run_in_time(
@@ -54,7 +55,7 @@ async def in_time(
     met and the answer follows; with ``update`` the deferral keeps the pressed message."""
     task = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({task}, timeout=defer_after)
-    if not done and not interaction.response.is_done():
+    if not done and not acknowledged(interaction):
         await defer(interaction, ephemeral=ephemeral, update=update)
     return await task
 
@@ -65,7 +66,8 @@ async def defer(
     """Acknowledge now, answer later ("thinking…", or with ``update`` keep the pressed message).
 
     Discord can answer 5xx to an acknowledgement it did record; discord.py retries, and the
-    retry is refused as already acknowledged: that is success, not an error.
+    retry is refused as already acknowledged: that is success, not an error, and it is noted
+    (discord.py does not count it) so the answer follows up instead of responding again.
     """
     try:
         if update:
@@ -77,6 +79,30 @@ async def defer(
     except discord.HTTPException as error:
         if not is_already_acknowledged(error):
             raise
+        interaction.extras[_DEFERRED] = (
+            discord.InteractionResponseType.deferred_message_update
+            if update
+            else discord.InteractionResponseType.deferred_channel_message
+        )
+
+
+def acknowledged(interaction: discord.Interaction[Any]) -> bool:
+    """Whether the interaction has had its response, counting a deferral Discord took behind
+    a 5xx (see :func:`defer`): what follows must be a follow-up or an edit."""
+    return interaction.response.is_done() or _DEFERRED in interaction.extras
+
+
+def _response_type(interaction: discord.Interaction[Any]) -> Any:
+    return interaction.response.type or interaction.extras.get(_DEFERRED)
+
+
+def _responded_already(interaction: discord.Interaction[Any], error: discord.HTTPException) -> None:
+    """A response refused as already acknowledged, though none of this process's counted: its
+    own try that went through behind a 5xx (discord.py retried it), or a replayed event that
+    was answered the first time. Either way the member has it; a follow-up would be a copy."""
+    if not is_already_acknowledged(error):
+        raise error
+    log.info("interaction %s was already answered; not answering twice", interaction.id)
 
 
 async def send(
@@ -90,7 +116,7 @@ async def send(
     if update:
         await _update(interaction, reply)
         return
-    if interaction.response.is_done():
+    if acknowledged(interaction):
         await _after_acknowledgement(interaction, reply, ephemeral)
         return
     try:
@@ -103,16 +129,11 @@ async def send(
     except discord.InteractionResponded:
         await _after_acknowledgement(interaction, reply, ephemeral)
     except discord.HTTPException as error:
-        if error.code != _ALREADY_ACKNOWLEDGED:
-            raise
-        log.info("interaction %s was already acknowledged; following up", interaction.id)
-        await interaction.followup.send(
-            embeds=reply.embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **_view(reply)
-        )
+        _responded_already(interaction, error)
 
 
 async def _update(interaction: discord.Interaction[Any], reply: Reply) -> None:
-    if interaction.response.is_done():
+    if acknowledged(interaction):
         await interaction.edit_original_response(
             embeds=reply.embeds, view=reply.view, allowed_mentions=NO_MENTIONS
         )
@@ -125,13 +146,15 @@ async def _update(interaction: discord.Interaction[Any], reply: Reply) -> None:
         await interaction.edit_original_response(
             embeds=reply.embeds, view=reply.view, allowed_mentions=NO_MENTIONS
         )
+    except discord.HTTPException as error:
+        _responded_already(interaction, error)
 
 
 async def _after_acknowledgement(
     interaction: discord.Interaction[Any], reply: Reply, ephemeral: bool
 ) -> None:
     """A deferred "thinking…" reply is edited in place; anything else gets a follow-up."""
-    if interaction.response.type == discord.InteractionResponseType.deferred_channel_message:
+    if _response_type(interaction) == discord.InteractionResponseType.deferred_channel_message:
         await interaction.edit_original_response(
             embeds=reply.embeds, view=reply.view, allowed_mentions=NO_MENTIONS
         )
