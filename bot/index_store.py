@@ -38,7 +38,7 @@ from bot.tokenize import passage_terms, title_weight
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: documents' search entries for /source completion
 CHUNK_CHARS = 2_000_000  # document text per tokenising task
 PARALLEL_CHARS = 20_000_000  # corpora larger than this are tokenised by worker processes
 KEEP_SNAPSHOTS = 2  # older cache entries are removed after a build

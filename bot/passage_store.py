@@ -9,6 +9,7 @@ results and ``/source`` look exactly as they did when everything lived in lists.
 from __future__ import annotations
 
 import bisect
+import mmap
 import re
 from array import array
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ from bot.strings import StringTable, StringWriter
 # A passage number as ids write it: ASCII digits, no leading zero ("²".isdigit() is true too).
 _ORDINAL = re.compile(r"[1-9][0-9]*")
 
-_TABLES = ("doc_ids", "doc_titles", "doc_sources", "doc_urls", "doc_texts")
+_TABLES = ("doc_ids", "doc_titles", "doc_sources", "doc_urls", "doc_texts", "doc_search")
 _ARRAYS = ("doc_first", "doc_has_url", "doc_id_order", "passage_doc", "passage_span")
 
 
@@ -74,6 +75,7 @@ class PassageStoreBuilder:
         writers["doc_sources"].append(document.source)
         writers["doc_urls"].append(document.url or "")
         writers["doc_texts"].append(document.text)
+        writers["doc_search"].append(search_entry(document.id, document.title))
         self._has_url.append(document.url is not None)
         self._doc_id_list.append(document.id)
         self._doc_first.append(self._doc_first[-1] + len(spans))
@@ -206,6 +208,14 @@ class PassageStore(LazySequence[Passage]):
         position = span.first + int(ordinal) - 1
         return position if span.first <= position < span.end else -1
 
+    def search_text(self) -> tuple[bytes | mmap.mmap, memoryview[int]]:
+        """Every document's :func:`search_entry`, one after another, and where each starts."""
+        return self._tables["doc_search"].raw()
+
+    def passage_counts(self) -> npt.NDArray[np.int64]:
+        """How many passages each document has (0 for one that yielded none)."""
+        return np.diff(self._doc_first).astype(np.int64)
+
     def passage_document(self, position: int) -> int:
         """The number of the document a passage comes from."""
         return int(self._passage_doc[position])
@@ -217,6 +227,16 @@ class PassageStore(LazySequence[Passage]):
     def document_title(self, number: int) -> str:
         """A document's title without decoding its text."""
         return self._tables["doc_titles"][number]
+
+
+def search_entry(document_id: str, title: str) -> str:
+    """What ``/source`` completion searches a document by: its id and its title, casefolded,
+    each ended by a NUL (so no match spans the two, or two documents)."""
+    return f"{_searchable(document_id)}\0{_searchable(title)}\0"
+
+
+def _searchable(text: str) -> str:
+    return text.casefold().replace("\0", " ")
 
 
 class _SortedIds(LazySequence[str]):

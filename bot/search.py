@@ -5,11 +5,13 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.completion import IdCompleter
 from bot.corpus import CorpusLoad, Document
 from bot.index import BM25Parameters
 from bot.index_store import PassageSettings, Snapshot, build_snapshot, load_snapshot
@@ -125,6 +127,8 @@ class SearchService:
             settings = PassageSettings(params or BM25Parameters(), min_words, max_words)
             snapshot = build_snapshot(list(documents), settings, None, progress=False)
         self._snapshot = snapshot
+        self._completer: IdCompleter | None = None
+        self._completer_lock = threading.Lock()
         self.index = snapshot.index
         self.passages: Sequence[Passage] = snapshot.store
         self.documents: Sequence[Document] = snapshot.store.documents
@@ -265,23 +269,10 @@ class SearchService:
 
     def complete(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
         """``(label, id)`` choices whose id or document title contains ``prefix``."""
-        needle = prefix.strip().casefold()
-        store = self._snapshot.store
-        choices: list[tuple[str, str]] = []
-        for number in range(store.document_count):
-            span = store.document_span(number)
-            if span.first == span.end:
-                continue
-            title = store.document_title(number)
-            title_matches = needle in title.casefold()
-            document_id = store.document_id(number)
-            for ordinal in range(1, span.end - span.first + 1):
-                passage_id = f"{document_id}#{ordinal}"
-                if not needle or title_matches or needle in passage_id.casefold():
-                    choices.append((f"{passage_id} — {title}", passage_id))
-                    if len(choices) >= limit:
-                        return choices
-        return choices
+        with self._completer_lock:  # built on first use: two keystrokes build it once
+            if self._completer is None:
+                self._completer = IdCompleter(self._snapshot.store)
+        return self._completer.complete(prefix, limit)
 
 
 def render_response(response: SearchResponse) -> str:

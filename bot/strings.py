@@ -63,6 +63,11 @@ class StringTable(LazySequence[str]):
         """The string's UTF-8 bytes, undecoded (``0 <= index < len(self)``)."""
         return self._blob[self._ends[index] : self._ends[index + 1]]
 
+    def raw(self) -> tuple[bytes | mmap.mmap, memoryview[int]]:
+        """The blob and the offsets (``len(self) + 1`` of them): for a scan in C, such as
+        ``blob.find``, rather than a string at a time."""
+        return self._blob, self._ends
+
     def find(self, value: str) -> int:
         """The index of ``value`` in a sorted table, -1 if absent (binary search on the bytes).
 
