@@ -16,7 +16,7 @@ import argparse
 import statistics
 import time
 import tracemalloc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.passage_store import PassageStore
@@ -45,9 +45,10 @@ def walk_completion(store: PassageStore, typed: str, limit: int = 25) -> list[tu
     return choices
 
 
-def cpu_ms(work: object) -> float:
+def cpu_ms(work: Callable[[], object]) -> float:
+    """CPU milliseconds one call of ``work`` took."""
     started = time.process_time()
-    work()  # type: ignore[operator]
+    work()
     return (time.process_time() - started) * 1e3
 
 

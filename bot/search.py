@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import re
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -127,8 +127,6 @@ class SearchService:
             settings = PassageSettings(params or BM25Parameters(), min_words, max_words)
             snapshot = build_snapshot(list(documents), settings, None, progress=False)
         self._snapshot = snapshot
-        self._completer: IdCompleter | None = None
-        self._completer_lock = threading.Lock()
         self.index = snapshot.index
         self.passages: Sequence[Passage] = snapshot.store
         self.documents: Sequence[Document] = snapshot.store.documents
@@ -269,10 +267,13 @@ class SearchService:
 
     def complete(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
         """``(label, id)`` choices whose id or document title contains ``prefix``."""
-        with self._completer_lock:  # built on first use: two keystrokes build it once
-            if self._completer is None:
-                self._completer = IdCompleter(self._snapshot.store)
         return self._completer.complete(prefix, limit)
+
+    @functools.cached_property
+    def _completer(self) -> IdCompleter:
+        """Made on the first keystroke (it maps the search text; two at once make it twice, and
+        either serves)."""
+        return IdCompleter(self._snapshot.store)
 
 
 def render_response(response: SearchResponse) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -120,7 +119,7 @@ def test_completion_finds_by_title_and_by_passage_number(service: SearchService)
     assert service.complete("zzz") == []
 
 
-def test_no_document_walk_for_a_keystroke(tmp_path: Path) -> None:
+def test_no_document_walk_for_a_keystroke() -> None:
     """The choices come from the search text, not from reading each document's id in turn."""
     service = SearchService(DOCUMENTS)
     store = service.snapshot.store
