@@ -168,7 +168,10 @@ def normalise_query(query: str | None) -> str:
     """
     if query is None:
         return ""
-    folded = " ".join(unicodedata.normalize("NFKC", query.casefold()).split())
+    # NFKC before casefold, or it brings capitals back ("㎒" is "MHz", "ℌ" is "H"); and after
+    # it, as casefold can decompose ("ǰ" folds to j + a combining caron).
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", query).casefold())
+    folded = " ".join(folded.split())
     return _PUNCTUATION_EDGES.sub("", folded)
 
 

@@ -260,6 +260,14 @@ def test_unanswered_groups_one_question_however_its_unicode_was_typed(
     assert review.stats(db, days=1, now=NOW).top_queries[0] == ("où est le café", 3)
 
 
+@pytest.mark.parametrize(
+    ("typed", "plain"), [("㎒ band", "mhz band"), ("ℌello", "hello"), ("ᵂiki", "wiki")]
+)
+def test_a_question_is_grouped_case_folded_after_nfkc(typed: str, plain: str) -> None:
+    """NFKC can turn one character into capitals (㎒ is MHz): they are folded too."""
+    assert review.normalise_query(typed) == review.normalise_query(plain) == plain
+
+
 def test_votes_change_and_feedback_ranks_unhelpful_passages(db: sqlite3.Connection) -> None:
     assert review.record_vote(db, 1, 10, 1, ["doc#1", "doc#2"]) is None
     assert review.record_vote(db, 1, 10, -1, ["doc#1", "doc#2"]) == 1  # changed, not added
