@@ -19,7 +19,7 @@ from bot.discord_bot.replies import (
     fit_blocks,
     fit_escaped,
 )
-from bot.discord_bot.respond import acknowledged, is_already_acknowledged
+from bot.discord_bot.respond import acknowledged, responded_already
 
 CHART_NAME = "queries-per-day.png"
 NOTHING = "Nothing matches."
@@ -109,8 +109,7 @@ async def update(
     try:
         await interaction.response.edit_message(embeds=embeds, view=view)
     except discord.HTTPException as error:
-        if not is_already_acknowledged(error):  # else it went through behind a 5xx
-            raise
+        responded_already(interaction, error)
 
 
 async def reply(
@@ -133,5 +132,4 @@ async def reply(
     try:
         await interaction.response.send_message(embeds=embeds, ephemeral=True, **extra)
     except discord.HTTPException as error:
-        if not is_already_acknowledged(error):  # else it went through behind a 5xx
-            raise
+        responded_already(interaction, error)

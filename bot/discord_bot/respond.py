@@ -96,7 +96,7 @@ def _response_type(interaction: discord.Interaction[Any]) -> Any:
     return interaction.response.type or interaction.extras.get(_DEFERRED)
 
 
-def _responded_already(interaction: discord.Interaction[Any], error: discord.HTTPException) -> None:
+def responded_already(interaction: discord.Interaction[Any], error: discord.HTTPException) -> None:
     """A response refused as already acknowledged, though none of this process's counted: its
     own try that went through behind a 5xx (discord.py retried it), or a replayed event that
     was answered the first time. Either way the member has it; a follow-up would be a copy."""
@@ -129,7 +129,7 @@ async def send(
     except discord.InteractionResponded:
         await _after_acknowledgement(interaction, reply, ephemeral)
     except discord.HTTPException as error:
-        _responded_already(interaction, error)
+        responded_already(interaction, error)
 
 
 async def _update(interaction: discord.Interaction[Any], reply: Reply) -> None:
@@ -147,7 +147,7 @@ async def _update(interaction: discord.Interaction[Any], reply: Reply) -> None:
             embeds=reply.embeds, view=reply.view, allowed_mentions=NO_MENTIONS
         )
     except discord.HTTPException as error:
-        _responded_already(interaction, error)
+        responded_already(interaction, error)
 
 
 async def _after_acknowledgement(
