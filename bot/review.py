@@ -329,8 +329,8 @@ class LoggedQuery:
 def _page_bounds(page: int, page_size: int, total: int) -> tuple[int, int, int]:
     """LIMIT, OFFSET and the page shown: past the last page (rows deleted since the listing
     opened, a ``--page`` too high) is the last page there is, not an empty one."""
-    last = max(0, -(-total // page_size) - 1)
-    shown = min(max(0, page), last)
+    empty: Page[Any] = Page([], 0, total, page_size)
+    shown = min(max(0, page), empty.pages - 1)
     return page_size, shown * page_size, shown
 
 
