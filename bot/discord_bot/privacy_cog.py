@@ -56,7 +56,7 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
                 deleted = await self.db.write(lambda conn: review.forget(conn, keys))
         except (sqlite3.Error, review.SchemaError, OSError) as error:
             log.error("forget-me failed: %s", error)
-            flushed, deleted = False, review.Deleted()
+            flushed = False  # nothing was deleted: `deleted` still holds none
         if not flushed:
             text = "The log cannot be changed right now; nothing was deleted. Try again later."
             await show.reply(interaction, [show.notice(text)])
