@@ -408,8 +408,10 @@ async def test_slow_answer_is_deferred_then_edited(
     fake_discord: FakeDiscord, launch_bot, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     corpus, database = make_corpus(tmp_path), tmp_path / "log.db"
-    # Any search takes longer than 0.1 ms, so every answer is deferred first.
-    await launch_bot(BOT_ARGV, bot_env(corpus, database, defer_after_seconds=0.0001))
+    # Every search takes half a second (a big corpus on a busy machine), past the 0.1 s after
+    # which the bot defers. (The real search takes milliseconds here: its timing can't decide.)
+    env = bot_env(corpus, database, defer_after_seconds=0.1, slow_search_seconds=0.5)
+    await launch_bot(SLOW_SEARCH_BOT_ARGV, env)
     ix = await fake_discord.send_command("ask", {"question": QUESTION, "private": True})
     callback = await ix.wait_response()
     assert callback.type == 5 and callback.ephemeral  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
