@@ -37,6 +37,14 @@ class LogDatabase:
         await self.query_log.flush()
         return await asyncio.to_thread(self._run, work, False)
 
+    async def write_flushed(self, work: Callable[[sqlite3.Connection], T]) -> T | None:
+        """``work`` on a writable connection only once every buffered row is written; ``None``
+        (and nothing done) if the log refused them: a delete must not run with rows still
+        waiting, which would be written after it."""
+        if not await self.query_log.flush():
+            return None
+        return await asyncio.to_thread(self._run, work, False)
+
     def _run(self, work: Callable[[sqlite3.Connection], T], readonly: bool) -> T:
         conn = review.open_db(self.query_log.path, readonly=readonly, identities=self.identities)
         try:

@@ -48,16 +48,12 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
         """Delete the member's rows under every id they may be stored as; never logged itself."""
         keys = self.identities.keys_for(interaction.user.id)
         await defer(interaction, ephemeral=True)
-        deleted = review.Deleted()
+        deleted: review.Deleted | None = None
         try:
-            # Rows still buffered would be written after the delete: without them, delete nothing.
-            flushed = await self.bot.query_log.flush()
-            if flushed:
-                deleted = await self.db.write(lambda conn: review.forget(conn, keys))
+            deleted = await self.db.write_flushed(lambda conn: review.forget(conn, keys))
         except (sqlite3.Error, review.SchemaError, OSError) as error:
             log.error("forget-me failed: %s", error)
-            flushed = False  # nothing was deleted: `deleted` still holds none
-        if not flushed:
+        if deleted is None:
             text = "The log cannot be changed right now; nothing was deleted. Try again later."
             await show.reply(interaction, [show.notice(text)])
             return
