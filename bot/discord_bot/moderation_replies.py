@@ -35,7 +35,7 @@ def listing(title: str, lines: Sequence[str], page: review.Page[Any], scope: str
     escaped = [fit_escaped(line, min(LINE_LIMIT, share)) for line in lines]
     embed = discord.Embed(
         title=title,
-        description=fit_blocks(escaped, DESCRIPTION_LIMIT, separator="\n") if escaped else NOTHING,
+        description="\n".join(escaped) if escaped else NOTHING,  # the shares fit the limit
         colour=COLOUR,
     )
     embed.set_footer(
