@@ -43,7 +43,8 @@ class Identities:
         """The one id a filter by this member holds: the salted hash whenever a salt is known, so
         a filter recorded with a moderator action never holds their Discord id. Rows stored
         unhashed still match through :meth:`hash_of`."""
-        return self._hashed(user_id) if self.salt is not None else user_id
+        hashed = self.hash_of(user_id)
+        return user_id if hashed is None else hashed
 
     def hash_of(self, stored_id: int) -> int | None:
         """The salted hash of an id as stored (``None`` without a salt): a row stored under a
