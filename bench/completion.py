@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bench.snippets import cpu_us
 from bot.passage_store import PassageStore
 from bot.search import SearchService
 
@@ -47,9 +47,7 @@ def walk_completion(store: PassageStore, typed: str, limit: int = 25) -> list[tu
 
 def cpu_ms(work: Callable[[], object]) -> float:
     """CPU milliseconds one call of ``work`` took."""
-    started = time.process_time()
-    work()
-    return (time.process_time() - started) * 1e3
+    return cpu_us(work) / 1e3
 
 
 def main(argv: Sequence[str] | None = None) -> None:
