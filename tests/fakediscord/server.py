@@ -456,6 +456,7 @@ class FakeDiscord:
     ``rest_latency`` adds a delay to every REST response (for benchmarks).
     ``attachment_size_limit`` is the upload limit interactions report; like Discord, a request
     with a bigger file is refused (413, code 40005).
+    ``default_guild_id`` fixes the default guild's id (for rows a test writes before start-up).
     """
 
     def __init__(
@@ -468,6 +469,7 @@ class FakeDiscord:
         rest_latency: float = 0.0,
         validate: bool = True,
         attachment_size_limit: int = 10 * 1024 * 1024,
+        default_guild_id: str | int | None = None,
     ) -> None:
         self.attachment_size_limit = attachment_size_limit
         self.heartbeat_interval_ms = heartbeat_interval_ms
@@ -481,7 +483,7 @@ class FakeDiscord:
         self.default_user = P.user(P.snowflake(), "tester")
         self.application = P.application(self.app_id, "corpusbot-test", self.owner_user)
         self.guilds: list[dict[str, Any]] = (
-            guilds if guilds is not None else [self._default_guild()]
+            guilds if guilds is not None else [self._default_guild(default_guild_id)]
         )
         self.commands = CommandStore()
         self.interactions: dict[str, FakeInteraction] = {}
@@ -498,25 +500,46 @@ class FakeDiscord:
 
     # -- setup ------------------------------------------------------------------
 
-    def _default_guild(self) -> dict[str, Any]:
-        gid = P.snowflake()
+    def _default_guild(self, guild_id: str | int | None) -> dict[str, Any]:
+        return self._new_guild("Fake Guild", self.owner_user, [self.default_user], guild_id)
+
+    def _new_guild(
+        self,
+        name: str,
+        owner: dict[str, Any],
+        others: list[dict[str, Any]],
+        guild_id: str | int | None = None,
+    ) -> dict[str, Any]:
+        """A guild with @everyone and Moderator roles, two text channels, the bot and
+        ``owner`` (every permission) and ``others`` as members."""
+        gid = str(guild_id) if guild_id is not None else P.snowflake()
         everyone = P.role(gid, "@everyone", P.EVERYONE_PERMS)
         moderator = P.role(P.snowflake(), "Moderator", P.MODERATOR_PERMS, position=1)
         general = P.text_channel(P.snowflake(), gid, "general")
         log_channel = P.text_channel(P.snowflake(), gid, "bot-log", position=1)
-        members = [
-            P.member(self.bot_user),
-            P.member(self.owner_user),
-            P.member(self.default_user),
-        ]
+        members = [P.member(self.bot_user), *(P.member(u) for u in (owner, *others))]
         return P.guild(
             gid,
-            "Fake Guild",
-            self.owner_user["id"],
+            name,
+            owner["id"],
             roles=[everyone, moderator],
             channels=[general, log_channel],
             members=members,
         )
+
+    def add_guild(
+        self,
+        name: str = "Second Guild",
+        owner: dict[str, Any] | None = None,
+        guild_id: str | int | None = None,
+    ) -> dict[str, Any]:
+        """Another guild the bot is in, owned by ``owner`` (a new user by default); sent on the
+        next IDENTIFY, so add it before the bot connects. Interactions take its ``id`` as
+        ``guild_id``."""
+        owner = owner or P.user(P.snowflake(), "second owner")
+        new = self._new_guild(name, owner, [], guild_id)
+        self.guilds.append(new)
+        return new
 
     @property
     def guild(self) -> dict[str, Any]:
@@ -936,8 +959,13 @@ class FakeDiscord:
         user: dict[str, Any] | None = None,
         roles: list[str | int] | None = None,
         member_permissions: int | None = None,
+        forged_custom_id: str | None = None,
     ) -> FakeInteraction:
-        """Press a button / pick select values on a message the bot sent (current version)."""
+        """Press a button / pick select values on a message the bot sent (current version).
+
+        ``forged_custom_id`` replaces the pressed component's ``custom_id`` in the interaction,
+        in its data and in the message it carries (discord.py ignores an id the message lacks):
+        what a bot receives from a forger, and must not trust."""
         msg = self._find_message(message)
         comp = next(
             (c for c in P.iter_components(msg["components"]) if c.get("custom_id") == custom_id),
@@ -949,10 +977,15 @@ class FakeDiscord:
             raise ValueError(f"component {custom_id!r} is disabled")
         gid = msg.get("guild_id")
         ctx = self._context(user, gid, msg["channel_id"], roles, member_permissions)
-        data: dict[str, Any] = {"custom_id": custom_id, "component_type": comp["type"]}
+        sent_id = custom_id if forged_custom_id is None else forged_custom_id
+        data: dict[str, Any] = {"custom_id": sent_id, "component_type": comp["type"]}
         if comp["type"] in (3, 5, 6, 7, 8):
             data["values"] = values or []
         payload_msg = json.loads(json.dumps(msg))
+        if forged_custom_id is not None:
+            for pressed in P.iter_components(payload_msg["components"]):
+                if pressed.get("custom_id") == custom_id:
+                    pressed["custom_id"] = forged_custom_id
         ctx["message"] = payload_msg
         return await self._inject(MESSAGE_COMPONENT, data, ctx)
 
