@@ -4,6 +4,8 @@ The same :mod:`bot.review` SQL and the same row summaries as ``/querylog``, on t
 Safe while the bot runs: listings use a read-only connection, every connection waits for the
 bot's writer (``busy_timeout``) instead of failing, and the log is in WAL mode, so readers never
 block the writer.
+
+The operator sees every server's rows and direct messages' (:data:`review.EVERYTHING`).
 """
 
 from __future__ import annotations
@@ -139,8 +141,8 @@ def _print_page(page: review.Page[Any], lines: list[str], scope: str) -> None:
 
 def _recent(args: argparse.Namespace, settings: Settings) -> int:
     def work(conn: sqlite3.Connection) -> int:
-        filters = _filters_of(args, settings)
-        page = review.recent(conn, filters, args.page - 1, args.page_size)
+        filters, scope = _filters_of(args, settings), review.EVERYTHING
+        page = review.recent(conn, scope, filters, args.page - 1, args.page_size)
         if args.json:
             for row in page.rows:
                 print(json.dumps(asdict(row), ensure_ascii=False))
@@ -156,11 +158,17 @@ def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
 
     def work(conn: sqlite3.Connection) -> int:
         since = review.parse_since(args.since) if args.since else None
+        scope = review.EVERYTHING
         page = review.unanswered(
-            conn, weak_score=below, since=since, page=args.page - 1, page_size=args.page_size
+            conn,
+            scope,
+            weak_score=below,
+            since=since,
+            page=args.page - 1,
+            page_size=args.page_size,
         )
-        scope = f"no result or best score below {below}"
-        _print_page(page, [row.summary() for row in page.rows], scope)
+        weak = f"no result or best score below {below}"
+        _print_page(page, [row.summary() for row in page.rows], weak)
         return 0
 
     return _run(args, settings, work)
@@ -169,7 +177,10 @@ def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
 def _feedback(args: argparse.Namespace, settings: Settings) -> int:
     def work(conn: sqlite3.Connection) -> int:
         since = review.parse_since(args.since) if args.since else None
-        page = review.feedback(conn, since=since, page=args.page - 1, page_size=args.page_size)
+        scope = review.EVERYTHING
+        page = review.feedback(
+            conn, scope, since=since, page=args.page - 1, page_size=args.page_size
+        )
         _print_page(page, [row.summary() for row in page.rows], "passages voted 👎")
         return 0
 
@@ -182,7 +193,8 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     def work(conn: sqlite3.Connection) -> int:
-        result = review.stats(conn, args.days)
+        scope = review.EVERYTHING
+        result = review.stats(conn, scope, args.days)
         if args.json:
             print(json.dumps(asdict(result), ensure_ascii=False, indent=2))
             return 0
@@ -205,12 +217,12 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     def work(conn: sqlite3.Connection) -> int:
-        filters = _filters_of(args, settings)
+        filters, scope = _filters_of(args, settings), review.EVERYTHING
         if args.output is None:
-            count = review.export(conn, filters, args.format, sys.stdout.buffer)
+            count = review.export(conn, scope, filters, args.format, sys.stdout.buffer)
         else:
             with args.output.open("wb") as out:
-                count = review.export(conn, filters, args.format, out)
+                count = review.export(conn, scope, filters, args.format, out)
         print(f"exported {count} rows", file=sys.stderr)
         return 0
 
@@ -224,7 +236,8 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
 
     def work(conn: sqlite3.Connection) -> int:
         before = review.cutoff(args.older_than_days)  # a ValueError is explained by _run
-        count = review.count_before(conn, before)
+        scope = review.EVERYTHING
+        count = review.count_before(conn, scope, before)
         if not args.yes:
             answer = input(
                 f"Delete {count} logged questions (and votes) older than "
@@ -233,7 +246,7 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
             if answer.strip().lower() not in {"y", "yes"}:
                 print("nothing deleted")
                 return 1
-        deleted = review.purge(conn, before)
+        deleted = review.purge(conn, scope, before)
         operator = getpass.getuser()
         arguments = {"older_than_days": args.older_than_days, "before": before}
         review.record_action(

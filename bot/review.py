@@ -7,6 +7,9 @@ fragments chosen here. ``contains`` is matched with ``LIKE … ESCAPE '\\'`` aft
 
 Functions take a plain :class:`sqlite3.Connection` from :func:`open_db` (read-only for listings)
 and are meant to run in a worker thread; each call is short and holds no lock between calls.
+
+Every function that reads or deletes rows takes a :class:`Scope` as its second argument: one
+bot serves many servers, and each server's moderators see and change only its rows.
 """
 
 from __future__ import annotations
@@ -180,6 +183,89 @@ def like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# --- scope -------------------------------------------------------------------------------------
+
+ScopeKind = Literal["server", "direct_messages", "everything"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose rows a review function sees and changes: one server's, direct messages', or all.
+
+    Every function that reads or deletes logged questions, votes or moderator actions takes one,
+    so no caller can leave it out: ``/querylog`` passes the server it runs in, and only the
+    operator's CLI passes :data:`EVERYTHING`. Direct-message rows (``guild_id`` NULL) belong to
+    no server. A vote belongs where the answer it is on was asked.
+    """
+
+    kind: ScopeKind
+    guild_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kind == "server") != (self.guild_id is not None):
+            raise ValueError("a server scope needs a server id, and only it has one")
+
+    @classmethod
+    def server(cls, guild_id: int) -> Scope:
+        """One server's rows."""
+        return cls("server", guild_id)
+
+    @classmethod
+    def where_asked(cls, guild_id: int | None) -> Scope:
+        """The server an interaction came from, or direct messages when it has none."""
+        return DIRECT_MESSAGES if guild_id is None else cls.server(guild_id)
+
+    def includes(self, guild_id: int | None) -> bool:
+        """Whether a row with this ``guild_id`` is in scope."""
+        if self.kind == "everything":
+            return True
+        return guild_id == self.guild_id  # both None for direct messages
+
+    def where(self, table: str = "q") -> tuple[str, list[Any]]:
+        """The condition on a row of ``queries`` or ``moderation_actions`` named ``table``."""
+        if self.kind == "server":
+            return f"{table}.guild_id = ?", [self.guild_id]
+        if self.kind == "direct_messages":
+            return f"{table}.guild_id IS NULL", []
+        return "1", []
+
+    def votes_where(self, table: str = "v") -> tuple[str, list[Any]]:
+        """The condition on a row of ``votes`` named ``table``: its answer is in scope."""
+        if self.kind == "everything":
+            return "1", []  # votes on answers no longer logged too
+        answer, params = self.where("answer")
+        return (
+            "EXISTS (SELECT 1 FROM queries answer "
+            f"WHERE answer.interaction_id = {table}.answer_id AND {answer})",
+            params,
+        )
+
+    def describe(self) -> str:
+        """The scope in words, for the CLI."""
+        if self.kind == "server":
+            return f"server {self.guild_id}"
+        return "direct messages" if self.kind == "direct_messages" else "every server and DM"
+
+    def to_json(self) -> dict[str, Any]:
+        """The scope as stored with a moderator action."""
+        if self.guild_id is None:
+            return {"scope": self.kind}
+        return {"scope": self.kind, "guild_id": self.guild_id}
+
+
+EVERYTHING = Scope("everything")
+DIRECT_MESSAGES = Scope("direct_messages")
+
+
+class OutOfScope(ValueError):
+    """A change asked for a row of another server (a forged button, say)."""
+
+
+def _both(first: tuple[str, list[Any]], second: tuple[str, list[Any]]) -> tuple[str, list[Any]]:
+    """Two conditions joined with AND, their parameters in order."""
+    return f"({first[0]}) AND ({second[0]})", [*first[1], *second[1]]
+
+
 # --- filters -----------------------------------------------------------------------------------
 
 
@@ -335,10 +421,14 @@ def _page_bounds(page: int, page_size: int, total: int) -> tuple[int, int, int]:
 
 
 def recent(
-    conn: sqlite3.Connection, filters: Filters, page: int = 0, page_size: int = PAGE_SIZE
+    conn: sqlite3.Connection,
+    scope: Scope,
+    filters: Filters,
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
 ) -> Page[LoggedQuery]:
-    """Logged queries matching ``filters``, newest first."""
-    where, params = filters.where()
+    """Logged queries in ``scope`` matching ``filters``, newest first."""
+    where, params = _both(scope.where(), filters.where())
     total = conn.execute(f"SELECT count(*) FROM queries q WHERE {where}", params).fetchone()[0]
     limit, offset, page = _page_bounds(page, page_size, int(total))
     rows = conn.execute(
@@ -367,6 +457,7 @@ class Unanswered:
 
 def unanswered(
     conn: sqlite3.Connection,
+    scope: Scope,
     *,
     weak_score: float,
     since: str | None = None,
@@ -375,11 +466,13 @@ def unanswered(
     page_size: int = PAGE_SIZE,
 ) -> Page[Unanswered]:
     """/ask questions with no result or only ones scoring below ``weak_score``; most asked first."""
+    in_scope, params = scope.where()
     clauses = [
+        in_scope,
         "q.command = 'ask'",
         "(q.outcome = 'no_results' OR (q.outcome = 'answered' AND q.top_score < ?))",
     ]
-    params: list[Any] = [weak_score]
+    params.append(weak_score)
     if since:
         clauses.append("q.created_at >= ?")
         params.append(since)
@@ -416,13 +509,15 @@ class PassageFeedback:
 
 def feedback(
     conn: sqlite3.Connection,
+    scope: Scope,
     *,
     since: str | None = None,
     page: int = 0,
     page_size: int = PAGE_SIZE,
 ) -> Page[PassageFeedback]:
-    """Passages cited by answers voted unhelpful, most down-votes first."""
-    where, params = ("v.updated_at >= ?", [since]) if since else ("1", [])
+    """Passages cited by answers in ``scope`` voted unhelpful, most down-votes first."""
+    when = ("v.updated_at >= ?", [since]) if since else ("1", [])
+    where, params = _both(scope.votes_where(), when)
     grouped = (
         "SELECT p.value AS passage_id, sum(v.vote = -1) AS down, sum(v.vote = 1) AS up "
         f"FROM votes v, json_each(v.passages) p WHERE {where} "
@@ -499,12 +594,20 @@ def _percentile(conn: sqlite3.Connection, where: str, params: list[Any], share: 
     return float(row[0])
 
 
-def stats(conn: sqlite3.Connection, days: int, now: datetime | None = None, top: int = 5) -> Stats:
-    """Questions per day, members, answered share, latency, top questions and passages, votes."""
+def stats(
+    conn: sqlite3.Connection,
+    scope: Scope,
+    days: int,
+    now: datetime | None = None,
+    top: int = 5,
+) -> Stats:
+    """Questions per day, members, answered share, latency, top questions and passages, votes,
+    of the questions in ``scope`` and the votes on them."""
     now = now or now_utc()
     first_day = (now.astimezone(UTC) - timedelta(days=days - 1)).date()
     since = iso(datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC))
-    where, params = "q.command = 'ask' AND q.created_at >= ?", [since]
+    where, params = _both(scope.where(), ("q.command = 'ask' AND q.created_at >= ?", [since]))
+    voted, vote_params = _both(scope.votes_where(), ("v.updated_at >= ?", [since]))
     counted = {
         row["day"]: DayCount(row["day"], row["queries"], row["answered"])
         for row in conn.execute(
@@ -539,9 +642,9 @@ def stats(conn: sqlite3.Connection, days: int, now: datetime | None = None, top:
         )
     ]
     up, down = conn.execute(
-        "SELECT coalesce(sum(vote = 1), 0), coalesce(sum(vote = -1), 0) FROM votes "
-        "WHERE updated_at >= ?",
-        [since],
+        "SELECT coalesce(sum(v.vote = 1), 0), coalesce(sum(v.vote = -1), 0) FROM votes v "
+        f"WHERE {voted}",
+        vote_params,
     ).fetchone()
     return Stats(
         days=days,
@@ -562,12 +665,15 @@ def stats(conn: sqlite3.Connection, days: int, now: datetime | None = None, top:
 # --- export ------------------------------------------------------------------------------------
 
 
-def export_rows(conn: sqlite3.Connection, filters: Filters) -> Iterator[tuple[Any, ...]]:
-    """Every row matching ``filters`` as a tuple in ``EXPORT_COLUMNS`` order, oldest first.
+def export_rows(
+    conn: sqlite3.Connection, scope: Scope, filters: Filters
+) -> Iterator[tuple[Any, ...]]:
+    """Every row in ``scope`` matching ``filters`` as a tuple in ``EXPORT_COLUMNS`` order,
+    oldest first.
 
     Rows are fetched a batch at a time and never built into objects: 100k rows take a second.
     """
-    where, params = filters.where()
+    where, params = _both(scope.where(), filters.where())
     cursor = conn.cursor()
     cursor.row_factory = None
     cursor.execute(f"SELECT {_ROW_COLUMNS} FROM queries q WHERE {where} ORDER BY q.id", params)
@@ -587,21 +693,23 @@ def _inert_cell(value: Any) -> Any:
     return value
 
 
-def export(conn: sqlite3.Connection, filters: Filters, fmt: ExportFormat, out: IO[bytes]) -> int:
-    """Write the matching rows to ``out`` as CSV (with a header, formulas made inert) or JSON
-    lines; returns how many."""
+def export(
+    conn: sqlite3.Connection, scope: Scope, filters: Filters, fmt: ExportFormat, out: IO[bytes]
+) -> int:
+    """Write the rows in ``scope`` matching ``filters`` to ``out`` as CSV (with a header,
+    formulas made inert) or JSON lines; returns how many."""
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     count = 0
     try:
         if fmt == "csv":
             writer = csv.writer(text)
             writer.writerow(EXPORT_COLUMNS)
-            for row in export_rows(conn, filters):
+            for row in export_rows(conn, scope, filters):
                 writer.writerow([_inert_cell(value) for value in row])
                 count += 1
         else:
             results = EXPORT_COLUMNS.index("results")
-            for row in export_rows(conn, filters):
+            for row in export_rows(conn, scope, filters):
                 values = dict(zip(EXPORT_COLUMNS, row, strict=True))
                 values["results"] = json.loads(row[results])
                 text.write(json.dumps(values, ensure_ascii=False) + "\n")
@@ -645,19 +753,28 @@ def atomically(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
     return result
 
 
-def count_before(conn: sqlite3.Connection, before: str) -> int:
-    """How many logged queries a purge with this cutoff would delete."""
-    row = conn.execute("SELECT count(*) FROM queries WHERE created_at < ?", [before]).fetchone()
+def count_before(conn: sqlite3.Connection, scope: Scope, before: str) -> int:
+    """How many logged queries a purge of ``scope`` with this cutoff would delete."""
+    where, params = _both(scope.where("queries"), ("queries.created_at < ?", [before]))
+    row = conn.execute(f"SELECT count(*) FROM queries WHERE {where}", params).fetchone()
     return int(row[0])
 
 
-def purge(conn: sqlite3.Connection, before: str) -> Deleted:
-    """Delete logged queries and votes older than ``before`` (moderator actions are kept)."""
+def purge(conn: sqlite3.Connection, scope: Scope, before: str) -> Deleted:
+    """Delete the logged queries in ``scope`` older than ``before`` with every vote on them, and
+    the votes in ``scope`` older than ``before`` (moderator actions are kept)."""
+    old_queries = _both(scope.where("queries"), ("queries.created_at < ?", [before]))
+    old_votes = _both(scope.votes_where("votes"), ("votes.updated_at < ?", [before]))
+    # Votes first: whether a vote is in scope is read from the question it is on.
+    votes_sql = (
+        f"DELETE FROM votes WHERE ({old_votes[0]}) OR votes.answer_id IN "
+        f"(SELECT queries.interaction_id FROM queries WHERE {old_queries[0]})"
+    )
 
     def work() -> Deleted:
-        queries = conn.execute("DELETE FROM queries WHERE created_at < ?", [before]).rowcount
-        votes = conn.execute("DELETE FROM votes WHERE updated_at < ?", [before]).rowcount
-        return Deleted(queries, votes)
+        votes = conn.execute(votes_sql, [*old_votes[1], *old_queries[1]]).rowcount
+        queries = conn.execute(f"DELETE FROM queries WHERE {old_queries[0]}", old_queries[1])
+        return Deleted(queries.rowcount, votes)
 
     return atomically(conn, work)
 
@@ -690,18 +807,27 @@ def forget(conn: sqlite3.Connection, users: tuple[int, ...]) -> Deleted:
 
 def record_vote(
     conn: sqlite3.Connection,
+    scope: Scope,
     answer_id: int,
     user: int,
     vote: int,
     passages: list[str],
     at: str | None = None,
 ) -> int | None:
-    """Store a member's vote on an answer, replacing theirs; returns the vote it replaced."""
+    """Store a member's vote on an answer, replacing theirs; returns the vote it replaced.
+
+    Raises :class:`OutOfScope` for an answer logged in another server than ``scope``. An answer
+    not logged yet (its row still buffered) takes the vote."""
     if vote not in (-1, 1):
         raise ValueError("a vote is 1 or -1")
     at = at or iso(now_utc())
 
     def work() -> int | None:
+        answer = conn.execute(
+            "SELECT guild_id FROM queries WHERE interaction_id = ?", [answer_id]
+        ).fetchone()
+        if answer is not None and not scope.includes(answer[0]):
+            raise OutOfScope("that answer was given in another server")
         row = conn.execute(
             "SELECT vote FROM votes WHERE answer_id = ? AND user_id = ?", [answer_id, user]
         ).fetchone()
@@ -751,9 +877,11 @@ def record_action(conn: sqlite3.Connection, action: Action) -> int:
     return int(cursor.lastrowid or 0)
 
 
-def get_action(conn: sqlite3.Connection, action_id: int) -> Action | None:
-    """A recorded action by id, or ``None`` (unknown, or removed by retention)."""
-    row = conn.execute("SELECT * FROM moderation_actions WHERE id = ?", [action_id]).fetchone()
+def get_action(conn: sqlite3.Connection, scope: Scope, action_id: int) -> Action | None:
+    """A recorded action by id, or ``None`` (unknown, recorded in another server than
+    ``scope``, or removed by retention)."""
+    where, params = _both(scope.where("a"), ("a.id = ?", [action_id]))
+    row = conn.execute(f"SELECT * FROM moderation_actions a WHERE {where}", params).fetchone()
     if row is None:
         return None
     values = dict(row)
@@ -761,12 +889,16 @@ def get_action(conn: sqlite3.Connection, action_id: int) -> Action | None:
     return Action(**values)
 
 
-def follow_up_of(conn: sqlite3.Connection, action_id: int, actions: tuple[str, ...]) -> bool:
-    """Whether an action already answered the one with ``action_id`` (e.g. a purge confirmed)."""
+def follow_up_of(
+    conn: sqlite3.Connection, scope: Scope, action_id: int, actions: tuple[str, ...]
+) -> bool:
+    """Whether an action in ``scope`` already answered the one with ``action_id`` (e.g. a purge
+    confirmed)."""
     marks = ", ".join("?" for _ in actions)
+    in_scope, params = scope.where("a")
     row = conn.execute(
-        f"SELECT 1 FROM moderation_actions WHERE action IN ({marks}) "
-        "AND json_extract(arguments, '$.request') = ? LIMIT 1",
-        [*actions, action_id],
+        f"SELECT 1 FROM moderation_actions a WHERE {in_scope} AND a.action IN ({marks}) "
+        "AND json_extract(a.arguments, '$.request') = ? LIMIT 1",
+        [*params, *actions, action_id],
     ).fetchone()
     return row is not None

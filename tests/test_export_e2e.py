@@ -42,8 +42,9 @@ WORDS = [
 ]
 
 
-async def seed(database: Path) -> None:
-    """100k varied rows, written before the bot starts (the schema is the bot's own)."""
+async def seed(database: Path, guild_id: int) -> None:
+    """100k varied rows in one guild, written before the bot starts (the schema is the bot's
+    own)."""
     rng = random.Random(11)
     start = datetime.now(UTC) - timedelta(days=20)
     db = await connect(database)
@@ -61,7 +62,7 @@ async def seed(database: Path) -> None:
                 latency_ms=rng.uniform(1, 40),
                 results=[(f"doc{rng.randint(1, 900)}#{rng.randint(1, 9)}", rng.uniform(0, 9))],
                 total_matches=rng.randint(0, 50),
-                guild_id=1,
+                guild_id=guild_id,
                 created_at=(start + timedelta(seconds=15 * n)).isoformat(timespec="milliseconds"),
             )
             rows.append(record.to_row())
@@ -87,7 +88,7 @@ async def test_a_100k_row_export_arrives_in_gzipped_parts_under_the_limit(
     fake_discord: FakeDiscord, launch_bot, tmp_path: Path
 ) -> None:
     database = tmp_path / "log.db"
-    await seed(database)
+    await seed(database, int(fake_discord.guild_id))
     fake_discord.attachment_size_limit = LIMIT
     await launch_bot(BOT_ARGV, bot_env(SEED_DIR, database, watch_corpus="false"))
 

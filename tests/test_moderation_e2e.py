@@ -42,6 +42,7 @@ NOT_A_MODERATOR = "Only moderators can review the query log."
 NOT_AN_ADMINISTRATOR = "Only administrators can purge the query log."
 NOT_YOURS = "These buttons belong to the moderator who ran the command"
 MANAGE_MESSAGES = 1 << 13
+GUILD_ID = int(P.snowflake())  # the fake's guild, fixed so rows can be seeded before start-up
 
 HOSTILE = [
     "%",
@@ -76,7 +77,7 @@ def seeded(query: str, interaction_id: int, ago: timedelta, **fields: Any) -> Qu
         "latency_ms": 12.0,
         "results": [(f"{SEED}#1", 1.5)],
         "total_matches": 1,
-        "guild_id": 1,
+        "guild_id": GUILD_ID,
         "created_at": stamp(now() - ago),
     }
     return QueryRecord(**{**values, **fields})
@@ -163,7 +164,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         query_log_flush_seconds=0.1,
         watch_corpus="false",
     )
-    async with fake_and_bot(argv, env, name="corpusbot") as (fake, _):
+    async with fake_and_bot(argv, env, name="corpusbot", default_guild_id=GUILD_ID) as (fake, _):
         yield World(
             fake=fake,
             database=database,

@@ -41,7 +41,7 @@ def database(tmp_path: Path) -> Iterator[Path]:
     )
     add(conn, interaction_id=3, query="satellite again", user_id=12, created_at=fresh)
     add(conn, interaction_id=4, query="old question", created_at=old)
-    review.record_vote(conn, 3, 11, -1, ["doc#1"])
+    review.record_vote(conn, review.EVERYTHING, 3, 11, -1, ["doc#1"])
     conn.close()
     yield path
 
@@ -56,7 +56,9 @@ def test_recent_prints_the_same_lines_as_discord(
     assert log(database, "recent", "--contains", "satellite", "--user", "12") == 0
     out = capsys.readouterr().out.splitlines()
     conn = review.open_db(database, readonly=True)
-    [row] = review.recent(conn, review.Filters(users=(12,), contains="satellite")).rows
+    [row] = review.recent(
+        conn, review.EVERYTHING, review.Filters(users=(12,), contains="satellite")
+    ).rows
     conn.close()
     assert out == [row.summary(), "-- page 1 of 1 · 1 in all · one member, containing “satellite”"]
     assert "👎 1" in out[0]

@@ -99,15 +99,19 @@ class FeedbackCog(commands.Cog, name="FeedbackCog"):
             return
         answer_id, passages = metadata.id, cited_passages(message)
         voter = self.identities.key(interaction.user.id)
+        scope = review.Scope.where_asked(interaction.guild_id)
 
         def work(conn: sqlite3.Connection) -> int | None:
-            return review.record_vote(conn, answer_id, voter, vote, passages)
+            return review.record_vote(conn, scope, answer_id, voter, vote, passages)
 
         try:
             # Another writer can hold the log for seconds: defer rather than miss the deadline.
             previous = await in_time(
                 interaction, self.db.write(work), defer_after=self.defer_after, ephemeral=True
             )
+        except review.OutOfScope:
+            await show.reply(interaction, [show.notice("This answer can no longer take votes.")])
+            return
         except (sqlite3.Error, review.SchemaError, OSError) as error:
             log.error("could not record a vote: %s", error)
             await show.reply(interaction, [show.notice("Sorry, the vote could not be saved.")])

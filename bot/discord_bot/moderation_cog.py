@@ -4,6 +4,9 @@ A thin shell over :mod:`bot.review`, the SQL the ``corpusbot log`` CLI runs too.
 their (frozen) filters as a moderator action, and their page buttons carry only that action's id,
 the moderator's id and a page number, so they keep working after a restart and only the moderator
 who ran the listing can turn its pages.
+
+Every command and button sees and changes only the rows of the server it is used in
+(:func:`server_scope`): a listing or purge request recorded in one server is unknown in another.
 """
 
 from __future__ import annotations
@@ -59,38 +62,50 @@ class Listing:
     title: str
     lines: list[str]
     page: review.Page[Any]
-    scope: str
+    described: str  # what the listing holds, for its footer
 
     def embed(self) -> discord.Embed:
         """The page as a private embed."""
-        return show.listing(self.title, self.lines, self.page, self.scope)
+        return show.listing(self.title, self.lines, self.page, self.described)
+
+
+def server_scope(interaction: discord.Interaction[Any]) -> review.Scope:
+    """The server the command or button is used in: the only rows it may see or change."""
+    if interaction.guild_id is None:  # the access checks refuse direct messages before this
+        raise RuntimeError("/querylog is used only in a server")
+    return review.Scope.server(interaction.guild_id)
 
 
 def render_listing(
-    conn: sqlite3.Connection, kind: str, arguments: dict[str, Any], page: int
+    conn: sqlite3.Connection,
+    scope: review.Scope,
+    kind: str,
+    arguments: dict[str, Any],
+    page: int,
 ) -> Listing:
-    """Page ``page`` of a listing from the arguments recorded with it."""
+    """Page ``page`` of a listing of ``scope`` from the arguments recorded with it."""
     since = arguments.get("since")
     when = f"since {since[:16].replace('T', ' ')}" if since else "all time"
     if kind == "recent":
         filters = review.Filters.from_json(arguments["filters"])
-        rows = review.recent(conn, filters, page)
+        rows = review.recent(conn, scope, filters, page)
         return Listing(
             "Recent questions", [r.summary() for r in rows.rows], rows, filters.describe()
         )
     if kind == "unanswered":
         missing = review.unanswered(
             conn,
+            scope,
             weak_score=float(arguments["weak_score"]),
             since=since,
             until_id=arguments.get("until_id"),
             page=page,
         )
-        scope = f"no result or best score below {arguments['weak_score']}, {when}"
+        weak = f"no result or best score below {arguments['weak_score']}, {when}"
         return Listing(
-            "What the corpus is missing", [u.summary() for u in missing.rows], missing, scope
+            "What the corpus is missing", [u.summary() for u in missing.rows], missing, weak
         )
-    voted = review.feedback(conn, since=since, page=page)
+    voted = review.feedback(conn, scope, since=since, page=page)
     return Listing(
         "Passages in answers marked unhelpful", [p.summary() for p in voted.rows], voted, when
     )
@@ -272,9 +287,10 @@ class ModerationCog(
             return
         await defer(interaction, ephemeral=True)
         action = self._action(interaction, "stats", {"days": days})
+        scope = server_scope(interaction)
 
         def work(conn: sqlite3.Connection) -> review.Stats:
-            result = review.stats(conn, days)
+            result = review.stats(conn, scope, days)
             review.record_action(conn, dataclasses.replace(action, affected=result.queries))
             return result
 
@@ -311,13 +327,14 @@ class ModerationCog(
         action = self._action(
             interaction, "export", {"filters": filters.to_json(), "format": format}
         )
+        scope = server_scope(interaction)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="corpusbot-export-"))
 
         def work(conn: sqlite3.Connection) -> tuple[int, list[Path]]:
             target = folder / f"querylog-{stamp}.{format}"
             with target.open("wb") as out:
-                count = review.export(conn, filters, format, out)
+                count = review.export(conn, scope, filters, format, out)
             parts = fit_to_limit(target, limit, header=format == "csv")
             arguments = {**action.arguments, "files": len(parts)}
             review.record_action(
@@ -359,9 +376,10 @@ class ModerationCog(
         before = review.cutoff(older_than_days)
         arguments = {"older_than_days": older_than_days, "before": before}
         action = self._action(interaction, "purge_requested", arguments)
+        scope = server_scope(interaction)
 
         def work(conn: sqlite3.Connection) -> tuple[int, int]:
-            count = review.count_before(conn, before)
+            count = review.count_before(conn, scope, before)
             return review.record_action(conn, dataclasses.replace(action, affected=count)), count
 
         async with self._database(interaction):
@@ -385,12 +403,13 @@ class ModerationCog(
             return
         record = self._action(interaction, "page", {"listing": action_id, "page": page})
         expected_user = self.identities.key(owner)
+        scope = server_scope(interaction)
 
         def work(conn: sqlite3.Connection) -> Listing | None:
-            stored = review.get_action(conn, action_id)
+            stored = review.get_action(conn, scope, action_id)  # None from another server
             if stored is None or stored.action not in LISTINGS or stored.user_id != expected_user:
                 return None
-            listing = render_listing(conn, stored.action, stored.arguments, page)
+            listing = render_listing(conn, scope, stored.action, stored.arguments, page)
             review.record_action(conn, dataclasses.replace(record, affected=len(listing.lines)))
             return listing
 
@@ -415,18 +434,21 @@ class ModerationCog(
         done = "purge" if choice == "confirm" else "purge_cancelled"
         record = self._action(interaction, done, {"request": request_id})
         expected_user = self.identities.key(owner)
+        # Cancel needs no moderator check, so a press can come from a direct message: no purge
+        # request is ever recorded there, so none is found.
+        scope = review.Scope.where_asked(interaction.guild_id)
 
         def work(conn: sqlite3.Connection) -> str:
             # One transaction: two presses of "Delete them" at once purge and log once.
             return review.atomically(conn, lambda: settle(conn))
 
         def settle(conn: sqlite3.Connection) -> str:
-            stored = review.get_action(conn, request_id)
+            stored = review.get_action(conn, scope, request_id)  # None from another server
             if stored is None or stored.action != "purge_requested":
                 return "This purge request is no longer in the log; run /querylog purge again."
             if stored.user_id != expected_user:
                 return NOT_YOURS
-            if review.follow_up_of(conn, request_id, ("purge", "purge_cancelled")):
+            if review.follow_up_of(conn, scope, request_id, ("purge", "purge_cancelled")):
                 return "This purge request was already answered."
             asked = datetime.fromisoformat(stored.created_at)
             if choice == "confirm" and review.now_utc() - asked > PURGE_CONFIRM_WITHIN:
@@ -435,7 +457,7 @@ class ModerationCog(
                 review.record_action(conn, dataclasses.replace(record, affected=0))
                 return "Purge cancelled; nothing was deleted."
             before = str(stored.arguments["before"])
-            deleted = review.purge(conn, before)
+            deleted = review.purge(conn, scope, before)
             arguments = {**record.arguments, "before": before}
             review.record_action(
                 conn, dataclasses.replace(record, arguments=arguments, affected=deleted.total)
@@ -506,10 +528,11 @@ class ModerationCog(
         """Record the listing with its frozen arguments and show its first page."""
         await defer(interaction, ephemeral=True)
         action = self._action(interaction, kind, {})
+        scope = server_scope(interaction)
 
         def work(conn: sqlite3.Connection) -> tuple[int, Listing]:
             arguments = freeze(conn)
-            listing = render_listing(conn, kind, arguments, 0)
+            listing = render_listing(conn, scope, kind, arguments, 0)
             stored = dataclasses.replace(action, arguments=arguments, affected=listing.page.total)
             return review.record_action(conn, stored), listing
 

@@ -26,7 +26,9 @@ NOTHING = "Nothing matches."
 LINE_LIMIT = 600  # one row of a listing, at most
 
 
-def listing(title: str, lines: Sequence[str], page: review.Page[Any], scope: str) -> discord.Embed:
+def listing(
+    title: str, lines: Sequence[str], page: review.Page[Any], described: str
+) -> discord.Embed:
     """One page of a listing: one escaped line per row, and where the page is in the whole.
 
     Each line gets an equal share of the description: escaping can double a line, and a line
@@ -39,7 +41,7 @@ def listing(title: str, lines: Sequence[str], page: review.Page[Any], scope: str
         colour=COLOUR,
     )
     embed.set_footer(
-        text=f"Page {page.page + 1} of {page.pages} · {page.total} in all · {scope}"[:2048]
+        text=f"Page {page.page + 1} of {page.pages} · {page.total} in all · {described}"[:2048]
     )
     return embed
 
@@ -82,9 +84,11 @@ def purge_prompt(days: int, before: str, would_delete: int) -> discord.Embed:
     return discord.Embed(
         title="Purge the query log?",
         description=(
-            f"This deletes every logged question and vote older than {days} days "
-            f"(before {before[:16].replace('T', ' ')} UTC): **{would_delete}** questions now.\n"
-            "It cannot be undone. Moderator actions are kept."
+            f"This deletes every question logged in this server more than {days} days ago "
+            f"(before {before[:16].replace('T', ' ')} UTC) and the votes on them, and older "
+            f"votes on this server's answers: **{would_delete}** questions now.\n"
+            "Other servers' rows are not touched. It cannot be undone. "
+            "Moderator actions are kept."
         ),
         colour=discord.Colour.red(),
     )
