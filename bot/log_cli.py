@@ -5,7 +5,8 @@ Safe while the bot runs: listings use a read-only connection, every connection w
 bot's writer (``busy_timeout``) instead of failing, and the log is in WAL mode, so readers never
 block the writer.
 
-The operator sees every server's rows and direct messages' (:data:`review.EVERYTHING`).
+The operator sees every server's rows and direct messages' unless a subcommand is given
+``--guild ID`` (one server's, as its ``/querylog`` shows them) or ``--dm`` (direct messages').
 """
 
 from __future__ import annotations
@@ -33,37 +34,62 @@ def add_log_commands(commands: Any) -> None:
     sub = log.add_subparsers(dest="log_command", required=True)
 
     recent = sub.add_parser("recent", help="logged questions, newest first")
+    _scope(recent)
     _filters(recent)
     _paging(recent)
     recent.add_argument("--json", action="store_true", help="one JSON object per row")
     recent.set_defaults(handler=_recent)
 
     unanswered = sub.add_parser("unanswered", help="questions with no or only weak answers")
+    _scope(unanswered)
     unanswered.add_argument("--since", help="7d, 12h, 30m, 2w or a date such as 2025-01-31")
     unanswered.add_argument("--below", type=float, help="weak below this score (default: setting)")
     _paging(unanswered)
     unanswered.set_defaults(handler=_unanswered)
 
     feedback = sub.add_parser("feedback", help="passages most often in answers voted unhelpful")
+    _scope(feedback)
     feedback.add_argument("--since", help="only votes since then")
     _paging(feedback)
     feedback.set_defaults(handler=_feedback)
 
     stats = sub.add_parser("stats", help="questions per day, answered share, latency, top lists")
+    _scope(stats)
     stats.add_argument("--days", type=int, default=14, help="days back, today included")
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     stats.set_defaults(handler=_stats)
 
     export = sub.add_parser("export", help="the matching rows as CSV or JSON lines")
+    _scope(export)
     _filters(export)
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.set_defaults(handler=_export)
 
     purge = sub.add_parser("purge", help="delete questions and votes older than N days")
+    _scope(purge)
     purge.add_argument("--older-than-days", type=int, required=True, metavar="N")
     purge.add_argument("--yes", action="store_true", help="do not ask to confirm")
     purge.set_defaults(handler=_purge)
+
+
+def _scope(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--guild", type=int, metavar="ID", help="only this server's rows (default: every server)"
+    )
+    where.add_argument("--dm", action="store_true", help="only rows from direct messages")
+
+
+def _scope_of(args: argparse.Namespace) -> review.Scope:
+    if args.guild is not None:
+        return review.Scope.server(args.guild)
+    return review.DIRECT_MESSAGES if args.dm else review.EVERYTHING
+
+
+def _described(text: str, scope: review.Scope) -> str:
+    """A listing's footer text, naming the scope when it is not everything."""
+    return text if scope == review.EVERYTHING else f"{text} · {scope.describe()}"
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:
@@ -141,13 +167,14 @@ def _print_page(page: review.Page[Any], lines: list[str], scope: str) -> None:
 
 def _recent(args: argparse.Namespace, settings: Settings) -> int:
     def work(conn: sqlite3.Connection) -> int:
-        filters, scope = _filters_of(args, settings), review.EVERYTHING
+        filters, scope = _filters_of(args, settings), _scope_of(args)
         page = review.recent(conn, scope, filters, args.page - 1, args.page_size)
         if args.json:
             for row in page.rows:
                 print(json.dumps(asdict(row), ensure_ascii=False))
         else:
-            _print_page(page, [row.summary() for row in page.rows], filters.describe())
+            lines = [row.summary() for row in page.rows]
+            _print_page(page, lines, _described(filters.describe(), scope))
         return 0
 
     return _run(args, settings, work)
@@ -158,7 +185,7 @@ def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
 
     def work(conn: sqlite3.Connection) -> int:
         since = review.parse_since(args.since) if args.since else None
-        scope = review.EVERYTHING
+        scope = _scope_of(args)
         page = review.unanswered(
             conn,
             scope,
@@ -168,7 +195,7 @@ def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
             page_size=args.page_size,
         )
         weak = f"no result or best score below {below}"
-        _print_page(page, [row.summary() for row in page.rows], weak)
+        _print_page(page, [row.summary() for row in page.rows], _described(weak, scope))
         return 0
 
     return _run(args, settings, work)
@@ -177,11 +204,12 @@ def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
 def _feedback(args: argparse.Namespace, settings: Settings) -> int:
     def work(conn: sqlite3.Connection) -> int:
         since = review.parse_since(args.since) if args.since else None
-        scope = review.EVERYTHING
+        scope = _scope_of(args)
         page = review.feedback(
             conn, scope, since=since, page=args.page - 1, page_size=args.page_size
         )
-        _print_page(page, [row.summary() for row in page.rows], "passages voted 👎")
+        lines = [row.summary() for row in page.rows]
+        _print_page(page, lines, _described("passages voted 👎", scope))
         return 0
 
     return _run(args, settings, work)
@@ -193,12 +221,13 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     def work(conn: sqlite3.Connection) -> int:
-        scope = review.EVERYTHING
+        scope = _scope_of(args)
         result = review.stats(conn, scope, args.days)
         if args.json:
             print(json.dumps(asdict(result), ensure_ascii=False, indent=2))
             return 0
-        print(f"Query log — last {result.days} days (since {result.since[:10]})")
+        heading = f"Query log — last {result.days} days (since {result.since[:10]})"
+        print(_described(heading, scope))
         for line in result.summary_lines():
             print(line)
         print("Per day (questions, answered):")
@@ -217,7 +246,7 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     def work(conn: sqlite3.Connection) -> int:
-        filters, scope = _filters_of(args, settings), review.EVERYTHING
+        filters, scope = _filters_of(args, settings), _scope_of(args)
         if args.output is None:
             count = review.export(conn, scope, filters, args.format, sys.stdout.buffer)
         else:
@@ -236,22 +265,23 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
 
     def work(conn: sqlite3.Connection) -> int:
         before = review.cutoff(args.older_than_days)  # a ValueError is explained by _run
-        scope = review.EVERYTHING
+        scope = _scope_of(args)
         count = review.count_before(conn, scope, before)
         if not args.yes:
             answer = input(
                 f"Delete {count} logged questions (and votes) older than "
-                f"{args.older_than_days} days? [y/N] "
+                f"{args.older_than_days} days, of {scope.describe()}? [y/N] "
             )
             if answer.strip().lower() not in {"y", "yes"}:
                 print("nothing deleted")
                 return 1
         deleted = review.purge(conn, scope, before)
         operator = getpass.getuser()
-        arguments = {"older_than_days": args.older_than_days, "before": before}
-        review.record_action(
-            conn, review.Action("cli", 0, operator, "purge", arguments, affected=deleted.total)
+        arguments = {"older_than_days": args.older_than_days, "before": before, **scope.to_json()}
+        action = review.Action(
+            "cli", 0, operator, "purge", arguments, guild_id=scope.guild_id, affected=deleted.total
         )
+        review.record_action(conn, action)
         print(f"deleted {deleted.queries} logged questions and {deleted.votes} votes")
         return 0
 

@@ -165,3 +165,75 @@ def test_an_old_log_is_migrated_first(tmp_path: Path, capsys: pytest.CaptureFixt
         sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
         == review.latest_version()
     )
+
+
+@pytest.fixture
+def servers(database: Path) -> Path:
+    """The log above (all in server 7) plus a question in server 8 and one in a DM, voted on."""
+    conn = review.open_db(database, readonly=False)
+    fresh = review.iso(review.now_utc())
+    add(conn, interaction_id=5, query="eighth server", guild_id=8, created_at=fresh)
+    add(conn, interaction_id=6, query="direct message", guild_id=None, created_at=fresh)
+    review.record_vote(conn, review.EVERYTHING, 5, 11, -1, ["doc#8"])
+    conn.close()
+    return database
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ((), [1, 2, 3, 4, 5, 6]),
+        (("--guild", "7"), [1, 2, 3, 4]),
+        (("--guild", "8"), [5]),
+        (("--dm",), [6]),
+        (("--guild", "9"), []),
+    ],
+)
+def test_guild_and_dm_limit_every_listing(
+    servers: Path, capsys: pytest.CaptureFixture[str], where: tuple[str, ...], expected: list[int]
+) -> None:
+    assert log(servers, "recent", *where, "--json") == 0
+    listed = [json.loads(line)["interaction_id"] for line in capsys.readouterr().out.splitlines()]
+    assert sorted(listed) == expected
+    assert log(servers, "export", *where, "--format", "jsonl") == 0
+    exported = [json.loads(line)["interaction_id"] for line in capsys.readouterr().out.splitlines()]
+    assert exported == expected
+    assert log(servers, "stats", *where, "--days", "7", "--json") == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["queries"] == len([n for n in expected if n != 4])  # 4 is 100 days old
+    assert stats["votes_down"] == (3 in expected) + (5 in expected)
+
+
+def test_feedback_and_unanswered_by_guild(
+    servers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert log(servers, "feedback", "--guild", "8") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("doc#8 · 👎 1") and "doc#1" not in out and "server 8" in out
+    assert log(servers, "unanswered", "--guild", "8") == 0
+    assert capsys.readouterr().out.startswith("Nothing matches.")
+    assert log(servers, "unanswered", "--guild", "7") == 0
+    assert capsys.readouterr().out.startswith("1× “rockets”")
+
+
+def test_purge_of_one_guild_keeps_the_rest_and_is_recorded(
+    servers: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "y")
+    assert log(servers, "purge", "--guild", "8", "--older-than-days", "0") == 0
+    assert asked == ["Delete 1 logged questions (and votes) older than 0 days, of server 8? [y/N] "]
+    assert "deleted 1 logged questions and 1 votes" in capsys.readouterr().out
+    conn = sqlite3.connect(servers)
+    left = conn.execute("SELECT interaction_id FROM queries ORDER BY interaction_id").fetchall()
+    assert [n for (n,) in left] == [1, 2, 3, 4, 6]
+    assert conn.execute("SELECT answer_id FROM votes").fetchall() == [(3,)]
+    [(guild, arguments)] = conn.execute("SELECT guild_id, arguments FROM moderation_actions")
+    assert guild == 8 and json.loads(arguments)["scope"] == "server"
+    conn.close()
+
+
+def test_guild_and_dm_cannot_be_combined(servers: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        log(servers, "recent", "--guild", "7", "--dm")
+    assert exited.value.code == 2 and "not allowed with" in capsys.readouterr().err
