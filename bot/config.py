@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.corpus import DEFAULT_MAX_FILE_BYTES, FileRules
 from bot.index import BM25Parameters
 from bot.passages import MAX_WORDS, MIN_WORDS
 from bot.privacy import Identities
@@ -20,6 +21,21 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     corpus_dir: Path = Field(Path("seeds"), description="Folder of .txt/.md/.jsonl documents.")
+    corpus_follow_external_links: bool = Field(
+        False,
+        description=(
+            "Follow links in the corpus folder that point outside it. Risky: anyone who can add "
+            "a file to the corpus can then make the bot quote any file it can read."
+        ),
+    )
+    max_file_bytes: int = Field(
+        DEFAULT_MAX_FILE_BYTES,
+        ge=1,
+        description=(
+            "Larger corpus files are skipped: a file is read whole, so this bounds the memory "
+            "one file takes (2-5 times its size while it loads)."
+        ),
+    )
     bm25_k1: float = Field(1.2, ge=0.0, le=10.0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0.0, le=1.0, description="BM25 length normalisation.")
     passage_min_words: int = Field(
@@ -141,6 +157,11 @@ class Settings(BaseSettings):
         """``NAME=`` (empty, as ``.env.example`` ships them) means the setting is not given:
         ``INDEX_CACHE_DIR=`` turns the cache off, ``SYNC_GUILD_ID=`` syncs globally only."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def file_rules(self) -> FileRules:
+        """Which corpus files may be read, as the loader takes it."""
+        return FileRules(self.max_file_bytes, self.corpus_follow_external_links)
 
     @property
     def bm25(self) -> BM25Parameters:

@@ -11,10 +11,12 @@ import json
 import logging
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import IO
 
 from bot.text import sentence_spans, shorten
 
@@ -24,6 +26,14 @@ SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".jsonl"})
 TITLE_CHARS = 80
 MAX_ID_CHARS = 80
 _SNIFF_BYTES = 8192
+# A file is read whole and decoded (two to five times its size in memory while it loads), so
+# one file may hold no more than this; the default fits a JSONL import of 100k records.
+DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
+# Bad JSONL lines listed one by one; past this a file's further bad lines are only counted, so
+# a hostile file cannot flood the log or the skipped list.
+MAX_BAD_LINES_LISTED = 5
+# A JSON string may hold half of a surrogate pair (written "\ud800"), which UTF-8 cannot encode.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Whole lines of web-page furniture that must never become passages or snippets.
 _BOILERPLATE_LINE = re.compile(
@@ -98,28 +108,72 @@ class CorpusLoad:
     repaired: list[SkippedFile] = field(default_factory=list)
 
 
-def load_corpus(root: Path) -> CorpusLoad:
+@dataclass(frozen=True, slots=True)
+class FileRules:
+    """Which files under the corpus folder may be read, and how much of each."""
+
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    # Off: a link is followed only when its target stays inside the corpus folder, so nobody
+    # who can add a file to the corpus can make the bot quote its .env, /etc or a device.
+    follow_external_links: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusFile:
+    """A file the walk accepted: ``path`` as reached from the corpus folder, ``identity`` the
+    (device, inode) it had then, which the opened file must still have."""
+
+    path: Path
+    relative: str
+    identity: tuple[int, int]
+
+
+@dataclass(slots=True)
+class CorpusListing:
+    """The files a load reads, in a stable order, and the entries the walk refused."""
+
+    files: list[CorpusFile] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+
+class Refused(Exception):
+    """A file (or JSONL record) that is not loaded, and the reason a user reads."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def load_corpus(root: Path, rules: FileRules = FileRules()) -> CorpusLoad:
     """Load every supported file under ``root``; one bad file never stops the load."""
     result = CorpusLoad()
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder {root} does not exist or is not a folder")
-    result.documents.extend(iter_documents(root, result))
+    result.documents.extend(iter_documents(root, result, rules))
     return result
 
 
-def iter_documents(root: Path, result: CorpusLoad) -> Iterator[Document]:
+def iter_documents(
+    root: Path, result: CorpusLoad, rules: FileRules = FileRules()
+) -> Iterator[Document]:
     """The documents :func:`load_corpus` loads, one at a time (no more than one file's held at
     once); what is skipped or repaired goes into ``result``."""
+    listing = list_corpus(root, rules)
+    for refused in listing.skipped:
+        _skip(result, refused.path, refused.reason)
     seen_ids: set[str] = set()
-    for path in corpus_files(root):
-        relative = path.relative_to(root).as_posix()
-        for document in _load_file(path, relative, result):
-            document = _composed(document)
-            if document.id in seen_ids:
-                _skip(result, relative, f"duplicate document id {document.id!r}")
-                continue
-            seen_ids.add(document.id)
-            yield document
+    for file in listing.files:
+        try:
+            for document in _load_file(file, rules, result):
+                document = _composed(document)
+                if document.id in seen_ids:
+                    _skip(result, file.relative, f"duplicate document id {document.id!r}")
+                    continue
+                seen_ids.add(document.id)
+                yield document
+        except Exception as error:  # a loader bug costs this file, never the whole corpus
+            log.debug("loading %s failed", file.relative, exc_info=error)
+            _skip(result, file.relative, f"could not be loaded ({type(error).__name__})")
 
 
 def _composed(document: Document) -> Document:
@@ -136,32 +190,106 @@ def _composed(document: Document) -> Document:
     )
 
 
-def corpus_files(root: Path) -> Iterator[Path]:
-    """Supported files in a stable order, hidden files and folders left out.
+def list_corpus(root: Path, rules: FileRules = FileRules()) -> CorpusListing:
+    """The supported files under ``root`` and what was refused: the one walk every reader of
+    the corpus folder uses (the load, the cache key, the size estimate).
 
-    Linked folders are followed (a shared folder linked into the corpus is part of it), each
-    real folder once, so a link back up cannot loop. (``Path.rglob`` before Python 3.13 skips
-    them silently.)
+    Hidden files and folders are left out. A link is followed only to a target inside the
+    corpus folder (or anywhere with ``rules.follow_external_links``), never to a hidden one, and
+    each real file or folder is taken once: the folders themselves first, then the links, so a
+    link to a folder already in the corpus (or back up, a loop) adds nothing.
     """
-    found: list[Path] = []
-    visited: set[tuple[int, int]] = set()
-    for folder, subfolders, names in os.walk(root, followlinks=True):
+    return _CorpusWalk(root, rules).run()
+
+
+class _CorpusWalk:
+    """State of one :func:`list_corpus` walk."""
+
+    def __init__(self, root: Path, rules: FileRules) -> None:
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.rules = rules
+        self.listing = CorpusListing()
+        self.taken: set[tuple[int, int]] = set()
+        self.folders: list[tuple[Path, str]] = []
+        self.links: list[tuple[Path, str]] = []
+
+    def run(self) -> CorpusListing:
         try:
-            status = os.stat(folder)
-        except OSError:
-            continue
-        if (status.st_dev, status.st_ino) in visited:
-            subfolders.clear()
-            continue
-        visited.add((status.st_dev, status.st_ino))
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        for name in names:
-            path = Path(folder, name)
-            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            self._take(self.root, "", os.stat(self.root))
+        except OSError as error:
+            self._refuse(".", _unreadable(error))
+        while self.folders or self.links:
+            while self.folders:
+                self._list_folder(*self.folders.pop())
+            if self.links:
+                self._follow_link(*self.links.pop(0))
+        self.listing.files.sort(key=lambda file: file.path)
+        return self.listing
+
+    def _refuse(self, relative: str, reason: str) -> None:
+        self.listing.skipped.append(SkippedFile(relative, reason))
+
+    def _list_folder(self, folder: Path, relative: str) -> None:
+        try:
+            with os.scandir(folder) as entries:
+                found = sorted(entries, key=lambda entry: entry.name)
+        except OSError as error:
+            self._refuse(relative or ".", f"folder {_unreadable(error)}")
+            return
+        for entry in found:
+            if entry.name.startswith("."):
                 continue
-            if path.is_file() or path.is_symlink():  # a broken link is reported, not skipped
-                found.append(path)
-    return iter(sorted(found))
+            entry_relative = f"{relative}/{entry.name}" if relative else entry.name
+            if entry.is_symlink():
+                self.links.append((Path(entry.path), entry_relative))
+                continue
+            try:
+                status = entry.stat(follow_symlinks=False)
+            except OSError as error:
+                self._refuse(entry_relative, _unreadable(error))
+                continue
+            self._take(Path(entry.path), entry_relative, status)
+
+    def _follow_link(self, link: Path, relative: str) -> None:
+        try:
+            status = os.stat(link)
+        except OSError as error:  # broken, or a loop of links
+            if _is_supported(relative):
+                self._refuse(relative, _unreadable(error))
+            return
+        if not stat.S_ISDIR(status.st_mode) and not _is_supported(relative):
+            return
+        target = os.path.realpath(link)
+        inside = os.path.commonpath([self.real_root, target]) == self.real_root
+        shown = os.path.relpath(target, self.real_root) if inside else target
+        if any(part.startswith(".") and part not in {".", ".."} for part in Path(shown).parts):
+            self._refuse(relative, "links to a hidden file or folder")
+        elif not inside and not self.rules.follow_external_links:
+            self._refuse(
+                relative,
+                "links outside the corpus folder (CORPUS_FOLLOW_EXTERNAL_LINKS is off)",
+            )
+        else:
+            self._take(link, relative, status)
+
+    def _take(self, path: Path, relative: str, status: os.stat_result) -> None:
+        identity = (status.st_dev, status.st_ino)
+        if stat.S_ISDIR(status.st_mode):
+            if identity not in self.taken:
+                self.taken.add(identity)
+                self.folders.append((path, relative))
+        elif _is_supported(relative) and identity not in self.taken:
+            self.taken.add(identity)
+            self.listing.files.append(CorpusFile(path, relative, identity))
+
+
+def _is_supported(relative: str) -> bool:
+    return Path(relative).suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def _unreadable(error: OSError) -> str:
+    return f"unreadable ({error.strerror or error})"
 
 
 def _skip(result: CorpusLoad, relative: str, reason: str) -> None:
@@ -169,18 +297,83 @@ def _skip(result: CorpusLoad, relative: str, reason: str) -> None:
     result.skipped.append(SkippedFile(relative, reason))
 
 
-def _load_file(path: Path, relative: str, result: CorpusLoad) -> Iterator[Document]:
+def read_corpus_file(file: CorpusFile, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``, checked on the opened file itself
+    (a FIFO, a device or a file swapped since the walk is refused, never read)."""
+    # O_NONBLOCK: opening a FIFO with no writer would otherwise wait for one forever.
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
     try:
-        raw = path.read_bytes()
+        descriptor = os.open(file.path, flags)
     except OSError as error:
-        _skip(result, relative, f"unreadable ({error.strerror or error})")
+        raise Refused(_unreadable(error)) from None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise Refused(f"not a regular file ({_file_kind(status.st_mode)})")
+        if (status.st_dev, status.st_ino) != file.identity:
+            raise Refused("replaced while the corpus was loading; the next reload reads it")
+        if status.st_size > max_bytes:
+            raise Refused(_too_large(status.st_size, max_bytes))
+        with open(descriptor, "rb", closefd=False) as stream:
+            raw = _read_at_most(stream, status.st_size, max_bytes + 1)
+    except OSError as error:
+        raise Refused(_unreadable(error)) from None
+    finally:
+        os.close(descriptor)
+    if len(raw) > max_bytes:  # it grew while being read
+        raise Refused(_too_large(len(raw), max_bytes, grew=True))
+    return raw
+
+
+def _read_at_most(stream: IO[bytes], expected: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes: the ``expected`` size (plus one byte, to notice growth) in one
+    buffer, and more only when the file is longer than it said (it grew, or it is a kernel
+    file that reports size 0)."""
+    first = stream.read(min(expected + 1, limit))
+    if len(first) <= expected:
+        return first
+    parts, total = [first], len(first)
+    while total < limit:
+        more = stream.read(min(1 << 20, limit - total))
+        if not more:
+            break
+        parts.append(more)
+        total += len(more)
+    return b"".join(parts)
+
+
+def _too_large(size: int, max_bytes: int, grew: bool = False) -> str:
+    now = "grew past" if grew else f"{size:,} bytes, over"
+    return f"too large ({now} MAX_FILE_BYTES={max_bytes:,})"
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a file"
+
+
+def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterator[Document]:
+    relative = file.relative
+    try:
+        raw = read_corpus_file(file, rules.max_file_bytes)
+    except Refused as refused:
+        _skip(result, relative, refused.reason)
         return
     text = _decode_marked(raw, relative, result)
+    suffix = Path(relative).suffix.lower()
     if text is None:
         if not raw.strip():
             _skip(result, relative, "empty")
             return
-        if _looks_binary(raw[:_SNIFF_BYTES]):
+        # JSONL is judged line by line: a NUL in one record costs that record, not the file.
+        if suffix != ".jsonl" and _looks_binary(raw[:_SNIFF_BYTES]):
             _skip(result, relative, "binary")
             return
         text = _decode(raw, relative, result)
@@ -188,7 +381,6 @@ def _load_file(path: Path, relative: str, result: CorpusLoad) -> Iterator[Docume
     if not text.strip():
         _skip(result, relative, "empty")
         return
-    suffix = path.suffix.lower()
     if suffix == ".jsonl":
         yield from _jsonl_documents(text, relative, result)
         return
@@ -253,7 +445,9 @@ def _decode(raw: bytes, relative: str, result: CorpusLoad) -> str:
 
 
 def _jsonl_documents(text: str, relative: str, result: CorpusLoad) -> Iterator[Document]:
+    """One document per good line; each bad line is its own warning, the rest load."""
     stem = document_id(relative)
+    bad_lines = 0
     # Only "\n" ends a record: JSON strings may hold U+2028 and the like raw, which
     # ``str.splitlines`` would also split on.
     for number, line in enumerate(text.split("\n"), start=1):
@@ -261,26 +455,48 @@ def _jsonl_documents(text: str, relative: str, result: CorpusLoad) -> Iterator[D
             continue
         where = f"{relative}:{number}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            _skip(result, where, f"not valid JSON ({error.msg})")
-            continue
-        if not isinstance(record, dict):
-            _skip(result, where, "not a JSON object")
-            continue
-        body = record.get("text")
-        if not isinstance(body, str) or not body.strip():
-            _skip(result, where, 'no "text"')
-            continue
-        record_id = record.get("id", record.get("_id"))
-        if record_id is None or str(record_id).strip() == "":
-            record_id = str(number)
-        body = strip_boilerplate(body)
-        title = record.get("title")
-        title = collapse_title(title) if isinstance(title, str) and title.strip() else None
-        url = record.get("url") if isinstance(record.get("url"), str) else None
-        doc_id = _slug(f"{stem}/{record_id}")
-        yield Document(doc_id, title or title_from_text(body, where), body, where, url)
+            yield _jsonl_record(line, number, stem, where)
+        except Refused as bad:
+            bad_lines += 1
+            if bad_lines <= MAX_BAD_LINES_LISTED:
+                _skip(result, where, bad.reason)
+    if bad_lines > MAX_BAD_LINES_LISTED:
+        unlisted = bad_lines - MAX_BAD_LINES_LISTED
+        _skip(result, relative, f"{unlisted:,} more bad lines, not listed one by one")
+
+
+def _jsonl_record(line: str, number: int, stem: str, where: str) -> Document:
+    """The document one JSONL line holds; :class:`Refused` says why a line holds none."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise Refused(f"not valid JSON ({error.msg})") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise Refused("not valid JSON (a number too long)") from None
+    except RecursionError:
+        raise Refused("not valid JSON (nested too deeply)") from None
+    if not isinstance(record, dict):
+        raise Refused("not a JSON object")
+    body = record.get("text")
+    if not isinstance(body, str) or not body.strip():
+        raise Refused('no "text"')
+    record_id = record.get("id", record.get("_id"))
+    if record_id is None or (isinstance(record_id, str) and not record_id.strip()):
+        record_id = number
+    if isinstance(record_id, bool) or not isinstance(record_id, str | int | float):
+        raise Refused('"id" is not a string or a number')
+    body = strip_boilerplate(_valid_unicode(body))
+    title = record.get("title")
+    title = collapse_title(_valid_unicode(title)) if isinstance(title, str) else None
+    url = record.get("url")
+    url = _valid_unicode(url) if isinstance(url, str) else None
+    doc_id = _slug(f"{stem}/{_valid_unicode(str(record_id))}")
+    return Document(doc_id, title or title_from_text(body, where), body, where, url)
+
+
+def _valid_unicode(value: str) -> str:
+    """``value`` with any lone surrogate replaced by U+FFFD, so it can be stored as UTF-8."""
+    return _LONE_SURROGATE.sub("\ufffd", value)
 
 
 def document_id(relative: str) -> str:

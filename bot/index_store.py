@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot import corpus, index, passage_store, passages, strings, text, tokenize
-from bot.corpus import CorpusLoad, Document, load_corpus
+from bot.corpus import CorpusLoad, Document, FileRules, load_corpus
 from bot.index import BM25Parameters, CountedChunk, IndexBuilder, PassageIndex, count_terms
 from bot.passage_store import PassageStore, PassageStoreBuilder
 from bot.passages import MAX_WORDS, MIN_WORDS, split_passages
@@ -55,6 +55,7 @@ class PassageSettings:
     params: BM25Parameters = field(default_factory=BM25Parameters)
     min_words: int = MIN_WORDS
     max_words: int = MAX_WORDS
+    files: FileRules = field(default_factory=FileRules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +79,17 @@ def corpus_key(root: Path, settings: PassageSettings) -> str:
     for module in _SHAPING_MODULES:
         if module.__file__:
             digest.update(Path(module.__file__).read_bytes())
-    for path in corpus.corpus_files(root):  # the very files a build reads
-        relative = path.relative_to(root)
+    listing = corpus.list_corpus(root, settings.files)  # the very files a build reads
+    for file in listing.files:
         try:
-            stat = path.stat()
+            stat = file.path.stat()
         except OSError:
-            digest.update(f"{relative.as_posix()}|unreadable\n".encode())
+            digest.update(f"{file.relative}|unreadable\n".encode())
             continue
         identity = f"{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ctime_ns}|{stat.st_ino}"
-        digest.update(f"{relative.as_posix()}|{identity}\n".encode())
+        digest.update(f"{file.relative}|{identity}\n".encode())
+    for refused in listing.skipped:  # a folder that becomes readable changes the corpus
+        digest.update(f"{refused.path}|{refused.reason}\n".encode())
     return digest.hexdigest()[:24]
 
 
@@ -112,7 +115,7 @@ def load_snapshot(
 ) -> Snapshot:
     """The corpus under ``root``: from the cache when it is unchanged, else built (and saved)."""
     if cache_dir is None:
-        load = load_corpus(root)
+        load = load_corpus(root, settings.files)
         built = build_snapshot(load.documents, settings, None, progress=progress)
         return _with_load(built, load.skipped, load.repaired)
     if not root.is_dir():
@@ -141,11 +144,11 @@ def load_snapshot(
     _remove_abandoned_builds(cache_dir)
     load = CorpusLoad()
     build_snapshot(
-        corpus.iter_documents(root, load),
+        corpus.iter_documents(root, load, settings.files),
         settings,
         staging,
         progress=progress,
-        expected_chars=corpus_bytes(root),
+        expected_chars=corpus_bytes(root, settings.files),
     )
     meta = {
         "format": SNAPSHOT_FORMAT,
@@ -186,12 +189,12 @@ def _set_aside(target: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def corpus_bytes(root: Path) -> int:
+def corpus_bytes(root: Path, rules: FileRules) -> int:
     """Total size of the corpus files: the text a build will read, roughly, before reading it."""
     total = 0
-    for path in corpus.corpus_files(root):
+    for file in corpus.list_corpus(root, rules).files:
         try:
-            total += path.stat().st_size
+            total += file.path.stat().st_size
         except OSError:
             continue
     return total

@@ -14,4 +14,5 @@ def load_service(settings: Settings) -> SearchService:
         min_words=settings.passage_min_words,
         max_words=settings.passage_max_words,
         cache_dir=settings.index_cache_dir,
+        files=settings.file_rules,
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.completion import IdCompleter
-from bot.corpus import CorpusLoad, Document
+from bot.corpus import CorpusLoad, Document, FileRules
 from bot.index import BM25Parameters
 from bot.index_store import PassageSettings, Snapshot, build_snapshot, load_snapshot
 from bot.passages import MAX_WORDS, MIN_WORDS, Passage
@@ -160,6 +160,7 @@ class SearchService:
         max_words: int = MAX_WORDS,
         cache_dir: Path | None = None,
         progress: bool | None = None,
+        files: FileRules | None = None,
     ) -> SearchService:
         """Load and index every supported file under ``corpus_dir``.
 
@@ -167,7 +168,9 @@ class SearchService:
         next start, unless the corpus files or the settings changed.
         """
         started = time.perf_counter()
-        settings = PassageSettings(params or BM25Parameters(), min_words, max_words)
+        settings = PassageSettings(
+            params or BM25Parameters(), min_words, max_words, files or FileRules()
+        )
         snapshot = load_snapshot(corpus_dir, settings, cache_dir, progress=progress)
         service = cls((), snapshot=snapshot)
         service.summary.seconds = time.perf_counter() - started

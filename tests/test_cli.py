@@ -181,3 +181,49 @@ def test_log_export_to_a_reader_that_leaves_early_ends_quietly(tmp_path: Path) -
     assert reader.stderr is not None and b"Traceback" not in reader.stderr.read()
     result = corpusbot("log", "--db", str(database), "export", "-o", str(tmp_path))
     assert result.returncode == 2 and "directory" in result.stderr.lower()
+
+
+def test_a_link_to_the_bots_own_env_file_never_reaches_an_answer(tmp_path: Path) -> None:
+    """``seeds/faq.txt -> ../.env`` once let any member ask for the token; refused both as a
+    link out of the corpus and as a hidden file, whichever the link setting says."""
+    token = "MTIzNDU2.secret-token-for-the-test"
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN={token}\nINDEX_CACHE_DIR=\n")
+    corpus = tmp_path / "seeds"
+    corpus.mkdir()
+    (corpus / "faq.txt").symlink_to("../.env")
+    (corpus / "about.txt").write_text("The bot quotes documents; the token is kept secret.")
+    for follow in ("false", "true"):
+        env = {"CORPUS_DIR": str(corpus), "CORPUS_FOLLOW_EXTERNAL_LINKS": follow}
+        answer = corpusbot("ask", "DISCORD_TOKEN secret", "--json", cwd=tmp_path, env=env)
+        assert answer.returncode == 0, answer.stderr
+        assert token not in answer.stdout + answer.stderr
+        assert "MTIzNDU2" not in answer.stdout + answer.stderr
+        index = corpusbot("index", cwd=tmp_path, env=env)
+        assert "skipped:    faq.txt (links to a hidden file or folder)" in index.stdout
+
+
+def test_index_of_a_hostile_folder_finishes_and_loads_the_good_files(tmp_path: Path) -> None:
+    """A FIFO (directly and through a link), /dev/zero through a link, a JSONL line of 3,000
+    nested brackets and one with a NUL byte: each is one skipped line, the rest is indexed.
+    (``corpusbot`` here times out after 60 s rather than hanging on a FIFO.)"""
+    os.mkfifo(tmp_path / "pipe.txt")
+    os.mkfifo(tmp_path / "pipe.fifo")
+    (tmp_path / "pipe-link.md").symlink_to("pipe.fifo")
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    good = json.dumps({"id": "a", "text": "Apples are red."}).encode()
+    hostile = [good, b"[" * 3000 + b"]" * 3000, b'{"text": "\x00"}', good.replace(b'"a"', b'"b"')]
+    (tmp_path / "records.jsonl").write_bytes(b"\n".join(hostile))
+    (tmp_path / "big.txt").write_text("Bananas are yellow. " * 1000)
+    env = {"CORPUS_DIR": str(tmp_path), "INDEX_CACHE_DIR": "", "MAX_FILE_BYTES": "10000"}
+    result = corpusbot("index", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "documents:  2" in result.stdout
+    for line in (
+        "pipe.txt (not a regular file (a named pipe))",
+        "pipe-link.md (not a regular file (a named pipe))",
+        "zero.txt (links outside the corpus folder (CORPUS_FOLLOW_EXTERNAL_LINKS is off))",
+        "records.jsonl:2 (not valid JSON (nested too deeply))",
+        "records.jsonl:3 (not valid JSON (Invalid control character at))",
+        "big.txt (too large (20,000 bytes, over MAX_FILE_BYTES=10,000))",
+    ):
+        assert f"skipped:    {line}" in result.stdout, result.stdout

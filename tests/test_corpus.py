@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import tempfile
 import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from bot.corpus import load_corpus, strip_boilerplate
+from bot.corpus import (
+    FileRules,
+    Refused,
+    list_corpus,
+    load_corpus,
+    read_corpus_file,
+    strip_boilerplate,
+)
+from bot.discord_bot.reloader import compare
+from bot.search import SearchService
 from tests.conftest import SEED_DIR
 
 
@@ -235,15 +249,226 @@ def test_setext_heading_is_the_title_and_its_underline_goes(tmp_path: Path) -> N
     assert "=" not in guide.text and "---" not in faq.text
 
 
-def test_linked_folders_are_followed_once_and_a_loop_ends(tmp_path: Path) -> None:
-    """A shared folder linked into the corpus is part of it; a link back up cannot loop."""
+def skipped(load: object) -> list[tuple[str, str]]:
+    return [(s.path, s.reason) for s in load.skipped]  # type: ignore[attr-defined]
+
+
+OUTSIDE = "links outside the corpus folder (CORPUS_FOLLOW_EXTERNAL_LINKS is off)"
+HIDDEN = "links to a hidden file or folder"
+
+
+def test_links_inside_the_corpus_are_followed_and_each_file_is_read_once(tmp_path: Path) -> None:
+    """A link to a file or folder inside the corpus is followed; what it names is loaded once,
+    under its own path, and a link back up (a loop) adds nothing."""
+    write(tmp_path, "docs/otters.txt", "Otters hold hands while they sleep.")
+    write(tmp_path, "notes/seals.text", "Seals sleep in the water.")  # unsupported name
+    (tmp_path / "seals.txt").symlink_to(tmp_path / "notes" / "seals.text")
+    (tmp_path / "latest").symlink_to(tmp_path / "docs", target_is_directory=True)
+    (tmp_path / "same.txt").symlink_to("docs/otters.txt")
+    (tmp_path / "docs" / "up").symlink_to("..", target_is_directory=True)
+    load = load_corpus(tmp_path)
+    assert [d.id for d in load.documents] == ["docs/otters", "seals"]
+    assert load.skipped == []
+
+
+def test_links_out_of_the_corpus_are_skipped_with_one_warning_each(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "DISCORD_TOKEN=MTIz.secret-token-value"
+    write(tmp_path, ".env", secret)
     shared, corpus = tmp_path / "shared", tmp_path / "corpus"
     write(shared, "deep/otters.txt", "Otters hold hands while they sleep.")
     write(shared, "seals.md", "# Seals\n\nSeals sleep in the water.")
     write(corpus, "own.txt", "Our own notes.")
     (corpus / "shared").symlink_to(shared, target_is_directory=True)
+    (corpus / "faq.txt").symlink_to("../.env")
+    (corpus / "passwd.txt").symlink_to("/etc/passwd")
+    (corpus / "etc").symlink_to("/etc", target_is_directory=True)
     (shared / "back-up").symlink_to(corpus, target_is_directory=True)
-    (corpus / ".hidden-link").symlink_to(shared, target_is_directory=True)
-    load = load_corpus(corpus)
-    assert [d.id for d in load.documents] == ["own", "shared/deep/otters", "shared/seals"]
-    assert load.skipped == []
+    with caplog.at_level(logging.WARNING, logger="bot.corpus"):
+        load = load_corpus(corpus)
+    assert [d.id for d in load.documents] == ["own"]
+    expected = [("etc", OUTSIDE), ("faq.txt", HIDDEN), ("passwd.txt", OUTSIDE), ("shared", OUTSIDE)]
+    assert sorted(skipped(load)) == expected
+    assert sorted(caplog.messages) == [f"skipped {path}: {reason}" for path, reason in expected]
+    assert "secret" not in caplog.text and "root:" not in caplog.text
+
+    # Allowed on purpose: the shared folder is followed (once, the loop ends); .env never.
+    allowed = load_corpus(corpus, FileRules(follow_external_links=True))
+    ids = [d.id for d in allowed.documents]
+    assert [i for i in ids if not i.startswith("etc/")] == [
+        "own",
+        "passwd",
+        "shared/deep/otters",
+        "shared/seals",
+    ]
+    assert ("faq.txt", HIDDEN) in skipped(allowed)
+    assert all("secret-token" not in d.text for d in allowed.documents)
+
+
+def test_hidden_files_are_never_loaded_even_through_a_link(tmp_path: Path) -> None:
+    write(tmp_path, ".private/notes.txt", "Private notes about otters.")
+    write(tmp_path, ".draft.md", "# Draft\n\nNot yet.")
+    write(tmp_path, "public.txt", "Public notes.")
+    (tmp_path / "notes").symlink_to(".private", target_is_directory=True)
+    (tmp_path / "draft.md").symlink_to(".draft.md")
+    (tmp_path / "private.txt").symlink_to(".private/notes.txt")
+    load = load_corpus(tmp_path, FileRules(follow_external_links=True))
+    assert [d.id for d in load.documents] == ["public"]
+    assert sorted(skipped(load)) == [
+        ("draft.md", HIDDEN),
+        ("notes", HIDDEN),
+        ("private.txt", HIDDEN),
+    ]
+
+
+@pytest.mark.timeout(10)  # a FIFO that blocks the load fails the test instead of hanging it
+def test_pipes_and_devices_are_refused_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.txt")
+    os.mkfifo(tmp_path / "pipe.fifo")
+    (tmp_path / "linked-pipe.md").symlink_to("pipe.fifo")
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    write(tmp_path, "good.txt", "A good document about apples.")
+    load = load_corpus(tmp_path, FileRules(follow_external_links=True))
+    assert [d.id for d in load.documents] == ["good"]
+    assert sorted(skipped(load)) == [
+        ("linked-pipe.md", "not a regular file (a named pipe)"),
+        ("pipe.txt", "not a regular file (a named pipe)"),
+        ("zero.txt", "not a regular file (a device)"),
+    ]
+    assert ("zero.txt", OUTSIDE) in skipped(load_corpus(tmp_path))
+
+
+def test_files_over_the_size_limit_are_skipped(tmp_path: Path) -> None:
+    write(tmp_path, "fits.txt", "x" * 99 + ".")
+    write(tmp_path, "big.txt", "y" * 100 + ".")
+    load = load_corpus(tmp_path, FileRules(max_file_bytes=100))
+    assert [d.id for d in load.documents] == ["fits"]
+    assert skipped(load) == [("big.txt", "too large (101 bytes, over MAX_FILE_BYTES=100)")]
+
+
+def test_a_file_swapped_after_the_walk_is_not_read(tmp_path: Path) -> None:
+    """The checks hold for the file that is opened: one replaced by a link to a secret between
+    the walk and the read is refused, not read."""
+    write(tmp_path, "secret", "password=hunter2")
+    corpus = tmp_path / "corpus"
+    write(corpus, "faq.txt", "Questions and answers.")
+    [listed] = list_corpus(corpus).files
+    (corpus / "faq.txt").unlink()
+    (corpus / "faq.txt").symlink_to(tmp_path / "secret")
+    with pytest.raises(Refused, match="replaced while the corpus was loading"):
+        read_corpus_file(listed, max_bytes=1000)
+
+
+def test_an_unreadable_folder_is_one_warning_and_the_rest_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refusal the kernel gives a folder without read permission, raised for one folder:
+    root reads any folder, so chmod alone cannot test this where tests run as root."""
+    write(tmp_path, "locked/inside.txt", "Locked away.")
+    write(tmp_path, "open/inside.txt", "Open to all.")
+    real_scandir = os.scandir
+
+    def scandir(path: str | os.PathLike[str]) -> object:
+        if Path(path) == tmp_path / "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    load = load_corpus(tmp_path)
+    assert [d.id for d in load.documents] == ["open/inside"]
+    assert skipped(load) == [("locked", "folder unreadable (Permission denied)")]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a folder whatever its permissions")
+def test_a_folder_without_read_permission_is_skipped(tmp_path: Path) -> None:
+    write(tmp_path, "locked/inside.txt", "Locked away.")
+    write(tmp_path, "open.txt", "Open to all.")
+    (tmp_path / "locked").chmod(0)
+    try:
+        load = load_corpus(tmp_path)
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert [d.id for d in load.documents] == ["open"]
+    assert skipped(load) == [("locked", "folder unreadable (Permission denied)")]
+
+
+def test_one_bad_jsonl_line_costs_that_line_only(tmp_path: Path) -> None:
+    """A record nested 3,000 deep (RecursionError in the parser), a NUL byte in the first
+    line, an over-long number, a lone surrogate and a bad id: the good records still load."""
+    lines = [
+        b'{"id": "nul", "text": "A NUL \x00 byte"}',
+        json.dumps({"id": "a", "text": "Apples are red."}).encode(),
+        b"[" * 3000 + b"]" * 3000,
+        b'{"id": 1' + b"0" * 5000 + b', "text": "Too long a number."}',
+        json.dumps({"id": "b", "text": "Bananas are yellow \ud800 and sweet."}).encode(),
+        json.dumps({"id": ["x"], "text": "An id that is a list."}).encode(),
+        json.dumps({"id": "c", "text": "Cherries are dark."}).encode(),
+    ]
+    write(tmp_path, "fruit.jsonl", b"\n".join(lines))
+    load = load_corpus(tmp_path)
+    assert [d.id for d in load.documents] == ["fruit/a", "fruit/b", "fruit/c"]
+    assert load.documents[1].text == "Bananas are yellow \ufffd and sweet."
+    assert skipped(load) == [
+        ("fruit.jsonl:1", "not valid JSON (Invalid control character at)"),
+        ("fruit.jsonl:3", "not valid JSON (nested too deeply)"),
+        ("fruit.jsonl:4", "not valid JSON (a number too long)"),
+        ("fruit.jsonl:6", '"id" is not a string or a number'),
+    ]
+
+
+def test_a_file_of_bad_lines_lists_the_first_few_then_counts(tmp_path: Path) -> None:
+    write(tmp_path, "junk.jsonl", "\n".join(["{broken"] * 1000 + ['{"text": "One good line."}']))
+    load = load_corpus(tmp_path)
+    assert [d.text for d in load.documents] == ["One good line."]
+    assert [path for path, _ in skipped(load)] == [f"junk.jsonl:{n}" for n in range(1, 6)] + [
+        "junk.jsonl"
+    ]
+    assert skipped(load)[-1][1] == "995 more bad lines, not listed one by one"
+
+
+# Any JSON value, with text that may hold a lone surrogate (JSON allows "\ud800"; UTF-8 does not).
+JSON_TEXT = st.text(max_size=30) | st.text(max_size=10).map(lambda text: text + "\ud800")
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(JSON_TEXT, inner, max_size=3),
+    max_leaves=12,
+)
+RECORDS = st.dictionaries(
+    st.sampled_from(["id", "_id", "title", "text", "url"]) | st.text(max_size=4),
+    JSON_VALUES | JSON_TEXT,
+    max_size=5,
+)
+GOOD = {"id": "good", "text": "Apples are red and crisp."}
+
+
+def load_and_search(folder: Path) -> list[str]:
+    """Load ``folder``, index it and search it as the bot does: the ids of the documents."""
+    load = load_corpus(folder)
+    service = SearchService(load.documents, load=load)
+    assert service.search("apples").hits
+    compare(service, service, 0.0)  # a reload's report hashes every document's text
+    for document in load.documents:
+        "".join((document.id, document.title, document.text, document.url or "")).encode()
+    return [document.id for document in load.documents]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    raw=st.binary(max_size=3000) | JSON_TEXT.map(lambda text: text.encode("utf-8", "replace")),
+    suffix=st.sampled_from([".txt", ".md", ".jsonl"]),
+)
+def test_random_bytes_never_stop_the_load(raw: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        write(Path(folder), "good.txt", GOOD["text"])
+        write(Path(folder), f"random{suffix}", raw)
+        assert "good" in load_and_search(Path(folder))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(RECORDS | JSON_VALUES, max_size=6))
+def test_random_json_records_never_cost_the_good_ones(values: list[object]) -> None:
+    lines = [json.dumps(GOOD)] + [json.dumps(value) for value in values]
+    with tempfile.TemporaryDirectory() as folder:
+        write(Path(folder), "records.jsonl", "\n".join(lines))
+        assert "records/good" in load_and_search(Path(folder))
