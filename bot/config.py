@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     watch_corpus: bool = Field(
         True, description="Reload the corpus when its folder changes, without a restart."
     )
+    reload_timeout_seconds: float = Field(
+        300.0,
+        gt=0,
+        le=840,
+        description=(
+            "A corpus reload still building after this stops holding up later ones and /reload "
+            "says so (it is swapped in if it ends first); under Discord's 15-minute reply limit."
+        ),
+    )
     log_level: str = Field("INFO", description="Process log level (DEBUG, INFO, WARNING…).")
 
     # --- Query log ---------------------------------------------------------------------------

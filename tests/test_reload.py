@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
-from bot.discord_bot.reloader import CorpusReloader, compare
+import pytest
+
+from bot.discord_bot.reloader import CorpusReloader, ReloadTimeout, compare
 from bot.search import SearchService
 from tests.e2e_helpers import BOT_ARGV, bot_env, make_corpus
 from tests.fakediscord import FakeDiscord
@@ -112,17 +115,27 @@ async def test_reload_command_is_for_administrators_only(
     assert "burrows" in found.embeds[0]["description"]
 
 
-async def test_sigterm_during_a_long_reload_exits_promptly(
+async def test_a_long_reload_is_answered_and_sigterm_meanwhile_exits_promptly(
     fake_discord: FakeDiscord, launch_bot, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    """A reload of a big corpus takes minutes; a restart meanwhile (a deploy) must not wait for
-    it: service managers kill a process that is not gone within about 10 s."""
+    """A reload of a big corpus takes minutes (or a file blocks it): /reload still answers once
+    RELOAD_TIMEOUT_SECONDS pass, and a restart meanwhile (a deploy) must not wait for it:
+    service managers kill a process that is not gone within about 10 s."""
     corpus = make_corpus(tmp_path)
-    env = bot_env(corpus, tmp_path / "log.db", watch_corpus="false", slow_reload_seconds=60)
+    env = bot_env(
+        corpus,
+        tmp_path / "log.db",
+        watch_corpus="false",
+        slow_reload_seconds=60,
+        reload_timeout_seconds=1,
+    )
     bot = await launch_bot([sys.executable, "-m", "tests.slow_search_bot"], env)
     reload = await fake_discord.send_command("reload", {}, member_permissions=ADMINISTRATOR)
     assert (await reload.wait_response()).type == 5  # "thinking…": the reload is under way
-    await asyncio.sleep(0.5)
+    # Past RELOAD_TIMEOUT_SECONDS /reload answers instead of "thinking" until Discord gives up.
+    answer = await reload.wait_for_message(timeout=15)
+    assert answer.ephemeral
+    assert "has not finished after 1 s" in answer.embeds[0]["description"]
     bot.send_signal(signal.SIGTERM)
     started = time.monotonic()
     assert await bot.wait(30) == 0
@@ -194,3 +207,59 @@ async def test_the_watch_survives_its_folder_being_replaced_and_sees_folders_mov
         await _eventually(lambda: ids() == ["b", "c"])
     finally:
         watching.cancel()
+
+
+@pytest.mark.timeout(60)
+async def test_a_stalled_or_failed_reload_never_blocks_the_next(tmp_path: Path) -> None:
+    """A build blocked on a file (here, on a gate) stops holding the reloader after
+    ``timeout_seconds``: the next reload runs, and the stalled one, when it ends, is swapped in
+    only if nothing newer is. A build that raises leaves the next one free too."""
+    (tmp_path / "a.txt").write_text("Apples are red.")
+    holder = {"service": SearchService.from_folder(tmp_path)}
+    gates: list[threading.Event] = []
+    failures: list[Exception] = []
+
+    def load() -> SearchService:
+        if failures:
+            raise failures.pop()
+        service = SearchService.from_folder(tmp_path)
+        if gates:
+            gates.pop(0).wait(30)  # read, then stuck (as on a file that never answers)
+        return service
+
+    def holds(word: str) -> bool:
+        return bool(holder["service"].search(word).hits)
+
+    reloader = CorpusReloader(
+        tmp_path,
+        load=load,
+        get=lambda: holder["service"],
+        swap=lambda s: holder.update(service=s),
+        timeout_seconds=1.5,
+    )
+    stalled = threading.Event()
+    gates.append(stalled)
+    (tmp_path / "a.txt").write_text("Apricots are orange.")
+    with pytest.raises(ReloadTimeout):
+        await asyncio.wait_for(reloader.reload(), 10)
+    (tmp_path / "a.txt").write_text("Avocados are green.")
+    report = await asyncio.wait_for(reloader.reload(), 10)  # not held up by the stalled one
+    assert report.changed == ("a",) and holds("avocados")
+    stalled.set()
+    await asyncio.sleep(0.5)
+    assert holds("avocados") and not holds("apricots")  # the older build ended later: dropped
+
+    late = threading.Event()
+    gates.append(late)
+    (tmp_path / "a.txt").write_text("Bananas are yellow.")
+    with pytest.raises(ReloadTimeout):
+        await asyncio.wait_for(reloader.reload(), 10)
+    late.set()
+    await _eventually(lambda: holds("bananas"))  # nothing newer: the late build is swapped in
+
+    failures.append(OSError("disk on fire"))
+    with pytest.raises(OSError, match="disk on fire"):
+        await asyncio.wait_for(reloader.reload(), 10)
+    (tmp_path / "a.txt").write_text("Cherries are dark.")
+    await asyncio.wait_for(reloader.reload(), 10)
+    assert holds("cherries")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_bot import replies
+from bot.discord_bot.reloader import ReloadReport, ReloadTimeout
 from bot.discord_bot.respond import defer, send
 from bot.render import escape_markdown
 
@@ -42,8 +44,25 @@ class AdminCog(commands.Cog, name="AdminCog"):
             )
             return
         await defer(interaction, ephemeral=True)
+        reloader = self.bot.reloader
+        reloading = asyncio.ensure_future(reloader.reload())
         try:
-            report = await self.bot.reloader.reload()
+            # A reply is due within 15 minutes whatever the build does, and the time limit
+            # bounds both the wait for a reload already running and this one's build.
+            report = await asyncio.wait_for(asyncio.shield(reloading), reloader.timeout_seconds)
+        except (TimeoutError, ReloadTimeout):
+            reloading.add_done_callback(_log_failure)
+            await send(
+                interaction,
+                replies.notice(
+                    f"The reload has not finished after {reloader.timeout_seconds:g} s (a very "
+                    "large corpus, or a file that cannot be read). The bot keeps answering from "
+                    "the current corpus and switches to the new one if it finishes; later "
+                    "reloads are not held up."
+                ),
+                ephemeral=True,
+            )
+            return
         except Exception as error:
             cog = self.bot.get_cog("SearchCog")
             error_id = await cog.report_error(interaction, error) if cog else "-"  # type: ignore[attr-defined]
@@ -51,3 +70,10 @@ class AdminCog(commands.Cog, name="AdminCog"):
             return
         # Ids keep underscores (release_notes_v2), which Markdown would turn into italics.
         await send(interaction, replies.notice(escape_markdown(report.describe())), ephemeral=True)
+
+
+def _log_failure(reloading: asyncio.Future[ReloadReport]) -> None:
+    """The end of a reload /reload stopped waiting for: a failure is logged, not lost."""
+    error = None if reloading.cancelled() else reloading.exception()
+    if error is not None and not isinstance(error, ReloadTimeout):
+        log.error("a reload /reload stopped waiting for failed", exc_info=error)

@@ -57,6 +57,7 @@ class CorpusBot(commands.Bot):
             load=partial(load_service, settings),
             get=lambda: self.service,
             swap=self._swap_service,
+            timeout_seconds=settings.reload_timeout_seconds,
         )
         self._background: set[asyncio.Task[None]] = set()
         self.tree.error(self.on_app_command_error)

@@ -82,6 +82,10 @@ def compare(old: SearchService, new: SearchService, seconds: float) -> ReloadRep
     )
 
 
+class ReloadTimeout(Exception):
+    """A reload still building after the time limit; it may yet finish and be swapped in."""
+
+
 class CorpusReloader:
     """Rebuilds the search service when asked or when the corpus folder changes."""
 
@@ -93,27 +97,72 @@ class CorpusReloader:
         swap: Callable[[SearchService], None],
         debounce_ms: int = 1000,
         recheck_seconds: float = 1.0,
+        timeout_seconds: float = 300.0,
     ) -> None:
         self.corpus_dir = corpus_dir
+        # A build still running after this (a huge corpus, or a file whose read never returns)
+        # stops holding up the reloads after it.
+        self.timeout_seconds = timeout_seconds
         self.recheck_seconds = recheck_seconds  # how often the watch checks which folder it is
         self._load = load
         self._get = get
         self._swap = swap
         self.debounce_ms = debounce_ms
         self._lock = asyncio.Lock()
+        self._started = 0  # reloads begun, numbered; the newest build swapped in wins
+        self._swapped = 0
+        self._late: set[asyncio.Task[None]] = set()
 
     async def reload(self) -> ReloadReport:
-        """Build a new service in a worker thread, then swap it in; one reload at a time."""
+        """Build a new service in a worker thread, then swap it in; one build at a time, except
+        that a build past ``timeout_seconds`` raises :class:`ReloadTimeout` and lets the next
+        one start (it is still swapped in if it finishes before a newer build)."""
         async with self._lock:
-            started = time.perf_counter()
-            fresh = await _in_daemon_thread(self._load)
-            seconds = time.perf_counter() - started
-            # Off the loop too: it reads and hashes every document's text (seconds at 1M).
-            old = self._get()
-            report = await _in_daemon_thread(lambda: compare(old, fresh, seconds))
-            self._swap(fresh)
+            self._started += 1
+            generation, started = self._started, time.perf_counter()
+            build = asyncio.ensure_future(_in_daemon_thread(self._load))
+            try:
+                fresh = await asyncio.wait_for(asyncio.shield(build), self.timeout_seconds)
+            except TimeoutError:
+                late = asyncio.create_task(self._finish_late(build, generation, started))
+                self._late.add(late)
+                late.add_done_callback(self._late.discard)
+                raise ReloadTimeout(
+                    f"the reload has not finished after {self.timeout_seconds:g} s"
+                ) from None
+            report = await self._report(fresh, started)
+            self._swap_if_newest(fresh, generation)
         log.info("%s", report.describe())
         return report
+
+    async def _report(self, fresh: SearchService, started: float) -> ReloadReport:
+        seconds = time.perf_counter() - started
+        # Off the loop: it reads and hashes every document's text (seconds at 1M).
+        old = self._get()
+        return await _in_daemon_thread(lambda: compare(old, fresh, seconds))
+
+    def _swap_if_newest(self, fresh: SearchService, generation: int) -> bool:
+        """Swap ``fresh`` in unless a build begun after it is already in."""
+        if generation <= self._swapped:
+            return False
+        self._swapped = generation
+        self._swap(fresh)
+        return True
+
+    async def _finish_late(
+        self, build: asyncio.Future[SearchService], generation: int, started: float
+    ) -> None:
+        """A build that ran past the time limit: swapped in when it ends, if still the newest."""
+        try:
+            fresh = await build
+            report = await self._report(fresh, started)
+        except Exception:
+            log.exception("a reload that ran past its time limit failed")
+            return
+        if self._swap_if_newest(fresh, generation):
+            log.info("late reload swapped in: %s", report.describe())
+        else:
+            log.info("a reload that ran past its time limit ended after a newer one; dropped")
 
     async def watch(self) -> None:
         """Reload after each burst of changes to the corpus, until cancelled.
@@ -165,6 +214,8 @@ class CorpusReloader:
         log.info("%s", why)
         try:
             await self.reload()
+        except ReloadTimeout as error:
+            log.warning("%s; still answering from the previous corpus", error)
         except Exception:
             log.exception("reload failed; still answering from the previous corpus")
 
