@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.config import Settings
+from bot.config import Settings, invalid_settings
 from bot.evaluation import register as register_eval
 from bot.loading import load_service
 from bot.log_cli import add_log_commands
@@ -35,7 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        print(f"corpusbot: bad setting: {error}", file=sys.stderr)
+        for problem in invalid_settings(error):
+            print(f"corpusbot: bad setting: {problem}", file=sys.stderr)
         return 2
     quiet = args.command in {"ask", "source", "index"}
     level = "DEBUG" if args.verbose else ("WARNING" if quiet else settings.log_level.upper())

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.corpus import DEFAULT_MAX_FILE_BYTES, FileRules
@@ -176,3 +176,15 @@ class Settings(BaseSettings):
     def bm25(self) -> BM25Parameters:
         """The ranking parameters as the index takes them."""
         return BM25Parameters(k1=self.bm25_k1, b=self.bm25_b)
+
+
+def invalid_settings(error: ValidationError) -> list[str]:
+    """Which settings are wrong and why, one a line, never their values: pydantic's own text
+    quotes the input, which can be the token or the salt (and, for a check across settings,
+    every setting at once)."""
+    lines = []
+    for problem in error.errors(include_url=False, include_context=False, include_input=False):
+        name = "_".join(str(part) for part in problem["loc"]).upper()
+        reason = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}: {reason}" if name else reason)
+    return lines

@@ -117,7 +117,31 @@ def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_bad_setting_is_a_clear_error() -> None:
     result = corpusbot("--corpus", str(SEED_DIR), "ask", "x", env={"BM25_B": "7"})
-    assert result.returncode == 2 and "bm25_b" in result.stderr
+    assert result.returncode == 2
+    assert "bad setting: BM25_B: Input should be less than or equal to 1" in result.stderr
+    assert "'7'" not in result.stderr and "input_value" not in result.stderr
+
+
+TOKEN = "MTA5ODc2NTQzMjEwOTg3NjU0.GhIjKl.secret-token-value"
+SHORT_SALT = "pepper-short"
+
+
+def test_a_rejected_setting_never_shows_the_token_or_the_salt() -> None:
+    """A check across settings made pydantic print every input: the salt whole, the token's
+    start. The message names the setting and why, and holds neither value."""
+    secrets = {"DISCORD_TOKEN": TOKEN, "QUERY_LOG_USER_SALT": SHORT_SALT}
+    cases = [
+        ("ask", {**secrets, "QUERY_LOG_HASH_USERS": "true"}, "QUERY_LOG_USER_SALT (16+"),
+        ("run", {**secrets, "QUERY_LOG_HASH_USERS": "true"}, "QUERY_LOG_USER_SALT (16+"),
+        ("run", {**secrets, "ASK_COOLDOWN_RATE": "many"}, "ASK_COOLDOWN_RATE: Input should"),
+    ]
+    for command, env, named in cases:
+        result = corpusbot(
+            "--corpus", str(SEED_DIR), command, *(["x"] * (command == "ask")), env=env
+        )
+        output = result.stdout + result.stderr  # for "run", the bot's whole log
+        assert result.returncode == 2 and named in result.stderr, output
+        assert SHORT_SALT not in output and TOKEN[:6] not in output, output
 
 
 def _beir(folder: Path, qrels: str, queries: str = '{"_id": "q1", "text": "otters"}\n') -> Path:
