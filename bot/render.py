@@ -26,6 +26,9 @@ _MARKDOWN_CHAR = re.compile(r"([\\*_~`|\[\]<])")
 # digit would show.
 _LINE_START_MARKUP = re.compile(r"^([ \t]*)(?:([>#+-])|(\d+)([.)]))", re.MULTILINE)
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+# "@" before a highlighted "**everyone**": each piece is inert alone, the joined text reads as
+# a mass mention.
+_MASS_MENTION_BEFORE_BOLD = re.compile(r"@(?=\*\*(?:everyone|here))", re.IGNORECASE)
 _ZERO_WIDTH_SPACE = "\u200b"
 
 
@@ -49,10 +52,16 @@ def _escape_inline(text: str) -> str:
     last = 0
     for url in _URL.finditer(text):
         pieces.append(_escape_plain(text[last : url.start()]))
-        pieces.append(url.group())
+        pieces.append(_inert_url(url.group()))
         last = url.end()
     pieces.append(_escape_plain(text[last:]))
     return "".join(pieces)
+
+
+def _inert_url(url: str) -> str:
+    """The link as quoted, with "@" before "everyone" or "here" percent-encoded: the same
+    address, still clickable, and no mass mention in the text."""
+    return _MASS_MENTION.sub(lambda m: "%40" + m.group(1), url)
 
 
 def _escape_plain(text: str) -> str:
@@ -81,7 +90,7 @@ class Snippet:
             f"**{_escape_inline(text)}**" if bold else _escape_inline(text)
             for text, bold in self.pieces
         ]
-        body = "".join(parts)
+        body = _MASS_MENTION_BEFORE_BOLD.sub("@" + _ZERO_WIDTH_SPACE, "".join(parts))
         if not self.cut_before:
             body = _escape_line_starts(body)
         return self._with_ellipses(body)

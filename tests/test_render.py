@@ -56,6 +56,48 @@ def test_markup_at_line_start_is_escaped(text: str, escaped: str) -> None:
     assert escape_markdown(text) == escaped
 
 
+# Any "@everyone"/"@here" Discord could read as a mass mention, bold markers between or not.
+_MASS_MENTION_READ = re.compile(r"@(\*\*)?(everyone|here)", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    ("text", "query", "markdown"),
+    [
+        ("Ask @everyone about it.", "everyone", "Ask @\u200b**everyone** about it."),
+        ("Hi @EVERYONE, and @here.", "everyone", "Hi @\u200b**EVERYONE**, and @\u200bhere."),
+        ("Ask @everyone about it.", "ask", "**Ask** @\u200beveryone about it."),
+        (
+            "See https://x.example/@everyone now.",
+            "see",
+            "**See** https://x.example/%40everyone now.",
+        ),
+        (
+            "See https://x.example/@Here?q=@everyone now.",
+            "everyone",
+            "See https://x.example/%40Here?q=%40everyone now.",
+        ),
+    ],
+)
+def test_mass_mentions_are_broken_inside_links_and_highlights(
+    text: str, query: str, markdown: str
+) -> None:
+    rendered = select_snippet(text, weights(query)).markdown()
+    assert rendered == markdown
+    assert not _MASS_MENTION_READ.search(rendered)
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("https://x.example/@everyone", "https://x.example/%40everyone"),
+        ("[x](https://x.example/a@here)", "\\[x\\](https://x.example/a%40here)"),
+        ("mail me@example.com", "mail me@example.com"),
+    ],
+)
+def test_a_quoted_link_keeps_working_without_a_mass_mention(text: str, escaped: str) -> None:
+    assert escape_markdown(text) == escaped
+
+
 def test_numbers_inside_a_snippet_show_no_backslash() -> None:
     """Highlighting splits the text into pieces; only the snippet's own start is a line start."""
     markdown = select_snippet(
