@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 QUESTION_MAX_CHARS = 250  # fits the embed author line that keeps the question for "More results"
+ASK_MAX_RESULTS = 5  # the /ask option's range is 1 to this
 
 
 @dataclass(slots=True)
@@ -77,11 +78,13 @@ class SearchCog(commands.Cog, name="SearchCog"):
         self,
         interaction: discord.Interaction[Any],
         question: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
-        results: app_commands.Range[int, 1, 5] | None = None,
+        results: app_commands.Range[int, 1, ASK_MAX_RESULTS] | None = None,
         private: bool = False,
     ) -> None:
         """Rank the corpus for the question and quote the best passages."""
-        limit = results or self.settings.ask_default_results
+        limit = self.settings.ask_default_results
+        if results is not None:  # Discord enforces the range; a forged interaction may not
+            limit = min(max(results, 1), ASK_MAX_RESULTS)
         async with self.tracked(interaction, "ask", question) as track:
             self.limiter.check(interaction.user.id)
             response = await self._search(interaction, question, limit, 0, private=private)
