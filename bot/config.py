@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     ask_default_results: int = Field(3, ge=1, le=5, description="Results /ask shows by default.")
     ask_cooldown_rate: int = Field(5, ge=1, description="Searches a member may run per window.")
     ask_cooldown_seconds: float = Field(30.0, gt=0, description="The cooldown window, seconds.")
+    source_cooldown_rate: int = Field(
+        30, ge=1, description="/source uses and id completions a member may run per window."
+    )
+    source_cooldown_seconds: float = Field(
+        30.0, gt=0, description="The /source cooldown window, seconds."
+    )
     defer_after_seconds: float = Field(
         1.0, gt=0, le=2.5, description="Defer a reply whose search is not done by then."
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import functools
+import heapq
+import itertools
 import logging
 import re
 import time
@@ -25,6 +27,10 @@ MAX_QUERY_CHARS = 1000
 MAX_RESULTS = 25
 FUZZY_ALL_IDS = 50_000  # "did you mean" compares every passage id up to this corpus size
 FUZZY_NEAR_DOCUMENTS = 200  # beyond it, the passages of this many documents either side
+# "Did you mean" stops comparing after this long and offers the closest found so far (ids that
+# sort near the typed one are compared first): a full pass at 50,000 ids is about a second of
+# CPU, and a member can send many unknown ids.
+CLOSEST_IDS_SECONDS = 0.3
 
 
 class QueryTooLongError(ValueError):
@@ -241,22 +247,27 @@ class SearchService:
             next=self.passages[position + 1] if position + 1 < span.end else None,
         )
 
-    def closest_ids(self, source_id: str, limit: int = 5) -> list[str]:
+    def closest_ids(
+        self, source_id: str, limit: int = 5, budget: float = CLOSEST_IDS_SECONDS
+    ) -> list[str]:
         """Ids that look like ``source_id``, for "did you mean" replies.
 
         Up to :data:`FUZZY_ALL_IDS` passages every id is compared; beyond that, the passages of
         the documents whose ids sort nearest, so the reply stays fast at a million passages.
+        The comparing stops after ``budget`` seconds, the documents whose ids sort nearest
+        compared first.
         """
         source_id = source_id.strip()
         store = self._snapshot.store
+        deadline = time.perf_counter() + budget
+        near = store.nearby_documents(source_id.partition("#")[0], FUZZY_NEAR_DOCUMENTS)
         if len(self.passages) <= FUZZY_ALL_IDS:
             candidates = list(self._passage_ids(range(store.document_count)))
         else:
-            document_part = source_id.partition("#")[0]
-            near = sorted(store.nearby_documents(document_part, FUZZY_NEAR_DOCUMENTS))
-            candidates = list(self._passage_ids(near))
+            candidates = list(self._passage_ids(sorted(near)))
         prefixed = [pid for pid in candidates if source_id and pid.startswith(source_id)]
-        fuzzy = difflib.get_close_matches(source_id, candidates, n=limit, cutoff=0.5)
+        near_first = itertools.chain(self._passage_ids(near), candidates)
+        fuzzy = _close_matches(source_id, near_first, limit, deadline)
         return list(dict.fromkeys(prefixed[:limit] + fuzzy))[:limit]
 
     def _passage_ids(self, documents: Iterable[int]) -> Iterator[str]:
@@ -277,6 +288,29 @@ class SearchService:
         """Made on the first keystroke (it maps the search text; two at once make it twice, and
         either serves)."""
         return IdCompleter(self._snapshot.store)
+
+
+def _close_matches(
+    word: str, candidates: Iterable[str], limit: int, deadline: float, cutoff: float = 0.5
+) -> list[str]:
+    """``difflib.get_close_matches`` over the candidates compared before ``deadline``: the
+    same best ``limit``, by ratio then id, when time suffices (so their order never matters,
+    nor a candidate given twice)."""
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(word)
+    scored: dict[str, float] = {}
+    for count, candidate in enumerate(candidates):
+        if count % 64 == 0 and time.perf_counter() > deadline:
+            break
+        matcher.set_seq1(candidate)
+        if (
+            matcher.real_quick_ratio() >= cutoff
+            and matcher.quick_ratio() >= cutoff
+            and (ratio := matcher.ratio()) >= cutoff
+        ):
+            scored[candidate] = ratio
+    best = heapq.nlargest(limit, ((ratio, candidate) for candidate, ratio in scored.items()))
+    return [candidate for _, candidate in best]
 
 
 def render_response(response: SearchResponse) -> str:

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -72,3 +74,56 @@ async def test_a_forged_results_value_is_kept_within_1_to_5(
     assert message.embeds[0]["footer"]["text"].startswith(
         f"Results 1–{shown} of " if shown > 1 else "Result 1 of "
     )
+
+
+@shared
+async def test_one_members_flood_of_unknown_ids_holds_up_no_one_else(
+    big_bot: tuple[FakeDiscord, BotProcess],
+) -> None:
+    """30 /source with near-miss ids from one member ("closest ids" for each, about a second
+    of CPU at 50,000 passages), and meanwhile 20 other members ask: each of them is answered
+    within a second, and the flooding member still gets every reply."""
+    fake = big_bot[0]
+    flooder = fake.make_user("flooder")
+    flood = await asyncio.gather(
+        *(
+            fake.send_command("source", {"id": f"records/record-{n:05d}x#1"}, user=flooder)
+            for n in range(30)
+        )
+    )
+    await asyncio.sleep(0.2)  # the flood is being worked on
+    asks = await asyncio.gather(
+        *(
+            fake.send_command("ask", {"question": "harbor bridge"}, user=fake.make_user(f"m{n}"))
+            for n in range(20)
+        )
+    )
+    answers = await asyncio.gather(*(ix.wait_for_message(timeout=60) for ix in asks))
+    latencies = sorted(ix.message_latency or 0.0 for ix in asks)
+    print(f"others' answers: median {latencies[10]:.2f} s, slowest {latencies[-1]:.2f} s")
+    assert all(str(m.embeds[0]["description"]).startswith("> ") for m in answers)
+    assert latencies[-1] < 1.0
+    replies = await asyncio.gather(*(ix.wait_for_message(timeout=60) for ix in flood))
+    assert all(reply.ephemeral for reply in replies)
+    print(f"the flooder's last reply: {max(ix.message_latency or 0.0 for ix in flood):.2f} s")
+
+
+@shared
+async def test_source_and_its_completion_share_one_cooldown(
+    big_bot: tuple[FakeDiscord, BotProcess],
+) -> None:
+    """Every keystroke's completion spends from the /source allowance (30 in 30 s by
+    default): past it /source says when to try again, and completion offers nothing."""
+    fake = big_bot[0]
+    typist = fake.make_user("typist")
+    typed = "records/record-0001"
+    for length in range(len(typed) - 29, len(typed) + 1):  # 30 keystrokes
+        ix = await fake.send_autocomplete("source", {"id": typed[:length]}, user=typist)
+        assert (await ix.wait_response(timeout=10)).choices
+    limited = await fake.send_command("source", {"id": "records/record-000100#1"}, user=typist)
+    message = await limited.wait_for_message(timeout=10)
+    assert message.ephemeral and re.search(r"try again in \d+ s", message.embeds[0]["description"])
+    again = await fake.send_autocomplete("source", {"id": typed}, user=typist)
+    assert (await again.wait_response(timeout=10)).choices == []
+    other = await fake.send_autocomplete("source", {"id": typed}, user=fake.make_user("calm"))
+    assert (await other.wait_response(timeout=10)).choices  # the limit is per member

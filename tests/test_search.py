@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import json
 import re
 from pathlib import Path
 
 import pytest
 
+import bot.search as search_module
 from bot.search import QueryTooLongError, SearchService, no_results_message, render_response
 from tests.conftest import DATA
 
@@ -101,6 +104,39 @@ def test_unknown_id_suggests_the_closest(seed_service: SearchService) -> None:
     assert seed_service.closest_ids("000_fe06235f8a2d5290#9")[0].startswith("000_fe06235f8a2d5290#")
     assert seed_service.closest_ids("000_fe06") == [f"000_fe06235f8a2d5290#{i}" for i in (1, 2, 3)]
     assert seed_service.closest_ids("zzzz") == []
+
+
+@pytest.fixture(scope="module")
+def records_service(tmp_path_factory: pytest.TempPathFactory) -> SearchService:
+    """3,000 one-passage records, ids records/r0000 … records/r2999 in a shuffled order."""
+    folder = tmp_path_factory.mktemp("records")
+    numbers = sorted(range(3000), key=lambda n: (n * 7919) % 3000)
+    lines = [json.dumps({"id": f"r{n:04d}", "text": f"Record {n} text."}) for n in numbers]
+    (folder / "records.jsonl").write_text("\n".join(lines) + "\n")
+    return SearchService.from_folder(folder)
+
+
+def test_closest_ids_with_time_to_spare_are_difflibs(records_service: SearchService) -> None:
+    """With time to compare every id: the prefix matches, then difflib's closest."""
+    ids = [passage.id for passage in records_service.passages]
+    for typed in ("records/r1234#2", "records/r12x4#1", "recrds/r0099#1", "records/r123", "zz"):
+        prefixed = [pid for pid in ids if pid.startswith(typed)]
+        fuzzy = difflib.get_close_matches(typed, ids, n=5, cutoff=0.5)
+        expected = list(dict.fromkeys(prefixed[:5] + fuzzy))[:5]
+        assert records_service.closest_ids(typed, budget=60) == expected, typed
+
+
+def test_closest_ids_out_of_time_offer_what_they_found(
+    records_service: SearchService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Comparing stops at the budget; the ids that sort nearest the typed one come first."""
+    assert records_service.closest_ids("records/r12x4#1", budget=0) == []
+    prefixed = records_service.closest_ids("records/r123", budget=0)  # found without comparing
+    assert len(prefixed) == 5 and all(pid.startswith("records/r123") for pid in prefixed)
+    ticks = itertools.count()  # a clock that moves a second each time it is read
+    monkeypatch.setattr(search_module.time, "perf_counter", lambda: float(next(ticks)))
+    near = records_service.closest_ids("records/r2000x#1", budget=1.5)  # one batch of ids
+    assert near and all(1800 <= int(pid[9:13]) <= 2200 for pid in near), near
 
 
 def test_complete_matches_ids_and_titles(seed_service: SearchService) -> None:

@@ -1,10 +1,14 @@
-"""A per-member limit on searches, so one member cannot flood a channel or the bot."""
+"""Per-member limits, so one member cannot flood a channel or hold up the bot for everyone."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class SearchCooldown(Exception):
@@ -43,3 +47,30 @@ class UserRateLimiter:
         ]
         for uid in idle:
             del self._recent[uid]
+
+
+class OneAtATime:
+    """Runs each member's costly work (closest ids, id completion) off the event loop, one
+    piece at a time: a member's flood waits behind itself and holds at most one worker thread,
+    so the other members' requests find the shared workers free."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: Counter[int] = Counter()
+
+    def busy(self, member: int) -> bool:
+        """Whether the member has work running or waiting."""
+        return member in self._locks
+
+    async def run(self, member: int, work: Callable[[], T]) -> T:
+        """``work()`` in a worker thread once the member's earlier work is done."""
+        lock = self._locks.setdefault(member, asyncio.Lock())
+        self._users[member] += 1
+        try:
+            async with lock:
+                return await asyncio.to_thread(work)
+        finally:
+            self._users[member] -= 1
+            if not self._users[member]:  # nothing left for this member: forget the lock
+                del self._users[member]
+                del self._locks[member]

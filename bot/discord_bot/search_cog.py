@@ -18,8 +18,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_bot import replies
-from bot.discord_bot.ratelimit import SearchCooldown, UserRateLimiter
-from bot.discord_bot.respond import is_unknown_interaction, run_in_time, send
+from bot.discord_bot.ratelimit import OneAtATime, SearchCooldown, UserRateLimiter
+from bot.discord_bot.respond import in_time, is_unknown_interaction, run_in_time, send
 from bot.querylog import Outcome, QueryRecord
 from bot.search import QueryTooLongError, SearchResponse, SearchService
 
@@ -56,6 +56,11 @@ class SearchCog(commands.Cog, name="SearchCog"):
         self.limiter = UserRateLimiter(
             bot.settings.ask_cooldown_rate, bot.settings.ask_cooldown_seconds
         )
+        # /source and its completion share one budget: a keystroke costs like a look-up.
+        self.source_limiter = UserRateLimiter(
+            bot.settings.source_cooldown_rate, bot.settings.source_cooldown_seconds
+        )
+        self.costly = OneAtATime()
         # The tasks answering an interaction right now, so a shutdown can let them finish.
         self.in_flight: set[asyncio.Task[Any]] = set()
 
@@ -103,6 +108,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
     ) -> None:
         """Show a passage with its document, position and neighbours."""
         async with self.tracked(interaction, "source", id) as track:
+            self.source_limiter.check(interaction.user.id)
             await self._open(interaction, id, track, ephemeral=private)
 
     @source.autocomplete("id")
@@ -113,8 +119,17 @@ class SearchCog(commands.Cog, name="SearchCog"):
 
         Off the event loop: it runs at every keystroke and scans the documents until 25 match
         (seconds at 100,000 documents when none does), which would hold up every other member.
+        A member over the /source limit, or whose last look-up still runs, gets no choices:
+        the next keystroke asks again.
         """
-        found = await asyncio.to_thread(self.service.complete, current, limit=25)
+        member = interaction.user.id
+        if self.costly.busy(member):
+            return []
+        try:
+            self.source_limiter.check(member)
+        except SearchCooldown:
+            return []
+        found = await self.costly.run(member, partial(self.service.complete, current, limit=25))
         return [app_commands.Choice(name=label[:100], value=value[:100]) for label, value in found]
 
     # --- buttons (see components.py) ---------------------------------------------------------
@@ -189,11 +204,12 @@ class SearchCog(commands.Cog, name="SearchCog"):
         view = service.open(source_id)
         if view is None:
             track.outcome = "no_results"
-            # "Closest ids" compares the id with up to 50,000 others (seconds): off the event
-            # loop, and deferred, privately like the reply, if slow.
-            closest = await run_in_time(
+            # "Closest ids" compares the id with up to 50,000 others (within a time budget):
+            # off the event loop, one at a time per member, and deferred, privately like the
+            # reply, if slow.
+            closest = await in_time(
                 interaction,
-                partial(service.closest_ids, source_id),
+                self.costly.run(interaction.user.id, partial(service.closest_ids, source_id)),
                 defer_after=self.settings.defer_after_seconds,
                 ephemeral=True,
             )
