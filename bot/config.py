@@ -48,6 +48,10 @@ class Settings(BaseSettings):
         Path("data/index"),
         description="Built indexes are saved here and memory-mapped on restart; empty: never.",
     )
+    kernel_cache_dir: Path | None = Field(
+        None,
+        description="numba's compiled query kernels are kept here; empty: numba's own choice.",
+    )
 
     # --- Discord -----------------------------------------------------------------------------
     discord_token: SecretStr | None = Field(None, description="The bot token; never logged.")
@@ -160,6 +164,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "index_cache_dir",
+        "kernel_cache_dir",
         "discord_token",
         "discord_api_base",
         "discord_gateway_url",

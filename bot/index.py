@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import math
 import os
+import sys
 import threading
 from bisect import bisect_left
 from collections import Counter
@@ -38,13 +40,55 @@ from rank_bm25 import BM25Okapi
 
 from bot.strings import StringTable, array_view, write_strings
 
-_kernels: Any
-try:  # the optional accelerator; the numpy path gives the same results without it
+log = logging.getLogger(__name__)
+
+# The optional accelerator (bot/index_numba.py), loaded when the first index is made so that
+# KERNEL_CACHE_DIR applies; ``None`` means the numpy path, which gives the same results.
+_NOT_LOADED: Any = object()
+_kernels: Any = _NOT_LOADED
+_kernels_lock = threading.Lock()
+
+
+def use_kernel_cache(folder: Path | None) -> None:
+    """Keep numba's compiled kernels in ``folder`` (numba's ``NUMBA_CACHE_DIR``); ``None``
+    leaves numba's own choice: beside the code, else the user's cache folder. Takes effect
+    when the first index is made."""
+    if folder is None:
+        return
+    os.environ["NUMBA_CACHE_DIR"] = str(folder)
+    if "numba" in sys.modules:  # numba read its settings when imported
+        from numba.core import config
+
+        config.reload_config()  # type: ignore[no-untyped-call]
+
+
+def compiled_kernels() -> Any:
+    """The numba kernels module, or ``None`` for the numpy path; loaded once."""
+    global _kernels
+    with _kernels_lock:
+        if _kernels is _NOT_LOADED:
+            _kernels = _load_kernels()
+        return _kernels
+
+
+def _load_kernels() -> Any:
     if os.environ.get("CORPUSBOT_NO_NUMBA"):
-        raise ImportError("disabled by CORPUSBOT_NO_NUMBA")
-    from bot import index_numba as _kernels
-except ImportError:  # pragma: no cover - depends on the environment
-    _kernels = None
+        return None
+    try:
+        from bot import index_numba
+    except ImportError:  # pragma: no cover - numba is an optional extra
+        return None
+    except RuntimeError as error:
+        # numba resolves where to cache each kernel as it is defined, and refuses when no
+        # folder is writable (a service user without a home, the code read-only).
+        log.warning(
+            "compiled query kernels off: %s. Answers are the same from numpy, slower on large "
+            "corpora; set KERNEL_CACHE_DIR to a writable folder to use them.",
+            error,
+        )
+        return None
+    return index_numba
+
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -234,7 +278,7 @@ class PassageIndex:
         self._length_class, self._class_norm = _length_classes(lengths, k1, b, avgdl)
         self._class_weight = _weight_table(self._class_norm, self._k1_plus_1)
         self._scratch = _Scratch()
-        self.accelerated = _kernels is not None
+        self.accelerated = compiled_kernels() is not None
         self._warm_lock = threading.Lock()
         self._warm = False
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.index import use_kernel_cache
 from bot.search import SearchService
 
 
 def load_service(settings: Settings) -> SearchService:
     """Load and index the corpus named by the settings."""
+    use_kernel_cache(settings.kernel_cache_dir)
     return SearchService.from_folder(
         settings.corpus_dir,
         params=settings.bm25,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import SEED_DIR
 
@@ -251,3 +254,29 @@ def test_index_of_a_hostile_folder_finishes_and_loads_the_good_files(tmp_path: P
         "big.txt (too large (20,000 bytes, over MAX_FILE_BYTES=10,000))",
     ):
         assert f"skipped:    {line}" in result.stdout, result.stdout
+
+
+def test_ask_as_a_service_user_without_a_writable_home_answers_the_same() -> None:
+    """A service user with no home and read-only code leaves numba nowhere to cache the
+    compiled kernels: the answer comes from numpy, the same, with one warning."""
+    if os.geteuid() == 0 and shutil.which("setpriv"):  # run as nobody (uid 65534)
+        become = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    elif os.geteuid() != 0 and not os.access(REPO / "bot", os.W_OK):
+        become = []
+    else:
+        pytest.skip("needs root (and setpriv), to run as a user who cannot write the code")
+    question = ["ask", "What does Russia plan to give North Korea?", "-k", "2"]
+    plain = {"PATH": os.environ["PATH"], "CORPUS_DIR": str(SEED_DIR), "INDEX_CACHE_DIR": ""}
+    service_user = subprocess.run(
+        [*become, sys.executable, "-m", "bot", *question],
+        cwd=REPO,
+        env={**plain, "HOME": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert service_user.returncode == 0, service_user.stderr
+    assert service_user.stdout == corpusbot(*question, env={"INDEX_CACHE_DIR": ""}).stdout
+    warnings = [line for line in service_user.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1 and "KERNEL_CACHE_DIR" in warnings[0], warnings

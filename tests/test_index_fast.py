@@ -187,6 +187,19 @@ def test_warm_up_runs_the_compiled_kernels_once(monkeypatch) -> None:  # type: i
     assert [hit.position for hit in index.top(["b"], 5)[0]] == [1, 0]
 
 
+def test_kernel_cache_dir_is_where_numba_keeps_the_kernels(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    numba_config = pytest.importorskip("numba.core.config")
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)  # put back as it was afterwards
+    try:
+        index_module.use_kernel_cache(tmp_path)
+        assert str(tmp_path) == numba_config.CACHE_DIR
+    finally:
+        monkeypatch.undo()
+        numba_config.reload_config()
+
+
 def test_length_classes_give_rank_bm25s_norm_and_weights() -> None:
     """Passages of 65,536 terms or more get classes by distinct length; either way a class's
     norm, and the weight table, are rank-bm25's expressions to the bit."""
