@@ -77,6 +77,22 @@ async def test_a_forged_results_value_is_kept_within_1_to_5(
 
 
 @shared
+async def test_a_forged_more_results_button_is_kept_within_1_to_5(
+    big_bot: tuple[FakeDiscord, BotProcess],
+) -> None:
+    """A "More results" ``custom_id`` carries its page size; a forged one asking for 99 (the
+    template allows two digits) still shows at most five."""
+    fake = big_bot[0]
+    ix = await fake.send_command("ask", {"question": "harbor bridge", "results": 2})
+    answer = await ix.wait_for_message(timeout=10)
+    more = next(c for c in answer.custom_ids() if c.startswith("cb:more:"))
+    pressed = await fake.send_component(answer, more, forged_custom_id="cb:more:2:99")
+    page = await pressed.wait_for_message(timeout=10)
+    assert blocks(page) == 5, page.embeds[0].get("description")
+    assert page.embeds[0]["footer"]["text"].startswith("Results 3–7 of ")
+
+
+@shared
 async def test_one_members_flood_of_unknown_ids_holds_up_no_one_else(
     big_bot: tuple[FakeDiscord, BotProcess],
 ) -> None:

@@ -31,6 +31,12 @@ QUESTION_MAX_CHARS = 250  # fits the embed author line that keeps the question f
 ASK_MAX_RESULTS = 5  # the /ask option's range is 1 to this
 
 
+def results_shown(asked: int) -> int:
+    """How many results a page shows for ``asked``: Discord enforces the option's range, but a
+    forged interaction or button ``custom_id`` does not."""
+    return min(max(asked, 1), ASK_MAX_RESULTS)
+
+
 @dataclass(slots=True)
 class Tracked:
     """What one interaction produced, for its query-log row."""
@@ -87,9 +93,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
         private: bool = False,
     ) -> None:
         """Rank the corpus for the question and quote the best passages."""
-        limit = self.settings.ask_default_results
-        if results is not None:  # Discord enforces the range; a forged interaction may not
-            limit = min(max(results, 1), ASK_MAX_RESULTS)
+        limit = self.settings.ask_default_results if results is None else results_shown(results)
         async with self.tracked(interaction, "ask", question) as track:
             self.limiter.check(interaction.user.id)
             response = await self._search(interaction, question, limit, 0, private=private)
@@ -150,6 +154,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
                 return
             self.limiter.check(interaction.user.id)
             in_place = self._is_private(interaction.message)
+            limit = results_shown(limit)
             response = await self._search(
                 interaction, question, limit, offset, private=True, update=in_place
             )
