@@ -29,9 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bot import corpus, index, passage_store, passages, strings, text, tokenize
+from bot import corpus, passage_store, passages, strings, text, tokenize
 from bot.corpus import CorpusLoad, Document, FileRules, load_corpus
-from bot.index import BM25Parameters, CountedChunk, IndexBuilder, PassageIndex, count_terms
+from bot.index import arrays as index_arrays
+from bot.index import bm25, bounds
+from bot.index import build as index_build
+from bot.index.backends import Backend
+from bot.index.bm25 import BM25Parameters
+from bot.index.build import CountedChunk, IndexBuilder, count_terms
+from bot.index.passage_index import PassageIndex
 from bot.passage_store import PassageStore, PassageStoreBuilder
 from bot.passages import MAX_WORDS, MIN_WORDS, split_passages
 from bot.tokenize import passage_terms, title_weight
@@ -45,7 +51,18 @@ KEEP_SNAPSHOTS = 2  # older cache entries are removed after a build
 _META = "snapshot.json"
 _IGNORE_SIGINT = (signal.SIGINT, signal.SIG_IGN)
 # Modules whose code decides what a snapshot holds: a change to any of them invalidates it.
-_SHAPING_MODULES = (corpus, text, passages, tokenize, index, strings, passage_store)
+_SHAPING_MODULES = (
+    corpus,
+    text,
+    passages,
+    tokenize,
+    bm25,
+    index_build,
+    bounds,
+    index_arrays,
+    strings,
+    passage_store,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +110,12 @@ def corpus_key(root: Path, settings: PassageSettings) -> str:
     return digest.hexdigest()[:24]
 
 
-def open_snapshot(directory: Path) -> Snapshot:
-    """Memory-map a saved snapshot."""
+def open_snapshot(directory: Path, backend: Backend = "auto") -> Snapshot:
+    """Memory-map a saved snapshot; ``backend`` answers its queries."""
     meta = json.loads((directory / _META).read_text())
     return Snapshot(
         store=PassageStore.open(directory),
-        index=PassageIndex.load(directory),
+        index=PassageIndex.load(directory, backend=backend),
         skipped=tuple((p, r) for p, r in meta["skipped"]),
         repaired=tuple((p, r) for p, r in meta["repaired"]),
         cached=True,
@@ -112,11 +129,12 @@ def load_snapshot(
     cache_dir: Path | None,
     *,
     progress: bool | None = None,
+    backend: Backend = "auto",
 ) -> Snapshot:
     """The corpus under ``root``: from the cache when it is unchanged, else built (and saved)."""
     if cache_dir is None:
         load = load_corpus(root, settings.files)
-        built = build_snapshot(load.documents, settings, None, progress=progress)
+        built = build_snapshot(load.documents, settings, None, progress=progress, backend=backend)
         return _with_load(built, load.skipped, load.repaired)
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder {root} does not exist or is not a folder")
@@ -124,7 +142,7 @@ def load_snapshot(
     target = cache_dir / key
     if target.exists():
         try:
-            return open_snapshot(target)
+            return open_snapshot(target, backend)
         except (OSError, ValueError, KeyError) as error:
             log.warning("index cache %s unreadable (%s); rebuilding", target, error)
             _set_aside(target)
@@ -140,7 +158,7 @@ def load_snapshot(
             cache_dir,
             error,
         )
-        return load_snapshot(root, settings, None, progress=progress)
+        return load_snapshot(root, settings, None, progress=progress, backend=backend)
     _remove_abandoned_builds(cache_dir)
     load = CorpusLoad()
     build_snapshot(
@@ -149,6 +167,7 @@ def load_snapshot(
         staging,
         progress=progress,
         expected_chars=corpus_bytes(root, settings.files),
+        backend=backend,
     )
     meta = {
         "format": SNAPSHOT_FORMAT,
@@ -159,7 +178,7 @@ def load_snapshot(
     (staging / _META).write_text(json.dumps(meta))
     _place(staging, target)
     _prune(cache_dir, keep=target)
-    return dataclasses.replace(open_snapshot(target), cached=False)
+    return dataclasses.replace(open_snapshot(target, backend), cached=False)
 
 
 def _place(staging: Path, target: Path) -> None:
@@ -256,6 +275,7 @@ def build_snapshot(
     progress: bool | None = None,
     workers: int | None = None,
     expected_chars: int | None = None,
+    backend: Backend = "auto",
 ) -> Snapshot:
     """Split, tokenise and index ``documents`` in chunks; written to ``directory`` when given.
 
@@ -302,7 +322,7 @@ def build_snapshot(
             _add(store, builder, chunk, spans, counted, bar)
     bar.close()
     built_store = store.finish()
-    built_index = builder.finish(directory)
+    built_index = PassageIndex(builder.finish(directory), settings.params, backend=backend)
     if directory is not None:
         shutil.rmtree(directory / "spill", ignore_errors=True)
     return Snapshot(store=built_store, index=built_index, directory=directory)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.index import use_kernel_cache
+from bot.index.backends import use_kernel_cache
 from bot.search import SearchService
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.completion import IdCompleter
 from bot.corpus import CorpusLoad, Document, FileRules
-from bot.index import BM25Parameters
+from bot.index import Backend, BM25Parameters
 from bot.index_store import PassageSettings, Snapshot, build_snapshot, load_snapshot
 from bot.passages import MAX_WORDS, MIN_WORDS, Passage
 from bot.render import Snippet, citation, code, escape_markdown, quote, select_snippet
@@ -127,11 +127,14 @@ class SearchService:
         max_words: int = MAX_WORDS,
         load: CorpusLoad | None = None,
         snapshot: Snapshot | None = None,
+        backend: Backend = "auto",
     ) -> None:
         started = time.perf_counter()
         if snapshot is None:
             settings = PassageSettings(params or BM25Parameters(), min_words, max_words)
-            snapshot = build_snapshot(list(documents), settings, None, progress=False)
+            snapshot = build_snapshot(
+                list(documents), settings, None, progress=False, backend=backend
+            )
         self._snapshot = snapshot
         self.index = snapshot.index
         self.passages: Sequence[Passage] = snapshot.store
@@ -167,17 +170,21 @@ class SearchService:
         cache_dir: Path | None = None,
         progress: bool | None = None,
         files: FileRules | None = None,
+        backend: Backend = "auto",
     ) -> SearchService:
         """Load and index every supported file under ``corpus_dir``.
 
         With ``cache_dir`` the built index and passages are saved there and memory-mapped on the
-        next start, unless the corpus files or the settings changed.
+        next start, unless the corpus files or the settings changed. ``backend`` answers the
+        queries (``auto``: numba when installed).
         """
         started = time.perf_counter()
         settings = PassageSettings(
             params or BM25Parameters(), min_words, max_words, files or FileRules()
         )
-        snapshot = load_snapshot(corpus_dir, settings, cache_dir, progress=progress)
+        snapshot = load_snapshot(
+            corpus_dir, settings, cache_dir, progress=progress, backend=backend
+        )
         service = cls((), snapshot=snapshot)
         service.summary.seconds = time.perf_counter() - started
         log.info(

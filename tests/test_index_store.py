@@ -58,7 +58,7 @@ def test_saved_arrays_are_memory_mapped(tmp_path: Path) -> None:
     assert directory is not None and (directory / "docs.npy").is_file()
     loaded = PassageIndex.load(directory)
     assert isinstance(np.load(directory / "docs.npy", mmap_mode="r"), np.memmap)
-    assert loaded._docs.base is not None  # a view of the map, not a copy
+    assert loaded.arrays.docs.base is not None  # a view of the map, not a copy
     assert loaded.top(["appl"], 3) == service.index.top(["appl"], 3)
 
 

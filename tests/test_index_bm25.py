@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 from rank_bm25 import BM25Okapi, BM25Plus
 
 from bot.index import BM25Parameters, LuceneBM25, PassageIndex
+from bot.index.bm25 import idf
 from bot.tokenize import tokenize
 
 
@@ -35,7 +37,7 @@ def test_bm25plus_scores_passages_without_any_query_term(seed_service) -> None: 
     plus = BM25Plus(corpus).get_scores(query)
     has_term = [("iranian" in doc) for doc in corpus]
     assert any(score > 0 for score, hit in zip(plus, has_term, strict=True) if not hit)
-    ours = PassageIndex(corpus, BM25Parameters())
+    ours = PassageIndex.build(corpus, BM25Parameters())
     top, total = ours.top(query, 10)
     assert total == sum(has_term) == len(top)
     assert all("iranian" in corpus[hit.position] for hit in top)
@@ -50,7 +52,7 @@ def test_scores_equal_rank_bm25_get_scores_on_random_corpora() -> None:
             for _ in range(rng.randint(1, 50))
         ]
         params = BM25Parameters(k1=rng.uniform(0.5, 2.0), b=rng.uniform(0.0, 1.0))
-        index = PassageIndex(corpus, params)
+        index = PassageIndex.build(corpus, params)
         reference = LuceneBM25(corpus, k1=params.k1, b=params.b)
         query = [rng.choice([*vocabulary, "unseen"]) for _ in range(rng.randint(1, 5))]
         np.testing.assert_allclose(
@@ -66,7 +68,19 @@ def test_scores_equal_rank_bm25_get_scores_on_random_corpora() -> None:
 
 
 def test_empty_index_and_empty_query_give_nothing() -> None:
-    assert PassageIndex([], BM25Parameters()).top(["x"], 5) == ([], 0)
-    index = PassageIndex([["a", "b"], ["c"]], BM25Parameters())
+    assert PassageIndex.build([], BM25Parameters()).top(["x"], 5) == ([], 0)
+    index = PassageIndex.build([["a", "b"], ["c"]], BM25Parameters())
     assert index.top([], 5) == ([], 0)
     assert index.top(["zzz"], 5) == ([], 0)
+
+
+@pytest.mark.parametrize(
+    ("passages", "containing", "expected"),
+    [
+        (3, 3, math.log(1 + 0.5 / 3.5)),  # in every passage: small, still positive
+        (10, 9, math.log(1 + 1.5 / 9.5)),  # in most: Okapi's would be negative
+        (1000, 1, math.log(1 + 999.5 / 1.5)),  # rare: Okapi's plus about 1/N
+    ],
+)
+def test_lucene_idf_is_log_1_plus_okapis_ratio(passages, containing, expected) -> None:
+    assert idf(passages, containing) == expected > 0

@@ -1,27 +1,60 @@
-"""The inverted index gives rank-bm25's own scores and top-k, on every query path."""
+"""Both query backends give rank-bm25's own scores, top-k and match counts, on every path.
+
+Each path is a backend with a tuning that forces it, and small bounds so that tiny corpora have
+"long" posting lists; all are passed to the index, nothing is patched.
+"""
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import bot.index as index_module
-from bot.index import BM25Parameters, LuceneBM25, PassageIndex, _length_classes, _weight_table
+from bot.index import Backend, BM25Parameters, LuceneBM25, PassageIndex
+from bot.index.backends import resolve, use_kernel_cache
+from bot.index.backends.base import QueryTuning
+from bot.index.backends.numpy_backend import NumpyBackend
+from bot.index.bounds import BoundsLayout
 
 VOCABULARY = [f"t{i}" for i in range(40)]
-PATHS = [
-    "numpy",
-    "numpy-pruned",
-    "compiled",
-    "compiled-ranges",
-    "compiled-ranges-computed",
-    "compiled-ranges-dense",
-    "compiled-ranges-sparse",
-]
+SMALL_BOUNDS = BoundsLayout(range_shift=3, long_postings=8, bitmap_postings=8)
+
+
+@dataclass(frozen=True)
+class QueryPath:
+    """A backend and the tuning that sends every query down one of its paths."""
+
+    backend: Backend
+    tuning: QueryTuning = field(default_factory=lambda: QueryTuning(first_ranges=2))
+
+    def build(self, corpus: list[list[str]], params: BM25Parameters) -> PassageIndex:
+        return PassageIndex.build(
+            corpus, params, backend=self.backend, tuning=self.tuning, layout=SMALL_BOUNDS
+        )
+
+
+PATHS = {
+    "numpy": QueryPath("numpy"),
+    "numpy-pruned": QueryPath("numpy", QueryTuning(exhaustive_postings=0, first_ranges=2)),
+    "compiled": QueryPath("numba"),
+    "compiled-ranges": QueryPath("numba", QueryTuning(compiled_exhaustive=0, first_ranges=2)),
+    # no weight table: every weight computed
+    "compiled-ranges-computed": QueryPath(
+        "numba", QueryTuning(compiled_exhaustive=0, first_ranges=2, small_tf=0)
+    ),
+    # every range scanned whole
+    "compiled-ranges-dense": QueryPath(
+        "numba", QueryTuning(compiled_exhaustive=0, first_ranges=2, dense_share=1 << 20)
+    ),
+    # every range notes its touched slots
+    "compiled-ranges-sparse": QueryPath(
+        "numba", QueryTuning(compiled_exhaustive=0, first_ranges=2, dense_share=0)
+    ),
+}
 
 
 def expected_top(reference: LuceneBM25, query: list[str], limit: int) -> tuple[list[int], int]:
@@ -31,28 +64,12 @@ def expected_top(reference: LuceneBM25, query: list[str], limit: int) -> tuple[l
     return matching[:limit], len(matching)
 
 
-@pytest.fixture(params=PATHS)
-def query_path(request, monkeypatch):  # type: ignore[no-untyped-def]
-    """Force one query path; small thresholds so tiny corpora have "long" posting lists."""
-    monkeypatch.setattr(index_module, "LONG_POSTINGS", 8)
-    monkeypatch.setattr(index_module, "BITMAP_POSTINGS", 8)
-    monkeypatch.setattr(index_module, "RANGE_SHIFT", 3)
-    monkeypatch.setattr(index_module, "FIRST_RANGES", 2)
-    if request.param.startswith("compiled"):
+@pytest.fixture(params=list(PATHS))
+def query_path(request) -> QueryPath:  # type: ignore[no-untyped-def]
+    path = PATHS[request.param]
+    if path.backend == "numba":
         pytest.importorskip("numba")
-        if request.param.startswith("compiled-ranges"):
-            monkeypatch.setattr(index_module, "COMPILED_EXHAUSTIVE", 0)
-        if request.param == "compiled-ranges-computed":  # no weight table: every weight computed
-            monkeypatch.setattr(index_module, "SMALL_TF", 0)
-        if request.param == "compiled-ranges-dense":  # every range scanned whole
-            monkeypatch.setattr(index_module, "DENSE_SHARE", 1 << 20)
-        if request.param == "compiled-ranges-sparse":  # every range notes its touched slots
-            monkeypatch.setattr(index_module, "DENSE_SHARE", 0)
-    else:
-        monkeypatch.setattr(index_module, "_kernels", None)
-        if request.param == "numpy-pruned":
-            monkeypatch.setattr(index_module, "EXHAUSTIVE_POSTINGS", 0)
-    return request.param
+    return path
 
 
 corpora = st.lists(
@@ -81,7 +98,7 @@ def test_scores_and_top_k_equal_rank_bm25(
         corpus = corpus + corpus
     if not any(corpus):
         return  # rank-bm25 divides by an average length of zero
-    index = PassageIndex.build(corpus, BM25Parameters(k1, b))
+    index = query_path.build(corpus, BM25Parameters(k1, b))
     reference = LuceneBM25(corpus, k1=k1, b=b)
     # rank-bm25 gives NaN for an empty passage when b = 1 (0/0); such a passage matches nothing.
     with np.errstate(invalid="ignore"):
@@ -89,30 +106,32 @@ def test_scores_and_top_k_equal_rank_bm25(
     np.testing.assert_allclose(index.scores(query), reference_scores, rtol=0, atol=1e-9)
     top, total = index.top(query, limit)
     ids, expected_total = expected_top(reference, query, limit)
-    assert total == expected_total
+    assert total == expected_total == index.count(query)
     assert [hit.position for hit in top] == ids
     assert all(abs(hit.score - reference_scores[hit.position]) <= 1e-9 for hit in top)
 
 
 def test_pruning_skips_most_of_a_long_posting_list(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(index_module, "_kernels", None)
-    monkeypatch.setattr(index_module, "EXHAUSTIVE_POSTINGS", 0)
-    monkeypatch.setattr(index_module, "RANGE_SHIFT", 4)
-    monkeypatch.setattr(index_module, "FIRST_RANGES", 2)
     rng = random.Random(3)
     corpus = [["common"] * rng.randint(1, 3) + ["filler"] * rng.randint(0, 20) for _ in range(6000)]
     for position in (17, 2500, 5999):
         corpus[position] += ["rare", "rare"]
-    index = PassageIndex.build(corpus, BM25Parameters())
+    index = PassageIndex.build(
+        corpus,
+        BM25Parameters(),
+        backend="numpy",
+        tuning=QueryTuning(exhaustive_postings=0, first_ranges=2),
+        layout=BoundsLayout(range_shift=4),
+    )
     scored: list[int] = []
-    original = PassageIndex._score_candidates
+    original = NumpyBackend._score_candidates
 
     def counting(self, *args):  # type: ignore[no-untyped-def]
         positions, scores = original(self, *args)
         scored.append(positions.size)
         return positions, scores
 
-    monkeypatch.setattr(PassageIndex, "_score_candidates", counting)
+    monkeypatch.setattr(NumpyBackend, "_score_candidates", counting)  # a spy, not a switch
     top, total = index.top(["rare", "common"], 3)
     assert total == 6000
     assert {hit.position for hit in top} == {17, 2500, 5999}
@@ -122,17 +141,17 @@ def test_pruning_skips_most_of_a_long_posting_list(monkeypatch) -> None:  # type
     assert [hit.position for hit in top] == ids
 
 
-def test_repeated_query_terms_count_repeatedly() -> None:
+def test_repeated_query_terms_count_repeatedly(query_path: QueryPath) -> None:
     corpus = [["a", "b"], ["a"], ["b", "b", "c"], []]
-    index = PassageIndex.build(corpus, BM25Parameters())
+    index = query_path.build(corpus, BM25Parameters())
     reference = LuceneBM25(corpus, k1=1.2, b=0.75)
     for query in (["a", "a"], ["b", "a", "b"], ["c", "c", "c"]):
         np.testing.assert_allclose(index.scores(query), reference.get_scores(query), atol=1e-12)
         assert [h.position for h in index.top(query, 5)[0]] == expected_top(reference, query, 5)[0]
 
 
-def test_limit_zero_still_counts_matches() -> None:
-    index = PassageIndex.build([["a"], ["b"], ["a", "b"]], BM25Parameters())
+def test_limit_zero_still_counts_matches(query_path: QueryPath) -> None:
+    index = query_path.build([["a"], ["b"], ["a", "b"]], BM25Parameters())
     assert index.top(["a", "b"], 0) == ([], 3)
 
 
@@ -158,32 +177,33 @@ def zipf_case() -> tuple[list[list[str]], list[tuple[list[str], np.ndarray]]]:
 def test_every_path_matches_rank_bm25_on_a_zipf_corpus(query_path, zipf_case) -> None:
     """Realistic term statistics: long lists, pruning that matters, many near-tied scores."""
     corpus, cases = zipf_case
-    index = PassageIndex.build(corpus, BM25Parameters(k1=1.2, b=0.75))
+    index = query_path.build(corpus, BM25Parameters(k1=1.2, b=0.75))
     for query, expected in cases:
         ranked = sorted(np.flatnonzero(expected > 0), key=lambda i: (-expected[i], i))
         for limit in (1, 10):
             top, total = index.top(query, limit)
             assert (query, [hit.position for hit in top]) == (query, ranked[:limit])
-            assert total == len(ranked)
+            assert total == len(ranked) == index.count(query)
             assert all(abs(hit.score - expected[hit.position]) <= 1e-9 for hit in top)
 
 
 def test_warm_up_runs_the_compiled_kernels_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    index = PassageIndex.build([["a", "b"], ["b"], ["c"]], BM25Parameters())
-    if not index.accelerated:
-        pytest.skip("numba is not installed (or CORPUSBOT_NO_NUMBA is set)")
+    pytest.importorskip("numba")
+    from bot.index.backends.numba_backend import NumbaBackend
+
+    index = PassageIndex.build([["a", "b"], ["b"], ["c"]], BM25Parameters(), backend="numba")
     calls: list[str] = []
-    for name in ("_top_compiled_all", "_top_compiled_ranges", "_count_compiled"):
-        original = getattr(PassageIndex, name)
+    for name in ("_top_all", "_top_ranges", "_count"):
+        original = getattr(NumbaBackend, name)
 
         def spy(self, *args, _name=name, _original=original):  # type: ignore[no-untyped-def]
             calls.append(_name)
             return _original(self, *args)
 
-        monkeypatch.setattr(PassageIndex, name, spy)
+        monkeypatch.setattr(NumbaBackend, name, spy)
     index.warm_up()
     index.warm_up()
-    assert sorted(calls) == ["_count_compiled", "_top_compiled_all", "_top_compiled_ranges"]
+    assert sorted(calls) == ["_count", "_top_all", "_top_ranges"]
     assert [hit.position for hit in index.top(["b"], 5)[0]] == [1, 0]
 
 
@@ -193,7 +213,7 @@ def test_kernel_cache_dir_is_where_numba_keeps_the_kernels(
     numba_config = pytest.importorskip("numba.core.config")
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)  # put back as it was afterwards
     try:
-        index_module.use_kernel_cache(tmp_path)
+        use_kernel_cache(tmp_path)
         assert str(tmp_path) == numba_config.CACHE_DIR
     finally:
         monkeypatch.undo()
@@ -203,12 +223,25 @@ def test_kernel_cache_dir_is_where_numba_keeps_the_kernels(
 def test_length_classes_give_rank_bm25s_norm_and_weights() -> None:
     """Passages of 65,536 terms or more get classes by distinct length; either way a class's
     norm, and the weight table, are rank-bm25's expressions to the bit."""
+    from bot.index.backends.numba_backend import length_classes, weight_table
+
     k1, b = 1.2, 0.75
     for lengths in (np.array([3, 0, 7, 3]), np.array([3, 70_000, 3, 12])):
         avgdl = int(lengths.sum()) / lengths.size
-        classes, norms = _length_classes(lengths, k1, b, avgdl)
+        classes, norms = length_classes(lengths, BM25Parameters(k1, b), avgdl)
         expected = k1 * (1 - b + b * lengths / avgdl)
         assert np.array_equal(norms[classes], expected)
-        table = _weight_table(norms, k1 + 1)
+        table = weight_table(norms, k1 + 1, 8)
         for tf in range(1, table.shape[0]):
             assert np.array_equal(table[tf, classes], tf * (k1 + 1) / (tf + expected))
+
+
+def test_the_backend_is_the_one_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``numpy`` is always numpy; ``auto`` is numpy when CORPUSBOT_NO_NUMBA is set."""
+    corpus = [["a", "b"], ["b"]]
+    assert PassageIndex.build(corpus, BM25Parameters(), backend="numpy").backend == "numpy"
+    monkeypatch.setenv("CORPUSBOT_NO_NUMBA", "1")
+    assert resolve("auto") == "numpy"
+    assert PassageIndex.build(corpus, BM25Parameters()).backend == "numpy"
+    with pytest.raises(ValueError, match="unknown index backend 'fast'"):
+        PassageIndex.build(corpus, BM25Parameters(), backend="fast")  # type: ignore[arg-type]

@@ -1,0 +1,110 @@
+"""Score bounds that let a top-k query skip most of a long posting list (block-max).
+
+Each range of ``2**range_shift`` passages gets, for every long posting list, the largest
+contribution the term makes in it; a query's bound for a range is the sum over its terms. Once
+k passages are scored, every range whose bound is below the k-th score is skipped unread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.index.arrays import RANGE_SHIFT, RangeBounds
+from bot.index.bm25 import BM25Parameters, FloatArray, impacts
+
+IntArray = npt.NDArray[np.int64]
+
+# The relative margin by which a bound must miss the k-th score before its passages are
+# skipped, so rounding can never prune a passage that belongs in the top.
+BOUND_SLACK = 1e-9
+_MAXIMA_POSTINGS = 4_000_000  # postings per block when finding each term's maximum
+
+
+@dataclass(frozen=True, slots=True)
+class BoundsLayout:
+    """Which posting lists get bounds, and how coarse they are. The defaults are what a saved
+    index holds; tests pass small ones so a tiny corpus has "long" lists."""
+
+    range_shift: int = RANGE_SHIFT  # passages per range: 2**range_shift
+    long_postings: int = 2048  # lists at least this long get per-range bounds
+    bitmap_postings: int = 4096  # lists this long, in 1/32 of the passages, also get a bitmap
+
+
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """The posting arrays bounds are computed from, with each passage's length norm."""
+
+    indptr: IntArray
+    docs: npt.NDArray[np.int32]
+    tfs: npt.NDArray[np.integer[Any]]
+    idf: FloatArray
+    norm: FloatArray  # bm25.length_norm of each passage
+
+    def of(self, term_id: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
+        """A term's passages and counts."""
+        start, end = int(self.indptr[term_id]), int(self.indptr[term_id + 1])
+        return self.docs[start:end], self.tfs[start:end]
+
+
+def range_bounds(postings: Postings, params: BM25Parameters, layout: BoundsLayout) -> RangeBounds:
+    """Per-range maximum impact of each long posting list, and bitmaps of the commonest terms."""
+    n = int(postings.norm.size)
+    df = np.diff(postings.indptr)
+    shift = layout.range_shift
+    n_ranges = max(1, (n + (1 << shift) - 1) >> shift)
+    long_terms = np.flatnonzero(df >= max(2 * n_ranges, layout.long_postings))
+    bitmap_terms = np.flatnonzero((df * 32 >= n) & (df >= layout.bitmap_postings))
+    long_row = np.full(df.size, -1, dtype=np.int32)
+    long_row[long_terms] = np.arange(long_terms.size, dtype=np.int32)
+    bitmap_row = np.full(df.size, -1, dtype=np.int32)
+    bitmap_row[bitmap_terms] = np.arange(bitmap_terms.size, dtype=np.int32)
+    range_max = np.zeros((long_terms.size, n_ranges), dtype=np.float32)
+    range_ptr = np.zeros((long_terms.size, n_ranges + 1), dtype=np.int32)
+    bitmaps = np.zeros((bitmap_terms.size, (n + 7) // 8), dtype=np.uint8)
+    boundaries = np.arange(n_ranges + 1, dtype=np.int64) << shift
+    for row, term_id in enumerate(long_terms.tolist()):
+        docs, tfs = postings.of(term_id)
+        term_impacts = impacts(float(postings.idf[term_id]), tfs, postings.norm[docs], params)
+        ptr = np.searchsorted(docs, boundaries)
+        range_ptr[row] = ptr
+        nonempty = np.flatnonzero(ptr[1:] > ptr[:-1])
+        exact = np.maximum.reduceat(term_impacts, ptr[nonempty])
+        bound = exact.astype(np.float32)
+        bound = np.where(bound < exact, np.nextafter(bound, np.float32(np.inf)), bound)
+        range_max[row, nonempty] = bound
+    for row, term_id in enumerate(bitmap_terms.tolist()):
+        docs, _ = postings.of(term_id)
+        bits = np.zeros(bitmaps.shape[1] * 8, dtype=bool)
+        bits[docs] = True
+        bitmaps[row] = np.packbits(bits, bitorder="little")
+    return RangeBounds(
+        long_row=long_row,
+        range_max=range_max,
+        range_ptr=range_ptr,
+        bitmap_row=bitmap_row,
+        bitmaps=bitmaps,
+        term_max=term_maxima(postings, params),
+        range_shift=shift,
+    )
+
+
+def term_maxima(postings: Postings, params: BM25Parameters) -> FloatArray:
+    """Each term's largest contribution to any passage, a block of terms at a time."""
+    indptr = postings.indptr
+    terms = indptr.size - 1
+    maxima = np.zeros(terms)
+    first = 0
+    while first < terms:
+        last = int(np.searchsorted(indptr, indptr[first] + _MAXIMA_POSTINGS, side="right")) - 1
+        last = min(max(last, first + 1), terms)
+        start, end = int(indptr[first]), int(indptr[last])
+        docs = np.asarray(postings.docs[start:end])
+        owner = np.repeat(postings.idf[first:last], np.diff(indptr[first : last + 1]))
+        block = impacts(owner, np.asarray(postings.tfs[start:end]), postings.norm[docs], params)
+        maxima[first:last] = np.maximum.reduceat(block, indptr[first:last] - start)
+        first = last
+    return maxima

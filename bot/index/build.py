@@ -1,0 +1,199 @@
+"""Counting passages' terms and laying the counts out as an inverted index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.index.arrays import IndexArrays, load_arrays, posting_file, save_arrays, term_hash
+from bot.index.bm25 import BM25Parameters, average_length, idf_array, length_norm
+from bot.index.bounds import BoundsLayout, Postings, range_bounds
+from bot.strings import StringTable
+
+CHUNK_PASSAGES = 20_000  # passages counted per chunk while building
+
+
+@dataclass(slots=True)
+class CountedChunk:
+    """Term counts of consecutive passages: what tokenising workers send back, compactly."""
+
+    terms: list[str]  # the chunk's own vocabulary
+    lengths: npt.NDArray[np.int32]  # terms per passage (repeats included)
+    passage: npt.NDArray[np.int32]  # per posting: passage number within the chunk
+    term: npt.NDArray[np.int32]  # per posting: index into ``terms``
+    tf: npt.NDArray[np.int32]  # per posting: how often the term occurs in the passage
+
+
+def count_terms(token_lists: Sequence[Sequence[str]]) -> CountedChunk:
+    """Count each passage's terms; postings come out sorted by passage, then term."""
+    local: dict[str, int] = {}
+    flat = np.fromiter(
+        (local.setdefault(tok, len(local)) for tokens in token_lists for tok in tokens),
+        dtype=np.int64,
+    )
+    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int32, count=len(token_lists))
+    width = max(len(local), 1)
+    owner = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
+    keys, tf = np.unique(owner * width + flat, return_counts=True)
+    return CountedChunk(
+        terms=list(local),
+        lengths=lengths,
+        passage=(keys // width).astype(np.int32),
+        term=(keys % width).astype(np.int32),
+        tf=tf.astype(np.int32),
+    )
+
+
+def build_arrays(
+    tokenized: Iterable[Sequence[str]],
+    params: BM25Parameters,
+    layout: BoundsLayout | None = None,
+) -> IndexArrays:
+    """Index the passages' term lists, given in passage order, a chunk at a time, in memory."""
+    builder = IndexBuilder(params, layout=layout)
+    for chunk in _chunks(tokenized, CHUNK_PASSAGES):
+        builder.add_token_lists(chunk)
+    return builder.finish()
+
+
+class IndexBuilder:
+    """Builds an index's arrays chunk by chunk, holding only compact arrays.
+
+    With ``spill``, each chunk's postings go to a file there until :meth:`finish` lays them out,
+    so building a million passages needs little more memory than the finished index.
+    """
+
+    def __init__(
+        self,
+        params: BM25Parameters,
+        spill: Path | None = None,
+        *,
+        layout: BoundsLayout | None = None,
+    ) -> None:
+        self.params = params
+        self._layout_settings = layout or BoundsLayout()
+        self._spill = spill
+        self._vocabulary: dict[str, int] = {}
+        self._chunks: list[tuple[Any, Any, Any] | Path] = []
+        self._lengths: list[npt.NDArray[np.int32]] = []
+        self._df = np.zeros(0, dtype=np.int64)
+        self._max_tf = 0
+        self.passages = 0
+
+    def add_token_lists(self, token_lists: Sequence[Sequence[str]]) -> None:
+        """Count and add the next passages' term lists."""
+        if token_lists:
+            self.add_counts(count_terms(token_lists))
+
+    def add_counts(self, chunk: CountedChunk) -> None:
+        """Add the next passages, counted (by a worker process, say)."""
+        vocabulary = self._vocabulary
+        global_ids = np.fromiter(
+            (vocabulary.setdefault(t, len(vocabulary)) for t in chunk.terms),
+            dtype=np.int32,
+            count=len(chunk.terms),
+        )
+        terms = global_ids[chunk.term]
+        docs = chunk.passage + np.int32(self.passages)
+        if len(vocabulary) > self._df.size:
+            grown = np.zeros(len(vocabulary) - self._df.size, np.int64)
+            self._df = np.concatenate([self._df, grown])
+        self._df += np.bincount(terms, minlength=self._df.size)
+        chunk_max = int(chunk.tf.max(initial=0))
+        self._max_tf = max(self._max_tf, chunk_max)
+        tfs = chunk.tf.astype(np.uint16 if chunk_max < 65536 else np.uint32)
+        if self._spill is None:
+            self._chunks.append((terms, docs, tfs))
+        else:
+            path = self._spill / f"chunk-{len(self._chunks):05d}.npz"
+            np.savez(path, terms=terms, docs=docs, tfs=tfs)
+            self._chunks.append(path)
+        self._lengths.append(chunk.lengths)
+        self.passages += int(chunk.lengths.size)
+
+    def _chunk(self, number: int) -> tuple[Any, Any, Any]:
+        stored = self._chunks[number]
+        self._chunks[number] = Path()
+        if isinstance(stored, Path):
+            with np.load(stored) as saved:
+                loaded = saved["terms"], saved["docs"], saved["tfs"]
+            stored.unlink()
+            return loaded
+        return stored
+
+    def finish(self, directory: Path | None = None) -> IndexArrays:
+        """Lay the postings out by term; with ``directory``, written there and memory-mapped."""
+        arrays = self._layout(directory)
+        if directory is None:
+            return arrays
+        save_arrays(directory, arrays, self.params, written=("docs", "tfs"))
+        del arrays
+        return load_arrays(directory)[0]
+
+    def _layout(self, directory: Path | None) -> IndexArrays:
+        n = self.passages
+        vocabulary = list(self._vocabulary)
+        self._vocabulary = {}
+        df = self._df
+        indptr = np.zeros(df.size + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        nnz = int(indptr[-1])
+        max_tf = self._max_tf
+        tf_dtype = np.uint8 if max_tf < 256 else np.uint16 if max_tf < 65536 else np.uint32
+
+        def output(name: str, dtype: Any) -> Any:
+            if directory is None:
+                return np.zeros(nnz, dtype=dtype)
+            return posting_file(directory, name, dtype, nnz)
+
+        docs = output("docs", np.int32)
+        tfs = output("tfs", tf_dtype)
+        cursor = indptr[:-1].copy()
+        for number in range(len(self._chunks)):
+            terms, chunk_docs, chunk_tfs = self._chunk(number)
+            order = np.argsort(terms, kind="stable")
+            sorted_terms = terms[order]
+            groups, first, counts = np.unique(sorted_terms, return_index=True, return_counts=True)
+            rank = np.arange(sorted_terms.size, dtype=np.int64) - np.repeat(first, counts)
+            dest = cursor[sorted_terms] + rank
+            docs[dest] = chunk_docs[order]
+            tfs[dest] = chunk_tfs[order]
+            cursor[groups] += counts
+        self._chunks = []
+        lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, np.int32)
+        self._lengths = []
+        if directory is not None:
+            docs.flush()
+            tfs.flush()
+        hashes = np.fromiter(map(term_hash, vocabulary), dtype=np.uint64, count=len(vocabulary))
+        hash_order = np.argsort(hashes, kind="stable")
+        idf = idf_array(n, df.tolist())
+        norm = length_norm(lengths.astype(np.int64), average_length(lengths), self.params)
+        postings = Postings(indptr, docs, tfs, idf, norm)
+        return IndexArrays(
+            terms=StringTable.from_strings(vocabulary),
+            term_hash=hashes[hash_order],
+            term_hash_ids=hash_order.astype(np.int32),
+            indptr=indptr,
+            docs=docs,
+            tfs=tfs,
+            idf=idf,
+            doc_len=lengths.astype(np.int32),
+            bounds=range_bounds(postings, self.params, self._layout_settings),
+        )
+
+
+def _chunks(items: Iterable[Sequence[str]], size: int) -> Iterator[list[Sequence[str]]]:
+    chunk: list[Sequence[str]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
