@@ -1,0 +1,49 @@
+"""The saved index layout: the file names and dtypes every saved index has, read back whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.index import BM25Parameters, PassageIndex
+from bot.index.bounds import BoundsLayout
+
+# INDEX_FORMAT 1: a cache written by any earlier build of this format must stay readable.
+FORMAT_1 = {
+    "term_hash.npy": np.uint64,
+    "term_hash_ids.npy": np.int32,
+    "indptr.npy": np.int64,
+    "docs.npy": np.int32,
+    "tfs.npy": np.uint8,  # the smallest that holds the largest count (here 300)
+    "idf.npy": np.float64,
+    "doc_len.npy": np.int32,
+    "long_row.npy": np.int32,
+    "range_max.npy": np.float32,
+    "range_ptr.npy": np.int32,
+    "bitmap_row.npy": np.int32,
+    "bitmaps.npy": np.uint8,
+    "term_max.npy": np.float64,
+    "index_meta.npy": np.float64,
+    "terms.blob": None,
+    "terms.offsets.npy": np.int64,
+}
+
+
+def test_a_saved_index_has_format_1s_files_and_dtypes(tmp_path: Path) -> None:
+    corpus = [["a", "b", "a"], ["b", "c"], ["c"] * 255, []]
+    index = PassageIndex.build(corpus, BM25Parameters(k1=0.9, b=0.4), backend="numpy")
+    index.save(tmp_path / "idx")
+    assert {p.name for p in (tmp_path / "idx").iterdir()} == set(FORMAT_1)
+    for name, dtype in FORMAT_1.items():
+        if dtype is not None:
+            assert np.load(tmp_path / "idx" / name).dtype == dtype, name
+    assert np.load(tmp_path / "idx" / "index_meta.npy").tolist() == [1.0, 0.9, 0.4]
+
+
+def test_saving_refuses_bounds_a_loaded_index_would_misread(tmp_path: Path) -> None:
+    """A saved index's ranges are 2**8 passages; other ranges are for in-memory tests only."""
+    index = PassageIndex.build([["a"], ["b"]], BM25Parameters(), layout=BoundsLayout(3))
+    with pytest.raises(ValueError, match=r"ranges of 2\*\*8 passages"):
+        index.save(tmp_path / "idx")
