@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 import time
@@ -16,7 +17,7 @@ from tests.fakediscord import BotProcess, FakeDiscord
 from tests.fakediscord.harness import echo_bot_argv, fake_and_bot
 from tests.fakediscord.payloads import EPHEMERAL
 
-pytest_plugins = ["tests.fakediscord.pytest_plugin"]
+pytest_plugins = ["tests.fakediscord.pytest_plugin", "pytester"]
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -282,3 +283,195 @@ async def test_bad_token_fails_login(fake_discord: FakeDiscord, launch_bot):
     assert await bot.wait(timeout=15) != 0
     assert "Improper token" in bot.output
     assert fake_discord.identify_count == 0
+
+
+# -- request bodies are checked against Discord's OpenAPI spec (no bot: the test is the client) --
+
+GOOD_MESSAGE = {
+    "content": "**Answer** with a [link](https://example.org)",
+    "embeds": [
+        {
+            "title": "Source",
+            "url": "https://example.org/doc#1",
+            "description": "d" * 4000,
+            "fields": [{"name": "Score", "value": "12.3", "inline": True}],
+            "footer": {"text": "passage 1 of 3"},
+            "color": 0x5865F2,
+        }
+    ],
+    "components": [
+        {
+            "type": 1,
+            "components": [
+                {"type": 2, "style": 1, "label": "Open 1", "custom_id": "open:1"},
+                {"type": 2, "style": 5, "label": "Docs", "url": "https://example.org"},
+            ],
+        }
+    ],
+    "allowed_mentions": {"parse": []},
+    "flags": EPHEMERAL,
+}
+
+GOOD_COMMANDS = [
+    {
+        "name": "ask",
+        "description": "Ask the corpus",
+        "type": 1,
+        # discord.py sends permissions as a string of digits; Discord reads it as the integer
+        "default_member_permissions": "8192",
+        "contexts": [0],
+        "options": [
+            {"type": 3, "name": "question", "description": "What to ask", "required": True},
+            {"type": 4, "name": "results", "description": "1-5", "min_value": 1, "max_value": 5},
+        ],
+    }
+]
+
+
+async def _send(
+    fake: FakeDiscord, method: str, path: str, body: object, *, upload: bytes | None = None
+) -> tuple[int, dict]:
+    """Send a body as discord.py does: JSON, or multipart with payload_json and one file."""
+    headers = {"Authorization": f"Bot {fake.token}"}
+    async with aiohttp.ClientSession() as s:
+        if upload is None:
+            kwargs: dict = {"json": body}
+        else:
+            form = aiohttp.FormData()
+            form.add_field("payload_json", json.dumps(body), content_type="application/json")
+            form.add_field("files[0]", upload, filename="answer.txt")
+            kwargs = {"data": form}
+        async with s.request(method, fake.api_base + path, headers=headers, **kwargs) as r:
+            return r.status, (await r.json() if r.status != 204 else {})
+
+
+async def test_bodies_discord_accepts_pass_the_spec(fake_discord: FakeDiscord):
+    fake = fake_discord
+    ix = fake.undelivered_command("ping")
+    cb = f"/interactions/{ix.id}/{ix.token}/callback"
+    webhook = f"/webhooks/{fake.app_id}/{ix.token}"
+    channel = f"/channels/{fake.channel['id']}/messages"
+    upload = {"content": "the log", "attachments": [{"id": 0, "filename": "answer.txt"}]}
+    sent = [
+        await _send(fake, "POST", cb, {"type": 4, "data": GOOD_MESSAGE}),
+        await _send(fake, "PATCH", f"{webhook}/messages/@original", {"content": "edited"}),
+        await _send(fake, "POST", f"{webhook}?wait=true", upload, upload=b"rows\n"),
+        await _send(fake, "PUT", f"/applications/{fake.app_id}/commands", GOOD_COMMANDS),
+        await _send(fake, "POST", channel, GOOD_MESSAGE),
+    ]
+    assert [status for status, _ in sent] == [204, 200, 200, 200, 200]
+    assert fake.spec_violations == []
+    assert ix.followups[0].attachments[0]["filename"] == "answer.txt"
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "field", "code"),
+    [
+        pytest.param(
+            "callback",
+            {"type": 4, "data": {"embeds": [{"title": "t", "url": "not a url"}]}},
+            ("data", "embeds", "0", "url"),
+            "URL_TYPE_INVALID_URL",
+            id="embed-url",
+        ),
+        pytest.param(
+            "callback",
+            {"type": 4, "data": {"content": "x" * 2001}},
+            ("data", "content"),
+            "BASE_TYPE_MAX_LENGTH",
+            id="long-content",
+        ),
+        pytest.param(
+            "callback",
+            {"type": 42, "data": {"content": "hi"}},
+            ("type",),
+            "UNION_TYPE_CHOICES",
+            id="unknown-callback-type",
+        ),
+        pytest.param(
+            "commands",
+            [{**GOOD_COMMANDS[0], "description": "d" * 101}],
+            ("0", "description"),
+            "BASE_TYPE_MAX_LENGTH",
+            id="command-description",
+        ),
+        pytest.param(
+            "commands",
+            [{"name": "ask", "description": "x", "options": [{"type": 3, "name": "q"}]}],
+            ("0", "options", "0", "description"),
+            "BASE_TYPE_REQUIRED",
+            id="option-without-description",
+        ),
+        pytest.param(
+            "upload",
+            {"content": "x", "embeds": [{"url": "not a url"}]},
+            ("embeds", "0", "url"),
+            "URL_TYPE_INVALID_URL",
+            id="multipart-payload-json",
+        ),
+    ],
+)
+async def test_bodies_discord_refuses_get_400_and_are_recorded(
+    fake_discord: FakeDiscord, route, body, field, code
+):
+    fake = fake_discord
+    ix = fake.undelivered_command("ping")
+    path, upload = {
+        "callback": (f"/interactions/{ix.id}/{ix.token}/callback", None),
+        "commands": (f"/applications/{fake.app_id}/commands", None),
+        "upload": (f"/channels/{fake.channel['id']}/messages", b"file"),
+    }[route]
+    status, answer = await _send(
+        fake, "PUT" if route == "commands" else "POST", path, body, upload=upload
+    )
+    assert status == 400
+    assert answer["code"] == 50035 and answer["message"] == "Invalid Form Body"
+    node = answer["errors"]
+    for part in field:
+        node = node[part]
+    assert node["_errors"][0]["code"] == code
+    # nothing of a refused body is kept
+    assert ix.callback is None and fake.messages == {} and len(fake.commands) == 0
+    [violation] = fake.take_spec_violations()
+    assert violation.method in ("POST", "PUT") and violation.body == body
+    assert any(e.path == field and e.code == code for e in violation.errors)
+    assert ix.token not in violation.describe()  # tokens are masked in the report
+
+
+def test_a_refused_body_fails_the_test_even_if_the_client_ignores_the_400(pytester):
+    pytester.makepyfile(
+        """
+        import aiohttp
+        from tests.fakediscord import FakeDiscord
+
+        async def test_swallows_the_400():
+            async with FakeDiscord() as fake:
+                url = f"{fake.api_base}/channels/{fake.channel['id']}/messages"
+                headers = {"Authorization": f"Bot {fake.token}"}
+                async with aiohttp.ClientSession() as s:
+                    await s.post(url, json={"embeds": [{"url": "not a url"}]}, headers=headers)
+
+        async def test_claims_its_bad_body():
+            async with FakeDiscord() as fake:
+                url = f"{fake.api_base}/channels/{fake.channel['id']}/messages"
+                headers = {"Authorization": f"Bot {fake.token}"}
+                async with aiohttp.ClientSession() as s:
+                    await s.post(url, json={"embeds": [{"title": "t" * 257}]}, headers=headers)
+                assert len(fake.take_spec_violations()) == 1
+        """
+    )
+    result = pytester.runpytest(
+        *("-p", "tests.fakediscord.pytest_plugin", "-p", "no:cacheprovider"),
+        *("-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function"),
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_swallows_the_400*",
+            "*1 request bodies Discord's OpenAPI spec refuses (during the test)*",
+            "*POST /channels/*/messages (spec: /channels/{channel_id}/messages)",
+            "*embeds.0.url: Not a well formed URL. (URL_TYPE_INVALID_URL)",
+            '*body: {"embeds": ?{"url": "not a url"}?}',  # ? for [ and ]: fnmatch classes
+            "*request bodies validated against Discord's OpenAPI spec*",
+        ]
+    )

@@ -1,6 +1,12 @@
 """Pytest fixtures: a started FakeDiscord and bot subprocesses that are always cleaned up.
 
 Register with ``pytest_plugins = ["tests.fakediscord.pytest_plugin"]`` (tests/conftest.py).
+Every request body a fake receives is checked against Discord's OpenAPI spec (``openapi.py``);
+a body Discord would refuse fails the test during which it arrived (its setup, call or
+teardown), with the path, the errors and the body, even when the bot swallowed the 400. A test
+that sends a bad body on purpose claims it with ``FakeDiscord.take_spec_violations()``. The
+session ends with a line counting the bodies validated.
+
 Tune the fake by overriding the ``fake_discord_options`` fixture (keyword arguments of
 ``FakeDiscord``), per module or per test with
 ``@pytest.mark.parametrize("fake_discord_options", [{"heartbeat_interval_ms": 300}])``.
@@ -10,17 +16,58 @@ Tune the fake by overriding the ``fake_discord_options`` fixture (keyword argume
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from .harness import echo_bot_argv, wait_ready_or_exit
+from .openapi import STATS, take_unchecked
 from .process import BotProcess
 from .server import FakeDiscord
 
 LaunchBot = Callable[..., Awaitable[BotProcess]]
+
+
+def _fail_on_spec_violations(phase: str) -> None:
+    violations = take_unchecked()
+    if violations:
+        report = "\n".join(v.describe() for v in violations)
+        pytest.fail(
+            f"the fake Discord received {len(violations)} request bodies Discord's OpenAPI spec "
+            f"refuses (during {phase}):\n{report}",
+            pytrace=False,
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    finally:
+        _fail_on_spec_violations("setup")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    finally:
+        _fail_on_spec_violations("the test")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    finally:
+        _fail_on_spec_violations("teardown")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if STATS.bodies:
+        terminalreporter.write_line(STATS.summary())
 
 
 @pytest.fixture

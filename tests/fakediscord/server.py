@@ -25,6 +25,7 @@ from aiohttp import web
 
 from . import payloads as P
 from .gateway import Gateway, Session
+from .openapi import UNCHECKED, SpecViolation, check_body
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -457,6 +458,13 @@ class FakeDiscord:
     ``attachment_size_limit`` is the upload limit interactions report; like Discord, a request
     with a bigger file is refused (413, code 40005).
     ``default_guild_id`` fixes the default guild's id (for rows a test writes before start-up).
+
+    With ``validate`` (the default) every JSON body, and the ``payload_json`` of every upload, is
+    checked against Discord's OpenAPI spec (``openapi.py``): a body Discord would refuse gets
+    Discord's 400 (code 50035, Invalid Form Body, with the ``errors`` object) and is kept in
+    ``spec_violations``; the pytest plugin fails the test it arrived in, even if the bot swallowed
+    the 400. A test that sends a bad body on purpose claims it with ``take_spec_violations()``.
+    ``validate=False`` turns off these checks and the hand-written size limits.
     """
 
     def __init__(
@@ -492,6 +500,7 @@ class FakeDiscord:
         self.channel_messages: list[RecordedMessage] = []
         self.requests: list[RecordedRequest] = []
         self.unknown_requests: list[RecordedRequest] = []
+        self.spec_violations: list[SpecViolation] = []
         self._injected: list[_Injected] = []
         self._changed = asyncio.Event()
         self.gateway = Gateway(self)
@@ -697,6 +706,25 @@ class FakeDiscord:
         )
         return found
 
+    # -- spec validation --------------------------------------------------------------
+
+    def _check_spec(self, rec: RecordedRequest) -> SpecViolation | None:
+        """Validate a request's JSON body against Discord's spec; record what it refuses."""
+        if not self.validate or rec.json is None or not rec.full_path.startswith("/api/v"):
+            return None
+        violation = check_body(rec.method, rec.path, rec.json)
+        if violation is not None:
+            self.spec_violations.append(violation)
+            UNCHECKED.append(violation)
+        return violation
+
+    def take_spec_violations(self) -> list[SpecViolation]:
+        """Claim this fake's violations for the test: the pytest plugin no longer fails on them."""
+        taken = list(self.spec_violations)
+        self.spec_violations.clear()
+        UNCHECKED[:] = [v for v in UNCHECKED if not any(v is t for t in taken)]
+        return taken
+
     # -- failure injection ------------------------------------------------------------
 
     def inject_error(
@@ -883,6 +911,24 @@ class FakeDiscord:
     async def _inject(
         self, itype: int, data: dict[str, Any], ctx: dict[str, Any]
     ) -> FakeInteraction:
+        ix = self._register_interaction(itype, data, ctx)
+        ix.dispatched_at = time.monotonic()
+        await self.dispatch("INTERACTION_CREATE", ix.payload)
+        return ix
+
+    def undelivered_command(
+        self, name: str, options: dict[str, Any] | None = None
+    ) -> FakeInteraction:
+        """A slash command interaction no bot is told of: the test answers it over REST itself."""
+        ctx = self._context(None, DEFAULT, None, None, None)
+        data = self._command_data(name, options or {}, DEFAULT, None)
+        ix = self._register_interaction(APPLICATION_COMMAND, data, ctx)
+        ix.dispatched_at = time.monotonic()
+        return ix
+
+    def _register_interaction(
+        self, itype: int, data: dict[str, Any], ctx: dict[str, Any]
+    ) -> FakeInteraction:
         payload = {
             "id": P.snowflake(),
             "application_id": self.app_id,
@@ -895,8 +941,6 @@ class FakeDiscord:
         ix = FakeInteraction(self, payload)
         self.interactions[ix.id] = ix
         self._by_token[ix.token] = ix
-        ix.dispatched_at = time.monotonic()
-        await self.dispatch("INTERACTION_CREATE", payload)
         return ix
 
     async def send_command(
@@ -1045,7 +1089,8 @@ class FakeDiscord:
                 if isinstance(val, web.FileField):
                     files.append(RecordedFile(key, val.filename, val.content_type, val.file.read()))
                 elif key == "payload_json":
-                    body = json.loads(str(val))
+                    # a part sent as application/json arrives as bytes, a text/plain one as str
+                    body = json.loads(val if isinstance(val, str) else bytes(val))
         else:
             raw = await request.read()
             if raw:
@@ -1065,6 +1110,7 @@ class FakeDiscord:
         )
         self.requests.append(rec)
         request[REC_KEY] = rec
+        violation = self._check_spec(rec)
         try:
             if self.rest_latency:
                 await asyncio.sleep(self.rest_latency)
@@ -1080,6 +1126,10 @@ class FakeDiscord:
                 try:
                     if any(len(f.data) > self.attachment_size_limit for f in files):
                         raise DiscordHTTPError(413, 40005, "Request entity too large")
+                    if violation is not None:
+                        raise DiscordHTTPError(
+                            400, 50035, "Invalid Form Body", violation.discord_errors()
+                        )
                     resp = await handler(request)
                 except DiscordHTTPError as err:
                     resp = self._error(err)
