@@ -15,8 +15,16 @@ _ABBREVIATIONS = frozenset(
     }
 )
 # A sentence ends at . ! ? (or …), optionally followed by closing quotes or brackets, then
-# whitespace and something that can start a sentence.
-_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9\u00C0-\u024F])""")
+# whitespace and something that can start a sentence. A match starts only at the first mark of a
+# run and never gives characters back (``++``): a try from inside a run of 100,000 dots would
+# end where the try from its first dot ended, and retrying each start took minutes.
+_SENTENCE_END = re.compile(
+    r"""(?<![.!?…])[.!?…]++["'”’)\]]*+(?=\s++["'“‘(\[]?[A-Z0-9\u00C0-\u024F])"""
+)
+# The last word before a sentence end is looked for in this many characters first, then in
+# twice as many, and so on: an abbreviation is short, and a text of "Mr. A Mr. B …" has no
+# sentence end, so searching from the sentence's start made each "Mr." cost the whole text.
+_LAST_WORD_WINDOW = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +50,25 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
     start = 0
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
-        word = text[start : match.start() + 1].rsplit(maxsplit=1)[-1:] or [""]
-        token = word[0].lower().strip("\"'“‘(").rstrip(".")
+        token = _last_word(text, start, match.start() + 1).lower().strip("\"'“‘(").rstrip(".")
         if match.group().startswith(".") and (token in _ABBREVIATIONS or _is_initial(token)):
             continue
         _append_trimmed(spans, text, start, end, offset)
         start = end
     _append_trimmed(spans, text, start, len(text), offset)
     return spans
+
+
+def _last_word(text: str, start: int, end: int) -> str:
+    """The last whitespace-separated word of ``text[start:end]`` (``""`` if none), read from a
+    window that grows from the end only as long as the word does."""
+    size = _LAST_WORD_WINDOW
+    while True:
+        low = max(start, end - size)
+        words = text[low:end].rsplit(maxsplit=1)
+        if len(words) == 2 or low == start:
+            return words[-1] if words else ""
+        size *= 2
 
 
 def _is_initial(token: str) -> bool:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 
-from bot.text import collapse_whitespace
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.text import _ABBREVIATIONS, Span, collapse_whitespace, sentence_spans
 
 
 def test_collapse_whitespace_folds_exactly_what_the_regex_whitespace_class_matches() -> None:
@@ -18,3 +23,59 @@ def test_collapse_whitespace_trims_and_joins() -> None:
     spaced = "  North\n\tKorea\u00a0 and\u2003Russia  "
     assert collapse_whitespace(spaced) == "North Korea and Russia"
     assert collapse_whitespace(" \n ") == ""
+
+
+# The sentence splitter as it was written first (a regex that retries every start inside a run
+# of marks, and a search for the last word from the sentence's start): the meaning the faster
+# one keeps.
+_PLAIN_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9\u00C0-\u024F])""")
+
+
+def plain_sentence_spans(text: str) -> list[Span]:
+    spans: list[Span] = []
+    start = 0
+
+    def append(begin: int, end: int) -> None:
+        chunk = text[begin:end]
+        if chunk.strip():
+            lead = len(chunk) - len(chunk.lstrip())
+            spans.append(Span(begin + lead, begin + lead + len(chunk.strip())))
+
+    for match in _PLAIN_SENTENCE_END.finditer(text):
+        word = text[start : match.start() + 1].rsplit(maxsplit=1)[-1:] or [""]
+        token = word[0].lower().strip("\"'“‘(").rstrip(".")
+        initial = len(token) == 1 and token.isalpha()
+        if match.group().startswith(".") and (token in _ABBREVIATIONS or initial):
+            continue
+        append(start, match.end())
+        start = match.end()
+    append(start, len(text))
+    return spans
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*".!?…\"'”)( \n", "A", "b", "Mr", "e.g", "J", "7"]),
+        max_size=60,
+    ).map("".join)
+)
+def test_sentence_spans_split_where_the_plain_splitter_does(text: str) -> None:
+    assert sentence_spans(text) == plain_sentence_spans(text)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "." * 20_000 + " a",  # every dot was a start that scanned the rest of the run
+        "?!…" * 7_000 + "'" * 20_000 + " a",
+        "Mr. A " * 150_000,  # one sentence: each "Mr." searched it from its start
+        "x" * 200_000 + ". A",
+    ],
+    ids=["dots", "marks-and-quotes", "abbreviations", "long-word"],
+)
+def test_sentence_spans_take_linear_time_on_hostile_text(hostile: str) -> None:
+    started = time.perf_counter()
+    sentence_spans(hostile)
+    assert time.perf_counter() - started < 1.0
