@@ -48,19 +48,33 @@ _BOILERPLATE_LINE = re.compile(
       | related(?:\s+(?:articles|stories|posts))?
       | (?:subscribe|sign\s+up|log\s+in|sign\s+in)(?:\s+(?:now|here|to\s+\w+))?
       | (?:skip\s+to\s+(?:main\s+)?content)
-    )\s*[:.!]?\s*$""",
+    )\s*(?:[:.!]\s*)?$""",  # not \s*[:.!]?\s*: two runs of spaces retried each other's splits
     re.IGNORECASE | re.VERBOSE,
 )
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
-_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+# Every pattern below runs on text anyone who can add a file wrote, so each must take time in
+# proportion to the text: no scan that can restart at each of many positions and run to the
+# end of the line (a class that stops at the next opening mark, or a bound on the length),
+# and no two adjacent runs that can split the same characters between them.
+# The heading's text; its closing #s and spaces are trimmed after the match (_atx_title).
+_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+)$", re.MULTILINE)
+_ATX_CLOSING = " \t#"
 # "Title" underlined with = or - (a Setext heading).
-_MD_SETEXT_HEADING = re.compile(r"^[ \t]{0,3}(\S[^\n]*?)[ \t]*\n[ \t]{0,3}(?:=+|-+)[ \t]*$", re.M)
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_HTML_TAG = re.compile(r"</?[A-Za-z][^>\n]*>")
+_MD_SETEXT_HEADING = re.compile(
+    r"^[ \t]{0,3}(\S(?:[^\n]*\S)?)[ \t]*\n[ \t]{0,3}(?:=+|-+)[ \t]*$", re.M
+)
+_MD_IMAGE = re.compile(r"!\[([^\[\]]*)\]\([^)\[\]]*\)")
+_MD_LINK = re.compile(r"\[([^\[\]]+)\]\([^)\[\]]*\)")
+_MD_HTML_TAG = re.compile(r"</?[A-Za-z][^<>\n]*>")
 # Emphasis markers that hug a word from outside: "_x_", "**x**", not "snake_case" or "2*3*4".
-_MD_EMPHASIS = re.compile(r"(?<![\w\\])(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1(?!\w)")
-_MD_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+# At most _MD_SPAN_CHARS between them, and _MD_EMPHASIS_DEPTH levels of nesting ("**_x_**").
+_MD_SPAN_CHARS = 200
+_MD_EMPHASIS_DEPTH = 3
+_MD_EMPHASIS = re.compile(
+    rf"(?<![\w\\])(\*\*|__|\*|_|~~)(?=\S)(.{{1,{_MD_SPAN_CHARS}}}?)(?<=\S)\1(?!\w)"
+)
+# A code span opens with a whole run of backticks, as CommonMark has it ("``a`" is no span).
+_MD_CODE_SPAN = re.compile(rf"(?<!`)(`++)(.{{1,{_MD_SPAN_CHARS}}}?)(?<!`)\1(?!`)")
 _MD_LINE_MARKERS = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.)][ \t]+)", re.M)
 _MD_RULE_OR_FENCE = re.compile(r"^[ \t]*(?:```.*|~~~.*|[-*_]{3,}[ \t]*|=+[ \t]*)$", re.MULTILINE)
 # Letters and digits of any script stay in ids ("東京", "café"), with "_", ".", "/" and "-".
@@ -534,8 +548,14 @@ def _markdown_title_and_body(text: str) -> tuple[str | None, str]:
         text = text[front.end() :]
     headings = [m for m in (_MD_HEADING.search(text), _MD_SETEXT_HEADING.search(text)) if m]
     if title is None and headings:
-        title = min(headings, key=lambda m: m.start()).group(1)
+        first = min(headings, key=lambda m: m.start())
+        title = _atx_title(first.group(1)) if first.re is _MD_HEADING else first.group(1)
     return (collapse_title(title) if title else None), markdown_to_text(text)
+
+
+def _atx_title(text: str) -> str:
+    """A ``# heading``'s text without its closing #s and spaces (one character at least)."""
+    return text.rstrip(_ATX_CLOSING) or text[:1]
 
 
 def markdown_to_text(text: str) -> str:
@@ -555,9 +575,10 @@ def markdown_to_text(text: str) -> str:
 
 
 def _without_emphasis(text: str) -> str:
-    previous = None
-    while previous != text:  # nested: "**_both_**"
-        previous, text = text, _MD_EMPHASIS.sub(r"\2", text)
+    for _ in range(_MD_EMPHASIS_DEPTH):  # nested: "**_both_**"
+        text, changed = _MD_EMPHASIS.subn(r"\2", text)
+        if not changed:
+            break
     return text
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 import unicodedata
 from pathlib import Path
 
@@ -472,3 +473,44 @@ def test_random_json_records_never_cost_the_good_ones(values: list[object]) -> N
     with tempfile.TemporaryDirectory() as folder:
         write(Path(folder), "records.jsonl", "\n".join(lines))
         assert "records/good" in load_and_search(Path(folder))
+
+
+# Each loaded in seconds (one took minutes at 20 kB) while Markdown markup was reduced by
+# patterns that restarted at every opening mark and scanned to the end of the line.
+HOSTILE_MARKUP = {
+    "emphasis": "*a " * 8_000,
+    "strong": "**a " * 6_000,
+    "nested": "**_" * 6_000 + "x" + "_**" * 6_000,
+    "code": "".join("`" * n + "a" for n in range(1, 130)),
+    "link": "[" * 25_000,
+    "image": "![" * 12_000 + "](",
+    "tag": "<a" * 25_000,
+    "heading": "# a" + " #" * 12_000 + " x",
+    "setext": "a" + " " * 60_000 + "b\n",
+    "boilerplate": "share" + " " * 25_000 + "x",
+}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", list(HOSTILE_MARKUP))
+def test_hostile_markdown_loads_in_time_proportional_to_its_size(tmp_path: Path, name: str) -> None:
+    write(tmp_path, f"{name}.md", f"Intro sentence here.\n\n{HOSTILE_MARKUP[name]}\n")
+    started = time.perf_counter()
+    [document] = load_corpus(tmp_path).documents
+    assert time.perf_counter() - started < 1.0
+    assert document.text.startswith("Intro sentence here.")
+
+
+def test_markdown_markup_within_the_span_limit_is_still_reduced(tmp_path: Path) -> None:
+    long_bold = "word " * 35  # 175 characters
+    write(
+        tmp_path,
+        "a.md",
+        f"## Learn C# ##\n\n**{long_bold.strip()}** and ``a ` b`` and _x_ and **_both_**.\n"
+        "A [link](http://x.example/a) and ![an image](i.png) and <b>tag</b>.",
+    )
+    [document] = load_corpus(tmp_path).documents
+    assert document.title == "Learn C"
+    assert document.text.splitlines()[0] == "Learn C# ##"
+    assert f"{long_bold.strip()} and a ` b and x and both." in document.text
+    assert "A link and an image and tag." in document.text
