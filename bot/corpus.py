@@ -135,11 +135,14 @@ class FileRules:
 @dataclass(frozen=True, slots=True)
 class CorpusFile:
     """A file the walk accepted: ``path`` as reached from the corpus folder, ``identity`` the
-    (device, inode) it had then, which the opened file must still have."""
+    (device, inode) it had then, which the opened file must still have, and the bounds the
+    opened file must be within (the real corpus folder, and whether links may leave it)."""
 
     path: Path
     relative: str
     identity: tuple[int, int]
+    real_root: str
+    follow_external_links: bool
 
 
 @dataclass(slots=True)
@@ -275,15 +278,9 @@ class _CorpusWalk:
         if not stat.S_ISDIR(status.st_mode) and not _is_supported(relative):
             return
         target = os.path.realpath(link)
-        inside = os.path.commonpath([self.real_root, target]) == self.real_root
-        shown = os.path.relpath(target, self.real_root) if inside else target
-        if any(part.startswith(".") and part not in {".", ".."} for part in Path(shown).parts):
-            self._refuse(relative, "links to a hidden file or folder")
-        elif not inside and not self.rules.follow_external_links:
-            self._refuse(
-                relative,
-                "links outside the corpus folder (CORPUS_FOLLOW_EXTERNAL_LINKS is off)",
-            )
+        refusal = _refusal(target, self.real_root, self.rules.follow_external_links)
+        if refusal:
+            self._refuse(relative, refusal)
         else:
             self._take(link, relative, status)
 
@@ -295,7 +292,33 @@ class _CorpusWalk:
                 self.folders.append((path, relative))
         elif _is_supported(relative) and identity not in self.taken:
             self.taken.add(identity)
-            self.listing.files.append(CorpusFile(path, relative, identity))
+            external = self.rules.follow_external_links
+            self.listing.files.append(
+                CorpusFile(path, relative, identity, self.real_root, external)
+            )
+
+
+def _refusal(target: str, real_root: str, follow_external_links: bool) -> str | None:
+    """Why the real path ``target`` may not be read from the corpus at ``real_root``, if so."""
+    inside = os.path.commonpath([real_root, target]) == real_root
+    shown = os.path.relpath(target, real_root) if inside else target
+    if any(part.startswith(".") and part not in {".", ".."} for part in Path(shown).parts):
+        return "links to a hidden file or folder"
+    if not inside and not follow_external_links:
+        return "links outside the corpus folder (CORPUS_FOLLOW_EXTERNAL_LINKS is off)"
+    return None
+
+
+def _opened_location(descriptor: int) -> str | None:
+    """Where an opened file really is (Linux's /proc), or ``None`` where that cannot be told.
+
+    Links and folders can be switched between any check on a path and the open that follows,
+    so the path the kernel actually opened is what is checked last."""
+    try:
+        location = os.readlink(f"/proc/self/fd/{descriptor}")
+    except OSError:
+        return None
+    return location if location.startswith("/") else None  # "pipe:[…]" and the like
 
 
 def _is_supported(relative: str) -> bool:
@@ -326,6 +349,10 @@ def read_corpus_file(file: CorpusFile, max_bytes: int) -> bytes:
             raise Refused(f"not a regular file ({_file_kind(status.st_mode)})")
         if (status.st_dev, status.st_ino) != file.identity:
             raise Refused("replaced while the corpus was loading; the next reload reads it")
+        location = _opened_location(descriptor)
+        refusal = location and _refusal(location, file.real_root, file.follow_external_links)
+        if refusal:
+            raise Refused(refusal)
         if status.st_size > max_bytes:
             raise Refused(_too_large(status.st_size, max_bytes))
         with open(descriptor, "rb", closefd=False) as stream:

@@ -514,3 +514,48 @@ def test_markdown_markup_within_the_span_limit_is_still_reduced(tmp_path: Path) 
     assert document.text.splitlines()[0] == "Learn C# ##"
     assert f"{long_bold.strip()} and a ` b and x and both." in document.text
     assert "A link and an image and tag." in document.text
+
+
+def test_a_folder_swapped_for_a_link_out_while_the_walk_runs_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk vets a real folder, then someone renames it away and puts a link to a folder
+    outside in its place before the walk lists it: the files listed through the link are
+    outside files, and they must not be read."""
+    write(tmp_path, "private/notes.txt", "password=hunter2")
+    corpus = tmp_path / "corpus"
+    write(corpus, "docs/notes.txt", "Public notes.")
+    listing_folder = os.scandir
+
+    def swap_then_list(path: object) -> object:
+        if Path(str(path)) == corpus / "docs":  # the attacker's move, at the worst moment
+            (corpus / "docs").rename(tmp_path / "old-docs")
+            (corpus / "docs").symlink_to(tmp_path / "private")
+        return listing_folder(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("bot.corpus.os.scandir", swap_then_list)
+    load = load_corpus(corpus)
+    assert all("hunter2" not in document.text for document in load.documents)
+    assert skipped(load) == [("docs/notes.txt", OUTSIDE)]
+
+
+def test_a_link_switched_between_its_checks_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link that points outside when the walk takes its file's identity and inside when it
+    resolves where the link leads (switched back and forth in a loop) is not read."""
+    write(tmp_path, "secret.txt", "password=hunter2")
+    corpus = tmp_path / "corpus"
+    write(corpus, "real.txt", "Real text.")
+    (corpus / "faq.txt").symlink_to(tmp_path / "secret.txt")
+    resolve = os.path.realpath
+
+    def switched(path: str) -> str:
+        if Path(path) == corpus / "faq.txt":
+            return resolve(corpus / "real.txt")  # what a switch just before the call would show
+        return resolve(path)
+
+    monkeypatch.setattr("bot.corpus.os.path.realpath", switched)
+    load = load_corpus(corpus)
+    assert all("hunter2" not in document.text for document in load.documents)
+    assert skipped(load) == [("faq.txt", OUTSIDE)]
