@@ -260,6 +260,33 @@ async def test_a_purge_confirm_forged_with_another_servers_request_deletes_nothi
         assert held == [len(place.ids)]
 
 
+# --- a user-installed app in a server -----------------------------------------------------------
+
+
+async def as_user_install(world: World, command: str, guild_id: int) -> RecordedMessage:
+    """``command`` run by server B's owner, as an administrator of ``guild_id``, through the app
+    installed to their account rather than to the server: Discord sends the server and the
+    member's permissions there, but only the user as the installation's owner."""
+    fake = world.fake
+    context = fake._context(world.owner_b, str(guild_id), None, None, ADMINISTRATOR)
+    context["context"] = 0
+    context["authorizing_integration_owners"] = {"1": world.owner_b["id"]}
+    data = fake._command_data(command, {}, str(guild_id), None)
+    ix = await fake._inject(2, data, context)  # 2: an application command
+    return await ix.wait_for_message()
+
+
+@shared
+@pytest.mark.parametrize("command", ["querylog recent", "reload"])
+async def test_a_user_installed_app_gives_no_server_powers(world: World, command: str) -> None:
+    """Being an administrator of a server, through an install to one's own account, gives
+    nothing (server A's rows stand for what a server's members asked through theirs): neither
+    the server's questions nor a reload of everyone's corpus."""
+    reply = await as_user_install(world, command, GUILD_A)
+    assert reply.ephemeral
+    assert "Only" in reply.text() and ALPHA.name not in reply.text()
+
+
 # --- purge (last: it deletes server B's rows) ---------------------------------------------------
 
 

@@ -30,9 +30,17 @@ def role_ids(interaction: discord.Interaction[Any]) -> set[int]:
     return set(user._roles)
 
 
+def installed_in_server(interaction: discord.Interaction[Any]) -> bool:
+    """Used in a server the bot is installed to, not through an app a member installed to their
+    own account: there Discord sends the server and the member's permissions in it, yet the
+    server never let the bot in, and any member can make a server to be its administrator."""
+    return interaction.is_guild_integration()
+
+
 def is_moderator(interaction: discord.Interaction[Any], settings: Settings) -> bool:
-    """In a server, with a moderator role or the moderator permission."""
-    if interaction.guild_id is None:
+    """In a server the bot is installed to, with a moderator role or the moderator
+    permission."""
+    if not installed_in_server(interaction):
         return False
     if role_ids(interaction) & set(settings.moderator_role_ids):
         return True
@@ -41,5 +49,5 @@ def is_moderator(interaction: discord.Interaction[Any], settings: Settings) -> b
 
 
 def is_administrator(interaction: discord.Interaction[Any]) -> bool:
-    """In a server, with Administrator (needed to purge)."""
-    return interaction.guild_id is not None and interaction.permissions.administrator
+    """In a server the bot is installed to, with Administrator (to purge or reload)."""
+    return installed_in_server(interaction) and interaction.permissions.administrator

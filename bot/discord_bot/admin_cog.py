@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_bot import replies
+from bot.discord_bot.access import is_administrator
 from bot.discord_bot.reloader import ReloadReport, ReloadTimeout
 from bot.discord_bot.respond import defer, send
 from bot.render import escape_markdown
@@ -36,7 +37,7 @@ class AdminCog(commands.Cog, name="AdminCog"):
         """Rebuild the index from the corpus folder (the folder is also watched)."""
         # default_permissions only hides the command; server admins can change that, so the
         # permission is checked again here.
-        if not interaction.permissions.administrator:
+        if not is_administrator(interaction):
             await send(
                 interaction,
                 replies.notice("Only server administrators can reload the corpus."),
