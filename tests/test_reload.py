@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.discord_bot.reloader import CorpusReloader, ReloadTimeout, compare
+from bot.discord_bot.reloader import (
+    MAX_STALLED_BUILDS,
+    CorpusReloader,
+    ReloadRefused,
+    ReloadTimeout,
+    compare,
+)
 from bot.search import SearchService
 from tests.e2e_helpers import BOT_ARGV, bot_env, make_corpus
 from tests.fakediscord import FakeDiscord
@@ -263,3 +269,49 @@ async def test_a_stalled_or_failed_reload_never_blocks_the_next(tmp_path: Path) 
     (tmp_path / "a.txt").write_text("Cherries are dark.")
     await asyncio.wait_for(reloader.reload(), 10)
     assert holds("cherries")
+
+
+@pytest.mark.timeout(60)
+async def test_a_storm_of_reloads_costs_one_build_and_stuck_builds_do_not_pile_up(
+    tmp_path: Path,
+) -> None:
+    """Requests made while a build runs join the one queued after it; once
+    ``MAX_STALLED_BUILDS`` builds are stuck past their time limit, no new one starts."""
+    (tmp_path / "a.txt").write_text("Apples are red.")
+    holder = {"service": SearchService.from_folder(tmp_path)}
+    builds: list[threading.Event] = []
+    gate = threading.Event()
+
+    def load() -> SearchService:
+        started = threading.Event()
+        builds.append(started)
+        gate.wait(30)
+        return SearchService.from_folder(tmp_path)
+
+    reloader = CorpusReloader(
+        tmp_path,
+        load=load,
+        get=lambda: holder["service"],
+        swap=lambda s: holder.update(service=s),
+        timeout_seconds=1.0,
+    )
+    first = asyncio.ensure_future(reloader.reload())
+    await _eventually(lambda: len(builds) == 1)  # it is reading the folder
+    storm = [asyncio.ensure_future(reloader.reload()) for _ in range(20)]
+    gate.set()
+    reports = await asyncio.wait_for(asyncio.gather(first, *storm), 20)
+    assert len(builds) == 2  # the one running, and one for every request made meanwhile
+    assert reports[1] is not reports[0]
+    assert all(report is reports[1] for report in reports[1:])
+
+    gate.clear()  # every build from here on is stuck
+    for _ in range(MAX_STALLED_BUILDS):
+        with pytest.raises(ReloadTimeout):
+            await asyncio.wait_for(reloader.reload(), 10)
+    with pytest.raises(ReloadRefused, match="still stuck"):
+        await asyncio.wait_for(reloader.reload(), 10)
+    assert len(builds) == 2 + MAX_STALLED_BUILDS
+    gate.set()  # the stuck builds end; reloads start again
+    await _eventually(lambda: not reloader._late)
+    await asyncio.wait_for(reloader.reload(), 10)
+    assert len(builds) == 3 + MAX_STALLED_BUILDS

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.discord_bot import replies
 from bot.discord_bot.access import is_administrator
-from bot.discord_bot.reloader import ReloadReport, ReloadTimeout
+from bot.discord_bot.reloader import ReloadRefused, ReloadReport, ReloadTimeout
 from bot.discord_bot.respond import defer, send
 from bot.render import escape_markdown
 
@@ -64,6 +64,15 @@ class AdminCog(commands.Cog, name="AdminCog"):
                 ephemeral=True,
             )
             return
+        except ReloadRefused as refused:
+            await send(
+                interaction,
+                replies.notice(
+                    f"Not reloaded: {refused}. The bot keeps answering from the current corpus."
+                ),
+                ephemeral=True,
+            )
+            return
         except Exception as error:
             cog = self.bot.get_cog("SearchCog")
             error_id = await cog.report_error(interaction, error) if cog else "-"  # type: ignore[attr-defined]
@@ -76,5 +85,5 @@ class AdminCog(commands.Cog, name="AdminCog"):
 def _log_failure(reloading: asyncio.Future[ReloadReport]) -> None:
     """The end of a reload /reload stopped waiting for: a failure is logged, not lost."""
     error = None if reloading.cancelled() else reloading.exception()
-    if error is not None and not isinstance(error, ReloadTimeout):
+    if error is not None and not isinstance(error, ReloadTimeout | ReloadRefused):
         log.error("a reload /reload stopped waiting for failed", exc_info=error)

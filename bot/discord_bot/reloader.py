@@ -86,6 +86,15 @@ class ReloadTimeout(Exception):
     """A reload still building after the time limit; it may yet finish and be swapped in."""
 
 
+class ReloadRefused(Exception):
+    """No build starts: too many earlier ones are still stuck; the message says so."""
+
+
+# Builds past their time limit keep their thread and memory until they end; past this many, no
+# new build starts, so a stuck disk and a storm of reloads cannot pile up builds without bound.
+MAX_STALLED_BUILDS = 2
+
+
 class CorpusReloader:
     """Rebuilds the search service when asked or when the corpus folder changes."""
 
@@ -112,12 +121,29 @@ class CorpusReloader:
         self._started = 0  # reloads begun, numbered; the newest build swapped in wins
         self._swapped = 0
         self._late: set[asyncio.Task[None]] = set()
+        self._queued: asyncio.Task[ReloadReport] | None = None
 
     async def reload(self) -> ReloadReport:
         """Build a new service in a worker thread, then swap it in; one build at a time, except
         that a build past ``timeout_seconds`` raises :class:`ReloadTimeout` and lets the next
-        one start (it is still swapped in if it finishes before a newer build)."""
+        one start (it is still swapped in if it finishes before a newer build).
+
+        A request made while another waits for its turn joins that one: it reads the folder
+        after both were asked, so a storm of /reload or of file events costs one build.
+        """
+        if self._queued is None or self._queued.done():
+            self._queued = asyncio.create_task(self._reload_in_turn())
+        return await asyncio.shield(self._queued)
+
+    async def _reload_in_turn(self) -> ReloadReport:
         async with self._lock:
+            if self._queued is asyncio.current_task():
+                self._queued = None  # from here on the folder is read: later requests wait
+            if len(self._late) >= MAX_STALLED_BUILDS:
+                raise ReloadRefused(
+                    f"{len(self._late)} earlier reloads are still stuck reading the corpus, so "
+                    "no new one starts until one of them ends"
+                )
             self._started += 1
             generation, started = self._started, time.perf_counter()
             build = asyncio.ensure_future(_in_daemon_thread(self._load))
@@ -214,7 +240,7 @@ class CorpusReloader:
         log.info("%s", why)
         try:
             await self.reload()
-        except ReloadTimeout as error:
+        except (ReloadTimeout, ReloadRefused) as error:
             log.warning("%s; still answering from the previous corpus", error)
         except Exception:
             log.exception("reload failed; still answering from the previous corpus")
