@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 import aiosqlite
 
+from bot.logfiles import open_private, private_database, tighten
+
 log = logging.getLogger(__name__)
 
 Outcome = Literal["answered", "no_results", "rate_limited", "error"]
@@ -103,8 +105,9 @@ def migrations() -> list[tuple[int, str]]:
 
 
 async def connect(path: Path, busy_timeout_ms: int = 1000) -> aiosqlite.Connection:
-    """Open the database in WAL mode and bring its schema up to date."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open the database in WAL mode and bring its schema up to date; its files are private
+    (:mod:`bot.logfiles`)."""
+    private_database(path)
     db = await aiosqlite.connect(path, isolation_level=None)
     try:
         await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -340,7 +343,7 @@ class QueryLog:
         next start imports them."""
         spilled = list(self._buffer) if rows is None else rows
         try:
-            with self.spill_path.open("a+b") as file:
+            with open_private(self.spill_path, "a+b") as file:
                 if file.seek(0, os.SEEK_END):
                     file.seek(-1, os.SEEK_END)
                     if file.read(1) != b"\n":  # a line cut short (disk full) must not
@@ -357,6 +360,8 @@ class QueryLog:
     def _load_spill(self) -> None:
         """Import the side file. A line that cannot be read (cut short when the disk filled up)
         is kept in ``<side file>.unreadable`` for the operator; every other row is imported."""
+        tighten(self.spill_path)
+        tighten(self.spill_path.with_name(self.spill_path.name + ".unreadable"))
         if not self.spill_path.exists():
             return
         try:
@@ -374,8 +379,8 @@ class QueryLog:
         try:
             if unreadable:
                 kept = self.spill_path.with_name(self.spill_path.name + ".unreadable")
-                with kept.open("a", encoding="utf-8") as file:
-                    file.writelines(line + "\n" for line in unreadable)
+                with open_private(kept) as file:
+                    file.writelines((line + "\n").encode("utf-8") for line in unreadable)
                 log.error("query log: %d unreadable rows kept in %s", len(unreadable), kept)
             self.spill_path.unlink()
         except OSError as error:

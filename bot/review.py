@@ -28,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Generic, Literal, TypeVar
 
+from bot.logfiles import private_database
 from bot.privacy import Identities
 from bot.querylog import migrations
 from bot.text import shorten
@@ -99,7 +100,7 @@ def open_db(
         uri = f"{path.resolve().as_uri()}?mode=ro"
         conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout_ms / 1000)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(path)
         conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")

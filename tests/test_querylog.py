@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+import stat
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -258,3 +262,71 @@ async def test_a_flushed_write_does_nothing_while_rows_cannot_be_written(tmp_pat
         holder.close()
     assert await database.write_flushed(work) == 1  # the row is written first, then seen
     await log.close()
+
+
+@pytest.fixture(params=[0o022, 0o000], ids=["umask022", "umask000"])
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    """The process umask for one test (the files must be private whatever it is)."""
+    old = os.umask(request.param)
+    try:
+        yield request.param
+    finally:
+        os.umask(old)
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_the_log_and_its_side_files_are_private_whatever_the_umask(
+    tmp_path: Path, umask: int
+) -> None:
+    path = tmp_path / "data" / "log.db"
+    log = QueryLog(path, busy_timeout_ms=20)
+    await log.start()
+    log.record(record(1))
+    assert await log.flush()
+    wal, shm = path.with_name("log.db-wal"), path.with_name("log.db-shm")
+    assert {p.name: mode_of(p) for p in (path, wal, shm)} == dict.fromkeys(
+        ("log.db", "log.db-wal", "log.db-shm"), 0o600
+    )
+    assert mode_of(path.parent) == 0o700
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    log.record(record(2))
+    await log.close(grace_seconds=0.1)  # the row goes to the side file
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert mode_of(log.spill_path) == 0o600
+    with log.spill_path.open("ab") as file:
+        file.write(b'{"cut short\n')
+    again = QueryLog(path)
+    await again.start()
+    await again.close()
+    assert mode_of(again.spill_path.with_name("log.db.unsaved.jsonl.unreadable")) == 0o600
+
+
+async def test_log_files_open_to_others_are_made_private_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "log.db"
+    sqlite3.connect(path).close()
+    path.chmod(0o644)
+    spill = path.with_name("log.db.unsaved.jsonl")
+    spill.write_text("")
+    spill.chmod(0o666)
+    log = QueryLog(path)
+    await log.start()
+    await log.close()
+    assert mode_of(path) == 0o600
+    assert "was readable by others (mode 644); now 0600" in caplog.text
+    assert "was readable by others (mode 666)" in caplog.text
+
+
+def test_the_terminal_creates_a_private_log_too(tmp_path: Path, umask: int) -> None:
+    from bot import review
+
+    path = tmp_path / "new" / "log.db"
+    with contextlib.suppress(review.SchemaError):  # an empty file: the bot migrates it
+        review.open_db(path, readonly=False).close()
+    assert (mode_of(path), mode_of(path.parent)) == (0o600, 0o700)

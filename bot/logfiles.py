@@ -1,0 +1,82 @@
+"""The query log's files on disk: private to the bot's user whatever the umask.
+
+The log holds members' questions and ids, so the database, its ``-wal`` and ``-shm``, the side
+file of unsaved rows and its ``.unreadable`` sibling are created 0600 and a folder made for them
+0700. SQLite creates ``-wal`` and ``-shm`` with the database file's own mode, so creating that
+file 0600 before SQLite opens it is enough for those two. A file found with group or other
+access is tightened, with a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+log = logging.getLogger(__name__)
+
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+SQLITE_SUFFIXES = ("", "-wal", "-shm")
+
+
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) with the last level 0700; an existing folder is
+    left as its owner set it (it may be shared, or the working directory), with a warning when
+    others may list it."""
+    if not folder.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+        with contextlib.suppress(OSError):  # mkdir's mode is cut by the umask; 0700 is not
+            folder.chmod(FOLDER_MODE)
+        return
+    with contextlib.suppress(OSError):
+        if folder.stat().st_mode & 0o077:
+            log.warning(
+                "query log folder %s is open to other users (mode %o); the log's own files are "
+                "kept 0600, but consider chmod 700 on the folder",
+                folder,
+                stat.S_IMODE(folder.stat().st_mode),
+            )
+
+
+def tighten(path: Path) -> None:
+    """Take group and other access off an existing file, with a warning; no-op if absent."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+            log.warning("query log: %s was readable by others (mode %o); now 0600", path, mode)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        log.warning("query log: could not make %s private: %s", path, error)
+
+
+def private_database(path: Path) -> None:
+    """Make the database's folder and file (and any ``-wal``/``-shm``) private before SQLite
+    opens it. Raises ``OSError`` if the file cannot be created."""
+    private_folder(path.parent)
+    # Only a file that does not exist yet is opened here: closing a descriptor of the database
+    # would drop every POSIX lock SQLite holds on it in this process (the writer's included),
+    # letting another connection write under it.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE))
+    for suffix in SQLITE_SUFFIXES:
+        tighten(path.with_name(path.name + suffix))
+
+
+@contextlib.contextmanager
+def open_private(path: Path, mode: str = "ab") -> Iterator[IO[bytes]]:
+    """A file opened for appending (``ab``/``a+b``) and created 0600 if new."""
+    private_folder(path.parent)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+    if "+" in mode:
+        flags = (flags & ~os.O_WRONLY) | os.O_RDWR
+    tighten(path)
+    fd = os.open(path, flags, FILE_MODE)
+    with os.fdopen(fd, mode) as file:
+        yield file
