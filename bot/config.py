@@ -94,7 +94,11 @@ class Settings(BaseSettings):
     # --- Query log ---------------------------------------------------------------------------
     query_log_path: Path = Field(Path("data/corpusbot.db"), description="SQLite query log.")
     query_log_flush_seconds: float = Field(
-        0.5, gt=0, le=60, description="How often buffered query-log rows are written."
+        0.0,
+        ge=0,
+        le=60,
+        description="How long a query-log row may wait for others before it is written "
+        "(0: written as soon as the writer is free; a kill loses what waits).",
     )
 
     # --- Moderation and privacy (issue 4) ------------------------------------------------------

@@ -10,6 +10,8 @@ access is tightened, with a warning.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import glob
 import logging
 import os
 import stat
@@ -73,10 +75,75 @@ def private_database(path: Path) -> None:
 def open_private(path: Path, mode: str = "ab") -> Iterator[IO[bytes]]:
     """A file opened for appending (``ab``/``a+b``) and created 0600 if new."""
     private_folder(path.parent)
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
     if "+" in mode:
         flags = (flags & ~os.O_WRONLY) | os.O_RDWR
     tighten(path)
     fd = os.open(path, flags, FILE_MODE)
     with os.fdopen(fd, mode) as file:
         yield file
+
+
+class RunMarker:
+    """``<database>.running.<pid>``: a file each process with the log open holds locked.
+
+    A clean stop removes its marker. A marker nobody holds locked (the kernel drops a lock when
+    its process dies, even by ``kill -9``) is one a run left behind when it did not stop
+    cleanly. A lock, not the pid, says whether its owner runs: pids are reused (every container
+    start is pid 1), and several processes may share one log.
+    """
+
+    def __init__(self, database: Path) -> None:
+        self.folder = database.parent
+        self.prefix = database.name + ".running."
+        self._held: tuple[int, Path] | None = None
+
+    def claim(self) -> int:
+        """Hold this process's marker; how many markers earlier runs left behind (removed)."""
+        private_folder(self.folder)
+        left_behind = sum(self._remove_if_unheld(m) for m in self._markers())
+        self._hold()
+        return left_behind
+
+    def release(self) -> None:
+        """Remove this process's marker: the run stopped cleanly."""
+        if self._held is None:
+            return
+        fd, marker = self._held
+        self._held = None
+        with contextlib.suppress(OSError):
+            marker.unlink()
+        os.close(fd)
+
+    def _markers(self) -> list[Path]:
+        return [p for p in self.folder.glob(glob.escape(self.prefix) + "*") if p.is_file()]
+
+    def _hold(self) -> None:
+        # Locked under a name no other start looks at, then renamed: a process starting at the
+        # same moment never sees an unlocked marker of a run that is alive.
+        starting = self.folder / f".{self.prefix}{os.getpid()}.starting"
+        fd = os.open(starting, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            marker = self.folder / f"{self.prefix}{os.getpid()}"
+            starting.rename(marker)
+        except OSError:
+            os.close(fd)
+            raise
+        self._held = (fd, marker)
+
+    @staticmethod
+    def _remove_if_unheld(marker: Path) -> bool:
+        try:
+            fd = os.open(marker, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False  # its run stopped meanwhile
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a live process holds it
+        else:
+            marker.unlink(missing_ok=True)
+            return True
+        finally:
+            os.close(fd)

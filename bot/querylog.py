@@ -1,9 +1,12 @@
 """The query log: every interaction recorded to SQLite without ever delaying a reply.
 
-Rows are buffered in memory and written in batches by a background task (as RoboDanny does), in
-one transaction per batch. A locked or read-only database only delays the write: the batch stays
+Rows are buffered in memory and written by a background task in one transaction per batch (as
+RoboDanny does). The task writes as soon as a row arrives and takes, in the next batch, every row
+recorded while it wrote: an idle bot commits each row within milliseconds, a busy one in large
+batches, and a process killed outright loses only the rows of its last moment (a run marker makes
+the next start say so). A locked or read-only database only delays the write: the batch stays
 buffered and is retried with back-off, and on shutdown whatever still cannot be written is kept
-in a JSON-lines side file that the next start imports, so no row is ever lost.
+in a JSON-lines side file that the next start imports.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
-from bot.logfiles import open_private, private_database, tighten
+from bot.logfiles import RunMarker, open_private, private_database, tighten
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +177,7 @@ class QueryLog:
         path: Path,
         *,
         batch_size: int = 500,
-        flush_interval: float = 0.5,
+        flush_interval: float = 0.0,
         busy_timeout_ms: int = 1000,
         max_backoff: float = 5.0,
     ) -> None:
@@ -191,6 +194,7 @@ class QueryLog:
         self._failing = False
         self._closed = False
         self._flush_lock = asyncio.Lock()
+        self._marker = RunMarker(path)
         self.written = 0
 
     @property
@@ -200,6 +204,7 @@ class QueryLog:
 
     async def start(self) -> None:
         """Open the database (if it can be opened now) and start the background writer."""
+        self._claim_marker()
         self._load_spill()
         with contextlib.suppress(sqlite3.Error, OSError):
             await self._ensure_open()
@@ -211,7 +216,7 @@ class QueryLog:
         self._buffer.append(row)
         if self._closed:
             self._spill()
-        elif len(self._buffer) >= self.batch_size:
+        else:
             self._wake.set()
 
     async def flush(self) -> bool:
@@ -275,6 +280,7 @@ class QueryLog:
             if self._buffer:
                 self._spill()
             await self._drop_connection()
+            self._marker.release()
 
     async def get_meta(self, key: str) -> str | None:
         """A remembered value, or ``None`` (also when the database is unavailable)."""
@@ -302,20 +308,44 @@ class QueryLog:
         return True
 
     async def _run(self) -> None:
-        backoff = self.flush_interval
+        backoff = 0.0  # seconds to wait before retrying a refused write; 0 while writes succeed
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            if backoff:
+                await asyncio.sleep(backoff)
+            else:
+                await self._wake.wait()
+                await self._gather()
             self._wake.clear()
             try:
                 written = await self.flush()
             except Exception:  # a bug here must not end logging for the rest of the run
                 log.exception("query log: the writer failed; retrying")
                 written = False
-            if written:
-                backoff = self.flush_interval
-            else:
-                backoff = min(max(backoff * 2, 0.25), self.max_backoff)
+            backoff = 0.0 if written else min(max(backoff * 2, 0.25), self.max_backoff)
+
+    async def _gather(self) -> None:
+        """Let rows gather for ``flush_interval`` (0: none) or until a batch is full."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.flush_interval
+        while len(self._buffer) < self.batch_size and loop.time() < deadline:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=deadline - loop.time())
+
+    def _claim_marker(self) -> None:
+        """Mark this run as having the log open; say so if an earlier run never closed it."""
+        try:
+            unclean = self._marker.claim()
+        except OSError as error:
+            log.warning("query log: could not mark this run in %s: %s", self.path.parent, error)
+            return
+        if unclean:
+            log.warning(
+                "query log: the previous run did not stop cleanly (killed or crashed): the "
+                "questions it answered in its last moments (normally well under a second; "
+                "longer if the log was not writable then) may be missing from %s",
+                self.path,
+            )
 
     async def _ensure_open(self) -> aiosqlite.Connection:
         if self._db is None:

@@ -491,6 +491,33 @@ async def test_sigterm_flushes_the_buffered_log(
     assert "5 rows written this run, 0 left over" in bot.output
 
 
+async def test_kill_9_loses_no_answered_row_and_the_next_start_says_it_was_killed(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Rows are written as soon as they are recorded, so a process killed outright a moment
+    (0.2 s) after its last answer has logged every answered question."""
+    corpus, database = make_corpus(tmp_path), tmp_path / "log.db"
+    env = bot_env(corpus, database)  # the default write timing
+    bot = await launch_bot(BOT_ARGV, env, name="killed")
+    await (await fake_discord.send_command("ask", {"question": "warm up"})).wait_for_message()
+    await wait_for_rows(database, 1)  # a write just happened: a timed writer is far from its next
+    burst = await asyncio.gather(
+        *(
+            fake_discord.send_command(
+                "ask", {"question": f"Seoul {i}"}, user=fake_discord.make_user(f"m{i}")
+            )
+            for i in range(10)
+        )
+    )
+    await asyncio.gather(*(ix.wait_for_message() for ix in burst))
+    await asyncio.sleep(0.2)
+    await bot.kill()  # SIGKILL: no shutdown code runs
+    assert bot.returncode == -signal.SIGKILL
+    assert len(rows(database)) == 11
+    again = await launch_bot(BOT_ARGV, env, name="after")
+    await again.wait_for_output(r"the previous run did not stop cleanly")
+
+
 SLOW_SEARCH_BOT_ARGV = [sys.executable, "-m", "tests.slow_search_bot"]
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import os
 import sqlite3
 import stat
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -274,6 +277,10 @@ def umask(request: pytest.FixtureRequest) -> Iterator[int]:
         os.umask(old)
 
 
+def markers(folder: Path) -> list[str]:
+    return [name for name in os.listdir(folder) if ".running" in name]
+
+
 def mode_of(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
@@ -330,3 +337,76 @@ def test_the_terminal_creates_a_private_log_too(tmp_path: Path, umask: int) -> N
     with contextlib.suppress(review.SchemaError):  # an empty file: the bot migrates it
         review.open_db(path, readonly=False).close()
     assert (mode_of(path), mode_of(path.parent)) == (0o600, 0o700)
+
+
+async def test_a_row_is_written_at_once_when_the_writer_is_idle(tmp_path: Path) -> None:
+    """Rows do not wait for a timer: a process killed a moment after an answer has its row."""
+    path = tmp_path / "log.db"
+    log = QueryLog(path)
+    await log.start()
+    log.record(record(1))
+    for _ in range(40):  # 0.2 s at most
+        if table(path):
+            break
+        await asyncio.sleep(0.005)
+    assert len(table(path)) == 1 and log.pending == 0
+    await log.close()
+
+
+async def test_rows_recorded_during_a_write_go_in_the_next_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "log.db"
+    log = QueryLog(path)
+    await log.start()
+    batches: list[int] = []
+    original = log._flush
+
+    async def counted() -> bool:
+        batches.append(len(log._buffer))
+        return await original()
+
+    monkeypatch.setattr(log, "_flush", counted)
+    for n in range(1, 201):
+        log.record(record(n))
+        if n % 50 == 0:
+            await asyncio.sleep(0)  # the writer takes what is there
+    for _ in range(500):
+        if not log.pending:
+            break
+        await asyncio.sleep(0.01)
+    await log.close()
+    assert len(table(path)) == 200 and len(batches) < 20  # batched, not a write per row
+
+
+async def test_the_next_start_says_when_a_run_did_not_stop_cleanly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "log.db"
+    killed = await asyncio.create_subprocess_exec(  # a run that never closes its log, as after
+        *[  # kill -9
+            sys.executable,
+            "-c",
+            "import asyncio, os, sys; from pathlib import Path; from bot.querylog import QueryLog\n"
+            "async def main():\n"
+            "    await QueryLog(Path(sys.argv[1])).start()\n"
+            "    os._exit(0)\n"
+            "asyncio.run(main())",
+            str(path),
+        ]
+    )
+    assert await killed.wait() == 0
+    running = QueryLog(path)  # a second process sharing the log is no unclean stop
+    await running.start()
+    again = QueryLog(path)
+    with caplog.at_level(logging.WARNING):
+        await again.start()
+    assert caplog.text.count("the previous run did not stop cleanly") == 1
+    await running.close()
+    await again.close()
+    caplog.clear()
+    clean = QueryLog(path)
+    await clean.start()
+    await clean.close()
+    assert "did not stop cleanly" not in caplog.text
+    assert markers(tmp_path) == []
