@@ -98,6 +98,12 @@ def _storable(value: Any) -> Any:
     return value
 
 
+def file_identity(path: Path) -> tuple[int, int]:
+    """``(device, inode)``: which file a path names now."""
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
+
+
 def migrations() -> list[tuple[int, str]]:
     """``(version, sql)`` for every ``bot/migrations/NNNN_*.sql``, in order."""
     folder = resources.files("bot") / "migrations"
@@ -195,6 +201,7 @@ class QueryLog:
         self._closed = False
         self._flush_lock = asyncio.Lock()
         self._marker = RunMarker(path)
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the open database
         self.written = 0
 
     @property
@@ -348,9 +355,36 @@ class QueryLog:
             )
 
     async def _ensure_open(self) -> aiosqlite.Connection:
+        if self._db is not None and self._file_was_replaced():
+            log.warning(
+                "query log %s was deleted or replaced while open: closing the old file and "
+                "writing to a new log at that path from now on",
+                self.path,
+            )
+            await self._let_go_of_moved_file()
         if self._db is None:
             self._db = await connect(self.path, self.busy_timeout_ms)
+            self._identity = file_identity(self.path)
         return self._db
+
+    def _file_was_replaced(self) -> bool:
+        """Whether the path no longer names the file the connection has open: rows written
+        through it would go to a deleted file, or one that is no longer the log. One ``stat``
+        a batch."""
+        try:
+            return file_identity(self.path) != self._identity
+        except OSError:
+            return True
+
+    async def _let_go_of_moved_file(self) -> None:
+        """Close the connection to a file no longer at the path. SQLite does not delete the
+        ``-wal`` of a file moved or deleted while open, and would replay it into the next
+        database at that path: the old file takes its pages first and the ``-wal`` is left
+        empty."""
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await self._drop_connection()
 
     async def _drop_connection(self) -> None:
         if self._db is not None:

@@ -410,3 +410,31 @@ async def test_the_next_start_says_when_a_run_did_not_stop_cleanly(
     await clean.close()
     assert "did not stop cleanly" not in caplog.text
     assert markers(tmp_path) == []
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+async def test_a_log_deleted_or_replaced_while_open_gets_the_later_rows(
+    tmp_path: Path, how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rows written through the old connection would go to an unlinked file (or one moved
+    aside), and the shutdown would report them written."""
+    path = tmp_path / "log.db"
+    log = QueryLog(path)
+    await log.start()
+    log.record(record(1))
+    assert await log.flush()
+    if how == "deleted":
+        path.unlink()
+    else:
+        path.rename(tmp_path / "old.db")
+        fresh = QueryLog(tmp_path / "new.db")  # another valid log moved into its place
+        await fresh.start()
+        await fresh.close()
+        (tmp_path / "new.db").rename(path)
+    log.record(record(2))
+    assert await log.flush()
+    await log.close()
+    assert [row["interaction_id"] for row in table(path)] == [2]
+    assert "was deleted or replaced while open" in caplog.text
+    if how == "replaced":  # the moved file keeps its rows, and none of them leaks into the new
+        assert [row["interaction_id"] for row in table(tmp_path / "old.db")] == [1]
