@@ -100,6 +100,12 @@ class Settings(BaseSettings):
         description="How long a query-log row may wait for others before it is written "
         "(0: written as soon as the writer is free; a kill loses what waits).",
     )
+    query_log_max_buffered_rows: int = Field(
+        5000,
+        ge=1,
+        description="Rows kept in memory while the query log cannot be written; later ones "
+        "go to the side file.",
+    )
 
     # --- Moderation and privacy (issue 4) ------------------------------------------------------
     moderator_role_ids: Annotated[list[int], NoDecode] = Field(

@@ -186,6 +186,7 @@ class QueryLog:
         flush_interval: float = 0.0,
         busy_timeout_ms: int = 1000,
         max_backoff: float = 5.0,
+        max_buffered: int = 5000,
     ) -> None:
         self.path = path
         self.spill_path = path.with_name(path.name + ".unsaved.jsonl")
@@ -193,6 +194,7 @@ class QueryLog:
         self.flush_interval = flush_interval
         self.busy_timeout_ms = busy_timeout_ms
         self.max_backoff = max_backoff
+        self.max_buffered = max(max_buffered, 1)
         self._buffer: deque[QueryRecord] = deque()
         self._db: aiosqlite.Connection | None = None
         self._wake = asyncio.Event()
@@ -203,6 +205,9 @@ class QueryLog:
         self._marker = RunMarker(path)
         self._identity: tuple[int, int] | None = None  # (device, inode) of the open database
         self.written = 0
+        self.spilled = 0  # rows put in the side file this run, for the next start to import
+        self.lost = 0  # rows neither written nor kept: the side file could not be written
+        self._overflowing = False
 
     @property
     def pending(self) -> int:
@@ -219,12 +224,24 @@ class QueryLog:
 
     def record(self, row: QueryRecord) -> None:
         """Queue a row; never blocks and never raises. After :meth:`close` (an interaction that
-        finished during shutdown) the row goes straight to the side file."""
-        self._buffer.append(row)
+        finished during shutdown), or while ``max_buffered`` rows already wait for a database
+        that cannot be written, the row goes straight to the side file: memory stays bounded."""
         if self._closed:
-            self._spill()
+            self._spill([row])
+        elif len(self._buffer) >= self.max_buffered:
+            self._overflow(row)
         else:
+            self._buffer.append(row)
             self._wake.set()
+
+    def summary(self) -> str:
+        """What became of this run's rows, for the shutdown log."""
+        left_over = self.spilled + self.lost + self.pending
+        return (
+            f"{self.written} rows written this run, {left_over} left over "
+            f"({self.spilled} kept in {self.spill_path.name} for the next start, "
+            f"{self.lost + self.pending} lost)"
+        )
 
     async def flush(self) -> bool:
         """Write everything buffered now; ``False`` if the database refused (rows kept).
@@ -262,8 +279,15 @@ class QueryLog:
                 self.written += len(batch)
                 if self._failing:
                     waiting = len(self._buffer) - len(batch)
-                    log.warning("query log writable again; %d rows waiting", waiting)
-                    self._failing = False
+                    log.warning(
+                        "query log writable again; %d rows waiting, %d kept in %s and %d lost "
+                        "so far this run",
+                        waiting,
+                        self.spilled,
+                        self.spill_path,
+                        self.lost,
+                    )
+                    self._failing = self._overflowing = False
             for _ in batch:
                 self._buffer.popleft()
         return True
@@ -402,9 +426,22 @@ class QueryLog:
             )
             self._failing = True
 
-    def _spill(self, rows: list[QueryRecord] | None = None) -> None:
+    def _overflow(self, row: QueryRecord) -> None:
+        """Keep a row past ``max_buffered`` in the side file instead of memory."""
+        if not self._overflowing:
+            log.warning(
+                "query log: %d rows wait to be written (QUERY_LOG_MAX_BUFFERED_ROWS); later "
+                "rows go to %s until the log is writable again",
+                len(self._buffer),
+                self.spill_path,
+            )
+            self._overflowing = True
+        self._spill([row], quiet=True)
+
+    def _spill(self, rows: list[QueryRecord] | None = None, *, quiet: bool = False) -> None:
         """Keep unwritten rows (default: the whole buffer, then emptied) in a side file; the
-        next start imports them."""
+        next start imports them. Rows given that cannot be kept there are counted lost; the
+        buffer stays as it is."""
         spilled = list(self._buffer) if rows is None else rows
         try:
             with open_private(self.spill_path, "a+b") as file:
@@ -415,9 +452,19 @@ class QueryLog:
                 for row in spilled:
                     file.write(json.dumps(asdict(row)).encode("utf-8") + b"\n")
         except OSError as error:
-            log.error("query log: %d rows could not be saved: %s", len(spilled), error)
+            if rows is not None:
+                self.lost += len(spilled)
+            if not quiet or self.lost == len(spilled):  # the first loss is always told
+                log.error(
+                    "query log: %d rows could not be saved (%d lost this run): %s",
+                    len(spilled),
+                    self.lost,
+                    error,
+                )
             return
-        log.warning("query log: %d unwritten rows saved to %s", len(spilled), self.spill_path)
+        self.spilled += len(spilled)
+        if not quiet:
+            log.warning("query log: %d unwritten rows saved to %s", len(spilled), self.spill_path)
         if rows is None:
             self._buffer.clear()
 

@@ -111,8 +111,8 @@ async def test_a_line_cut_short_in_the_side_file_loses_no_other_row(tmp_path: Pa
     behind to be read again at every start."""
     path = tmp_path / "log.db"
     log = QueryLog(path)
-    log.record(record(1))
     log._closed = True  # as after close(): each row recorded now goes to the side file
+    log.record(record(1))
     log.record(record(2))
     whole = log.spill_path.read_text("utf-8")
     log.spill_path.write_text(whole + '{"interaction_id": 3, "user_', "utf-8")  # cut short
@@ -438,3 +438,56 @@ async def test_a_log_deleted_or_replaced_while_open_gets_the_later_rows(
     assert "was deleted or replaced while open" in caplog.text
     if how == "replaced":  # the moved file keeps its rows, and none of them leaks into the new
         assert [row["interaction_id"] for row in table(tmp_path / "old.db")] == [1]
+
+
+async def test_rows_past_the_buffer_cap_go_to_the_side_file_and_are_counted(
+    tmp_path: Path,
+) -> None:
+    """A log that cannot be written for a long time must not grow memory without bound."""
+    path = tmp_path / "log.db"
+    log = QueryLog(path, busy_timeout_ms=20, max_buffered=3)
+    await log.start()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        for n in range(1, 11):
+            log.record(record(n))
+        assert (log.pending, log.spilled, log.lost) == (3, 7, 0)
+        assert len(log.spill_path.read_text("utf-8").splitlines()) == 7
+        await log.close(grace_seconds=0.1)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert log.summary() == (
+        "0 rows written this run, 10 left over (10 kept in log.db.unsaved.jsonl for the next "
+        "start, 0 lost)"
+    )
+    again = QueryLog(path)
+    await again.start()
+    await again.close()
+    assert sorted(row["interaction_id"] for row in table(path)) == list(range(1, 11))
+
+
+async def test_rows_that_cannot_be_kept_anywhere_are_counted_lost_not_held(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nowhere to write them (the database locked, the side file unwritable as on a full
+    disk): memory still holds no more than the cap, and the count of lost rows is true."""
+    path = tmp_path / "log.db"
+    log = QueryLog(path, busy_timeout_ms=20, max_buffered=2)
+    await log.start()
+    log.spill_path.mkdir()  # the side file cannot be written
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        for n in range(1, 6):
+            log.record(record(n))
+        assert (log.pending, log.spilled, log.lost) == (2, 0, 3)
+        await log.close(grace_seconds=0.1)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert log.summary().endswith(
+        "5 left over (0 kept in log.db.unsaved.jsonl for the next start, 5 lost)"
+    )
+    assert caplog.text.count("rows could not be saved") == 2  # the first loss, and at close

@@ -51,7 +51,11 @@ def run(settings: Settings) -> int:
 
 async def _serve(settings: Settings, token: str) -> int:
     service = await asyncio.to_thread(load_service, settings)
-    query_log = QueryLog(settings.query_log_path, flush_interval=settings.query_log_flush_seconds)
+    query_log = QueryLog(
+        settings.query_log_path,
+        flush_interval=settings.query_log_flush_seconds,
+        max_buffered=settings.query_log_max_buffered_rows,
+    )
     await query_log.start()
     bot = CorpusBot(service, query_log, settings)
     stop = asyncio.Event()
@@ -78,11 +82,7 @@ async def _serve(settings: Settings, token: str) -> int:
         status = 1
     finally:
         await query_log.close()
-        log.info(
-            "query log: %d rows written this run, %d left over",
-            query_log.written,
-            query_log.pending,
-        )
+        log.info("query log: %s", query_log.summary())
     return status
 
 
