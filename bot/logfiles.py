@@ -147,3 +147,46 @@ class RunMarker:
             return True
         finally:
             os.close(fd)
+
+
+def shm_size(database: Path) -> int | None:
+    """The size of the database's ``-shm`` (SQLite's WAL index), ``None`` if there is none."""
+    try:
+        return os.stat(database.with_name(database.name + "-shm")).st_size
+    except FileNotFoundError:
+        return None
+
+
+def restore_shm(database: Path, size: int) -> None:
+    """Give a ``-shm`` cut short by another program its length back, all zero bytes (written,
+    not a sparse hole a full disk could not back). SQLite keeps that file memory-mapped: a
+    read past its new end kills the process with SIGBUS. The part left is zeroed too: a WAL
+    index whose header survived but whose hash tables are gone would hide committed rows,
+    while an all-zero one is rebuilt by SQLite from the ``-wal``. Raises ``OSError`` if the
+    file cannot be written."""
+    shm = database.with_name(database.name + "-shm")
+    held = _descriptor_of(shm)
+    if held is not None:
+        os.pwrite(held, bytes(size), 0)
+        return
+    fd = os.open(shm, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        os.pwrite(fd, bytes(size), 0)
+    finally:
+        os.close(fd)
+
+
+def _descriptor_of(path: Path) -> int | None:
+    """A descriptor this process (SQLite) already has open on ``path``, found in
+    ``/proc/self/fd``. Writing through it, rather than opening and closing another, keeps
+    SQLite's POSIX locks on the file: closing any descriptor of a file drops them all."""
+    target = os.path.realpath(path)
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    for name in names:
+        with contextlib.suppress(OSError, ValueError):
+            if os.readlink(f"/proc/self/fd/{name}") == target:
+                return int(name)
+    return None

@@ -26,7 +26,14 @@ from typing import Any, Literal
 
 import aiosqlite
 
-from bot.logfiles import RunMarker, open_private, private_database, tighten
+from bot.logfiles import (
+    RunMarker,
+    open_private,
+    private_database,
+    restore_shm,
+    shm_size,
+    tighten,
+)
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +211,7 @@ class QueryLog:
         self._flush_lock = asyncio.Lock()
         self._marker = RunMarker(path)
         self._identity: tuple[int, int] | None = None  # (device, inode) of the open database
+        self._shm_seen: int | None = None  # size of its -shm when last looked at
         self.written = 0
         self.spilled = 0  # rows put in the side file this run, for the next start to import
         self.lost = 0  # rows neither written nor kept: the side file could not be written
@@ -277,6 +285,7 @@ class QueryLog:
                 self._spill(batch)
             else:
                 self.written += len(batch)
+                self._shm_seen = shm_size(self.path)
                 if self._failing:
                     waiting = len(self._buffer) - len(batch)
                     log.warning(
@@ -386,10 +395,31 @@ class QueryLog:
                 self.path,
             )
             await self._let_go_of_moved_file()
+        elif self._db is not None and self._shm_was_cut_short():
+            await self._let_go_of_moved_file()
         if self._db is None:
             self._db = await connect(self.path, self.busy_timeout_ms)
             self._identity = file_identity(self.path)
+            self._shm_seen = shm_size(self.path)
         return self._db
+
+    def _shm_was_cut_short(self) -> bool:
+        """Whether another program shrank or deleted the ``-shm`` this process has mapped
+        (SQLite itself only grows it while a connection is open); a shrunk one is given its
+        length back first, or the next use of the connection, even closing it, dies of
+        SIGBUS. Raises ``OSError`` if it cannot be."""
+        seen, now = self._shm_seen, shm_size(self.path)
+        if seen is None or (now is not None and now >= seen):
+            self._shm_seen = now
+            return False
+        log.warning(
+            "query log: %s-shm was %s by another program while open; reopening the log",
+            self.path,
+            "deleted" if now is None else f"cut from {seen} to {now} bytes",
+        )
+        if now is not None:
+            restore_shm(self.path, seen)
+        return True
 
     def _file_was_replaced(self) -> bool:
         """Whether the path no longer names the file the connection has open: rows written

@@ -491,3 +491,40 @@ async def test_rows_that_cannot_be_kept_anywhere_are_counted_lost_not_held(
         "5 left over (0 kept in log.db.unsaved.jsonl for the next start, 5 lost)"
     )
     assert caplog.text.count("rows could not be saved") == 2  # the first loss, and at close
+
+
+SHM_CUT_SHORT = """
+import asyncio, os, sys
+from pathlib import Path
+from bot.querylog import QueryLog
+from tests.test_querylog import record
+
+async def main() -> None:
+    path = Path(sys.argv[1])
+    log = QueryLog(path)
+    await log.start()
+    log.record(record(1))
+    assert await log.flush()
+    os.truncate(f"{path}-shm", int(sys.argv[2]))  # another program, while SQLite has it mapped
+    log.record(record(2))
+    assert await log.flush()
+    await log.close()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("cut_to", [0, 100])
+async def test_a_shm_cut_short_while_open_does_not_kill_the_process(
+    tmp_path: Path, cut_to: int
+) -> None:
+    """SQLite keeps ``-shm`` memory-mapped; reading past the end of a file another program
+    truncated is SIGBUS, which no Python code can catch (so this runs in its own process)."""
+    path = tmp_path / "log.db"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SHM_CUT_SHORT, str(path), str(cut_to), stderr=asyncio.subprocess.PIPE
+    )
+    _, errors = await process.communicate()
+    assert process.returncode == 0, errors.decode()
+    assert [row["interaction_id"] for row in table(path)] == [1, 2]
+    assert b"-shm was cut from 32768 to" in errors
