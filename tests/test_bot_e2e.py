@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import signal
 import sys
@@ -514,6 +515,9 @@ async def test_kill_9_loses_no_answered_row_and_the_next_start_says_it_was_kille
     await bot.kill()  # SIGKILL: no shutdown code runs
     assert bot.returncode == -signal.SIGKILL
     assert len(rows(database)) == 11
+    # The process ran with the test's umask (022); its log is private all the same.
+    names = ("log.db", "log.db-wal", "log.db-shm", f"log.db.running.{bot.pid}")
+    assert [os.stat(tmp_path / name).st_mode & 0o777 for name in names] == [0o600] * 4
     again = await launch_bot(BOT_ARGV, env, name="after")
     await again.wait_for_output(r"the previous run did not stop cleanly")
 
