@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
 SQLITE_SUFFIXES = ("", "-wal", "-shm")
+_warned_folders: set[Path] = set()
 
 
 def private_folder(folder: Path) -> None:
@@ -36,7 +37,8 @@ def private_folder(folder: Path) -> None:
             folder.chmod(FOLDER_MODE)
         return
     with contextlib.suppress(OSError):
-        if folder.stat().st_mode & 0o077:
+        if folder.stat().st_mode & 0o077 and folder not in _warned_folders:
+            _warned_folders.add(folder)  # once: moderator commands open the log again and again
             log.warning(
                 "query log folder %s is open to other users (mode %o); the log's own files are "
                 "kept 0600, but consider chmod 700 on the folder",

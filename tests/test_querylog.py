@@ -528,3 +528,18 @@ async def test_a_shm_cut_short_while_open_does_not_kill_the_process(
     assert process.returncode == 0, errors.decode()
     assert [row["interaction_id"] for row in table(path)] == [1, 2]
     assert b"-shm was cut from 32768 to" in errors
+
+
+def test_a_shared_folder_is_left_as_it_is_and_warned_about_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot import review
+
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    for _ in range(3):  # the bot opens the log for each moderator command
+        with contextlib.suppress(review.SchemaError):
+            review.open_db(folder / "log.db", readonly=False).close()
+    assert mode_of(folder) == 0o755 and mode_of(folder / "log.db") == 0o600
+    assert caplog.text.count("is open to other users (mode 755)") == 1
