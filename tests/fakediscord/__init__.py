@@ -9,21 +9,25 @@ Typical use (fixtures in ``tests.fakediscord.pytest_plugin``)::
     await fake.wait_for_ready()
     ix = await fake.send_command("ping")
     assert (await ix.wait_for_message()).content == "pong"
+
+``FakeDiscord`` (``server.py``: the aiohttp app, its middleware, start and stop) is made of parts,
+one module each: ``state.py`` (guilds, members, channels, messages, interactions) with
+``command_store.py``; ``routes/`` (Discord's REST routes, a module per resource family);
+``testing.py`` (what tests call: inject interactions, wait, inject failures), building payloads
+with ``interaction_payloads.py`` and handing out ``interaction.py``'s ``FakeInteraction``.
+``records.py`` holds what is recorded for assertions, ``errors.py`` Discord-shaped errors,
+``limits.py`` the hand-written size limits, ``openapi.py`` the spec validation and ``gateway.py``
+the websocket.
 """
 
+from .command_store import CommandStore
+from .errors import DiscordHTTPError
 from .harness import echo_bot_argv, fake_and_bot, wait_ready_or_exit
+from .interaction import FakeInteraction
+from .interaction_payloads import DEFAULT
 from .process import REPO_ROOT, BotProcess
-from .server import (
-    DEFAULT,
-    Callback,
-    CommandStore,
-    DiscordHTTPError,
-    FakeDiscord,
-    FakeInteraction,
-    RecordedFile,
-    RecordedMessage,
-    RecordedRequest,
-)
+from .records import Callback, RecordedFile, RecordedMessage, RecordedRequest
+from .server import FakeDiscord
 
 __all__ = [
     "DEFAULT",

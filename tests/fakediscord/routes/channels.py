@@ -1,0 +1,81 @@
+"""REST: channels, their messages, guilds and members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import DiscordHTTPError
+from ..limits import _check_message_body
+from ..records import RecordedRequest
+
+
+class ChannelRoutes:
+    def _channel_or_404(self, cid: str) -> dict[str, Any]:
+        ch = self.get_channel(cid)
+        if ch is None:
+            raise DiscordHTTPError(404, 10003, "Unknown Channel")
+        return ch
+
+    async def _get_channel(
+        self, request: web.Request, rec: RecordedRequest, cid: str
+    ) -> web.Response:
+        return self._respond(200, self._channel_or_404(cid))
+
+    async def _post_channel_message(
+        self, request: web.Request, rec: RecordedRequest, cid: str
+    ) -> web.Response:
+        ch = self._channel_or_404(cid)
+        body = rec.json if isinstance(rec.json, dict) else {}
+        if self.validate:
+            _check_message_body(body, "")
+        msg = self._new_message(
+            body, rec.files, channel_id=cid, guild_id=ch.get("guild_id"), ix=None
+        )
+        self._record(None, "channel", msg, body, rec.files, rec.at)
+        return self._respond(200, msg)
+
+    def _channel_message(self, cid: str, mid: str) -> dict[str, Any]:
+        msg = self.messages.get(mid)
+        if msg is None or msg["channel_id"] != cid:
+            raise DiscordHTTPError(404, 10008, "Unknown Message")
+        return msg
+
+    async def _get_channel_message(
+        self, request: web.Request, rec: RecordedRequest, cid: str, mid: str
+    ) -> web.Response:
+        return self._respond(200, self._channel_message(cid, mid))
+
+    async def _edit_channel_message(
+        self, request: web.Request, rec: RecordedRequest, cid: str, mid: str
+    ) -> web.Response:
+        msg = self._channel_message(cid, mid)
+        body = rec.json if isinstance(rec.json, dict) else {}
+        self._apply_edit(msg, body, rec.files)
+        self._record(None, "edit", msg, body, rec.files, rec.at)
+        return self._respond(200, msg)
+
+    async def _delete_channel_message(
+        self, request: web.Request, rec: RecordedRequest, cid: str, mid: str
+    ) -> web.Response:
+        msg = self._channel_message(cid, mid)
+        del self.messages[msg["id"]]
+        return self._respond(204)
+
+    async def _get_guild(
+        self, request: web.Request, rec: RecordedRequest, gid: str
+    ) -> web.Response:
+        g = self.get_guild(gid)
+        if g is None:
+            raise DiscordHTTPError(404, 10004, "Unknown Guild")
+        return self._respond(200, {k: v for k, v in g.items() if k not in ("members", "channels")})
+
+    async def _get_member(
+        self, request: web.Request, rec: RecordedRequest, gid: str, uid: str
+    ) -> web.Response:
+        g = self.get_guild(gid)
+        m = next((m for m in (g or {}).get("members", []) if m["user"]["id"] == uid), None)
+        if m is None:
+            raise DiscordHTTPError(404, 10007, "Unknown Member")
+        return self._respond(200, m)
