@@ -18,12 +18,27 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 
-if TYPE_CHECKING:
-    from .server import FakeDiscord
+
+class GatewayHost(Protocol):
+    """What the Gateway reads from the fake that serves it (``FakeDiscord``)."""
+
+    app_id: str
+    token: str
+    bot_user: dict[str, Any]
+    guilds: list[dict[str, Any]]
+    heartbeat_interval_ms: int
+
+    @property
+    def gateway_url(self) -> str: ...
+
+    def get_guild(self, guild_id: Any) -> dict[str, Any] | None: ...
+
+    def _notify(self) -> None: ...
+
 
 log = logging.getLogger("fakediscord.gateway")
 
@@ -107,7 +122,7 @@ class Session:
 class Gateway:
     """Websocket endpoint plus session bookkeeping for one FakeDiscord."""
 
-    def __init__(self, fake: FakeDiscord) -> None:
+    def __init__(self, fake: GatewayHost) -> None:
         self.fake = fake
         self.sessions: dict[str, Session] = {}
         self.current: Session | None = None

@@ -9,18 +9,23 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .records import MESSAGE_COMPONENT, Callback, RecordedMessage
 
-if TYPE_CHECKING:
-    from .server import FakeDiscord
+
+class InteractionHost(Protocol):
+    """What an interaction handle reads from the fake that holds it (``FakeDiscord``)."""
+
+    messages: dict[str, dict[str, Any]]
+
+    def _notify(self) -> None: ...
 
 
 class FakeInteraction:
     """Handle for one injected interaction: its callback, messages and timings."""
 
-    def __init__(self, fake: FakeDiscord, payload: dict[str, Any]) -> None:
+    def __init__(self, fake: InteractionHost, payload: dict[str, Any]) -> None:
         self.fake = fake
         self.payload = payload
         self.id: str = payload["id"]
