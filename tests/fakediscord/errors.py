@@ -17,7 +17,7 @@ class DiscordHTTPError(Exception):
         self.status, self.code, self.message, self.errors = status, code, message, errors
 
 
-def _form_error(path: str, message: str, code: str = "BASE_TYPE_MAX_LENGTH") -> dict[str, Any]:
+def form_error(path: str, message: str, code: str = "BASE_TYPE_MAX_LENGTH") -> dict[str, Any]:
     """Discord's nested ``errors`` object for one invalid field (path like 'data.content')."""
     node: dict[str, Any] = {"_errors": [{"code": code, "message": message}]}
     for part in reversed(path.split(".")):
@@ -26,11 +26,11 @@ def _form_error(path: str, message: str, code: str = "BASE_TYPE_MAX_LENGTH") -> 
 
 
 def invalid_body(path: str, message: str) -> DiscordHTTPError:
-    return DiscordHTTPError(400, 50035, "Invalid Form Body", _form_error(path, message))
+    return DiscordHTTPError(400, 50035, "Invalid Form Body", form_error(path, message))
 
 
 @dataclass
-class _Injected:
+class InjectedFailure:
     """A canned failure for matching requests (for retry/429 behaviour tests)."""
 
     method: str

@@ -8,7 +8,7 @@ from . import payloads as P
 from .errors import invalid_body
 
 
-def _check_message_body(body: dict[str, Any], prefix: str) -> None:
+def check_message_body(body: dict[str, Any], prefix: str) -> None:
     """Discord's documented size limits; a bot that exceeds them gets a 400 like in prod."""
     content = body.get("content")
     if content is not None and len(str(content)) > 2000:
@@ -60,7 +60,7 @@ def _check_message_body(body: dict[str, Any], prefix: str) -> None:
             raise invalid_body(f"{prefix}components", "label must be 80 or fewer in length.")
 
 
-def _check_choices(data: dict[str, Any]) -> None:
+def check_choices(data: dict[str, Any]) -> None:
     choices = data.get("choices") or []
     if len(choices) > 25:
         raise invalid_body("data.choices", "Must be 25 or fewer in length.")

@@ -21,17 +21,16 @@ from aiohttp import web
 
 from . import payloads as P
 from .command_store import CommandStore
-from .errors import DiscordHTTPError, _Injected
+from .errors import DiscordHTTPError, InjectedFailure
 from .gateway import Gateway
 from .interaction import FakeInteraction
 from .interaction_payloads import InteractionPayloads
 from .openapi import UNCHECKED, SpecViolation, check_body
 from .records import REC_KEY, RecordedFile, RecordedMessage, RecordedRequest
+from .responses import error_response, injected_response, json_response
 from .routes import RestRoutes
 from .state import DiscordState
 from .testing import Controls
-
-JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class FakeDiscord(DiscordState, InteractionPayloads, Controls, RestRoutes):
@@ -86,7 +85,7 @@ class FakeDiscord(DiscordState, InteractionPayloads, Controls, RestRoutes):
         self.requests: list[RecordedRequest] = []
         self.unknown_requests: list[RecordedRequest] = []
         self.spec_violations: list[SpecViolation] = []
-        self._injected: list[_Injected] = []
+        self._injected: list[InjectedFailure] = []
         self._changed = asyncio.Event()
         self.gateway = Gateway(self)
         self._runner: web.AppRunner | None = None
@@ -151,28 +150,6 @@ class FakeDiscord(DiscordState, InteractionPayloads, Controls, RestRoutes):
 
     # -- HTTP plumbing ----------------------------------------------------------------
 
-    def _respond(self, status: int, data: Any = None) -> web.Response:
-        headers = dict(JSON_HEADERS)
-        # generous rate-limit headers: without them discord.py serialises each route
-        headers.update(
-            {
-                "X-RateLimit-Limit": "10000",
-                "X-RateLimit-Remaining": "9999",
-                "X-RateLimit-Reset-After": "1.0",
-                "X-RateLimit-Reset": f"{time.time() + 1:.3f}",
-            }
-        )
-        if status == 204:
-            del headers["Content-Type"]
-            return web.Response(status=204, headers=headers)
-        return web.Response(status=status, body=json.dumps(data).encode(), headers=headers)
-
-    def _error(self, err: DiscordHTTPError) -> web.Response:
-        body: dict[str, Any] = {"code": err.code, "message": err.message}
-        if err.errors is not None:
-            body["errors"] = err.errors
-        return self._respond(err.status, body)
-
     @web.middleware
     async def _middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -220,7 +197,7 @@ class FakeDiscord(DiscordState, InteractionPayloads, Controls, RestRoutes):
                     if inj.after:
                         with contextlib.suppress(DiscordHTTPError):
                             await handler(request)
-                    resp = self._injected_response(inj)
+                    resp = injected_response(inj)
                     break
             else:
                 try:
@@ -232,34 +209,14 @@ class FakeDiscord(DiscordState, InteractionPayloads, Controls, RestRoutes):
                         )
                     resp = await handler(request)
                 except DiscordHTTPError as err:
-                    resp = self._error(err)
+                    resp = error_response(err)
             rec.status = resp.status
             return resp
         finally:
             self._notify()
 
-    def _injected_response(self, inj: _Injected) -> web.Response:
-        if inj.status == 429:
-            resp = self._respond(
-                429,
-                {
-                    "message": "You are being rate limited.",
-                    "retry_after": inj.retry_after,
-                    "global": inj.is_global,
-                    "code": 0,
-                },
-            )
-            resp.headers["Via"] = "1.1 google"
-            resp.headers["Retry-After"] = str(inj.retry_after)
-            resp.headers["X-RateLimit-Remaining"] = "0"
-            resp.headers["X-RateLimit-Reset-After"] = str(inj.retry_after)
-            if inj.is_global:
-                resp.headers["X-RateLimit-Global"] = "true"
-            return resp
-        return self._respond(inj.status, {"code": 0, "message": f"{inj.status}: injected error"})
-
     async def _unknown(self, request: web.Request) -> web.Response:
         rec = request.get(REC_KEY)
         if rec is not None:
             self.unknown_requests.append(rec)
-        return self._respond(404, {"code": 0, "message": "404: Not Found"})
+        return json_response(404, {"code": 0, "message": "404: Not Found"})

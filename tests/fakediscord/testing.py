@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import payloads as P
-from .errors import _Injected
+from .errors import InjectedFailure
 from .gateway import Session
 from .interaction import FakeInteraction
 from .interaction_payloads import DEFAULT
@@ -126,7 +126,9 @@ class Controls:
         when Discord's edge times out on a request its backend completed (a 500 or 502 whose
         retry then meets "Interaction has already been acknowledged")."""
         self._injected.append(
-            _Injected(method, re.compile(path_regex), status, count, retry_after, is_global, after)
+            InjectedFailure(
+                method, re.compile(path_regex), status, count, retry_after, is_global, after
+            )
         )
 
     async def _inject(

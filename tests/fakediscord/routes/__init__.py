@@ -10,6 +10,7 @@ from aiohttp import web
 
 from ..errors import DiscordHTTPError
 from ..records import REC_KEY
+from ..responses import json_response
 from .channels import ChannelRoutes
 from .commands import CommandRoutes
 from .identity import IdentityRoutes
@@ -37,7 +38,7 @@ class RestRoutes(IdentityRoutes, CommandRoutes, InteractionRoutes, ChannelRoutes
                 self._authorized(request)
             return await fn(request, rec, **match.groupdict())
         self.unknown_requests.append(rec)
-        return self._respond(404, {"code": 0, "message": "404: Not Found"})
+        return json_response(404, {"code": 0, "message": "404: Not Found"})
 
     def _routes(self) -> list[tuple[str, re.Pattern[str], bool, Callable[..., Awaitable[Any]]]]:
         if not hasattr(self, "_route_table"):

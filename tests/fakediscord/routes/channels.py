@@ -7,8 +7,9 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import DiscordHTTPError
-from ..limits import _check_message_body
+from ..limits import check_message_body
 from ..records import RecordedRequest
+from ..responses import json_response
 
 
 class ChannelRoutes:
@@ -21,7 +22,7 @@ class ChannelRoutes:
     async def _get_channel(
         self, request: web.Request, rec: RecordedRequest, cid: str
     ) -> web.Response:
-        return self._respond(200, self._channel_or_404(cid))
+        return json_response(200, self._channel_or_404(cid))
 
     async def _post_channel_message(
         self, request: web.Request, rec: RecordedRequest, cid: str
@@ -29,12 +30,12 @@ class ChannelRoutes:
         ch = self._channel_or_404(cid)
         body = rec.json if isinstance(rec.json, dict) else {}
         if self.validate:
-            _check_message_body(body, "")
+            check_message_body(body, "")
         msg = self._new_message(
             body, rec.files, channel_id=cid, guild_id=ch.get("guild_id"), ix=None
         )
         self._record(None, "channel", msg, body, rec.files, rec.at)
-        return self._respond(200, msg)
+        return json_response(200, msg)
 
     def _channel_message(self, cid: str, mid: str) -> dict[str, Any]:
         msg = self.messages.get(mid)
@@ -45,7 +46,7 @@ class ChannelRoutes:
     async def _get_channel_message(
         self, request: web.Request, rec: RecordedRequest, cid: str, mid: str
     ) -> web.Response:
-        return self._respond(200, self._channel_message(cid, mid))
+        return json_response(200, self._channel_message(cid, mid))
 
     async def _edit_channel_message(
         self, request: web.Request, rec: RecordedRequest, cid: str, mid: str
@@ -54,14 +55,14 @@ class ChannelRoutes:
         body = rec.json if isinstance(rec.json, dict) else {}
         self._apply_edit(msg, body, rec.files)
         self._record(None, "edit", msg, body, rec.files, rec.at)
-        return self._respond(200, msg)
+        return json_response(200, msg)
 
     async def _delete_channel_message(
         self, request: web.Request, rec: RecordedRequest, cid: str, mid: str
     ) -> web.Response:
         msg = self._channel_message(cid, mid)
         del self.messages[msg["id"]]
-        return self._respond(204)
+        return json_response(204)
 
     async def _get_guild(
         self, request: web.Request, rec: RecordedRequest, gid: str
@@ -69,7 +70,7 @@ class ChannelRoutes:
         g = self.get_guild(gid)
         if g is None:
             raise DiscordHTTPError(404, 10004, "Unknown Guild")
-        return self._respond(200, {k: v for k, v in g.items() if k not in ("members", "channels")})
+        return json_response(200, {k: v for k, v in g.items() if k not in ("members", "channels")})
 
     async def _get_member(
         self, request: web.Request, rec: RecordedRequest, gid: str, uid: str
@@ -78,4 +79,4 @@ class ChannelRoutes:
         m = next((m for m in (g or {}).get("members", []) if m["user"]["id"] == uid), None)
         if m is None:
             raise DiscordHTTPError(404, 10007, "Unknown Member")
-        return self._respond(200, m)
+        return json_response(200, m)

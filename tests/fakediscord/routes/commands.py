@@ -6,6 +6,7 @@ from aiohttp import web
 
 from ..errors import DiscordHTTPError, invalid_body
 from ..records import RecordedRequest
+from ..responses import json_response
 
 
 class CommandRoutes:
@@ -17,7 +18,7 @@ class CommandRoutes:
         self, request: web.Request, rec: RecordedRequest, app: str, gid: str | None = None
     ) -> web.Response:
         self._check_app(app)
-        return self._respond(200, list(self.commands._bucket(gid).values()))
+        return json_response(200, list(self.commands._bucket(gid).values()))
 
     async def _put_commands(
         self, request: web.Request, rec: RecordedRequest, app: str, gid: str | None = None
@@ -27,14 +28,14 @@ class CommandRoutes:
             raise invalid_body("_root", "Expected a list")
         if len(rec.json) > 100:
             raise invalid_body("_root", "Must be 100 or fewer in length.")
-        return self._respond(200, self.commands.put(app, gid, rec.json))
+        return json_response(200, self.commands.put(app, gid, rec.json))
 
     async def _post_command(
         self, request: web.Request, rec: RecordedRequest, app: str, gid: str | None = None
     ) -> web.Response:
         self._check_app(app)
         cmd, existed = self.commands.upsert(app, gid, rec.json or {})
-        return self._respond(200 if existed else 201, cmd)
+        return json_response(200 if existed else 201, cmd)
 
     async def _get_command(
         self, request: web.Request, rec: RecordedRequest, app: str, cid: str, gid: str | None = None
@@ -43,7 +44,7 @@ class CommandRoutes:
         cmd = self.commands.by_id(gid, cid)
         if cmd is None:
             raise DiscordHTTPError(404, 10063, "Unknown application command")
-        return self._respond(200, cmd)
+        return json_response(200, cmd)
 
     async def _patch_command(
         self, request: web.Request, rec: RecordedRequest, app: str, cid: str, gid: str | None = None
@@ -53,7 +54,7 @@ class CommandRoutes:
         if cmd is None:
             raise DiscordHTTPError(404, 10063, "Unknown application command")
         cmd.update(rec.json or {})
-        return self._respond(200, cmd)
+        return json_response(200, cmd)
 
     async def _delete_command(
         self, request: web.Request, rec: RecordedRequest, app: str, cid: str, gid: str | None = None
@@ -61,4 +62,4 @@ class CommandRoutes:
         self._check_app(app)
         if not self.commands.delete(gid, cid):
             raise DiscordHTTPError(404, 10063, "Unknown application command")
-        return self._respond(204)
+        return json_response(204)

@@ -6,24 +6,25 @@ from aiohttp import web
 
 from ..errors import DiscordHTTPError
 from ..records import RecordedRequest
+from ..responses import json_response
 
 
 class IdentityRoutes:
     async def _get_me(self, request: web.Request, rec: RecordedRequest) -> web.Response:
-        return self._respond(200, {**self.bot_user, "verified": True, "mfa_enabled": False})
+        return json_response(200, {**self.bot_user, "verified": True, "mfa_enabled": False})
 
     async def _get_user(self, request: web.Request, rec: RecordedRequest, uid: str) -> web.Response:
         for g in self.guilds:
             for m in g["members"]:
                 if m["user"]["id"] == uid:
-                    return self._respond(200, m["user"])
+                    return json_response(200, m["user"])
         raise DiscordHTTPError(404, 10013, "Unknown User")
 
     async def _get_app(self, request: web.Request, rec: RecordedRequest) -> web.Response:
-        return self._respond(200, self.application)
+        return json_response(200, self.application)
 
     async def _get_gateway(self, request: web.Request, rec: RecordedRequest) -> web.Response:
-        return self._respond(
+        return json_response(
             200,
             {
                 "url": self.gateway_url,
@@ -40,9 +41,9 @@ class IdentityRoutes:
     async def _empty_list(
         self, request: web.Request, rec: RecordedRequest, **_: str
     ) -> web.Response:
-        return self._respond(200, [])
+        return json_response(200, [])
 
     async def _no_content(
         self, request: web.Request, rec: RecordedRequest, **_: str
     ) -> web.Response:
-        return self._respond(204)
+        return json_response(204)

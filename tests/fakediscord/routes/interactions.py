@@ -7,9 +7,9 @@ from typing import Any
 from aiohttp import web
 
 from .. import payloads as P
-from ..errors import DiscordHTTPError, _form_error
+from ..errors import DiscordHTTPError, form_error
 from ..interaction import FakeInteraction
-from ..limits import _check_choices, _check_message_body
+from ..limits import check_choices, check_message_body
 from ..records import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -24,6 +24,7 @@ from ..records import (
     Callback,
     RecordedRequest,
 )
+from ..responses import json_response
 
 
 class InteractionRoutes:
@@ -89,7 +90,7 @@ class InteractionRoutes:
         else:
             ix._notify()
         if "with_response" not in request.query:
-            return self._respond(204)
+            return json_response(204)
         original = self.messages.get(ix.original_id or "")
         interaction: dict[str, Any] = {
             "id": ix.id,
@@ -104,7 +105,7 @@ class InteractionRoutes:
         out: dict[str, Any] = {"interaction": interaction}
         if cb_type in (CB_MESSAGE, CB_DEFERRED_MESSAGE, CB_UPDATE_MESSAGE, CB_MODAL):
             out["resource"] = resource
-        return self._respond(200, out)
+        return json_response(200, out)
 
     def _validate_callback(self, ix: FakeInteraction, cb_type: int, data: dict[str, Any]) -> None:
         allowed = {
@@ -126,16 +127,16 @@ class InteractionRoutes:
                 400,
                 50035,
                 "Invalid Form Body",
-                _form_error(
+                form_error(
                     "type", "Interaction response type invalid", "INTERACTION_RESPONSE_TYPE_INVALID"
                 ),
             )
         if not self.validate:
             return
         if cb_type in (CB_MESSAGE, CB_UPDATE_MESSAGE):
-            _check_message_body(data, "data.")
+            check_message_body(data, "data.")
         elif cb_type == CB_AUTOCOMPLETE:
-            _check_choices(data)
+            check_choices(data)
 
     async def _followup(
         self, request: web.Request, rec: RecordedRequest, app: str, token: str
@@ -145,7 +146,7 @@ class InteractionRoutes:
             raise DiscordHTTPError(404, 10015, "Unknown Webhook")
         body = rec.json if isinstance(rec.json, dict) else {}
         if self.validate:
-            _check_message_body(body, "")
+            check_message_body(body, "")
         wait = rec.query.get("wait") in ("true", "True", "1")
         original = self.messages.get(ix.original_id or "")
         if (
@@ -156,7 +157,7 @@ class InteractionRoutes:
             # the first followup after a "thinking" defer replaces the loading message
             self._apply_edit(original, body, rec.files)
             self._record(ix, "followup", original, body, rec.files, rec.at)
-            return self._respond(200, original) if wait else self._respond(204)
+            return json_response(200, original) if wait else json_response(204)
         msg = self._new_message(
             body,
             rec.files,
@@ -165,7 +166,7 @@ class InteractionRoutes:
             ix=ix,
         )
         self._record(ix, "followup", msg, body, rec.files, rec.at)
-        return self._respond(200, msg) if wait else self._respond(204)
+        return json_response(200, msg) if wait else json_response(204)
 
     def _webhook_message(self, ix: FakeInteraction, mid: str) -> dict[str, Any]:
         if mid == "@original":
@@ -181,7 +182,7 @@ class InteractionRoutes:
         self, request: web.Request, rec: RecordedRequest, app: str, token: str, mid: str
     ) -> web.Response:
         ix = self._interaction_for(app, token)
-        return self._respond(200, self._webhook_message(ix, mid))
+        return json_response(200, self._webhook_message(ix, mid))
 
     async def _edit_webhook_message(
         self, request: web.Request, rec: RecordedRequest, app: str, token: str, mid: str
@@ -190,10 +191,10 @@ class InteractionRoutes:
         msg = self._webhook_message(ix, mid)
         body = rec.json if isinstance(rec.json, dict) else {}
         if self.validate:
-            _check_message_body(body, "")
+            check_message_body(body, "")
         self._apply_edit(msg, body, rec.files)
         self._record(ix, "edit", msg, body, rec.files, rec.at)
-        return self._respond(200, msg)
+        return json_response(200, msg)
 
     async def _delete_webhook_message(
         self, request: web.Request, rec: RecordedRequest, app: str, token: str, mid: str
@@ -202,4 +203,4 @@ class InteractionRoutes:
         msg = self._webhook_message(ix, mid)
         del self.messages[msg["id"]]
         self._record(ix, "delete", msg, {}, [], rec.at)
-        return self._respond(204)
+        return json_response(204)
