@@ -48,6 +48,11 @@ class RecordedRequest:
     status: int = 0
     full_path: str = ""
 
+    @property
+    def json_object(self) -> dict[str, Any]:
+        """The JSON body when it is an object (what message routes read), else an empty one."""
+        return self.json if isinstance(self.json, dict) else {}
+
 
 REC_KEY = web.RequestKey("fakediscord_rec", RecordedRequest)
 

@@ -84,9 +84,14 @@ class DiscordState:
                     return c
         return None
 
-    def role(self, name_or_id: str | int, guild_id: Any = None) -> dict[str, Any]:
+    def _guild_or_default(self, guild_id: Any) -> dict[str, Any]:
+        """The guild with ``guild_id``; the default guild for ``None``."""
         g = self.get_guild(guild_id) if guild_id is not None else self.guild
-        assert g is not None
+        assert g is not None, f"unknown guild {guild_id}"
+        return g
+
+    def role(self, name_or_id: str | int, guild_id: Any = None) -> dict[str, Any]:
+        g = self._guild_or_default(guild_id)
         for r in g["roles"]:
             if r["name"] == name_or_id or r["id"] == str(name_or_id):
                 return r
@@ -100,8 +105,7 @@ class DiscordState:
         self, user: dict[str, Any], roles: list[str | int] = (), guild_id: Any = None
     ) -> dict[str, Any]:
         """Add a member to a guild's cached payload (sent on the next IDENTIFY)."""
-        g = self.get_guild(guild_id) if guild_id is not None else self.guild
-        assert g is not None
+        g = self._guild_or_default(guild_id)
         m = P.member(user, [self.role(r, g["id"])["id"] for r in roles])
         g["members"].append(m)
         g["member_count"] = len(g["members"])

@@ -28,7 +28,7 @@ class ChannelRoutes:
         self, request: web.Request, rec: RecordedRequest, cid: str
     ) -> web.Response:
         ch = self._channel_or_404(cid)
-        body = rec.json if isinstance(rec.json, dict) else {}
+        body = rec.json_object
         if self.validate:
             check_message_body(body, "")
         msg = self._new_message(
@@ -52,7 +52,7 @@ class ChannelRoutes:
         self, request: web.Request, rec: RecordedRequest, cid: str, mid: str
     ) -> web.Response:
         msg = self._channel_message(cid, mid)
-        body = rec.json if isinstance(rec.json, dict) else {}
+        body = rec.json_object
         self._apply_edit(msg, body, rec.files)
         self._record(None, "edit", msg, body, rec.files, rec.at)
         return json_response(200, msg)

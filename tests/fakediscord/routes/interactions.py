@@ -40,7 +40,7 @@ class InteractionRoutes:
         ix = self.interactions.get(iid)
         if ix is None or ix.token != token:
             raise DiscordHTTPError(404, 10062, "Unknown interaction")
-        body = rec.json if isinstance(rec.json, dict) else {}
+        body = rec.json_object
         cb_type = int(body.get("type", 0))
         data = body.get("data") or {}
         cb = Callback(type=cb_type, data=data, files=rec.files, at=rec.at)
@@ -144,7 +144,7 @@ class InteractionRoutes:
         ix = self._interaction_for(app, token)
         if ix.callback is None:
             raise DiscordHTTPError(404, 10015, "Unknown Webhook")
-        body = rec.json if isinstance(rec.json, dict) else {}
+        body = rec.json_object
         if self.validate:
             check_message_body(body, "")
         wait = rec.query.get("wait") in ("true", "True", "1")
@@ -189,7 +189,7 @@ class InteractionRoutes:
     ) -> web.Response:
         ix = self._interaction_for(app, token)
         msg = self._webhook_message(ix, mid)
-        body = rec.json if isinstance(rec.json, dict) else {}
+        body = rec.json_object
         if self.validate:
             check_message_body(body, "")
         self._apply_edit(msg, body, rec.files)
