@@ -15,9 +15,9 @@ one module each: ``state.py`` (guilds, members, channels, messages, interactions
 ``command_store.py``; ``routes/`` (Discord's REST routes, a module per resource family);
 ``testing.py`` (what tests call: inject interactions, wait, inject failures), building payloads
 with ``interaction_payloads.py`` and handing out ``interaction.py``'s ``FakeInteraction``.
-``records.py`` holds what is recorded for assertions, ``errors.py`` Discord-shaped errors,
-``limits.py`` the hand-written size limits, ``openapi.py`` the spec validation and ``gateway.py``
-the websocket.
+``records.py`` holds what is recorded for assertions, ``errors.py`` and ``responses.py``
+Discord-shaped errors and responses, ``limits.py`` the hand-written size limits, ``openapi.py``
+the spec validation and ``gateway.py`` the websocket.
 """
 
 from .command_store import CommandStore
