@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.corpus import DEFAULT_MAX_FILE_BYTES, FileRules
 from bot.index import BM25Parameters
 from bot.passages import MAX_WORDS, MIN_WORDS
-from bot.privacy import Identities
+from bot.querylog.identities import Identities
 
 
 class Settings(BaseSettings):

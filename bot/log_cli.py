@@ -1,9 +1,9 @@
 """``corpusbot log …``: the moderators' query-log review in the terminal.
 
-The same :mod:`bot.review` SQL and the same row summaries as ``/querylog``, on the same database.
-Safe while the bot runs: listings use a read-only connection, every connection waits for the
-bot's writer (``busy_timeout``) instead of failing, and the log is in WAL mode, so readers never
-block the writer.
+The same :mod:`bot.querylog.review` SQL and the same row summaries as ``/querylog``, on the same
+database. Safe while the bot runs: listings use a read-only connection, every connection waits
+for the bot's writer (``busy_timeout``) instead of failing, and the log is in WAL mode, so
+readers never block the writer.
 
 The operator sees every server's rows and direct messages' unless a subcommand is given
 ``--guild ID`` (one server's, as its ``/querylog`` shows them) or ``--dm`` (direct messages').
@@ -21,10 +21,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bot import review
 from bot.config import Settings
-from bot.privacy import Identities
-from bot.querylog import connect
+from bot.querylog import review
+from bot.querylog.identities import Identities
+from bot.querylog.writer import connect
 
 
 def add_log_commands(commands: Any) -> None:

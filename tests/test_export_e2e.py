@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.querylog import QueryRecord, connect
+from bot.querylog.writer import QueryRecord, connect
 from tests.conftest import SEED_DIR
 from tests.e2e_helpers import BOT_ARGV, bot_env
 from tests.fakediscord import FakeDiscord

@@ -98,8 +98,8 @@ def test_a_listing_page_shows_every_row_it_holds() -> None:
     """Escaping can double a logged line (a name like ``__xX_sniper_Xx__``, a pasted question
     full of ``*_|``): all ten rows of the page are still listed, each cut, rather than the last
     ones left out, which no other page would show either."""
-    from bot import review
     from bot.discord_bot import moderation_replies
+    from bot.querylog import review
 
     line = (
         "2025-01-31 12:00:00 · __xX_sniper_Xx__ (123456789012345678) · /ask “"

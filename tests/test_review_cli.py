@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import review
 from bot.cli import main
-from bot.querylog import connect, migrations
-from tests.test_review import NOW, add
+from bot.querylog import review
+from bot.querylog.writer import connect, migrations
+from tests.test_querylog_review import NOW, add
 
 
 async def _migrate(path: Path) -> None:

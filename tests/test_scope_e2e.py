@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.querylog import QueryRecord, connect
+from bot.querylog.writer import QueryRecord, connect
 from tests.conftest import SEED_DIR
 from tests.e2e_helpers import BOT_ARGV, bot_env
 from tests.fakediscord import FakeDiscord, RecordedMessage

@@ -22,7 +22,7 @@ from bot.discord_bot.reloader import CorpusReloader
 from bot.discord_bot.review_features import add_review_features
 from bot.discord_bot.search_cog import SearchCog, Tracked
 from bot.loading import load_service
-from bot.querylog import QueryLog
+from bot.querylog.writer import QueryLog
 from bot.search import SearchService
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Self
 import discord
 from discord.ext import commands
 
-from bot import review
 from bot.discord_bot import moderation_replies as show
-from bot.discord_bot.logdb import LogDatabase
 from bot.discord_bot.respond import in_time
+from bot.querylog import review
+from bot.querylog.database import LogDatabase
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot

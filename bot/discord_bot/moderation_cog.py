@@ -1,9 +1,9 @@
 """/querylog: moderators review the query log in Discord; every reply private, every use recorded.
 
-A thin shell over :mod:`bot.review`, the SQL the ``corpusbot log`` CLI runs too. Listings record
-their (frozen) filters as a moderator action, and their page buttons carry only that action's id,
-the moderator's id and a page number, so they keep working after a restart and only the moderator
-who ran the listing can turn its pages.
+A thin shell over :mod:`bot.querylog.review`, the SQL the ``corpusbot log`` CLI runs too.
+Listings record their (frozen) filters as a moderator action, and their page buttons carry only
+that action's id, the moderator's id and a page number, so they keep working after a restart and
+only the moderator who ran the listing can turn its pages.
 
 Every command and button sees and changes only the rows of the server it is used in
 (:func:`server_scope`): a listing or purge request recorded in one server is unknown in another.
@@ -30,14 +30,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import review
 from bot.chart import daily_chart
 from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.access import is_administrator, is_moderator, moderator_permissions
-from bot.discord_bot.logdb import LogDatabase
 from bot.discord_bot.respond import defer, in_time
 from bot.export_files import TooLargeError, fit_to_limit
-from bot.querylog import Outcome
+from bot.querylog import review
+from bot.querylog.database import LogDatabase
+from bot.querylog.writer import Outcome
 from bot.render import escape_markdown
 
 if TYPE_CHECKING:

@@ -1,7 +1,8 @@
 """What moderators see: listings, stats and the purge prompt, as private embeds within limits.
 
-The lines themselves come from :mod:`bot.review` (``summary()``), the same the CLI prints; here
-they are only escaped (a member's question can hold Markdown or mentions) and budgeted.
+The lines themselves come from :mod:`bot.querylog.review` (``summary()``), the same the CLI
+prints; here they are only escaped (a member's question can hold Markdown or mentions) and
+budgeted.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import Any
 
 import discord
 
-from bot import review
 from bot.discord_bot.replies import (
     COLOUR,
     DESCRIPTION_LIMIT,
@@ -20,6 +20,7 @@ from bot.discord_bot.replies import (
     fit_escaped,
 )
 from bot.discord_bot.respond import acknowledged, responded_already
+from bot.querylog import review
 
 CHART_NAME = "queries-per-day.png"
 NOTHING = "Nothing matches."

@@ -10,10 +10,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot import review
 from bot.discord_bot import moderation_replies as show
-from bot.discord_bot.logdb import LogDatabase
 from bot.discord_bot.respond import defer
+from bot.querylog import review
+from bot.querylog.database import LogDatabase
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot

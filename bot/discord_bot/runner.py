@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.discord_bot.client import CorpusBot
 from bot.discord_bot.endpoints import point_discord_py_at
 from bot.loading import load_service
-from bot.querylog import QueryLog
+from bot.querylog.writer import QueryLog
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""bot/review.py on a real SQLite file: listings, filters, stats, export, purge, votes."""
+"""bot/querylog/review.py on a real SQLite file: listings, filters, stats, export, purge, votes."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import review
 from bot.config import Settings
-from bot.privacy import Identities
-from bot.querylog import QueryRecord, connect
+from bot.querylog import review
+from bot.querylog.identities import Identities
+from bot.querylog.writer import QueryRecord, connect
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
-from bot.logfiles import (
+from bot.querylog.files import (
     RunMarker,
     open_private,
     private_database,
@@ -112,8 +112,8 @@ def file_identity(path: Path) -> tuple[int, int]:
 
 
 def migrations() -> list[tuple[int, str]]:
-    """``(version, sql)`` for every ``bot/migrations/NNNN_*.sql``, in order."""
-    folder = resources.files("bot") / "migrations"
+    """``(version, sql)`` for every ``bot/querylog/migrations/NNNN_*.sql``, in order."""
+    folder = resources.files("bot.querylog") / "migrations"
     scripts = sorted(
         (item for item in folder.iterdir() if item.name.endswith(".sql")), key=lambda i: i.name
     )
@@ -122,7 +122,7 @@ def migrations() -> list[tuple[int, str]]:
 
 async def connect(path: Path, busy_timeout_ms: int = 1000) -> aiosqlite.Connection:
     """Open the database in WAL mode and bring its schema up to date; its files are private
-    (:mod:`bot.logfiles`)."""
+    (:mod:`bot.querylog.files`)."""
     private_database(path)
     db = await aiosqlite.connect(path, isolation_level=None)
     try:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.querylog import QueryLog, QueryRecord, connect, migrations
+from bot.querylog.writer import QueryLog, QueryRecord, connect, migrations
 
 
 def record(interaction_id: int, **overrides: object) -> QueryRecord:
@@ -241,8 +241,8 @@ async def test_two_processes_migrating_one_log_at_once_both_open_it(tmp_path: Pa
 async def test_a_flushed_write_does_nothing_while_rows_cannot_be_written(tmp_path: Path) -> None:
     """/forget-me's delete runs only once every buffered row is on disk: run with a row still
     waiting, the row would be written after the delete and survive it."""
-    from bot.discord_bot.logdb import LogDatabase
-    from bot.privacy import Identities
+    from bot.querylog.database import LogDatabase
+    from bot.querylog.identities import Identities
 
     path = tmp_path / "log.db"
     log = QueryLog(path, busy_timeout_ms=50)
@@ -331,7 +331,7 @@ async def test_log_files_open_to_others_are_made_private_with_a_warning(
 
 
 def test_the_terminal_creates_a_private_log_too(tmp_path: Path, umask: int) -> None:
-    from bot import review
+    from bot.querylog import review
 
     path = tmp_path / "new" / "log.db"
     with contextlib.suppress(review.SchemaError):  # an empty file: the bot migrates it
@@ -387,7 +387,8 @@ async def test_the_next_start_says_when_a_run_did_not_stop_cleanly(
         *[  # kill -9
             sys.executable,
             "-c",
-            "import asyncio, os, sys; from pathlib import Path; from bot.querylog import QueryLog\n"
+            "import asyncio, os, sys; from pathlib import Path\n"
+            "from bot.querylog.writer import QueryLog\n"
             "async def main():\n"
             "    await QueryLog(Path(sys.argv[1])).start()\n"
             "    os._exit(0)\n"
@@ -496,8 +497,8 @@ async def test_rows_that_cannot_be_kept_anywhere_are_counted_lost_not_held(
 SHM_CUT_SHORT = """
 import asyncio, os, sys
 from pathlib import Path
-from bot.querylog import QueryLog
-from tests.test_querylog import record
+from bot.querylog.writer import QueryLog
+from tests.test_querylog_writer import record
 
 async def main() -> None:
     path = Path(sys.argv[1])
@@ -533,7 +534,7 @@ async def test_a_shm_cut_short_while_open_does_not_kill_the_process(
 def test_a_shared_folder_is_left_as_it_is_and_warned_about_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot import review
+    from bot.querylog import review
 
     folder = tmp_path / "shared"
     folder.mkdir(mode=0o755)

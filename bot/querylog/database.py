@@ -13,15 +13,15 @@ import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot import review
-from bot.privacy import Identities
-from bot.querylog import QueryLog
+from bot.querylog import review
+from bot.querylog.identities import Identities
+from bot.querylog.writer import QueryLog
 
 T = TypeVar("T")
 
 
 class LogDatabase:
-    """Runs :mod:`bot.review` functions against the bot's query log."""
+    """Runs :mod:`bot.querylog.review` functions against the bot's query log."""
 
     def __init__(self, query_log: QueryLog, identities: Identities) -> None:
         self.query_log = query_log

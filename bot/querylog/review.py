@@ -28,9 +28,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Generic, Literal, TypeVar
 
-from bot.logfiles import private_database
-from bot.privacy import Identities
-from bot.querylog import migrations
+from bot.querylog.files import private_database
+from bot.querylog.identities import Identities
+from bot.querylog.writer import migrations
 from bot.text import shorten
 
 T = TypeVar("T")
@@ -274,7 +274,7 @@ def _both(first: tuple[str, list[Any]], second: tuple[str, list[Any]]) -> tuple[
 class Filters:
     """What a listing or export is limited to; every field optional, all combined with AND."""
 
-    users: tuple[int, ...] = ()  # members' filter keys (bot.privacy.Identities.filter_key)
+    users: tuple[int, ...] = ()  # members' filter keys (Identities.filter_key)
     contains: str | None = None
     since: str | None = None  # the log's time format
     outcome: str | None = None
