@@ -1,6 +1,6 @@
 """``corpusbot log …``: the moderators' query-log review in the terminal.
 
-The same :mod:`bot.querylog.review` SQL and the same row summaries as ``/querylog``, on the same
+The same :mod:`bot.querylog` SQL and the same row summaries as ``/querylog``, on the same
 database. Safe while the bot runs: listings use a read-only connection, every connection waits
 for the bot's writer (``busy_timeout``) instead of failing, and the log is in WAL mode, so
 readers never block the writer.
@@ -22,9 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from bot.querylog import review
+from bot.querylog.actions import Action, record_action
+from bot.querylog.clock import cutoff, parse_since
+from bot.querylog.connection import connect, open_db
+from bot.querylog.export import export
+from bot.querylog.filters import Filters
 from bot.querylog.identities import Identities
-from bot.querylog.writer import connect
+from bot.querylog.listings import PAGE_SIZE, Page, feedback, recent, unanswered
+from bot.querylog.records import OUTCOMES
+from bot.querylog.retention import count_before, purge
+from bot.querylog.schema import SchemaError
+from bot.querylog.scope import DIRECT_MESSAGES, EVERYTHING, Scope
+from bot.querylog.stats import compute_stats
 
 
 def add_log_commands(commands: Any) -> None:
@@ -81,27 +90,27 @@ def _scope(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--dm", action="store_true", help="only rows from direct messages")
 
 
-def _scope_of(args: argparse.Namespace) -> review.Scope:
+def _scope_of(args: argparse.Namespace) -> Scope:
     if args.guild is not None:
-        return review.Scope.server(args.guild)
-    return review.DIRECT_MESSAGES if args.dm else review.EVERYTHING
+        return Scope.server(args.guild)
+    return DIRECT_MESSAGES if args.dm else EVERYTHING
 
 
-def _described(text: str, scope: review.Scope) -> str:
+def _described(text: str, scope: Scope) -> str:
     """A listing's footer text, naming the scope when it is not everything."""
-    return text if scope == review.EVERYTHING else f"{text} · {scope.describe()}"
+    return text if scope == EVERYTHING else f"{text} · {scope.describe()}"
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", type=int, help="only this member (Discord user id)")
     parser.add_argument("--contains", help="only questions containing this text")
     parser.add_argument("--since", help="7d, 12h, 30m, 2w or a date such as 2025-01-31")
-    parser.add_argument("--outcome", choices=review.OUTCOMES)
+    parser.add_argument("--outcome", choices=OUTCOMES)
 
 
 def _paging(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--page", type=_positive, default=1, help="which page (1 is the first)")
-    parser.add_argument("--page-size", type=_positive, default=review.PAGE_SIZE)
+    parser.add_argument("--page-size", type=_positive, default=PAGE_SIZE)
 
 
 def _positive(text: str) -> int:
@@ -140,10 +149,10 @@ def _open(path: Path, readonly: bool, identities: Identities) -> sqlite3.Connect
     if not path.exists():
         raise _Refused(f"no query log at {path} (set QUERY_LOG_PATH or pass --db)")
     try:
-        return review.open_db(path, readonly=readonly, identities=identities)
-    except review.SchemaError:
+        return open_db(path, readonly=readonly, identities=identities)
+    except SchemaError:
         asyncio.run(_migrate(path))
-        return review.open_db(path, readonly=readonly, identities=identities)
+        return open_db(path, readonly=readonly, identities=identities)
 
 
 async def _migrate(path: Path) -> None:
@@ -151,13 +160,13 @@ async def _migrate(path: Path) -> None:
     await db.close()
 
 
-def _filters_of(args: argparse.Namespace, settings: Settings) -> review.Filters:
+def _filters_of(args: argparse.Namespace, settings: Settings) -> Filters:
     users = (settings.identities.filter_key(args.user),) if args.user else ()
-    since = review.parse_since(args.since) if args.since else None
-    return review.Filters(users=users, contains=args.contains, since=since, outcome=args.outcome)
+    since = parse_since(args.since) if args.since else None
+    return Filters(users=users, contains=args.contains, since=since, outcome=args.outcome)
 
 
-def _print_page(page: review.Page[Any], lines: list[str], scope: str) -> None:
+def _print_page(page: Page[Any], lines: list[str], scope: str) -> None:
     for line in lines:
         print(line)
     if not lines:
@@ -168,7 +177,7 @@ def _print_page(page: review.Page[Any], lines: list[str], scope: str) -> None:
 def _recent(args: argparse.Namespace, settings: Settings) -> int:
     def work(conn: sqlite3.Connection) -> int:
         filters, scope = _filters_of(args, settings), _scope_of(args)
-        page = review.recent(conn, scope, filters, args.page - 1, args.page_size)
+        page = recent(conn, scope, filters, args.page - 1, args.page_size)
         if args.json:
             for row in page.rows:
                 print(json.dumps(asdict(row), ensure_ascii=False))
@@ -184,9 +193,9 @@ def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
     below = settings.unanswered_below_score if args.below is None else args.below
 
     def work(conn: sqlite3.Connection) -> int:
-        since = review.parse_since(args.since) if args.since else None
+        since = parse_since(args.since) if args.since else None
         scope = _scope_of(args)
-        page = review.unanswered(
+        page = unanswered(
             conn,
             scope,
             weak_score=below,
@@ -203,11 +212,9 @@ def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
 
 def _feedback(args: argparse.Namespace, settings: Settings) -> int:
     def work(conn: sqlite3.Connection) -> int:
-        since = review.parse_since(args.since) if args.since else None
+        since = parse_since(args.since) if args.since else None
         scope = _scope_of(args)
-        page = review.feedback(
-            conn, scope, since=since, page=args.page - 1, page_size=args.page_size
-        )
+        page = feedback(conn, scope, since=since, page=args.page - 1, page_size=args.page_size)
         lines = [row.summary() for row in page.rows]
         _print_page(page, lines, _described("passages voted 👎", scope))
         return 0
@@ -222,7 +229,7 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
 
     def work(conn: sqlite3.Connection) -> int:
         scope = _scope_of(args)
-        result = review.stats(conn, scope, args.days)
+        result = compute_stats(conn, scope, args.days)
         if args.json:
             print(json.dumps(asdict(result), ensure_ascii=False, indent=2))
             return 0
@@ -248,10 +255,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     def work(conn: sqlite3.Connection) -> int:
         filters, scope = _filters_of(args, settings), _scope_of(args)
         if args.output is None:
-            count = review.export(conn, scope, filters, args.format, sys.stdout.buffer)
+            count = export(conn, scope, filters, args.format, sys.stdout.buffer)
         else:
             with args.output.open("wb") as out:
-                count = review.export(conn, scope, filters, args.format, out)
+                count = export(conn, scope, filters, args.format, out)
         print(f"exported {count} rows", file=sys.stderr)
         return 0
 
@@ -264,9 +271,9 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     def work(conn: sqlite3.Connection) -> int:
-        before = review.cutoff(args.older_than_days)  # a ValueError is explained by _run
+        before = cutoff(args.older_than_days)  # a ValueError is explained by _run
         scope = _scope_of(args)
-        count = review.count_before(conn, scope, before)
+        count = count_before(conn, scope, before)
         if not args.yes:
             answer = input(
                 f"Delete {count} logged questions (and votes) older than "
@@ -275,13 +282,13 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
             if answer.strip().lower() not in {"y", "yes"}:
                 print("nothing deleted")
                 return 1
-        deleted = review.purge(conn, scope, before)
+        deleted = purge(conn, scope, before)
         operator = getpass.getuser()
         arguments = {"older_than_days": args.older_than_days, "before": before, **scope.to_json()}
-        action = review.Action(
+        action = Action(
             "cli", 0, operator, "purge", arguments, guild_id=scope.guild_id, affected=deleted.total
         )
-        review.record_action(conn, action)
+        record_action(conn, action)
         print(f"deleted {deleted.queries} logged questions and {deleted.votes} votes")
         return 0
 

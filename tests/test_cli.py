@@ -177,7 +177,7 @@ def test_log_export_to_a_reader_that_leaves_early_ends_quietly(tmp_path: Path) -
     import asyncio
     import sqlite3
 
-    from bot.querylog.writer import connect
+    from bot.querylog.connection import connect
 
     database = tmp_path / "log.db"
 

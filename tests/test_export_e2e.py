@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.querylog.writer import QueryRecord, connect
+from bot.querylog.connection import connect
+from bot.querylog.records import QueryRecord
 from tests.conftest import SEED_DIR
 from tests.e2e_helpers import BOT_ARGV, bot_env
 from tests.fakediscord import FakeDiscord

@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bot.querylog.connection import connect
 from bot.querylog.identities import Identities
-from bot.querylog.writer import QueryRecord, connect
+from bot.querylog.records import QueryRecord
 from tests.conftest import SEED_DIR
 from tests.e2e_helpers import BOT_ARGV, bot_env
 from tests.fakediscord import FakeDiscord, RecordedMessage

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.querylog.writer import QueryLog, QueryRecord, connect, migrations
+from bot.querylog.connection import connect, open_db
+from bot.querylog.records import QueryRecord
+from bot.querylog.schema import SchemaError, migrations
+from bot.querylog.writer import QueryLog
 
 
 def record(interaction_id: int, **overrides: object) -> QueryRecord:
@@ -331,11 +334,10 @@ async def test_log_files_open_to_others_are_made_private_with_a_warning(
 
 
 def test_the_terminal_creates_a_private_log_too(tmp_path: Path, umask: int) -> None:
-    from bot.querylog import review
 
     path = tmp_path / "new" / "log.db"
-    with contextlib.suppress(review.SchemaError):  # an empty file: the bot migrates it
-        review.open_db(path, readonly=False).close()
+    with contextlib.suppress(SchemaError):  # an empty file: the bot migrates it
+        open_db(path, readonly=False).close()
     assert (mode_of(path), mode_of(path.parent)) == (0o600, 0o700)
 
 
@@ -534,13 +536,12 @@ async def test_a_shm_cut_short_while_open_does_not_kill_the_process(
 def test_a_shared_folder_is_left_as_it_is_and_warned_about_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot.querylog import review
 
     folder = tmp_path / "shared"
     folder.mkdir(mode=0o755)
     folder.chmod(0o755)
     for _ in range(3):  # the bot opens the log for each moderator command
-        with contextlib.suppress(review.SchemaError):
-            review.open_db(folder / "log.db", readonly=False).close()
+        with contextlib.suppress(SchemaError):
+            open_db(folder / "log.db", readonly=False).close()
     assert mode_of(folder) == 0o755 and mode_of(folder / "log.db") == 0o600
     assert caplog.text.count("is open to other users (mode 755)") == 1

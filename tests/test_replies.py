@@ -99,14 +99,14 @@ def test_a_listing_page_shows_every_row_it_holds() -> None:
     full of ``*_|``): all ten rows of the page are still listed, each cut, rather than the last
     ones left out, which no other page would show either."""
     from bot.discord_bot import moderation_replies
-    from bot.querylog import review
+    from bot.querylog.listings import Page
 
     line = (
         "2025-01-31 12:00:00 · __xX_sniper_Xx__ (123456789012345678) · /ask “"
         + "||*_~`| " * 19
         + "” → answered · top faq_install_guide_v2#3 (1.23)"
     )
-    page = review.Page(rows=[line] * 25, page=0, total=25)
+    page = Page(rows=[line] * 25, page=0, total=25)
     lines = [f"{n} {line}" for n in range(10)]
     embed = moderation_replies.listing("Recent questions", lines, page, "all queries")
     shown = (embed.description or "").split("\n")

@@ -11,8 +11,13 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.querylog import review
-from bot.querylog.writer import connect, migrations
+from bot.querylog.clock import cutoff, iso, now_utc
+from bot.querylog.connection import connect, open_db
+from bot.querylog.filters import Filters
+from bot.querylog.listings import recent
+from bot.querylog.schema import latest_version, migrations
+from bot.querylog.scope import EVERYTHING
+from bot.querylog.votes import record_vote
 from tests.test_querylog_review import NOW, add
 
 
@@ -26,9 +31,9 @@ def database(tmp_path: Path) -> Iterator[Path]:
     """A log with three fresh questions and one from 100 days ago."""
     path = tmp_path / "log.db"
     asyncio.run(_migrate(path))
-    conn = review.open_db(path, readonly=False)
-    fresh = review.iso(review.now_utc())
-    old = review.cutoff(100)
+    conn = open_db(path, readonly=False)
+    fresh = iso(now_utc())
+    old = cutoff(100)
     add(conn, interaction_id=1, query="satellite 100% sure", user_id=11, created_at=fresh)
     add(
         conn,
@@ -41,7 +46,7 @@ def database(tmp_path: Path) -> Iterator[Path]:
     )
     add(conn, interaction_id=3, query="satellite again", user_id=12, created_at=fresh)
     add(conn, interaction_id=4, query="old question", created_at=old)
-    review.record_vote(conn, review.EVERYTHING, 3, 11, -1, ["doc#1"])
+    record_vote(conn, EVERYTHING, 3, 11, -1, ["doc#1"])
     conn.close()
     yield path
 
@@ -55,10 +60,8 @@ def test_recent_prints_the_same_lines_as_discord(
 ) -> None:
     assert log(database, "recent", "--contains", "satellite", "--user", "12") == 0
     out = capsys.readouterr().out.splitlines()
-    conn = review.open_db(database, readonly=True)
-    [row] = review.recent(
-        conn, review.EVERYTHING, review.Filters(users=(12,), contains="satellite")
-    ).rows
+    conn = open_db(database, readonly=True)
+    [row] = recent(conn, EVERYTHING, Filters(users=(12,), contains="satellite")).rows
     conn.close()
     assert out == [row.summary(), "-- page 1 of 1 · 1 in all · one member, containing “satellite”"]
     assert "👎 1" in out[0]
@@ -126,7 +129,7 @@ def test_reads_while_the_bot_holds_a_write_transaction(
     writer.execute(
         "INSERT INTO queries (interaction_id, created_at, user_id, user_name, command, query,"
         " outcome, latency_ms) VALUES (9, ?, 1, 'a', 'ask', 'uncommitted', 'answered', 1)",
-        [review.iso(NOW)],
+        [iso(NOW)],
     )
     try:
         assert log(database, "recent") == 0
@@ -161,20 +164,17 @@ def test_an_old_log_is_migrated_first(tmp_path: Path, capsys: pytest.CaptureFixt
     conn.close()
     assert log(path, "feedback") == 0
     assert "Nothing matches." in capsys.readouterr().out
-    assert (
-        sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
-        == review.latest_version()
-    )
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == latest_version()
 
 
 @pytest.fixture
 def servers(database: Path) -> Path:
     """The log above (all in server 7) plus a question in server 8 and one in a DM, voted on."""
-    conn = review.open_db(database, readonly=False)
-    fresh = review.iso(review.now_utc())
+    conn = open_db(database, readonly=False)
+    fresh = iso(now_utc())
     add(conn, interaction_id=5, query="eighth server", guild_id=8, created_at=fresh)
     add(conn, interaction_id=6, query="direct message", guild_id=None, created_at=fresh)
-    review.record_vote(conn, review.EVERYTHING, 5, 11, -1, ["doc#8"])
+    record_vote(conn, EVERYTHING, 5, 11, -1, ["doc#8"])
     conn.close()
     return database
 

@@ -18,8 +18,10 @@ from discord.ext import commands
 
 from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.respond import in_time
-from bot.querylog import review
 from bot.querylog.database import LogDatabase
+from bot.querylog.schema import SchemaError
+from bot.querylog.scope import OutOfScope, Scope
+from bot.querylog.votes import record_vote
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot
@@ -99,20 +101,20 @@ class FeedbackCog(commands.Cog, name="FeedbackCog"):
             return
         answer_id, passages = metadata.id, cited_passages(message)
         voter = self.identities.key(interaction.user.id)
-        scope = review.Scope.where_asked(interaction.guild_id)
+        scope = Scope.where_asked(interaction.guild_id)
 
         def work(conn: sqlite3.Connection) -> int | None:
-            return review.record_vote(conn, scope, answer_id, voter, vote, passages)
+            return record_vote(conn, scope, answer_id, voter, vote, passages)
 
         try:
             # Another writer can hold the log for seconds: defer rather than miss the deadline.
             previous = await in_time(
                 interaction, self.db.write(work), defer_after=self.defer_after, ephemeral=True
             )
-        except review.OutOfScope:
+        except OutOfScope:
             await show.reply(interaction, [show.notice("This answer can no longer take votes.")])
             return
-        except (sqlite3.Error, review.SchemaError, OSError) as error:
+        except (sqlite3.Error, SchemaError, OSError) as error:
             log.error("could not record a vote: %s", error)
             await show.reply(interaction, [show.notice("Sorry, the vote could not be saved.")])
             return

@@ -1,6 +1,6 @@
 """/querylog: moderators review the query log in Discord; every reply private, every use recorded.
 
-A thin shell over :mod:`bot.querylog.review`, the SQL the ``corpusbot log`` CLI runs too.
+A thin shell over :mod:`bot.querylog`, the SQL the ``corpusbot log`` CLI runs too.
 Listings record their (frozen) filters as a moderator action, and their page buttons carry only
 that action's id, the moderator's id and a page number, so they keep working after a restart and
 only the moderator who ran the listing can turn its pages.
@@ -35,9 +35,18 @@ from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.access import is_administrator, is_moderator, moderator_permissions
 from bot.discord_bot.respond import defer, in_time
 from bot.export_files import TooLargeError, fit_to_limit
-from bot.querylog import review
+from bot.querylog.actions import Action, follow_up_of, get_action, record_action
+from bot.querylog.clock import cutoff, now_utc, parse_since
+from bot.querylog.connection import atomically
 from bot.querylog.database import LogDatabase
-from bot.querylog.writer import Outcome
+from bot.querylog.export import export
+from bot.querylog.filters import Filters, frozen
+from bot.querylog.listings import Page, feedback, recent, unanswered
+from bot.querylog.records import Outcome
+from bot.querylog.retention import count_before, purge
+from bot.querylog.schema import SchemaError
+from bot.querylog.scope import Scope
+from bot.querylog.stats import Stats, compute_stats
 from bot.render import escape_markdown
 
 if TYPE_CHECKING:
@@ -61,7 +70,7 @@ class Listing:
 
     title: str
     lines: list[str]
-    page: review.Page[Any]
+    page: Page[Any]
     described: str  # what the listing holds, for its footer
 
     def embed(self) -> discord.Embed:
@@ -69,16 +78,16 @@ class Listing:
         return show.listing(self.title, self.lines, self.page, self.described)
 
 
-def server_scope(interaction: discord.Interaction[Any]) -> review.Scope:
+def server_scope(interaction: discord.Interaction[Any]) -> Scope:
     """The server the command or button is used in: the only rows it may see or change."""
     if interaction.guild_id is None:  # the access checks refuse direct messages before this
         raise RuntimeError("/querylog is used only in a server")
-    return review.Scope.server(interaction.guild_id)
+    return Scope.server(interaction.guild_id)
 
 
 def render_listing(
     conn: sqlite3.Connection,
-    scope: review.Scope,
+    scope: Scope,
     kind: str,
     arguments: dict[str, Any],
     page: int,
@@ -87,13 +96,13 @@ def render_listing(
     since = arguments.get("since")
     when = f"since {since[:16].replace('T', ' ')}" if since else "all time"
     if kind == "recent":
-        filters = review.Filters.from_json(arguments["filters"])
-        rows = review.recent(conn, scope, filters, page)
+        filters = Filters.from_json(arguments["filters"])
+        rows = recent(conn, scope, filters, page)
         return Listing(
             "Recent questions", [r.summary() for r in rows.rows], rows, filters.describe()
         )
     if kind == "unanswered":
-        missing = review.unanswered(
+        missing = unanswered(
             conn,
             scope,
             weak_score=float(arguments["weak_score"]),
@@ -105,7 +114,7 @@ def render_listing(
         return Listing(
             "What the corpus is missing", [u.summary() for u in missing.rows], missing, weak
         )
-    voted = review.feedback(conn, scope, since=since, page=page)
+    voted = feedback(conn, scope, since=since, page=page)
     return Listing(
         "Passages in answers marked unhelpful", [p.summary() for p in voted.rows], voted, when
     )
@@ -188,7 +197,7 @@ def _cog(interaction: discord.Interaction[Any]) -> ModerationCog:
     return cog
 
 
-def pager(action: int, owner: int, page: review.Page[Any]) -> discord.ui.View | None:
+def pager(action: int, owner: int, page: Page[Any]) -> discord.ui.View | None:
     """Newer/Older buttons for a listing longer than one page."""
     if page.pages <= 1:
         return None
@@ -241,7 +250,7 @@ class ModerationCog(
             return
 
         def freeze(conn: sqlite3.Connection) -> dict[str, Any]:
-            return {"filters": review.frozen(conn, filters).to_json()}
+            return {"filters": frozen(conn, filters).to_json()}
 
         await self._open_listing(interaction, "recent", freeze)
 
@@ -259,7 +268,7 @@ class ModerationCog(
         weak = self.settings.unanswered_below_score
 
         def freeze(conn: sqlite3.Connection) -> dict[str, Any]:
-            until = review.frozen(conn, filters).until_id
+            until = frozen(conn, filters).until_id
             return {"since": filters.since, "until_id": until, "weak_score": weak}
 
         await self._open_listing(interaction, "unanswered", freeze)
@@ -289,9 +298,9 @@ class ModerationCog(
         action = self._action(interaction, "stats", {"days": days})
         scope = server_scope(interaction)
 
-        def work(conn: sqlite3.Connection) -> review.Stats:
-            result = review.stats(conn, scope, days)
-            review.record_action(conn, dataclasses.replace(action, affected=result.queries))
+        def work(conn: sqlite3.Connection) -> Stats:
+            result = compute_stats(conn, scope, days)
+            record_action(conn, dataclasses.replace(action, affected=result.queries))
             return result
 
         async with self._database(interaction):
@@ -334,12 +343,10 @@ class ModerationCog(
         def work(conn: sqlite3.Connection) -> tuple[int, list[Path]]:
             target = folder / f"querylog-{stamp}.{format}"
             with target.open("wb") as out:
-                count = review.export(conn, scope, filters, format, out)
+                count = export(conn, scope, filters, format, out)
             parts = fit_to_limit(target, limit, header=format == "csv")
             arguments = {**action.arguments, "files": len(parts)}
-            review.record_action(
-                conn, dataclasses.replace(action, arguments=arguments, affected=count)
-            )
+            record_action(conn, dataclasses.replace(action, arguments=arguments, affected=count))
             return count, parts
 
         try:
@@ -373,14 +380,14 @@ class ModerationCog(
         """Ask to confirm, with the count; the buttons do the rest."""
         if await self._refused(interaction, administrators_only=True):
             return
-        before = review.cutoff(older_than_days)
+        before = cutoff(older_than_days)
         arguments = {"older_than_days": older_than_days, "before": before}
         action = self._action(interaction, "purge_requested", arguments)
         scope = server_scope(interaction)
 
         def work(conn: sqlite3.Connection) -> tuple[int, int]:
-            count = review.count_before(conn, scope, before)
-            return review.record_action(conn, dataclasses.replace(action, affected=count)), count
+            count = count_before(conn, scope, before)
+            return record_action(conn, dataclasses.replace(action, affected=count)), count
 
         async with self._database(interaction):
             request, count = await self._in_time(interaction, self.db.write(work))
@@ -406,11 +413,11 @@ class ModerationCog(
         scope = server_scope(interaction)
 
         def work(conn: sqlite3.Connection) -> Listing | None:
-            stored = review.get_action(conn, scope, action_id)  # None from another server
+            stored = get_action(conn, scope, action_id)  # None from another server
             if stored is None or stored.action not in LISTINGS or stored.user_id != expected_user:
                 return None
             listing = render_listing(conn, scope, stored.action, stored.arguments, page)
-            review.record_action(conn, dataclasses.replace(record, affected=len(listing.lines)))
+            record_action(conn, dataclasses.replace(record, affected=len(listing.lines)))
             return listing
 
         async with self._database(interaction):
@@ -436,30 +443,30 @@ class ModerationCog(
         expected_user = self.identities.key(owner)
         # Cancel needs no moderator check, so a press can come from a direct message: no purge
         # request is ever recorded there, so none is found.
-        scope = review.Scope.where_asked(interaction.guild_id)
+        scope = Scope.where_asked(interaction.guild_id)
 
         def work(conn: sqlite3.Connection) -> str:
             # One transaction: two presses of "Delete them" at once purge and log once.
-            return review.atomically(conn, lambda: settle(conn))
+            return atomically(conn, lambda: settle(conn))
 
         def settle(conn: sqlite3.Connection) -> str:
-            stored = review.get_action(conn, scope, request_id)  # None from another server
+            stored = get_action(conn, scope, request_id)  # None from another server
             if stored is None or stored.action != "purge_requested":
                 return "This purge request is no longer in the log; run /querylog purge again."
             if stored.user_id != expected_user:
                 return NOT_YOURS
-            if review.follow_up_of(conn, scope, request_id, ("purge", "purge_cancelled")):
+            if follow_up_of(conn, scope, request_id, ("purge", "purge_cancelled")):
                 return "This purge request was already answered."
             asked = datetime.fromisoformat(stored.created_at)
-            if choice == "confirm" and review.now_utc() - asked > PURGE_CONFIRM_WITHIN:
+            if choice == "confirm" and now_utc() - asked > PURGE_CONFIRM_WITHIN:
                 return "This purge request has expired; run /querylog purge again."
             if choice == "cancel":
-                review.record_action(conn, dataclasses.replace(record, affected=0))
+                record_action(conn, dataclasses.replace(record, affected=0))
                 return "Purge cancelled; nothing was deleted."
             before = str(stored.arguments["before"])
-            deleted = review.purge(conn, scope, before)
+            deleted = purge(conn, scope, before)
             arguments = {**record.arguments, "before": before}
-            review.record_action(
+            record_action(
                 conn, dataclasses.replace(record, arguments=arguments, affected=deleted.total)
             )
             return f"Deleted {deleted.queries} logged questions and {deleted.votes} votes."
@@ -504,15 +511,15 @@ class ModerationCog(
         contains: str | None,
         since: str | None,
         outcome: str | None,
-    ) -> review.Filters | None:
+    ) -> Filters | None:
         """The filters, or ``None`` after a private refusal or an explanation of bad input."""
         if await self._refused(interaction):
             return None
         try:
-            return review.Filters(
+            return Filters(
                 users=(self.identities.filter_key(user.id),) if user else (),
                 contains=contains,
-                since=review.parse_since(since) if since else None,
+                since=parse_since(since) if since else None,
                 outcome=outcome,
             )
         except ValueError as error:
@@ -534,7 +541,7 @@ class ModerationCog(
             arguments = freeze(conn)
             listing = render_listing(conn, scope, kind, arguments, 0)
             stored = dataclasses.replace(action, arguments=arguments, affected=listing.page.total)
-            return review.record_action(conn, stored), listing
+            return record_action(conn, stored), listing
 
         async with self._database(interaction):
             action_id, listing = await self.db.write(work)
@@ -543,9 +550,9 @@ class ModerationCog(
 
     def _action(
         self, interaction: discord.Interaction[Any], action: str, arguments: dict[str, Any]
-    ) -> review.Action:
+    ) -> Action:
         user = interaction.user
-        return review.Action(
+        return Action(
             source="discord",
             user_id=self.identities.key(user.id),
             user_name=self.identities.name(user.id, user.display_name),
@@ -559,7 +566,7 @@ class ModerationCog(
         """A database that cannot be read becomes a private notice, not a traceback for them."""
         try:
             yield
-        except (sqlite3.Error, review.SchemaError, OSError) as error:
+        except (sqlite3.Error, SchemaError, OSError) as error:
             log.error("query log unavailable for /querylog: %s", error, exc_info=error)
             await show.reply(interaction, [show.notice(UNAVAILABLE)])
 

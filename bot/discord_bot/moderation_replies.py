@@ -1,6 +1,6 @@
 """What moderators see: listings, stats and the purge prompt, as private embeds within limits.
 
-The lines themselves come from :mod:`bot.querylog.review` (``summary()``), the same the CLI
+The lines themselves come from :mod:`bot.querylog.listings` (``summary()``), the same the CLI
 prints; here they are only escaped (a member's question can hold Markdown or mentions) and
 budgeted.
 """
@@ -20,16 +20,15 @@ from bot.discord_bot.replies import (
     fit_escaped,
 )
 from bot.discord_bot.respond import acknowledged, responded_already
-from bot.querylog import review
+from bot.querylog.listings import Page
+from bot.querylog.stats import Stats
 
 CHART_NAME = "queries-per-day.png"
 NOTHING = "Nothing matches."
 LINE_LIMIT = 600  # one row of a listing, at most
 
 
-def listing(
-    title: str, lines: Sequence[str], page: review.Page[Any], described: str
-) -> discord.Embed:
+def listing(title: str, lines: Sequence[str], page: Page[Any], described: str) -> discord.Embed:
     """One page of a listing: one escaped line per row, and where the page is in the whole.
 
     Each line gets an equal share of the description: escaping can double a line, and a line
@@ -47,7 +46,7 @@ def listing(
     return embed
 
 
-def stats(result: review.Stats, with_chart: bool) -> discord.Embed:
+def stats(result: Stats, with_chart: bool) -> discord.Embed:
     """The headline numbers, top questions and passages, and the chart below."""
     embed = discord.Embed(
         title=f"Query log — last {result.days} days",

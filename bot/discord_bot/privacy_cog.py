@@ -12,8 +12,11 @@ from discord.ext import commands, tasks
 
 from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.respond import defer
-from bot.querylog import review
+from bot.querylog.actions import Action, record_action
+from bot.querylog.clock import cutoff
 from bot.querylog.database import LogDatabase
+from bot.querylog.retention import Deleted, expire, forget
+from bot.querylog.schema import SchemaError
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot
@@ -48,10 +51,10 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
         """Delete the member's rows under every id they may be stored as; never logged itself."""
         keys = self.identities.keys_for(interaction.user.id)
         await defer(interaction, ephemeral=True)
-        deleted: review.Deleted | None = None
+        deleted: Deleted | None = None
         try:
-            deleted = await self.db.write_flushed(lambda conn: review.forget(conn, keys))
-        except (sqlite3.Error, review.SchemaError, OSError) as error:
+            deleted = await self.db.write_flushed(lambda conn: forget(conn, keys))
+        except (sqlite3.Error, SchemaError, OSError) as error:
             log.error("forget-me failed: %s", error)
         if deleted is None:
             text = "The log cannot be changed right now; nothing was deleted. Try again later."
@@ -68,21 +71,21 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
     async def retention(self) -> None:
         """Delete rows older than ``QUERY_LOG_RETENTION_DAYS`` and record that it happened."""
         days = self.settings.query_log_retention_days
-        before = review.cutoff(days)
+        before = cutoff(days)
 
-        def work(conn: sqlite3.Connection) -> review.Deleted:
-            deleted = review.expire(conn, before)
+        def work(conn: sqlite3.Connection) -> Deleted:
+            deleted = expire(conn, before)
             if deleted.total:
                 arguments = {"days": days, "before": before}
-                action = review.Action(
+                action = Action(
                     "system", 0, "retention", "retention", arguments, affected=deleted.total
                 )
-                review.record_action(conn, action)
+                record_action(conn, action)
             return deleted
 
         try:
             deleted = await self.db.write(work)
-        except (sqlite3.Error, review.SchemaError, OSError) as error:
+        except (sqlite3.Error, SchemaError, OSError) as error:
             log.warning("retention: could not delete old rows (next try in 24 h): %s", error)
             return
         log.info(

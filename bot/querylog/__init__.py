@@ -1,2 +1,11 @@
 """The query log: every interaction as a row in SQLite, and what moderators and members do with
-those rows (listings, stats, export, votes, purges, forget-me)."""
+those rows. The Discord cogs and ``corpusbot log`` call the same functions, so a moderator sees
+the same rows in either place.
+
+Lowest first: ``clock``, ``records``, ``normalise``, ``files``, ``identities`` and ``schema``
+depend on nothing here; ``connection`` is the one way to open the database; ``writer`` is the
+bot's buffered writer. Readers and changes take a :class:`~bot.querylog.scope.Scope`:
+``filters``, ``listings``, ``stats``, ``export``, ``retention``, ``votes`` and ``actions``;
+``moderation`` holds the rules of moderator buttons and ``database`` runs all of them off the
+event loop for the bot.
+"""

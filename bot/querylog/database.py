@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot.querylog import review
+from bot.querylog.connection import open_db
 from bot.querylog.identities import Identities
 from bot.querylog.writer import QueryLog
 
@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 
 class LogDatabase:
-    """Runs :mod:`bot.querylog.review` functions against the bot's query log."""
+    """Runs :mod:`bot.querylog` functions against the bot's query log."""
 
     def __init__(self, query_log: QueryLog, identities: Identities) -> None:
         self.query_log = query_log
@@ -46,7 +46,7 @@ class LogDatabase:
         return await asyncio.to_thread(self._run, work, False)
 
     def _run(self, work: Callable[[sqlite3.Connection], T], readonly: bool) -> T:
-        conn = review.open_db(self.query_log.path, readonly=readonly, identities=self.identities)
+        conn = open_db(self.query_log.path, readonly=readonly, identities=self.identities)
         try:
             return work(conn)
         finally:

@@ -18,26 +18,23 @@ import logging
 import os
 import sqlite3
 from collections import deque
-from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
-from importlib import resources
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
 
 import aiosqlite
 
+from bot.querylog.connection import WRITER_BUSY_TIMEOUT_MS, connect
 from bot.querylog.files import (
     RunMarker,
     open_private,
-    private_database,
     restore_shm,
     shm_size,
     tighten,
 )
+from bot.querylog.records import QueryRecord
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["answered", "no_results", "rate_limited", "error"]
 
 _INSERT = """
 INSERT OR IGNORE INTO queries (
@@ -51,135 +48,10 @@ INSERT OR IGNORE INTO queries (
 """
 
 
-def utc_now() -> str:
-    """The current time as ISO 8601 UTC, the log's one time format."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-@dataclass(slots=True)
-class QueryRecord:
-    """One logged interaction."""
-
-    interaction_id: int
-    user_id: int
-    user_name: str
-    command: str
-    query: str
-    outcome: Outcome
-    latency_ms: float
-    guild_id: int | None = None
-    channel_id: int | None = None
-    results: list[tuple[str, float]] = field(default_factory=list)
-    total_matches: int = 0
-    error_id: str | None = None
-    created_at: str = field(default_factory=utc_now)
-
-    def to_row(self) -> dict[str, Any]:
-        """Named parameters for the INSERT."""
-        # A shallow copy: asdict() deep-copies every result tuple, ten times slower.
-        row = {f.name: _storable(getattr(self, f.name)) for f in fields(self)}
-        row["results"] = json.dumps([{"id": pid, "score": round(s, 6)} for pid, s in self.results])
-        row["result_count"] = len(self.results)
-        row["top_passage_id"] = self.results[0][0] if self.results else None
-        row["top_score"] = self.results[0][1] if self.results else None
-        return row
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> QueryRecord:
-        """Rebuild a record saved to the side file."""
-        data = dict(data)
-        data["results"] = [tuple(pair) for pair in data.get("results", [])]
-        return cls(**data)
-
-
-def _storable(value: Any) -> Any:
-    """Text SQLite can store. A lone UTF-16 surrogate (which a client can send in a question or
-    a name) cannot be encoded as UTF-8 and would fail the whole batch: a split pair is joined,
-    a lone one becomes U+FFFD."""
-    if not isinstance(value, str) or value.isascii():
-        return value
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return value
-
-
 def file_identity(path: Path) -> tuple[int, int]:
     """``(device, inode)``: which file a path names now."""
     info = os.stat(path)
     return info.st_dev, info.st_ino
-
-
-def migrations() -> list[tuple[int, str]]:
-    """``(version, sql)`` for every ``bot/querylog/migrations/NNNN_*.sql``, in order."""
-    folder = resources.files("bot.querylog") / "migrations"
-    scripts = sorted(
-        (item for item in folder.iterdir() if item.name.endswith(".sql")), key=lambda i: i.name
-    )
-    return [(int(item.name.split("_", 1)[0]), item.read_text("utf-8")) for item in scripts]
-
-
-async def connect(path: Path, busy_timeout_ms: int = 1000) -> aiosqlite.Connection:
-    """Open the database in WAL mode and bring its schema up to date; its files are private
-    (:mod:`bot.querylog.files`)."""
-    private_database(path)
-    db = await aiosqlite.connect(path, isolation_level=None)
-    try:
-        await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA synchronous = NORMAL")
-        await migrate(db)
-    except BaseException:
-        await db.close()
-        raise
-    return db
-
-
-async def migrate(db: aiosqlite.Connection) -> None:
-    """Apply the migrations newer than the database's ``user_version``, each in a transaction.
-
-    The version is read only once the write lock is held: another process (a second bot,
-    ``corpusbot log``) may have migrated the file while this one waited for that lock.
-    """
-    for version, sql in migrations():
-        if await _version(db) >= version:  # up to date: no need to wait for the write lock
-            continue
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            if await _version(db) >= version:
-                await db.execute("COMMIT")
-                continue
-            for statement in _statements(sql):
-                await db.execute(statement)
-            await db.execute(f"PRAGMA user_version = {version}")
-            await db.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                await db.execute("ROLLBACK")
-            raise
-        log.info("query log schema migrated to version %d", version)
-
-
-async def _version(db: aiosqlite.Connection) -> int:
-    async with db.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
-def _statements(script: str) -> list[str]:
-    """A migration script cut into single statements, to run inside a transaction this code
-    holds (``executescript`` would first commit it, releasing the lock)."""
-    statements: list[str] = []
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            statements.append(pending)
-            pending = ""
-    if pending.strip():
-        statements.append(pending)  # a last statement without ";", or only comments
-    return statements
 
 
 class QueryLog:
@@ -191,7 +63,7 @@ class QueryLog:
         *,
         batch_size: int = 500,
         flush_interval: float = 0.0,
-        busy_timeout_ms: int = 1000,
+        busy_timeout_ms: int = WRITER_BUSY_TIMEOUT_MS,
         max_backoff: float = 5.0,
         max_buffered: int = 5000,
     ) -> None:
