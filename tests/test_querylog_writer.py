@@ -241,35 +241,6 @@ async def test_two_processes_migrating_one_log_at_once_both_open_it(tmp_path: Pa
     connection.close()
 
 
-async def test_a_flushed_write_does_nothing_while_rows_cannot_be_written(tmp_path: Path) -> None:
-    """/forget-me's delete runs only once every buffered row is on disk: run with a row still
-    waiting, the row would be written after the delete and survive it."""
-    from bot.querylog.database import LogDatabase
-    from bot.querylog.identities import Identities
-
-    path = tmp_path / "log.db"
-    log = QueryLog(path, busy_timeout_ms=50)
-    await log.start()
-    database = LogDatabase(log, Identities())
-    ran: list[int] = []
-
-    def work(conn: sqlite3.Connection) -> int:
-        ran.append(1)
-        return int(conn.execute("SELECT count(*) FROM queries").fetchone()[0])
-
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    log.record(record(1))
-    try:
-        assert await database.write_flushed(work) is None
-        assert ran == [] and log.pending == 1
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-    assert await database.write_flushed(work) == 1  # the row is written first, then seen
-    await log.close()
-
-
 @pytest.fixture(params=[0o022, 0o000], ids=["umask022", "umask000"])
 def umask(request: pytest.FixtureRequest) -> Iterator[int]:
     """The process umask for one test (the files must be private whatever it is)."""

@@ -22,6 +22,7 @@ from bot.discord_bot.reloader import CorpusReloader
 from bot.discord_bot.review_features import add_review_features
 from bot.discord_bot.search_cog import SearchCog, Tracked
 from bot.loading import load_service
+from bot.querylog.database import LogDatabase
 from bot.querylog.writer import QueryLog
 from bot.search import SearchService
 
@@ -52,6 +53,8 @@ class CorpusBot(commands.Bot):
         self.service = service
         self.query_log = query_log
         self.settings = settings
+        # One for every cog: /querylog, votes, /forget-me and retention reach the log alike.
+        self.log_database = LogDatabase(query_log, settings.identities)
         self.reloader = CorpusReloader(
             settings.corpus_dir,
             load=partial(load_service, settings),

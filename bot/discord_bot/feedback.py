@@ -18,8 +18,7 @@ from discord.ext import commands
 
 from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.respond import in_time
-from bot.querylog.database import LogDatabase
-from bot.querylog.schema import SchemaError
+from bot.querylog.database import LogUnavailable
 from bot.querylog.scope import OutOfScope, Scope
 from bot.querylog.votes import record_vote
 
@@ -90,7 +89,7 @@ class FeedbackCog(commands.Cog, name="FeedbackCog"):
     def __init__(self, bot: CorpusBot) -> None:
         self.identities = bot.settings.identities
         self.defer_after = bot.settings.defer_after_seconds
-        self.db = LogDatabase(bot.query_log, bot.settings.identities)
+        self.db = bot.log_database
 
     async def vote(self, interaction: discord.Interaction[Any], vote: int) -> None:
         """Store (or change) the member's vote and tell them, privately."""
@@ -114,7 +113,7 @@ class FeedbackCog(commands.Cog, name="FeedbackCog"):
         except OutOfScope:
             await show.reply(interaction, [show.notice("This answer can no longer take votes.")])
             return
-        except (sqlite3.Error, SchemaError, OSError) as error:
+        except LogUnavailable as error:
             log.error("could not record a vote: %s", error)
             await show.reply(interaction, [show.notice("Sorry, the vote could not be saved.")])
             return

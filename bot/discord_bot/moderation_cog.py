@@ -38,13 +38,12 @@ from bot.export_files import TooLargeError, fit_to_limit
 from bot.querylog.actions import Action, follow_up_of, get_action, record_action
 from bot.querylog.clock import cutoff, now_utc, parse_since
 from bot.querylog.connection import atomically
-from bot.querylog.database import LogDatabase
+from bot.querylog.database import LogUnavailable
 from bot.querylog.export import export
 from bot.querylog.filters import Filters, frozen
 from bot.querylog.listings import Page, feedback, recent, unanswered
 from bot.querylog.records import Outcome
 from bot.querylog.retention import count_before, purge
-from bot.querylog.schema import SchemaError
 from bot.querylog.scope import Scope
 from bot.querylog.stats import Stats, compute_stats
 from bot.render import escape_markdown
@@ -221,7 +220,7 @@ class ModerationCog(
         self.bot = bot
         self.settings = bot.settings
         self.identities = bot.settings.identities
-        self.db = LogDatabase(bot.query_log, bot.settings.identities)
+        self.db = bot.log_database
         group = self.app_command
         assert group is not None
         group.default_permissions = moderator_permissions(bot.settings)
@@ -566,7 +565,7 @@ class ModerationCog(
         """A database that cannot be read becomes a private notice, not a traceback for them."""
         try:
             yield
-        except (sqlite3.Error, SchemaError, OSError) as error:
+        except LogUnavailable as error:
             log.error("query log unavailable for /querylog: %s", error, exc_info=error)
             await show.reply(interaction, [show.notice(UNAVAILABLE)])
 

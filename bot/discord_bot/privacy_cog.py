@@ -14,9 +14,8 @@ from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.respond import defer
 from bot.querylog.actions import Action, record_action
 from bot.querylog.clock import cutoff
-from bot.querylog.database import LogDatabase
+from bot.querylog.database import LogUnavailable
 from bot.querylog.retention import Deleted, expire, forget
-from bot.querylog.schema import SchemaError
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot
@@ -33,7 +32,7 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
         self.bot = bot
         self.settings = bot.settings
         self.identities = bot.settings.identities
-        self.db = LogDatabase(bot.query_log, bot.settings.identities)
+        self.db = bot.log_database
 
     async def cog_load(self) -> None:
         """Start the daily retention run (its first run is now, at start-up)."""
@@ -54,7 +53,7 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
         deleted: Deleted | None = None
         try:
             deleted = await self.db.write_flushed(lambda conn: forget(conn, keys))
-        except (sqlite3.Error, SchemaError, OSError) as error:
+        except LogUnavailable as error:
             log.error("forget-me failed: %s", error)
         if deleted is None:
             text = "The log cannot be changed right now; nothing was deleted. Try again later."
@@ -85,7 +84,7 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
 
         try:
             deleted = await self.db.write(work)
-        except (sqlite3.Error, SchemaError, OSError) as error:
+        except LogUnavailable as error:
             log.warning("retention: could not delete old rows (next try in 24 h): %s", error)
             return
         log.info(

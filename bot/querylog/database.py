@@ -1,9 +1,9 @@
-"""The query log as moderators and members reach it from Discord: short connections in a thread.
+"""The query log as the bot's moderators and members reach it: short connections in a thread.
 
 Each call opens its own SQLite connection in a worker thread (read-only for listings), so a slow
 export never blocks the event loop and never holds a lock the batched writer needs. Buffered rows
 are flushed first, so a listing shows the interaction that happened a moment ago and
-``/forget-me`` deletes it too.
+``/forget-me`` deletes it too. The bot builds one :class:`LogDatabase` and every cog shares it.
 """
 
 from __future__ import annotations
@@ -15,9 +15,15 @@ from typing import TypeVar
 
 from bot.querylog.connection import open_db
 from bot.querylog.identities import Identities
+from bot.querylog.schema import SchemaError
 from bot.querylog.writer import QueryLog
 
 T = TypeVar("T")
+
+
+class LogUnavailable(Exception):
+    """The log cannot be opened, read or changed now: locked past the busy timeout, read-only,
+    not migrated yet, or a disk error. The message says which; the cause is chained."""
 
 
 class LogDatabase:
@@ -46,8 +52,13 @@ class LogDatabase:
         return await asyncio.to_thread(self._run, work, False)
 
     def _run(self, work: Callable[[sqlite3.Connection], T], readonly: bool) -> T:
-        conn = open_db(self.query_log.path, readonly=readonly, identities=self.identities)
+        """``work`` on a fresh connection; every way the database can fail is
+        :class:`LogUnavailable`, so callers name one exception, not three."""
         try:
-            return work(conn)
-        finally:
-            conn.close()
+            conn = open_db(self.query_log.path, readonly=readonly, identities=self.identities)
+            try:
+                return work(conn)
+            finally:
+                conn.close()
+        except (sqlite3.Error, SchemaError, OSError) as error:
+            raise LogUnavailable(str(error)) from error
