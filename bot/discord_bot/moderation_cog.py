@@ -22,7 +22,7 @@ import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
@@ -35,15 +35,21 @@ from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.access import is_administrator, is_moderator, moderator_permissions
 from bot.discord_bot.respond import defer, in_time
 from bot.export_files import TooLargeError, fit_to_limit
-from bot.querylog.actions import Action, follow_up_of, get_action, record_action
-from bot.querylog.clock import cutoff, now_utc, parse_since
-from bot.querylog.connection import atomically
+from bot.querylog.actions import Action, record_action
+from bot.querylog.clock import cutoff, parse_since
 from bot.querylog.database import LogUnavailable
 from bot.querylog.export import export
 from bot.querylog.filters import Filters, frozen
 from bot.querylog.listings import Page, feedback, recent, unanswered
+from bot.querylog.moderation import (
+    CANCELLED,
+    CONFIRMED,
+    PurgeSettled,
+    owned_listing,
+    settle_purge,
+)
 from bot.querylog.records import Outcome
-from bot.querylog.retention import count_before, purge
+from bot.querylog.retention import count_before
 from bot.querylog.scope import Scope
 from bot.querylog.stats import Stats, compute_stats
 from bot.render import escape_markdown
@@ -54,13 +60,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-LISTINGS = ("recent", "unanswered", "feedback")
-PURGE_CONFIRM_WITHIN = timedelta(minutes=15)
 NOT_A_MODERATOR = "Only moderators can review the query log."
 NOT_AN_ADMINISTRATOR = "Only administrators can purge the query log."
 NOT_YOURS = "These buttons belong to the moderator who ran the command; run it yourself."
 EXPIRED = "This listing is no longer in the log; run the command again."
 UNAVAILABLE = "The query log cannot be read right now; the error is in the bot's log."
+PURGE_SETTLED = {
+    "unknown": "This purge request is no longer in the log; run /querylog purge again.",
+    "not_yours": NOT_YOURS,
+    "answered": "This purge request was already answered.",
+    "expired": "This purge request has expired; run /querylog purge again.",
+    "cancelled": "Purge cancelled; nothing was deleted.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +86,14 @@ class Listing:
     def embed(self) -> discord.Embed:
         """The page as a private embed."""
         return show.listing(self.title, self.lines, self.page, self.described)
+
+
+def purge_settled_text(settled: PurgeSettled) -> str:
+    """What the moderator who pressed "Delete them" or "Cancel" is told."""
+    if settled.outcome == "purged":
+        deleted = settled.deleted
+        return f"Deleted {deleted.queries} logged questions and {deleted.votes} votes."
+    return PURGE_SETTLED[settled.outcome]
 
 
 def server_scope(interaction: discord.Interaction[Any]) -> Scope:
@@ -412,8 +431,8 @@ class ModerationCog(
         scope = server_scope(interaction)
 
         def work(conn: sqlite3.Connection) -> Listing | None:
-            stored = get_action(conn, scope, action_id)  # None from another server
-            if stored is None or stored.action not in LISTINGS or stored.user_id != expected_user:
+            stored = owned_listing(conn, scope, action_id, expected_user)
+            if stored is None:
                 return None
             listing = render_listing(conn, scope, stored.action, stored.arguments, page)
             record_action(conn, dataclasses.replace(record, affected=len(listing.lines)))
@@ -437,42 +456,19 @@ class ModerationCog(
             return
         if choice == "confirm" and await self._refused(interaction, administrators_only=True):
             return
-        done = "purge" if choice == "confirm" else "purge_cancelled"
+        done = CONFIRMED if choice == "confirm" else CANCELLED
         record = self._action(interaction, done, {"request": request_id})
         expected_user = self.identities.key(owner)
         # Cancel needs no moderator check, so a press can come from a direct message: no purge
         # request is ever recorded there, so none is found.
         scope = Scope.where_asked(interaction.guild_id)
 
-        def work(conn: sqlite3.Connection) -> str:
-            # One transaction: two presses of "Delete them" at once purge and log once.
-            return atomically(conn, lambda: settle(conn))
-
-        def settle(conn: sqlite3.Connection) -> str:
-            stored = get_action(conn, scope, request_id)  # None from another server
-            if stored is None or stored.action != "purge_requested":
-                return "This purge request is no longer in the log; run /querylog purge again."
-            if stored.user_id != expected_user:
-                return NOT_YOURS
-            if follow_up_of(conn, scope, request_id, ("purge", "purge_cancelled")):
-                return "This purge request was already answered."
-            asked = datetime.fromisoformat(stored.created_at)
-            if choice == "confirm" and now_utc() - asked > PURGE_CONFIRM_WITHIN:
-                return "This purge request has expired; run /querylog purge again."
-            if choice == "cancel":
-                record_action(conn, dataclasses.replace(record, affected=0))
-                return "Purge cancelled; nothing was deleted."
-            before = str(stored.arguments["before"])
-            deleted = purge(conn, scope, before)
-            arguments = {**record.arguments, "before": before}
-            record_action(
-                conn, dataclasses.replace(record, arguments=arguments, affected=deleted.total)
-            )
-            return f"Deleted {deleted.queries} logged questions and {deleted.votes} votes."
+        def work(conn: sqlite3.Connection) -> PurgeSettled:
+            return settle_purge(conn, scope, request_id, expected_user, record)
 
         async with self._database(interaction):
-            text = await self._in_time(interaction, self.db.write(work), update=True)
-            await show.update(interaction, [show.notice(text)], view=None)
+            settled = await self._in_time(interaction, self.db.write(work), update=True)
+            await show.update(interaction, [show.notice(purge_settled_text(settled))], view=None)
 
     # --- shared steps ------------------------------------------------------------------------
 
