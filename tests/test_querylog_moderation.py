@@ -3,17 +3,13 @@ purge request is settled by its requester, in its server, once, confirmed within
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.querylog.actions import Action, get_action, record_action
 from bot.querylog.clock import iso
-from bot.querylog.connection import open_db
 from bot.querylog.moderation import (
     CANCELLED,
     CONFIRMED,
@@ -22,18 +18,10 @@ from bot.querylog.moderation import (
     settle_purge,
 )
 from bot.querylog.scope import DIRECT_MESSAGES, Scope
-from tests.test_querylog_review import NOW, _migrate, add
+from tests.querylog_rows import NOW, add
 
 SERVER = Scope.server(7)
 OWNER, OTHER = 1, 2
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    asyncio.run(_migrate(tmp_path / "log.db"))
-    conn = open_db(tmp_path / "log.db", readonly=False)
-    yield conn
-    conn.close()
 
 
 def request_purge(conn: sqlite3.Connection, asked_ago: timedelta = timedelta(0)) -> int:
