@@ -15,7 +15,7 @@ ScopeKind = Literal["server", "direct_messages", "everything"]
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Whose rows a review function sees and changes: one server's, direct messages', or all.
+    """Whose rows a reader or a change of the log reaches: one server's, direct messages', or all.
 
     Every function that reads or deletes logged questions, votes or moderator actions takes one,
     so no caller can leave it out: ``/querylog`` passes the server it runs in, and only the
