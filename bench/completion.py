@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench.snippets import cpu_us
-from bot.passage_store import PassageStore
-from bot.search import SearchService
+from bot.search.service import SearchService
+from bot.storage.passage_store import PassageStore
 
 # Typed texts: no match, an id's start, a title word, passage numbers, an id's end and a number.
 TYPED = ("qqzzxx", "part", "the", "#3", "#999", "12345", "0#2", "")

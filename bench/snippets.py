@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.render import select_snippet
-from bot.search import SearchService
-from bot.tokenize import find_terms, scan_terms, tokenize
+from bot.analysis.analyzer import find_terms, scan_terms, tokenize
+from bot.present.markdown import select_snippet
+from bot.search.service import SearchService
 
 
 def cpu_us(work: Callable[[], object]) -> float:

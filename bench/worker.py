@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.tokenize import passage_terms, tokenize
+from bot.analysis.analyzer import passage_terms, tokenize
 
 K = 10
 SERVICE: object = None  # corpusbot's service, once loaded
@@ -61,7 +61,7 @@ def build(system: str, corpus_dir: Path, store: Path) -> None:
     store.mkdir(parents=True)
     started = time.perf_counter()
     if system == "corpusbot":
-        from bot.search import SearchService
+        from bot.search.service import SearchService
 
         SearchService.from_folder(corpus_dir, cache_dir=store, progress=False)
     elif system == "bm25s":
@@ -114,7 +114,7 @@ def load(system: str, corpus_dir: Path, store: Path) -> tuple[Callable[[str], An
     """A function answering one query with the top 10, and how long loading took."""
     started = time.perf_counter()
     if system == "corpusbot":
-        from bot.search import SearchService
+        from bot.search.service import SearchService
 
         service = SearchService.from_folder(corpus_dir, cache_dir=store, progress=False)
         global SERVICE
@@ -158,7 +158,7 @@ def query(system: str, corpus_dir: Path, store: Path, queries_path: Path) -> Non
     loaded_rss = rss_mb()
     started = time.perf_counter()
     if system == "corpusbot":  # kernels load in the background from start-up: wait for them
-        from bot.search import SearchService
+        from bot.search.service import SearchService
 
         assert isinstance(SERVICE, SearchService)
         SERVICE.index.warm_up()

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import Stemmer
 
+from bot.analysis.analyzer import STOP_WORDS, title_weight, tokenize
+from bot.corpus.passages import split_corpus
 from bot.evaluation.beir import load_beir
 from bot.evaluation.metrics import evaluate, per_query
-from bot.passages import split_corpus
-from bot.tokenize import STOP_WORDS, title_weight, tokenize
 
 _stem = Stemmer.Stemmer("english")
 
@@ -238,7 +238,7 @@ def make_tok(pattern=r"\w\w+", stop=STOP_WORDS, join_hyphen=False, min_len=2):
     hy = re.compile(r"\w+(?:-\w+)+")
 
     def tok(text: str) -> list[str]:
-        from bot.tokenize import _APOSTROPHE, _POSSESSIVE, _fold
+        from bot.analysis.analyzer import _APOSTROPHE, _POSSESSIVE, _fold
 
         folded = _APOSTROPHE.sub(r"\1\2", _POSSESSIVE.sub(r"\1", _fold(text)))
         words = [w for w in rx.findall(folded) if w not in stop and len(w) >= min_len]

@@ -12,7 +12,7 @@ import pytest
 
 from bot.index import BM25Parameters, PassageIndex
 from bot.querylog.connection import open_db
-from bot.search import SearchService
+from bot.search.service import SearchService
 from tests.querylog_rows import migrate
 
 DATA = Path(__file__).parent / "data"

@@ -11,14 +11,14 @@ import sys
 import time
 from typing import Any
 
-import bot.loading
+import bot.search.loading
 from bot.config import Settings
-from bot.search import SearchResponse, SearchService
+from bot.search.service import SearchResponse, SearchService
 
 _search = SearchService.search
 _complete = SearchService.complete
 _closest_ids = SearchService.closest_ids
-_load_service = bot.loading.load_service
+_load_service = bot.search.loading.load_service
 _loads = [0]
 
 
@@ -45,7 +45,7 @@ def _slow_load_service(settings: Settings) -> SearchService:
 
 
 # Before bot.cli imports the runner and client, which import the name.
-bot.loading.load_service = _slow_load_service
+bot.search.loading.load_service = _slow_load_service
 SearchService.search = _slow_search  # type: ignore[method-assign]
 SearchService.complete = _slow_complete  # type: ignore[method-assign]
 SearchService.closest_ids = _slow_closest_ids  # type: ignore[method-assign]

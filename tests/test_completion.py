@@ -7,9 +7,9 @@ import json
 import pytest
 
 from bench.completion import walk_completion
-from bot.corpus import Document
-from bot.index_store import PassageSettings, load_snapshot
-from bot.search import SearchService
+from bot.corpus.walk import Document
+from bot.search.service import SearchService
+from bot.snapshot.cache import PassageSettings, load_snapshot
 
 
 def words(count: int) -> str:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.corpus import (
+from bot.corpus.walk import (
     FileRules,
     Refused,
     list_corpus,
@@ -23,7 +23,7 @@ from bot.corpus import (
     strip_boilerplate,
 )
 from bot.discord_bot.reloader import compare
-from bot.search import SearchService
+from bot.search.service import SearchService
 from tests.conftest import SEED_DIR
 
 
@@ -533,7 +533,7 @@ def test_a_folder_swapped_for_a_link_out_while_the_walk_runs_is_not_read(
             (corpus / "docs").symlink_to(tmp_path / "private")
         return listing_folder(path)  # type: ignore[call-overload]
 
-    monkeypatch.setattr("bot.corpus.os.scandir", swap_then_list)
+    monkeypatch.setattr("bot.corpus.walk.os.scandir", swap_then_list)
     load = load_corpus(corpus)
     assert all("hunter2" not in document.text for document in load.documents)
     assert skipped(load) == [("docs/notes.txt", OUTSIDE)]
@@ -555,7 +555,7 @@ def test_a_link_switched_between_its_checks_is_not_read(
             return resolve(corpus / "real.txt")  # what a switch just before the call would show
         return resolve(path)
 
-    monkeypatch.setattr("bot.corpus.os.path.realpath", switched)
+    monkeypatch.setattr("bot.corpus.walk.os.path.realpath", switched)
     load = load_corpus(corpus)
     assert all("hunter2" not in document.text for document in load.documents)
     assert skipped(load) == [("faq.txt", OUTSIDE)]

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.analysis.analyzer import TITLE_WEIGHT, passage_terms, title_weight, tokenize
 from bot.cli import main
 from bot.config import Settings
 from bot.evaluation.beir import load_beir
 from bot.evaluation.metrics import evaluate
 from bot.evaluation.qa import evaluate_qa, load_qa
 from bot.evaluation.ranking import DocumentRanker, RankingSettings
-from bot.search import SearchService
-from bot.tokenize import TITLE_WEIGHT, passage_terms, title_weight, tokenize
+from bot.search.service import SearchService
 
 DATA = Path(__file__).parent / "data"
 SLICE = DATA / "scifact-slice"

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi, BM25Plus
 
+from bot.analysis.analyzer import tokenize
 from bot.index import BM25Parameters, LuceneBM25, PassageIndex
 from bot.index.bm25 import idf
-from bot.tokenize import tokenize
 
 
 def seed_tokens(seed_service) -> list[list[str]]:  # type: ignore[no-untyped-def]

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import bot.index_store as index_store
-from bot.corpus import Document, load_corpus
-from bot.index_store import PassageSettings, Progress, build_snapshot, load_snapshot
+import bot.snapshot.cache as index_store
+from bot.corpus.walk import Document, load_corpus
+from bot.snapshot.cache import PassageSettings, Progress, build_snapshot, load_snapshot
 
 TOPICS = ["river delta", "coffee harvest", "railway strike", "gold price", "island birds"]
 

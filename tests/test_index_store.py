@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.corpus.passages import split_corpus
 from bot.index import BM25Parameters, PassageIndex
-from bot.index_store import PassageSettings, corpus_key, load_snapshot
-from bot.passages import split_corpus
-from bot.search import SearchService
+from bot.search.service import SearchService
+from bot.snapshot.cache import PassageSettings, corpus_key, load_snapshot
 from tests.conftest import SEED_DIR
 
 
@@ -176,7 +176,7 @@ def _finished_pid() -> int:
 _LOAD_TOGETHER = """
 import sys, time
 from pathlib import Path
-from bot.index_store import PassageSettings, load_snapshot
+from bot.snapshot.cache import PassageSettings, load_snapshot
 corpus, cache, ready, go = map(Path, sys.argv[1:5])
 ready.touch()
 while not go.exists():

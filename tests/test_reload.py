@@ -18,7 +18,7 @@ from bot.discord_bot.reloader import (
     ReloadTimeout,
     compare,
 )
-from bot.search import SearchService
+from bot.search.service import SearchService
 from tests.e2e_helpers import BOT_ARGV, bot_env, make_corpus
 from tests.fakediscord import FakeDiscord
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from bot.render import citation, code, escape_markdown, select_snippet
-from bot.tokenize import tokenize
+from bot.analysis.analyzer import tokenize
+from bot.present.markdown import citation, code, escape_markdown, select_snippet
 
 HOSTILE = (
     "Hey @everyone and @here, ping <@123456789012345678> and role <@&456> and <#789>! "

@@ -10,7 +10,7 @@ import pytest
 
 from bot.discord_bot import replies
 from bot.discord_bot.ratelimit import SearchCooldown, UserRateLimiter
-from bot.search import SearchService
+from bot.search.service import SearchService
 
 
 def test_fit_blocks_drops_whole_results_before_cutting() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.export_files import TooLargeError, fit_to_limit
+from bot.present.export_files import TooLargeError, fit_to_limit
 
 HEADER = b"id,query\n"
 

@@ -6,7 +6,7 @@ import bisect
 
 import pytest
 
-from bot.sequences import LazySequence
+from bot.storage.sequences import LazySequence
 
 
 class Squares(LazySequence[int]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.index import BM25Parameters, PassageIndex
-from bot.strings import StringTable, write_strings
+from bot.storage.string_table import StringTable, write_strings
 
 WORDS = sorted(["", "apple", "Äpfel", "apples", "banana", "naïve", "zebra", "日本", "🍎"])
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.text import _ABBREVIATIONS, Span, collapse_whitespace, sentence_spans
+from bot.corpus.text import _ABBREVIATIONS, Span, collapse_whitespace, sentence_spans
 
 
 def test_collapse_whitespace_folds_exactly_what_the_regex_whitespace_class_matches() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.tokenize import WORD, find_terms, term_spans, tokenize, word_term
+from bot.analysis.analyzer import WORD, find_terms, term_spans, tokenize, word_term
 
 DATA = Path(__file__).parent / "data"
 

@@ -14,7 +14,7 @@ from bot.discord_bot import replies
 from bot.discord_bot.access import is_administrator
 from bot.discord_bot.reloader import ReloadRefused, ReloadReport, ReloadTimeout
 from bot.discord_bot.respond import defer, send
-from bot.render import escape_markdown
+from bot.present.markdown import escape_markdown
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot

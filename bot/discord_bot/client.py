@@ -21,10 +21,10 @@ from bot.discord_bot.components import DYNAMIC_ITEMS
 from bot.discord_bot.reloader import CorpusReloader
 from bot.discord_bot.review_features import add_review_features
 from bot.discord_bot.search_cog import SearchCog, Tracked
-from bot.loading import load_service
 from bot.querylog.database import LogDatabase
 from bot.querylog.writer import QueryLog
-from bot.search import SearchService
+from bot.search.loading import load_service
+from bot.search.service import SearchService
 
 log = logging.getLogger(__name__)
 

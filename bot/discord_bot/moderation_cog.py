@@ -30,11 +30,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.chart import daily_chart
 from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.access import is_administrator, is_moderator, moderator_permissions
 from bot.discord_bot.respond import defer, in_time
-from bot.export_files import TooLargeError, fit_to_limit
+from bot.present.chart import daily_chart
+from bot.present.export_files import TooLargeError, fit_to_limit
+from bot.present.markdown import escape_markdown
 from bot.querylog.actions import Action, record_action
 from bot.querylog.clock import cutoff, parse_since
 from bot.querylog.database import LogUnavailable
@@ -52,7 +53,6 @@ from bot.querylog.records import Outcome
 from bot.querylog.retention import count_before
 from bot.querylog.scope import Scope
 from bot.querylog.stats import Stats, compute_stats
-from bot.render import escape_markdown
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot

@@ -21,8 +21,8 @@ from typing import TypeVar
 
 import watchfiles
 
-from bot.corpus import SUPPORTED_SUFFIXES
-from bot.search import SearchService
+from bot.corpus.walk import SUPPORTED_SUFFIXES
+from bot.search.service import SearchService
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

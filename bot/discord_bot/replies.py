@@ -1,9 +1,9 @@
 """Build the messages members see, within Discord's length limits.
 
-The text is the same the CLI prints (``bot.search``/``bot.render``); this module only lays it out
-in embeds and budgets it: 4096 characters an embed description, 256 a title or author, 2048 a
-footer, 6000 an embed. Whole results are dropped before anything is cut, and a cut falls on a
-word boundary of the plain text *before* escaping, so it can never split a Markdown token.
+The text is the same the CLI prints (``bot.present``); this module only lays it out in embeds
+and budgets it: 4096 characters an embed description, 256 a title or author, 2048 a footer, 6000
+an embed. Whole results are dropped before anything is cut, and a cut falls on a word boundary
+of the plain text *before* escaping, so it can never split a Markdown token.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 import discord
 
-from bot.render import code, escape_markdown, quote
-from bot.search import SearchResponse, SourceView, no_results_message
-from bot.text import shorten
+from bot.corpus.text import shorten
+from bot.present.markdown import code, escape_markdown, quote
+from bot.search.service import SearchResponse, SourceView, no_results_message
 
 DESCRIPTION_LIMIT = 4096
 TITLE_LIMIT = 256

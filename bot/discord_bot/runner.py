@@ -11,8 +11,8 @@ import discord
 from bot.config import Settings
 from bot.discord_bot.client import CorpusBot
 from bot.discord_bot.endpoints import point_discord_py_at
-from bot.loading import load_service
 from bot.querylog.writer import QueryLog
+from bot.search.loading import load_service
 
 log = logging.getLogger(__name__)
 

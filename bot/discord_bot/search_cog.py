@@ -21,7 +21,7 @@ from bot.discord_bot import replies
 from bot.discord_bot.ratelimit import OneAtATime, SearchCooldown, UserRateLimiter
 from bot.discord_bot.respond import in_time, is_unknown_interaction, run_in_time, send
 from bot.querylog.records import Outcome, QueryRecord
-from bot.search import QueryTooLongError, SearchResponse, SearchService
+from bot.search.service import QueryTooLongError, SearchResponse, SearchService
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot

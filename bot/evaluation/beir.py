@@ -1,6 +1,6 @@
 """Read a BEIR-format data set: ``corpus.jsonl[.gz]``, ``queries.jsonl``, ``qrels/<split>.tsv``.
 
-BEIR documents become ordinary corpus :class:`~bot.corpus.Document` objects, so an evaluation
+BEIR documents become ordinary corpus :class:`~bot.corpus.walk.Document` objects, so an evaluation
 ranks them through exactly the passages, tokenizer and index the bot uses.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from bot.corpus import Document
+from bot.corpus.walk import Document
 
 Qrels = dict[str, dict[str, int]]
 

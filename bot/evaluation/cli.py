@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bot.analysis.analyzer import TITLE_WEIGHT
 from bot.config import Settings
 from bot.evaluation.baseline import BASELINE_NAME, baseline_run
 from bot.evaluation.beir import load_beir
@@ -17,8 +18,7 @@ from bot.evaluation.metrics import Scores, evaluate
 from bot.evaluation.progress import Progress
 from bot.evaluation.qa import evaluate_qa, load_qa
 from bot.evaluation.ranking import DocumentRanker, RankingSettings, Rm3
-from bot.search import SearchService
-from bot.tokenize import TITLE_WEIGHT
+from bot.search.service import SearchService
 
 DEPTH = 100  # documents kept per query: enough for Recall@100
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.search import SearchService
+from bot.search.service import SearchService
 
 
 @dataclass(frozen=True, slots=True)

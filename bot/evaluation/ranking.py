@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from bot.corpus import Document
+from bot.analysis.analyzer import TITLE_WEIGHT, passage_terms, title_weight, tokenize
+from bot.corpus.passages import MAX_WORDS, MIN_WORDS, split_corpus
+from bot.corpus.walk import Document
 from bot.index import BM25Parameters, PassageIndex
-from bot.passages import MAX_WORDS, MIN_WORDS, split_corpus
-from bot.tokenize import TITLE_WEIGHT, passage_terms, title_weight, tokenize
 
 
 @dataclass(frozen=True, slots=True)

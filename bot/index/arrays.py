@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.index.bm25 import BM25Parameters
-from bot.strings import StringTable, write_strings
+from bot.storage.string_table import StringTable, write_strings
 
 INDEX_FORMAT = 1
 RANGE_SHIFT = 8  # passages per bound range in a saved index: 256

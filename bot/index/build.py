@@ -13,7 +13,7 @@ import numpy.typing as npt
 from bot.index.arrays import IndexArrays, load_arrays, posting_file, save_arrays, term_hash
 from bot.index.bm25 import BM25Parameters, average_length, idf_array, length_norm
 from bot.index.bounds import BoundsLayout, Postings, range_bounds
-from bot.strings import StringTable
+from bot.storage.string_table import StringTable
 
 CHUNK_PASSAGES = 20_000  # passages counted per chunk while building
 

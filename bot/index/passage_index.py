@@ -20,7 +20,7 @@ from bot.index.backends.base import ExactScorer, QueryTuning, ScoredPassage, Ter
 from bot.index.bm25 import BM25Parameters, FloatArray
 from bot.index.bounds import BoundsLayout
 from bot.index.build import build_arrays
-from bot.strings import array_view
+from bot.storage.string_table import array_view
 
 
 class PassageIndex:

@@ -11,8 +11,8 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bot.corpus.text import shorten
 from bot.querylog.records import OUTCOMES
-from bot.text import shorten
 
 
 def like_escape(text: str) -> str:

@@ -6,10 +6,10 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from bot.corpus.text import shorten
 from bot.querylog.filters import Filters
 from bot.querylog.records import ROW_COLUMNS
 from bot.querylog.scope import Scope, both
-from bot.text import shorten
 
 T = TypeVar("T")
 PAGE_SIZE = 10

@@ -1,12 +1,13 @@
 """`/source` id completion: the passages whose id or document title contains what was typed.
 
-Discord asks for choices at every keystroke and drops an answer later than three seconds. Walking
-every passage id took 1.5 s of CPU a keystroke at 100k documents and 9.7 s at 1M whenever nothing
-matched (``python -m bench.completion``). Here the snapshot keeps each document's id and title
-casefolded in one text (:func:`~bot.passage_store.search_entry`, memory-mapped like the rest),
-searched with ``find`` (C speed, one jump per matching document), and "which documents have an
-n-th passage" is one numpy comparison. The choices, and their order, are exactly the walk's:
-documents in corpus order, each one's passages in order, the first ``limit`` that match.
+Discord asks for choices at every keystroke and drops an answer later than three seconds.
+Walking every passage id took 1.5 s of CPU a keystroke at 100k documents and 9.7 s at 1M
+whenever nothing matched (``python -m bench.completion``). Here the snapshot keeps each
+document's id and title casefolded in one text (:func:`~bot.storage.passage_store.search_entry`,
+memory-mapped like the rest), searched with ``find`` (C speed, one jump per matching document),
+and "which documents have an n-th passage" is one numpy comparison. The choices, and their
+order, are exactly the walk's: documents in corpus order, each one's passages in order, the
+first ``limit`` that match.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from bot.passage_store import PassageStore
-from bot.strings import array_view
+from bot.storage.passage_store import PassageStore
+from bot.storage.string_table import array_view
 
 _BLOCK = 4096  # documents whose passage counts are compared at once
 _WHOLE, _SOME = 0, 1  # a document matches as a whole, or only some of its passages do

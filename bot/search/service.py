@@ -13,13 +13,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.completion import IdCompleter
-from bot.corpus import CorpusLoad, Document, FileRules
+from bot.analysis.analyzer import WORD, tokenize
+from bot.corpus.passages import MAX_WORDS, MIN_WORDS, Passage
+from bot.corpus.walk import CorpusLoad, Document, FileRules
 from bot.index import Backend, BM25Parameters
-from bot.index_store import PassageSettings, Snapshot, build_snapshot, load_snapshot
-from bot.passages import MAX_WORDS, MIN_WORDS, Passage
-from bot.render import Snippet, citation, code, escape_markdown, quote, select_snippet
-from bot.tokenize import WORD, tokenize
+from bot.present.markdown import Snippet, citation, code, escape_markdown, quote, select_snippet
+from bot.search.completion import IdCompleter
+from bot.snapshot.cache import PassageSettings, Snapshot, build_snapshot, load_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class CorpusSummary:
 class SearchService:
     """Answers queries and opens passages by id over one immutable corpus snapshot.
 
-    The passages and the index live in a :class:`~bot.index_store.Snapshot` (memory-mapped when
+    The passages and the index live in a :class:`~bot.snapshot.cache.Snapshot` (memory-mapped when
     it comes from the cache), so a million passages cost little memory; a ``Passage`` is made
     only when a result or ``/source`` needs it.
     """

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot.cli.log_commands import add_log_commands
 from bot.config import Settings, invalid_settings
 from bot.evaluation import register as register_eval
-from bot.loading import load_service
-from bot.log_cli import add_log_commands
-from bot.search import (
+from bot.search.loading import load_service
+from bot.search.service import (
     MAX_RESULTS,
     QueryTooLongError,
     SearchService,

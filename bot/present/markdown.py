@@ -13,8 +13,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.text import Span, collapse_whitespace, sentence_spans
-from bot.tokenize import find_terms
+from bot.analysis.analyzer import find_terms
+from bot.corpus.text import Span, collapse_whitespace, sentence_spans
 
 SNIPPET_CHARS = 300
 ELLIPSIS = "…"

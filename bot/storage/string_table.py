@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from bot.sequences import LazySequence
+from bot.storage.sequences import LazySequence
 
 
 class StringTable(LazySequence[str]):

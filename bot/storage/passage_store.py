@@ -1,6 +1,6 @@
 """Passages and their documents as arrays and string blobs, memory-mapped when saved.
 
-A million :class:`~bot.passages.Passage` objects with their texts take gigabytes; the store
+A million :class:`~bot.corpus.passages.Passage` objects with their texts take gigabytes; the store
 keeps documents as one UTF-8 blob plus offsets, and a passage as its document number and
 character span. A ``Passage`` (with its ``Document``) is made only when asked for, so search
 results and ``/source`` look exactly as they did when everything lived in lists.
@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.corpus import Document
-from bot.passages import Passage
-from bot.sequences import LazySequence
-from bot.strings import StringTable, StringWriter
+from bot.corpus.passages import Passage
+from bot.corpus.walk import Document
+from bot.storage.sequences import LazySequence
+from bot.storage.string_table import StringTable, StringWriter
 
 # A passage number as ids write it: ASCII digits, no leading zero ("²".isdigit() is true too).
 _ORDINAL = re.compile(r"[1-9][0-9]*")

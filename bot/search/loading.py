@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.index.backends import use_kernel_cache
-from bot.search import SearchService
+from bot.search.service import SearchService
 
 
 def load_service(settings: Settings) -> SearchService:

@@ -29,8 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bot import corpus, passage_store, passages, strings, text, tokenize
-from bot.corpus import CorpusLoad, Document, FileRules, load_corpus
+from bot.analysis import analyzer
+from bot.analysis.analyzer import passage_terms, title_weight
+from bot.corpus import passages, text
+from bot.corpus import walk as corpus
+from bot.corpus.passages import MAX_WORDS, MIN_WORDS, split_passages
+from bot.corpus.walk import CorpusLoad, Document, FileRules, load_corpus
 from bot.index import arrays as index_arrays
 from bot.index import bm25, bounds
 from bot.index import build as index_build
@@ -38,9 +42,9 @@ from bot.index.backends import Backend
 from bot.index.bm25 import BM25Parameters
 from bot.index.build import CountedChunk, IndexBuilder, count_terms
 from bot.index.passage_index import PassageIndex
-from bot.passage_store import PassageStore, PassageStoreBuilder
-from bot.passages import MAX_WORDS, MIN_WORDS, split_passages
-from bot.tokenize import passage_terms, title_weight
+from bot.storage import passage_store
+from bot.storage import string_table as strings
+from bot.storage.passage_store import PassageStore, PassageStoreBuilder
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,7 @@ _SHAPING_MODULES = (
     corpus,
     text,
     passages,
-    tokenize,
+    analyzer,
     bm25,
     index_build,
     bounds,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from bot.text import sentence_spans, shorten
+from bot.corpus.text import sentence_spans, shorten
 
 log = logging.getLogger(__name__)
 

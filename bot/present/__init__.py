@@ -1,0 +1,1 @@
+"""Markdown for what members and operators read: answers, sources, charts and export files."""

@@ -1,0 +1,1 @@
+"""The search service both the Discord bot and the command line call."""

@@ -1,0 +1,1 @@
+"""Memory-mappable storage: string tables, lazy sequences and the passage store."""
