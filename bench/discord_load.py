@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.corpus import Document
 from bot.corpus.passages import split_passages
-from bot.corpus.walk import Document
 from tests.fakediscord import BotProcess, FakeDiscord
 from tests.fakediscord.harness import wait_ready_or_exit
 

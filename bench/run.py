@@ -31,8 +31,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.corpus import Document
 from bot.corpus.passages import split_passages
-from bot.corpus.walk import Document
 
 SYSTEMS = ("rank-bm25", "corpusbot", "bm25s", "tantivy")
 SOURCE_WORDS = (40, 120)  # passage bounds for cutting the source corpora

@@ -9,8 +9,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.corpus import DEFAULT_MAX_FILE_BYTES, FileRules
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS
-from bot.corpus.walk import DEFAULT_MAX_FILE_BYTES, FileRules
 from bot.index import BM25Parameters
 from bot.querylog.identities import Identities
 

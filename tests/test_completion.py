@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bench.completion import walk_completion
-from bot.corpus.walk import Document
+from bot.corpus import Document
 from bot.search.service import SearchService
 from bot.snapshot.cache import PassageSettings, load_snapshot
 

@@ -14,14 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.corpus.walk import (
-    FileRules,
-    Refused,
-    list_corpus,
-    load_corpus,
-    read_corpus_file,
-    strip_boilerplate,
-)
+from bot.corpus import FileRules, list_corpus, load_corpus
+from bot.corpus.documents import Refused, strip_boilerplate
+from bot.corpus.walk import read_corpus_file
 from bot.discord_bot.reloader import compare
 from bot.search.service import SearchService
 from tests.conftest import SEED_DIR

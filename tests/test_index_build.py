@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import bot.snapshot.cache as index_store
-from bot.corpus.walk import Document, load_corpus
+from bot.corpus import Document, load_corpus
 from bot.snapshot.cache import PassageSettings, Progress, build_snapshot, load_snapshot
 
 TOPICS = ["river delta", "coffee harvest", "railway strike", "gold price", "island birds"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.corpus import Document, load_corpus
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS, split_corpus, split_passages
 from bot.corpus.text import sentence_spans
-from bot.corpus.walk import Document, load_corpus
 
 
 def make_document(text: str, doc_id: str = "doc") -> Document:

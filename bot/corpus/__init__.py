@@ -1,2 +1,19 @@
-"""The corpus folder as documents: the walk and safe reading, decoding, one loader per format,
-and the passages documents are cut into."""
+"""The corpus folder as documents: the walk and safe reading (``walk``), bytes to text
+(``decoding``), one loader per format (``plain_text``, ``markdown``, ``jsonl``), the document
+types (``documents``), the load driver (``load``), and the passages documents are cut into."""
+
+from bot.corpus.documents import CorpusLoad, Document, SkippedFile
+from bot.corpus.load import iter_documents, load_corpus
+from bot.corpus.walk import DEFAULT_MAX_FILE_BYTES, SUPPORTED_SUFFIXES, FileRules, list_corpus
+
+__all__ = [
+    "DEFAULT_MAX_FILE_BYTES",
+    "SUPPORTED_SUFFIXES",
+    "CorpusLoad",
+    "Document",
+    "FileRules",
+    "SkippedFile",
+    "iter_documents",
+    "list_corpus",
+    "load_corpus",
+]

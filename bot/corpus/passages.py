@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from bot.corpus.documents import Document
 from bot.corpus.text import Span, sentence_spans
-from bot.corpus.walk import Document
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
 _WORD = re.compile(r"\S+")

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import watchfiles
 
-from bot.corpus.walk import SUPPORTED_SUFFIXES
+from bot.corpus import SUPPORTED_SUFFIXES
 from bot.search.service import SearchService
 
 log = logging.getLogger(__name__)

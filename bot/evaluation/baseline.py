@@ -15,7 +15,7 @@ import Stemmer
 from rank_bm25 import BM25Okapi
 
 from bot.analysis.analyzer import STOP_WORDS
-from bot.corpus.walk import Document
+from bot.corpus import Document
 
 BASELINE_NAME = "rank-bm25 BM25Okapi k1=1.5 b=0.75, lower/\\w\\w+/stop/Snowball, whole docs"
 _WORD = re.compile(r"\w\w+")

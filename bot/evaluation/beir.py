@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from bot.corpus.walk import Document
+from bot.corpus import Document
 
 Qrels = dict[str, dict[str, int]]
 

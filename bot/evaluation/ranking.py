@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from bot.analysis.analyzer import TITLE_WEIGHT, passage_terms, title_weight, tokenize
+from bot.corpus import Document
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS, split_corpus
-from bot.corpus.walk import Document
 from bot.index import BM25Parameters, PassageIndex
 
 

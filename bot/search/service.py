@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.analysis.analyzer import WORD, tokenize
+from bot.corpus import CorpusLoad, Document, FileRules
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS, Passage
-from bot.corpus.walk import CorpusLoad, Document, FileRules
 from bot.index import Backend, BM25Parameters
 from bot.present.markdown import Snippet, citation, code, escape_markdown, quote, select_snippet
 from bot.search.completion import IdCompleter

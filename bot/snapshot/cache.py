@@ -31,10 +31,24 @@ from typing import IO, Any
 
 from bot.analysis import analyzer
 from bot.analysis.analyzer import passage_terms, title_weight
-from bot.corpus import passages, text
-from bot.corpus import walk as corpus
+from bot.corpus import (
+    CorpusLoad,
+    Document,
+    FileRules,
+    decoding,
+    documents,
+    iter_documents,
+    jsonl,
+    list_corpus,
+    load,
+    load_corpus,
+    markdown,
+    passages,
+    plain_text,
+    text,
+    walk,
+)
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS, split_passages
-from bot.corpus.walk import CorpusLoad, Document, FileRules, load_corpus
 from bot.index import arrays as index_arrays
 from bot.index import bm25, bounds
 from bot.index import build as index_build
@@ -42,8 +56,7 @@ from bot.index.backends import Backend
 from bot.index.bm25 import BM25Parameters
 from bot.index.build import CountedChunk, IndexBuilder, count_terms
 from bot.index.passage_index import PassageIndex
-from bot.storage import passage_store
-from bot.storage import string_table as strings
+from bot.storage import passage_store, string_table
 from bot.storage.passage_store import PassageStore, PassageStoreBuilder
 
 log = logging.getLogger(__name__)
@@ -56,7 +69,13 @@ _META = "snapshot.json"
 _IGNORE_SIGINT = (signal.SIGINT, signal.SIG_IGN)
 # Modules whose code decides what a snapshot holds: a change to any of them invalidates it.
 _SHAPING_MODULES = (
-    corpus,
+    walk,
+    decoding,
+    documents,
+    plain_text,
+    markdown,
+    jsonl,
+    load,
     text,
     passages,
     analyzer,
@@ -64,7 +83,7 @@ _SHAPING_MODULES = (
     index_build,
     bounds,
     index_arrays,
-    strings,
+    string_table,
     passage_store,
 )
 
@@ -100,7 +119,7 @@ def corpus_key(root: Path, settings: PassageSettings) -> str:
     for module in _SHAPING_MODULES:
         if module.__file__:
             digest.update(Path(module.__file__).read_bytes())
-    listing = corpus.list_corpus(root, settings.files)  # the very files a build reads
+    listing = list_corpus(root, settings.files)  # the very files a build reads
     for file in listing.files:
         try:
             stat = file.path.stat()
@@ -166,7 +185,7 @@ def load_snapshot(
     _remove_abandoned_builds(cache_dir)
     load = CorpusLoad()
     build_snapshot(
-        corpus.iter_documents(root, load, settings.files),
+        iter_documents(root, load, settings.files),
         settings,
         staging,
         progress=progress,
@@ -215,7 +234,7 @@ def _set_aside(target: Path) -> None:
 def corpus_bytes(root: Path, rules: FileRules) -> int:
     """Total size of the corpus files: the text a build will read, roughly, before reading it."""
     total = 0
-    for file in corpus.list_corpus(root, rules).files:
+    for file in list_corpus(root, rules).files:
         try:
             total += file.path.stat().st_size
         except OSError:

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bot.corpus import Document
 from bot.corpus.passages import Passage
-from bot.corpus.walk import Document
 from bot.storage.sequences import LazySequence
 from bot.storage.string_table import StringTable, StringWriter
 

@@ -1,0 +1,69 @@
+"""Bytes to text: UTF-8, UTF-16/32 with a byte-order mark, or Windows-1252, repairing what can
+be repaired and saying so."""
+
+from __future__ import annotations
+
+import re
+
+from bot.corpus.documents import CorpusLoad
+
+SNIFF_BYTES = 8192
+# A character UTF-8 encodes in two to four bytes; a file with none of these is not UTF-8 text
+# with a few damaged bytes but text in a one-byte encoding.
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+# Byte-order marks of the encodings Windows tools write besides UTF-8 (UTF-32 first: its
+# little-endian mark starts with UTF-16's).
+_UNICODE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def looks_binary(head: bytes) -> bool:
+    """NUL bytes, or mostly control characters, mean the file is not text."""
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for byte in head if byte < 32 and byte not in b"\t\n\r\f\v\x1b")
+    return controls > max(8, len(head) // 10)
+
+
+def decode_marked(raw: bytes, relative: str, result: CorpusLoad) -> str | None:
+    """Text that starts with a UTF-16 or UTF-32 byte-order mark (Notepad's "Unicode",
+    PowerShell's ``>``), decoded; ``None`` for anything else."""
+    for mark, encoding in _UNICODE_BOMS:
+        if raw.startswith(mark):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError as error:
+                text = raw.decode(encoding, errors="replace")
+                reason = (
+                    f"not valid {encoding.upper()} (first bad byte at {error.start}); "
+                    "undecodable bytes replaced with \ufffd"
+                )
+                result.repair(relative, reason)
+                return text
+    return None
+
+
+def decode(raw: bytes, relative: str, result: CorpusLoad) -> str:
+    """UTF-8; else, when no byte sequence in the file is UTF-8 at all, Windows-1252 (what
+    older Windows tools and many web pages wrote: "café", “quotes”); else UTF-8 with the bad
+    bytes replaced."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if not _UTF8_MULTIBYTE.search(raw):
+            text = raw.decode("cp1252", errors="replace")
+            reason = f"not valid UTF-8 (first bad byte at {error.start}); read as Windows-1252"
+        else:
+            text = raw.decode("utf-8", errors="replace")
+            reason = (
+                f"not valid UTF-8 (first bad byte at {error.start}); "
+                f"{text.count(chr(0xFFFD))} undecodable bytes replaced with \ufffd"
+            )
+        result.repair(relative, reason)
+        return text

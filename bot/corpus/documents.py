@@ -1,0 +1,119 @@
+"""The documents a corpus load yields, what it skipped or repaired, and how ids and titles are
+made."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.corpus.text import sentence_spans, shorten
+
+log = logging.getLogger(__name__)
+
+TITLE_CHARS = 80
+MAX_ID_CHARS = 80
+# Whole lines of web-page furniture that must never become passages or snippets.
+_BOILERPLATE_LINE = re.compile(
+    r"""^\s*(?:
+        comments?\s*\(\s*\d+\s*\)        # Comments(0)
+      | \d+\s+comments?                  # 12 comments
+      | (?:top|recent|show|view|hide|load\s+more|leave\s+a|post\s+a|add\s+a)\s+comments?
+      | comments?
+      | (?:share|tweet|email|print)(?:\s+(?:this|this\s+article|on\s+\w+))?
+      | advertisement | sponsored(?:\s+content)?
+      | (?:read|see|click\s+here\s+to\s+read)\s+more
+      | related(?:\s+(?:articles|stories|posts))?
+      | (?:subscribe|sign\s+up|log\s+in|sign\s+in)(?:\s+(?:now|here|to\s+\w+))?
+      | (?:skip\s+to\s+(?:main\s+)?content)
+    )\s*(?:[:.!]\s*)?$""",  # not \s*[:.!]?\s*: two runs of spaces retried each other's splits
+    re.IGNORECASE | re.VERBOSE,
+)
+# Letters and digits of any script stay in ids ("東京", "café"), with "_", ".", "/" and "-".
+_ID_UNSAFE = re.compile(r"[^\w./-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document of the corpus: its text is what passages are cut from."""
+
+    id: str
+    title: str
+    text: str
+    source: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file (or record) that could not be loaded, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class CorpusLoad:
+    """The documents loaded, plus what was skipped or repaired on the way."""
+
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    repaired: list[SkippedFile] = field(default_factory=list)
+
+    def skip(self, path: str, reason: str) -> None:
+        """Record (and log) a file or record that is not loaded."""
+        log.warning("skipped %s: %s", path, reason)
+        self.skipped.append(SkippedFile(path, reason))
+
+    def repair(self, path: str, reason: str) -> None:
+        """Record (and log) a file loaded with damage mended."""
+        log.warning("repaired %s: %s", path, reason)
+        self.repaired.append(SkippedFile(path, reason))
+
+
+class Refused(Exception):
+    """A file (or JSONL record) that is not loaded, and the reason a user reads."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def document_id(relative: str) -> str:
+    """A readable id from the file's path under the corpus folder, stable across restarts."""
+    without_suffix = relative.rsplit(".", 1)[0] if "." in Path(relative).name else relative
+    return slug(without_suffix)
+
+
+def slug(value: str) -> str:
+    """Safe characters only, and short enough that ``cb:open:<id>#<n>`` fits a Discord
+    ``custom_id`` (100 characters): a long id keeps its start plus a hash of the whole."""
+    slug = _ID_UNSAFE.sub("-", unicodedata.normalize("NFC", value.strip())).strip("-") or "doc"
+    if len(slug) > MAX_ID_CHARS:
+        digest = hashlib.sha1(slug.encode(), usedforsecurity=False).hexdigest()[:8]
+        slug = slug[: MAX_ID_CHARS - 9].rstrip("-") + "-" + digest
+    return slug
+
+
+def strip_boilerplate(text: str) -> str:
+    """Drop lines of web-page furniture ("Comments(0)", "Top Comments", "Share this", …)."""
+    lines = text.splitlines()
+    kept = [line for line in lines if not _BOILERPLATE_LINE.match(line)]
+    return "\n".join(kept).strip()
+
+
+def collapse_title(title: str) -> str:
+    """Titles are one line and bounded."""
+    return shorten(title, TITLE_CHARS)
+
+
+def title_from_text(text: str, fallback: str) -> str:
+    """A title from the text's first sentence, shortened; the file name only if there is none."""
+    spans = sentence_spans(text)
+    if not spans:
+        return fallback
+    first = text[spans[0].start : spans[0].end].rstrip(".!?")
+    return collapse_title(first) or fallback

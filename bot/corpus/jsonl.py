@@ -1,0 +1,80 @@
+"""JSONL files: one ``{"id", "title", "text", "url"?}`` record a line, each bad line its own
+warning while the rest load."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+from bot.corpus.documents import (
+    CorpusLoad,
+    Document,
+    Refused,
+    collapse_title,
+    document_id,
+    slug,
+    strip_boilerplate,
+    title_from_text,
+)
+
+# Bad JSONL lines listed one by one; past this a file's further bad lines are only counted, so
+# a hostile file cannot flood the log or the skipped list.
+MAX_BAD_LINES_LISTED = 5
+# A JSON string may hold half of a surrogate pair (written "\ud800"), which UTF-8 cannot encode.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def documents(text: str, relative: str, result: CorpusLoad) -> Iterator[Document]:
+    """One document per good line; each bad line is its own warning, the rest load."""
+    stem = document_id(relative)
+    bad_lines = 0
+    # Only "\n" ends a record: JSON strings may hold U+2028 and the like raw, which
+    # ``str.splitlines`` would also split on.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{relative}:{number}"
+        try:
+            yield _record(line, number, stem, where)
+        except Refused as bad:
+            bad_lines += 1
+            if bad_lines <= MAX_BAD_LINES_LISTED:
+                result.skip(where, bad.reason)
+    if bad_lines > MAX_BAD_LINES_LISTED:
+        unlisted = bad_lines - MAX_BAD_LINES_LISTED
+        result.skip(relative, f"{unlisted:,} more bad lines, not listed one by one")
+
+
+def _record(line: str, number: int, stem: str, where: str) -> Document:
+    """The document one JSONL line holds; :class:`Refused` says why a line holds none."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise Refused(f"not valid JSON ({error.msg})") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise Refused("not valid JSON (a number too long)") from None
+    except RecursionError:
+        raise Refused("not valid JSON (nested too deeply)") from None
+    if not isinstance(record, dict):
+        raise Refused("not a JSON object")
+    body = record.get("text")
+    if not isinstance(body, str) or not body.strip():
+        raise Refused('no "text"')
+    record_id = record.get("id", record.get("_id"))
+    if record_id is None or (isinstance(record_id, str) and not record_id.strip()):
+        record_id = number
+    if isinstance(record_id, bool) or not isinstance(record_id, str | int | float):
+        raise Refused('"id" is not a string or a number')
+    body = strip_boilerplate(_valid_unicode(body))
+    title = record.get("title")
+    title = collapse_title(_valid_unicode(title)) if isinstance(title, str) else None
+    url = record.get("url")
+    url = _valid_unicode(url) if isinstance(url, str) else None
+    doc_id = slug(f"{stem}/{_valid_unicode(str(record_id))}")
+    return Document(doc_id, title or title_from_text(body, where), body, where, url)
+
+
+def _valid_unicode(value: str) -> str:
+    """``value`` with any lone surrogate replaced by U+FFFD, so it can be stored as UTF-8."""
+    return _LONE_SURROGATE.sub("\ufffd", value)

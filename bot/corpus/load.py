@@ -1,0 +1,102 @@
+"""The load driver: every file the walk lists, read, decoded and handed to its format's loader;
+one bad file never stops the load."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from bot.corpus import jsonl, markdown, plain_text
+from bot.corpus.decoding import SNIFF_BYTES, decode, decode_marked, looks_binary
+from bot.corpus.documents import CorpusLoad, Document, Refused
+from bot.corpus.walk import CorpusFile, FileRules, list_corpus, read_corpus_file
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RULES = FileRules()
+# A format's loader: the documents in one file's text, what it skips going into the load.
+FormatLoader = Callable[[str, str, CorpusLoad], Iterator[Document]]
+
+
+def load_corpus(root: Path, rules: FileRules = DEFAULT_RULES) -> CorpusLoad:
+    """Load every supported file under ``root``; one bad file never stops the load."""
+    result = CorpusLoad()
+    if not root.is_dir():
+        raise FileNotFoundError(f"corpus folder {root} does not exist or is not a folder")
+    result.documents.extend(iter_documents(root, result, rules))
+    return result
+
+
+def iter_documents(
+    root: Path, result: CorpusLoad, rules: FileRules = DEFAULT_RULES
+) -> Iterator[Document]:
+    """The documents :func:`load_corpus` loads, one at a time (no more than one file's held at
+    once); what is skipped or repaired goes into ``result``."""
+    listing = list_corpus(root, rules)
+    for refused in listing.skipped:
+        result.skip(refused.path, refused.reason)
+    seen_ids: set[str] = set()
+    for file in listing.files:
+        try:
+            for document in _load_file(file, rules, result):
+                document = _composed(document)
+                if document.id in seen_ids:
+                    result.skip(file.relative, f"duplicate document id {document.id!r}")
+                    continue
+                seen_ids.add(document.id)
+                yield document
+        except Exception as error:  # a loader bug costs this file, never the whole corpus
+            log.debug("loading %s failed", file.relative, exc_info=error)
+            result.skip(file.relative, f"could not be loaded ({type(error).__name__})")
+
+
+def _composed(document: Document) -> Document:
+    """The document in Unicode NFC, so "é" typed as e + accent is the same word everywhere
+    (tokens, snippet matches, ids) as the one-character "é" a member types."""
+    if unicodedata.is_normalized("NFC", document.text) and unicodedata.is_normalized(
+        "NFC", document.title
+    ):
+        return document
+    return replace(
+        document,
+        title=unicodedata.normalize("NFC", document.title),
+        text=unicodedata.normalize("NFC", document.text),
+    )
+
+
+def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterator[Document]:
+    relative = file.relative
+    try:
+        raw = read_corpus_file(file, rules.max_file_bytes)
+    except Refused as refused:
+        result.skip(relative, refused.reason)
+        return
+    text = decode_marked(raw, relative, result)
+    suffix = Path(relative).suffix.lower()
+    if text is None:
+        if not raw.strip():
+            result.skip(relative, "empty")
+            return
+        # JSONL is judged line by line: a NUL in one record costs that record, not the file.
+        if suffix != ".jsonl" and looks_binary(raw[:SNIFF_BYTES]):
+            result.skip(relative, "binary")
+            return
+        text = decode(raw, relative, result)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        result.skip(relative, "empty")
+        return
+    yield from _format_loader(suffix)(text, relative, result)
+
+
+def _format_loader(suffix: str) -> FormatLoader:
+    """The loader for a file's suffix; anything the walk lists that is not JSONL or Markdown is
+    plain text."""
+    if suffix == ".jsonl":
+        return jsonl.documents
+    if suffix in {".md", ".markdown"}:
+        return markdown.documents
+    return plain_text.documents
