@@ -23,7 +23,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.analysis.analyzer import find_terms, scan_terms, tokenize
+from bot.analysis.analyzer import tokenize
+from bot.analysis.matching import find_terms, scan_terms
 from bot.present.markdown import select_snippet
 from bot.search.service import SearchService
 

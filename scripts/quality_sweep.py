@@ -238,9 +238,9 @@ def make_tok(pattern=r"\w\w+", stop=STOP_WORDS, join_hyphen=False, min_len=2):
     hy = re.compile(r"\w+(?:-\w+)+")
 
     def tok(text: str) -> list[str]:
-        from bot.analysis.analyzer import _APOSTROPHE, _POSSESSIVE, _fold
+        from bot.analysis.analyzer import _APOSTROPHE, _POSSESSIVE, fold
 
-        folded = _APOSTROPHE.sub(r"\1\2", _POSSESSIVE.sub(r"\1", _fold(text)))
+        folded = _APOSTROPHE.sub(r"\1\2", _POSSESSIVE.sub(r"\1", fold(text)))
         words = [w for w in rx.findall(folded) if w not in stop and len(w) >= min_len]
         if join_hyphen:
             words += [m.replace("-", "") for m in hy.findall(folded)]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.analysis.analyzer import WORD, find_terms, term_spans, tokenize, word_term
+from bot.analysis.analyzer import WORD, tokenize, word_term
+from bot.analysis.matching import find_terms, term_spans
 
 DATA = Path(__file__).parent / "data"
 

@@ -13,7 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.analysis.analyzer import find_terms
+from bot.analysis.matching import find_terms
 from bot.corpus.text import Span, collapse_whitespace, sentence_spans
 
 SNIPPET_CHARS = 300
