@@ -9,7 +9,7 @@ import pytest
 from bench.completion import walk_completion
 from bot.corpus import Document
 from bot.search.service import SearchService
-from bot.snapshot.cache import PassageSettings, load_snapshot
+from bot.snapshot import PassageSettings, load_snapshot
 
 
 def words(count: int) -> str:

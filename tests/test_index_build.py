@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import bot.snapshot.cache as index_store
+import bot.snapshot.build as snapshot_build
+import bot.snapshot.progress as snapshot_progress
 from bot.corpus import Document, load_corpus
-from bot.snapshot.cache import PassageSettings, Progress, build_snapshot, load_snapshot
+from bot.snapshot import PassageSettings, Snapshot, build_snapshot, load_snapshot
+from bot.snapshot.progress import Progress
 
 TOPICS = ["river delta", "coffee harvest", "railway strike", "gold price", "island birds"]
 
@@ -31,7 +33,7 @@ def documents(count: int) -> list[Document]:
     return made
 
 
-def snapshot_contents(snapshot: index_store.Snapshot) -> tuple[object, ...]:
+def snapshot_contents(snapshot: Snapshot) -> tuple[object, ...]:
     index = snapshot.index
     answers = [index.top(query.split(), 10) for query in [*TOPICS, "word7 word8 word9"]]
     return ([p.id for p in snapshot.store], [p.text for p in snapshot.store], answers)
@@ -40,8 +42,8 @@ def snapshot_contents(snapshot: index_store.Snapshot) -> tuple[object, ...]:
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of a few documents, and "large" from 10k characters, so workers are used."""
-    monkeypatch.setattr(index_store, "CHUNK_CHARS", 5_000)
-    monkeypatch.setattr(index_store, "PARALLEL_CHARS", 10_000)
+    monkeypatch.setattr(snapshot_build, "CHUNK_CHARS", 5_000)
+    monkeypatch.setattr(snapshot_build, "PARALLEL_CHARS", 10_000)
 
 
 def test_worker_processes_build_exactly_what_one_process_builds(
@@ -69,7 +71,7 @@ def test_stream_is_read_only_a_few_chunks_ahead(
             yield document
 
     added = 0
-    original_add = index_store._add
+    original_add = snapshot_build._add
 
     def counting_add(store, builder, chunk, spans, counted, bar):  # type: ignore[no-untyped-def]
         nonlocal added
@@ -77,13 +79,13 @@ def test_stream_is_read_only_a_few_chunks_ahead(
         lags.append(read - added)
         original_add(store, builder, chunk, spans, counted, bar)
 
-    monkeypatch.setattr(index_store, "_add", counting_add)
+    monkeypatch.setattr(snapshot_build, "_add", counting_add)
     total = sum(len(d.text) for d in docs)
     snapshot = build_snapshot(
         stream(), PassageSettings(), tmp_path / "s", workers=2, expected_chars=total
     )
     assert added == read == 300 and len(snapshot.store.documents) == 300
-    chunk_documents = max(1, index_store.CHUNK_CHARS // min(len(d.text) for d in docs) + 1)
+    chunk_documents = max(1, snapshot_build.CHUNK_CHARS // min(len(d.text) for d in docs) + 1)
     assert max(lags) <= (2 * 2 + 1) * chunk_documents  # never the whole corpus ahead
     assert max(lags) < 300 // 2
 
@@ -107,7 +109,7 @@ def test_progress_reports_documents_passages_rate_and_eta(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = iter([100.0, 100.5, 102.0, 104.0, 106.0])
-    monkeypatch.setattr(index_store.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(snapshot_progress.time, "monotonic", lambda: next(clock))
     out = io.StringIO()
     progress = Progress(1000, enabled=True, stream=out)
     progress.update(10, 40, 100)  # within the first second: silent

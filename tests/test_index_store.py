@@ -14,7 +14,8 @@ import pytest
 from bot.corpus.passages import split_corpus
 from bot.index import BM25Parameters, PassageIndex
 from bot.search.service import SearchService
-from bot.snapshot.cache import PassageSettings, corpus_key, load_snapshot
+from bot.snapshot import PassageSettings, load_snapshot
+from bot.snapshot.cache import corpus_key
 from tests.conftest import SEED_DIR
 
 
@@ -176,7 +177,7 @@ def _finished_pid() -> int:
 _LOAD_TOGETHER = """
 import sys, time
 from pathlib import Path
-from bot.snapshot.cache import PassageSettings, load_snapshot
+from bot.snapshot import PassageSettings, load_snapshot
 corpus, cache, ready, go = map(Path, sys.argv[1:5])
 ready.touch()
 while not go.exists():

@@ -19,7 +19,7 @@ from bot.corpus.passages import MAX_WORDS, MIN_WORDS, Passage
 from bot.index import Backend, BM25Parameters
 from bot.present.markdown import Snippet, citation, code, escape_markdown, quote, select_snippet
 from bot.search.completion import IdCompleter
-from bot.snapshot.cache import PassageSettings, Snapshot, build_snapshot, load_snapshot
+from bot.snapshot import PassageSettings, Snapshot, build_snapshot, load_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class CorpusSummary:
 class SearchService:
     """Answers queries and opens passages by id over one immutable corpus snapshot.
 
-    The passages and the index live in a :class:`~bot.snapshot.cache.Snapshot` (memory-mapped when
+    The passages and the index live in a :class:`~bot.snapshot.Snapshot` (memory-mapped when
     it comes from the cache), so a million passages cost little memory; a ``Passage`` is made
     only when a result or ``/source`` needs it.
     """

@@ -1,113 +1,51 @@
-"""Build a corpus snapshot (passage store + BM25 index) once, keep it on disk, map it on start.
+"""Keep snapshots on disk and memory-map them on the next start.
 
-A snapshot is immutable: the service holds one reference and a rebuild makes a new one, so
-swapping corpora is one assignment. Saved snapshots live in ``<cache dir>/<key>/``, where the key
-hashes the corpus files (paths, sizes, modification times), the settings and the code that shapes
-passages and terms; a restart with an unchanged corpus memory-maps the arrays instead of
-re-reading and re-tokenising anything.
-
-A build streams: documents are read file by file, cut, tokenised (by worker processes on a
-large corpus, a bounded number of chunks in flight) and written out as they come, so memory
-stays near the size of the finished index rather than of the corpus.
+Saved snapshots live in ``<cache dir>/<key>/``, where the key hashes the corpus files (paths,
+sizes, modification times), the settings and the code that shapes passages and terms; a restart
+with an unchanged corpus maps the arrays instead of re-reading and re-tokenising anything.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import logging
-import multiprocessing
 import os
 import shutil
-import signal
-import sys
-import time
-from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
 
-from bot.analysis import analyzer
-from bot.analysis.analyzer import passage_terms, title_weight
-from bot.corpus import (
-    CorpusLoad,
-    Document,
-    FileRules,
-    decoding,
-    documents,
-    iter_documents,
-    jsonl,
-    list_corpus,
-    load,
-    load_corpus,
-    markdown,
-    passages,
-    plain_text,
-    text,
-    walk,
-)
-from bot.corpus.passages import MAX_WORDS, MIN_WORDS, split_passages
-from bot.index import arrays as index_arrays
-from bot.index import bm25, bounds
-from bot.index import build as index_build
+from bot.corpus import CorpusLoad, FileRules, iter_documents, list_corpus, load_corpus
 from bot.index.backends import Backend
-from bot.index.bm25 import BM25Parameters
-from bot.index.build import CountedChunk, IndexBuilder, count_terms
-from bot.index.passage_index import PassageIndex
-from bot.storage import passage_store, string_table
-from bot.storage.passage_store import PassageStore, PassageStoreBuilder
+from bot.snapshot.build import build_snapshot
+from bot.snapshot.snapshot import META_FILE, PassageSettings, Snapshot, open_snapshot
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_FORMAT = 2  # 2: documents' search entries for /source completion
-CHUNK_CHARS = 2_000_000  # document text per tokenising task
-PARALLEL_CHARS = 20_000_000  # corpora larger than this are tokenised by worker processes
 KEEP_SNAPSHOTS = 2  # older cache entries are removed after a build
-_META = "snapshot.json"
-_IGNORE_SIGINT = (signal.SIGINT, signal.SIG_IGN)
 # Modules whose code decides what a snapshot holds: a change to any of them invalidates it.
 _SHAPING_MODULES = (
-    walk,
-    decoding,
-    documents,
-    plain_text,
-    markdown,
-    jsonl,
-    load,
-    text,
-    passages,
-    analyzer,
-    bm25,
-    index_build,
-    bounds,
-    index_arrays,
-    string_table,
-    passage_store,
+    "bot.corpus.walk",
+    "bot.corpus.decoding",
+    "bot.corpus.documents",
+    "bot.corpus.plain_text",
+    "bot.corpus.markdown",
+    "bot.corpus.jsonl",
+    "bot.corpus.load",
+    "bot.corpus.text",
+    "bot.corpus.passages",
+    "bot.analysis.analyzer",
+    "bot.index.bm25",
+    "bot.index.build",
+    "bot.index.bounds",
+    "bot.index.arrays",
+    "bot.storage.string_table",
+    "bot.storage.passage_store",
+    "bot.snapshot.build",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class PassageSettings:
-    """Everything besides the files that decides a snapshot's content."""
-
-    params: BM25Parameters = field(default_factory=BM25Parameters)
-    min_words: int = MIN_WORDS
-    max_words: int = MAX_WORDS
-    files: FileRules = field(default_factory=FileRules)
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """Passages and their index, built together from one corpus state; never mutated."""
-
-    store: PassageStore
-    index: PassageIndex
-    skipped: tuple[tuple[str, str], ...] = ()
-    repaired: tuple[tuple[str, str], ...] = ()
-    cached: bool = False
-    directory: Path | None = None
 
 
 def corpus_key(root: Path, settings: PassageSettings) -> str:
@@ -116,9 +54,8 @@ def corpus_key(root: Path, settings: PassageSettings) -> str:
     or ``touch -r`` can leave it, still has a new ctime, which no user can set.)"""
     digest = hashlib.sha256()
     digest.update(f"{SNAPSHOT_FORMAT}|{settings!r}|{root.resolve()}\n".encode())
-    for module in _SHAPING_MODULES:
-        if module.__file__:
-            digest.update(Path(module.__file__).read_bytes())
+    for name in _SHAPING_MODULES:
+        digest.update(_source_of(name))
     listing = list_corpus(root, settings.files)  # the very files a build reads
     for file in listing.files:
         try:
@@ -133,17 +70,11 @@ def corpus_key(root: Path, settings: PassageSettings) -> str:
     return digest.hexdigest()[:24]
 
 
-def open_snapshot(directory: Path, backend: Backend = "auto") -> Snapshot:
-    """Memory-map a saved snapshot; ``backend`` answers its queries."""
-    meta = json.loads((directory / _META).read_text())
-    return Snapshot(
-        store=PassageStore.open(directory),
-        index=PassageIndex.load(directory, backend=backend),
-        skipped=tuple((p, r) for p, r in meta["skipped"]),
-        repaired=tuple((p, r) for p, r in meta["repaired"]),
-        cached=True,
-        directory=directory,
-    )
+def _source_of(module_name: str) -> bytes:
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or spec.origin is None:
+        raise ImportError(f"no source for {module_name}")
+    return Path(spec.origin).read_bytes()
 
 
 def load_snapshot(
@@ -198,7 +129,7 @@ def load_snapshot(
         "skipped": [(s.path, s.reason) for s in load.skipped],
         "repaired": [(s.path, s.reason) for s in load.repaired],
     }
-    (staging / _META).write_text(json.dumps(meta))
+    (staging / META_FILE).write_text(json.dumps(meta))
     _place(staging, target)
     _prune(cache_dir, keep=target)
     return dataclasses.replace(open_snapshot(target, backend), cached=False)
@@ -214,7 +145,7 @@ def _place(staging: Path, target: Path) -> None:
     try:
         os.rename(staging, target)  # refuses to replace a folder that has files in it
     except OSError:
-        if not (target / _META).is_file():
+        if not (target / META_FILE).is_file():
             raise
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -281,166 +212,10 @@ def _prune(cache_dir: Path, keep: Path) -> None:
         if entry.name.startswith("."):
             continue  # a build still in progress (its own, or another process's)
         try:
-            entries.append(((entry / _META).stat().st_mtime, entry))
+            entries.append(((entry / META_FILE).stat().st_mtime, entry))
         except OSError:
             continue  # not a snapshot, or another process sharing the folder just removed it
     entries.sort(reverse=True)
     for _, old in entries[KEEP_SNAPSHOTS:]:
         if old != keep:
             shutil.rmtree(old, ignore_errors=True)
-
-
-def build_snapshot(
-    documents: Iterable[Document],
-    settings: PassageSettings,
-    directory: Path | None,
-    *,
-    progress: bool | None = None,
-    workers: int | None = None,
-    expected_chars: int | None = None,
-    backend: Backend = "auto",
-) -> Snapshot:
-    """Split, tokenise and index ``documents`` in chunks; written to ``directory`` when given.
-
-    Large corpora (``expected_chars``, else the documents' own text, over
-    :data:`PARALLEL_CHARS`) are tokenised by worker processes, one per core, with a few chunks
-    in flight; only compact term counts come back. ``documents`` may be a stream: it is read
-    once, as the workers keep up.
-    """
-    if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "spill").mkdir(exist_ok=True)
-    store = PassageStoreBuilder(directory)
-    builder = IndexBuilder(
-        settings.params, spill=None if directory is None else directory / "spill"
-    )
-    if expected_chars is None:
-        documents = documents if isinstance(documents, Sequence) else list(documents)
-        expected_chars = sum(len(d.text) for d in documents)
-    workers = workers or (os.cpu_count() or 1)
-    parallel = workers > 1 and expected_chars > PARALLEL_CHARS
-    bar = Progress(expected_chars, enabled=progress)
-    chunks = _by_chars(documents)
-    if parallel:
-        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        # Workers ignore Ctrl-C: the parent stops them, and the terminal shows no traceback
-        # from each of them.
-        with context.Pool(workers, initializer=signal.signal, initargs=_IGNORE_SIGINT) as pool:
-            # apply_async with a bounded queue: Pool.imap would read the whole stream ahead.
-            pending: deque[tuple[list[Document], Any]] = deque()
-            for chunk in chunks:
-                task = (chunk, settings.min_words, settings.max_words)
-                pending.append((chunk, pool.apply_async(_split_and_count, (task,))))
-                while len(pending) > 2 * workers:
-                    done, result = pending.popleft()
-                    spans, counted = result.get()
-                    _add(store, builder, done, spans, counted, bar)
-            while pending:
-                done, result = pending.popleft()
-                spans, counted = result.get()
-                _add(store, builder, done, spans, counted, bar)
-    else:
-        for chunk in chunks:
-            spans, counted = _split_and_count((chunk, settings.min_words, settings.max_words))
-            _add(store, builder, chunk, spans, counted, bar)
-    bar.close()
-    built_store = store.finish()
-    built_index = PassageIndex(builder.finish(directory), settings.params, backend=backend)
-    if directory is not None:
-        shutil.rmtree(directory / "spill", ignore_errors=True)
-    return Snapshot(store=built_store, index=built_index, directory=directory)
-
-
-def _add(
-    store: PassageStoreBuilder,
-    builder: IndexBuilder,
-    chunk: Sequence[Document],
-    spans: list[list[tuple[int, int]]],
-    counted: CountedChunk,
-    bar: Progress,
-) -> None:
-    for document, document_spans in zip(chunk, spans, strict=True):
-        store.add(document, document_spans)
-    builder.add_counts(counted)
-    bar.update(len(chunk), int(counted.lengths.size), sum(len(d.text) for d in chunk))
-
-
-def _split_and_count(
-    task: tuple[Sequence[Document], int, int],
-) -> tuple[list[list[tuple[int, int]]], CountedChunk]:
-    """Passage spans of each document and the term counts of all their passages."""
-    documents, min_words, max_words = task
-    spans: list[list[tuple[int, int]]] = []
-    terms: list[list[str]] = []
-    for document in documents:
-        cut = split_passages(document, min_words, max_words)
-        spans.append([(p.start, p.end) for p in cut])
-        weight = title_weight(document.title, document.text)
-        terms.extend(passage_terms(p.title, p.text, weight) for p in cut)
-    return spans, count_terms(terms)
-
-
-def _by_chars(documents: Iterable[Document]) -> Iterator[list[Document]]:
-    chunk: list[Document] = []
-    size = 0
-    for document in documents:
-        chunk.append(document)
-        size += len(document.text)
-        if size >= CHUNK_CHARS:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
-
-
-class Progress:
-    """A one-line progress report on stderr (documents, passages, rate, ETA) for slow builds.
-
-    The documents are read as a stream, so progress and ETA are measured in text: characters
-    done against ``expected_chars`` (the corpus files' size, so an estimate). Silent for the
-    first second, so small corpora print nothing; on a terminal the line is redrawn in place,
-    elsewhere (logs) a line is written every ten seconds.
-    """
-
-    def __init__(
-        self, expected_chars: int, *, enabled: bool | None, stream: IO[str] | None = None
-    ) -> None:
-        self._stream = stream or sys.stderr
-        self._tty = self._stream.isatty()
-        self._enabled = self._tty if enabled is None else enabled
-        self._expected = max(expected_chars, 1)
-        self._documents = 0
-        self._passages = 0
-        self._chars = 0
-        self._started = time.monotonic()
-        self._shown = 0.0
-
-    def update(self, documents: int, passages: int, chars: int) -> None:
-        """Count finished documents, passages and characters of text; redraw when due."""
-        self._documents += documents
-        self._passages += passages
-        self._chars += chars
-        now = time.monotonic()
-        interval = 0.5 if self._tty else 10.0
-        if self._enabled and now - self._started > 1.0 and now - self._shown >= interval:
-            self._shown = now
-            self._draw(now)
-
-    def _draw(self, now: float, final: bool = False) -> None:
-        elapsed = max(now - self._started, 1e-9)
-        rate = self._passages / elapsed
-        share = min(self._chars / self._expected, 0.99)
-        left = elapsed * (1 - share) / max(share, 1e-9)
-        eta = f"done in {elapsed:,.0f} s" if final else f"{share:.0%}, ETA {left:,.0f} s"
-        line = (
-            f"indexing: {self._documents:,} documents, {self._passages:,} passages, "
-            f"{rate:,.0f} passages/s, {eta}"
-        )
-        end = "\n" if final or not self._tty else ""
-        self._stream.write(("\r" if self._tty else "") + line + end)
-        self._stream.flush()
-
-    def close(self) -> None:
-        """Finish the line if anything was shown."""
-        if self._shown:
-            self._draw(time.monotonic(), final=True)
