@@ -25,8 +25,8 @@ from pathlib import Path
 
 from bot.analysis.analyzer import tokenize
 from bot.analysis.matching import find_terms, scan_terms
-from bot.present.markdown import select_snippet
 from bot.search.service import SearchService
+from bot.search.snippets import select_snippet
 
 
 def cpu_us(work: Callable[[], object]) -> float:

@@ -123,8 +123,8 @@ async def test_ask_quotes_snippets_with_citations_and_buttons(
 @shared
 async def test_the_bot_shows_what_the_cli_prints(fake: FakeDiscord, workdir: Path) -> None:
     from bot.config import Settings
+    from bot.present.answers import render_response
     from bot.search.loading import load_service
-    from bot.search.service import render_response
 
     service = load_service(Settings(corpus_dir=workdir / "corpus", **SHORT_PASSAGES))
     expected = render_response(service.search(QUESTION, 3))

@@ -13,6 +13,7 @@ import pytest
 
 from bot.corpus.passages import split_corpus
 from bot.index import BM25Parameters, PassageIndex
+from bot.present.answers import hit_quote
 from bot.search.service import SearchService
 from bot.snapshot import PassageSettings, load_snapshot
 from bot.snapshot.cache import corpus_key
@@ -42,8 +43,8 @@ def test_cached_service_answers_exactly_like_an_in_memory_one(tmp_path: Path) ->
         expected = fresh.search(query, limit=5)
         for service in (built, cached):
             got = service.search(query, limit=5)
-            assert [(h.passage.id, h.score, h.quote) for h in got.hits] == [
-                (h.passage.id, h.score, h.quote) for h in expected.hits
+            assert [(h.passage.id, h.score, hit_quote(h)) for h in got.hits] == [
+                (h.passage.id, h.score, hit_quote(h)) for h in expected.hits
             ]
             assert got.total_matches == expected.total_matches
     assert [p.id for p in cached.passages] == [p.id for p in fresh.passages]

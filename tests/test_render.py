@@ -7,7 +7,8 @@ import re
 import pytest
 
 from bot.analysis.analyzer import tokenize
-from bot.present.markdown import citation, code, escape_markdown, select_snippet
+from bot.present.markdown import citation, code, escape_markdown, snippet_markdown
+from bot.search.snippets import select_snippet
 
 HOSTILE = (
     "Hey @everyone and @here, ping <@123456789012345678> and role <@&456> and <#789>! "
@@ -81,7 +82,7 @@ _MASS_MENTION_READ = re.compile(r"@(\*\*)?(everyone|here)", re.IGNORECASE)
 def test_mass_mentions_are_broken_inside_links_and_highlights(
     text: str, query: str, markdown: str
 ) -> None:
-    rendered = select_snippet(text, weights(query)).markdown()
+    rendered = snippet_markdown(select_snippet(text, weights(query)))
     assert rendered == markdown
     assert not _MASS_MENTION_READ.search(rendered)
 
@@ -100,18 +101,18 @@ def test_a_quoted_link_keeps_working_without_a_mass_mention(text: str, escaped: 
 
 def test_numbers_inside_a_snippet_show_no_backslash() -> None:
     """Highlighting splits the text into pieces; only the snippet's own start is a line start."""
-    markdown = select_snippet(
-        "Python 3.12 was released in October.", weights("python released")
-    ).markdown()
+    markdown = snippet_markdown(
+        select_snippet("Python 3.12 was released in October.", weights("python released"))
+    )
     assert markdown == "**Python** 3.12 was **released** in October."
-    opening = select_snippet("1. Check the 2. clause first.", weights("clause")).markdown()
+    opening = snippet_markdown(select_snippet("1. Check the 2. clause first.", weights("clause")))
     assert opening == "1\\. Check the 2. **clause** first."
 
 
 def test_a_matched_word_inside_a_link_is_not_bolded() -> None:
     """Bold markers inside a URL would cut the link short."""
     text = "Read https://example.com/korea-news for more on Korea."
-    markdown = select_snippet(text, weights("korea")).markdown()
+    markdown = snippet_markdown(select_snippet(text, weights("korea")))
     assert "https://example.com/korea-news" in markdown
     assert markdown.endswith("on **Korea**.")
 
@@ -125,7 +126,7 @@ def test_code_stays_on_one_line() -> None:
 
 def test_snippet_of_hostile_text_is_inert_with_bold_only_on_matches() -> None:
     snippet = select_snippet(HOSTILE, weights("ping role nitro"), max_chars=300)
-    markdown = snippet.markdown()
+    markdown = snippet_markdown(snippet)
     assert "@everyone" not in markdown and "@here" not in markdown
     assert not re.search(r"(?<!\\)<@", markdown)
     bold = re.findall(r"(?<!\\)\*\*(.+?)(?<!\\)\*\*", markdown)
@@ -139,7 +140,7 @@ def test_best_sentence_is_chosen_and_matches_are_bold() -> None:
     )
     snippet = select_snippet(text, weights("how do refunds work"), max_chars=80)
     assert snippet.plain == "… Refunds are given within fourteen days of payment. Bring a towel."
-    assert snippet.markdown().startswith("… **Refunds** are given")
+    assert snippet_markdown(snippet).startswith("… **Refunds** are given")
     tight = select_snippet(text, weights("how do refunds work"), max_chars=60)
     assert tight.plain == "… Refunds are given within fourteen days of payment. …"
 

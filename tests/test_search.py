@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import bot.search.service as search_module
-from bot.search.service import QueryTooLongError, SearchService, no_results_message, render_response
+from bot.present.answers import no_results_message, render_response
+from bot.search.service import QueryTooLongError, SearchService
 from tests.conftest import DATA
 
 SEED_QA = [json.loads(line) for line in (DATA / "seed_qa.jsonl").read_text().splitlines()]

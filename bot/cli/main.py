@@ -16,14 +16,9 @@ from pydantic import ValidationError
 from bot.cli.log_commands import add_log_commands
 from bot.config import Settings, invalid_settings
 from bot.evaluation import register as register_eval
+from bot.present.answers import hit_quote, render_response, render_source
 from bot.search.loading import load_service
-from bot.search.service import (
-    MAX_RESULTS,
-    QueryTooLongError,
-    SearchService,
-    render_response,
-    render_source,
-)
+from bot.search.service import MAX_RESULTS, QueryTooLongError, SearchService
 
 log = logging.getLogger("corpusbot")
 
@@ -108,7 +103,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
                     "id": hit.passage.id,
                     "title": hit.passage.title,
                     "score": round(hit.score, 6),
-                    "snippet": hit.quote,
+                    "snippet": hit_quote(hit),
                     "text": hit.passage.text,
                 }
                 for hit in response.hits

@@ -15,8 +15,9 @@ from typing import Any
 import discord
 
 from bot.corpus.text import shorten
+from bot.present.answers import hit_block, no_results_message
 from bot.present.markdown import code, escape_markdown, quote
-from bot.search.service import SearchResponse, SourceView, no_results_message
+from bot.search.service import SearchResponse, SourceView
 
 DESCRIPTION_LIMIT = 4096
 TITLE_LIMIT = 256
@@ -103,8 +104,7 @@ def answer(response: SearchResponse, limit: int) -> Reply:
         )
         embed.set_footer(text=FOOTER)
         return Reply([embed])
-    blocks = [f"{hit.quote}\n{hit.citation}" for hit in response.hits]
-    embed.description = fit_blocks(blocks, DESCRIPTION_LIMIT)
+    embed.description = fit_blocks([hit_block(hit) for hit in response.hits], DESCRIPTION_LIMIT)
     first = response.offset + 1
     last = response.offset + len(response.hits)
     shown = f"Result {first}" if first == last else f"Results {first}–{last}"

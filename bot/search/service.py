@@ -7,7 +7,6 @@ import functools
 import heapq
 import itertools
 import logging
-import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,8 +16,8 @@ from bot.analysis.analyzer import WORD, tokenize
 from bot.corpus import CorpusLoad, Document, FileRules
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS, Passage
 from bot.index import Backend, BM25Parameters
-from bot.present.markdown import Snippet, citation, code, escape_markdown, quote, select_snippet
 from bot.search.completion import IdCompleter
+from bot.search.snippets import Snippet, select_snippet
 from bot.snapshot import PassageSettings, Snapshot, build_snapshot, load_snapshot
 
 log = logging.getLogger(__name__)
@@ -45,16 +44,6 @@ class SearchHit:
     passage: Passage
     score: float
     snippet: Snippet
-
-    @property
-    def quote(self) -> str:
-        """The snippet as a Markdown quote line, exactly as a member reads it."""
-        return quote(self.snippet.markdown())
-
-    @property
-    def citation(self) -> str:
-        """Title, passage id and score, escaped."""
-        return citation(self.passage.title, self.passage.id, self.score)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,51 +307,3 @@ def _close_matches(
             scored[candidate] = ratio
     best = heapq.nlargest(limit, ((ratio, candidate) for candidate, ratio in scored.items()))
     return [candidate for _, candidate in best]
-
-
-def render_response(response: SearchResponse) -> str:
-    """The whole answer as Markdown: what the CLI prints and the bot's text shows."""
-    if not response.hits:
-        return no_results_message(response)
-    blocks = [f"{hit.quote}\n{hit.citation}" for hit in response.hits]
-    return "\n\n".join(blocks)
-
-
-def no_results_message(response: SearchResponse) -> str:
-    """A helpful reply when nothing matched: what was missing and what to try."""
-    if not response.terms:
-        return (
-            "No matching passages: that question has no searchable words "
-            "(only very common words, punctuation or emoji). Try a few specific keywords."
-        )
-    lines = ["No matching passages for that question."]
-    if response.unknown_words:
-        words = ", ".join(f"“{escape_markdown(word)}”" for word in response.unknown_words[:10])
-        lines.append(f"The corpus never mentions: {words}.")
-    lines.append("Try rephrasing with other words, or fewer and more specific keywords.")
-    return "\n".join(lines)
-
-
-def render_source(view: SourceView) -> str:
-    """A passage in full with its document metadata, as Markdown."""
-    passage = view.passage
-    document = passage.document
-    where = document.url or document.source
-    header = (
-        f"**{escape_markdown(document.title)}** · {code(passage.id)} · "
-        f"passage {view.position} of {view.count}\n{code(where)}"
-    )
-    body = "\n".join(quote(escape_markdown(line)) for line in _paragraph_lines(passage.text))
-    links = []
-    if view.previous:
-        links.append(f"previous: {code(view.previous.id)}")
-    if view.next:
-        links.append(f"next: {code(view.next.id)}")
-    return header + "\n" + body + ("\n" + " · ".join(links) if links else "")
-
-
-def _paragraph_lines(text: str) -> list[str]:
-    """One line a paragraph, so a quote keeps the passage's paragraphs."""
-    return [
-        collapsed for part in re.split(r"\n\s*\n", text) if (collapsed := " ".join(part.split()))
-    ]

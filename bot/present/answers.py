@@ -1,0 +1,71 @@
+"""Search results as the Markdown members read: the one place a hit becomes a quote with its
+citation, for the command line and Discord alike."""
+
+from __future__ import annotations
+
+import re
+
+from bot.present.markdown import citation, code, escape_markdown, quote, snippet_markdown
+from bot.search.service import SearchHit, SearchResponse, SourceView
+
+
+def hit_quote(hit: SearchHit) -> str:
+    """The hit's snippet as a Markdown quote line, exactly as a member reads it."""
+    return quote(snippet_markdown(hit.snippet))
+
+
+def hit_citation(hit: SearchHit) -> str:
+    """Title, passage id and score, escaped."""
+    return citation(hit.passage.title, hit.passage.id, hit.score)
+
+
+def hit_block(hit: SearchHit) -> str:
+    """One result: its quote, then its citation."""
+    return f"{hit_quote(hit)}\n{hit_citation(hit)}"
+
+
+def render_response(response: SearchResponse) -> str:
+    """The whole answer as Markdown: what the CLI prints and the bot's text shows."""
+    if not response.hits:
+        return no_results_message(response)
+    return "\n\n".join(hit_block(hit) for hit in response.hits)
+
+
+def no_results_message(response: SearchResponse) -> str:
+    """A helpful reply when nothing matched: what was missing and what to try."""
+    if not response.terms:
+        return (
+            "No matching passages: that question has no searchable words "
+            "(only very common words, punctuation or emoji). Try a few specific keywords."
+        )
+    lines = ["No matching passages for that question."]
+    if response.unknown_words:
+        words = ", ".join(f"“{escape_markdown(word)}”" for word in response.unknown_words[:10])
+        lines.append(f"The corpus never mentions: {words}.")
+    lines.append("Try rephrasing with other words, or fewer and more specific keywords.")
+    return "\n".join(lines)
+
+
+def render_source(view: SourceView) -> str:
+    """A passage in full with its document metadata, as Markdown."""
+    passage = view.passage
+    document = passage.document
+    where = document.url or document.source
+    header = (
+        f"**{escape_markdown(document.title)}** · {code(passage.id)} · "
+        f"passage {view.position} of {view.count}\n{code(where)}"
+    )
+    body = "\n".join(quote(escape_markdown(line)) for line in _paragraph_lines(passage.text))
+    links = []
+    if view.previous:
+        links.append(f"previous: {code(view.previous.id)}")
+    if view.next:
+        links.append(f"next: {code(view.next.id)}")
+    return header + "\n" + body + ("\n" + " · ".join(links) if links else "")
+
+
+def _paragraph_lines(text: str) -> list[str]:
+    """One line a paragraph, so a quote keeps the passage's paragraphs."""
+    return [
+        collapsed for part in re.split(r"\n\s*\n", text) if (collapsed := " ".join(part.split()))
+    ]

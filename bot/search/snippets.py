@@ -1,0 +1,166 @@
+"""Which part of a passage to show for a query: the best one or two sentences, the matched
+words marked. Plain text only; ``bot.present`` turns a snippet into Markdown."""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.analysis.matching import find_terms
+from bot.corpus.text import Span, collapse_whitespace, sentence_spans
+
+SNIPPET_CHARS = 300
+ELLIPSIS = "…"
+# A web address in text: never cut by highlighting, and kept clickable when escaped.
+URL = re.compile(r"https?://[^\s<>\"'`|]+[^\s<>\"'`|.,;:!?)\]]")
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """The chosen part of a passage: plain text pieces, each marked as a matched term or not."""
+
+    pieces: tuple[tuple[str, bool], ...]
+    cut_before: bool
+    cut_after: bool
+
+    @property
+    def plain(self) -> str:
+        """The snippet as plain text, ellipses included."""
+        return self.with_ellipses("".join(text for text, _ in self.pieces))
+
+    def with_ellipses(self, body: str) -> str:
+        """``body`` (the pieces, in any form) with "…" where the passage's text was cut."""
+        before = ELLIPSIS + " " if self.cut_before else ""
+        after = " " + ELLIPSIS if self.cut_after else ""
+        return before + body + after
+
+
+def select_snippet(
+    text: str,
+    terms: Mapping[str, float],
+    max_chars: int = SNIPPET_CHARS,
+) -> Snippet:
+    """The best one or two sentences of ``text`` for the query terms (term → weight).
+
+    Sentences are scored by the summed weight of the distinct query terms they contain; the best
+    one is extended by a neighbour when that fits in ``max_chars`` (preferring a neighbour that
+    adds matches), and a sentence that is too long on its own is cut around its matches.
+    """
+    # Room for the "… " and " …" that mark text cut before and after, so the plain snippet a
+    # member reads stays within ``max_chars`` too.
+    max_chars -= 2 * len(ELLIPSIS + " ")
+    wanted = frozenset(terms)
+    sentences = sentence_spans(text) or [Span(0, len(text))]
+    found = find_terms(text, wanted)
+    matched = _terms_by_sentence(sentences, found)
+    weights = [math.fsum(terms[t] for t in found_here) for found_here in matched]
+    best = max(range(len(sentences)), key=lambda i: (weights[i], -i))
+    chosen = _extend(text, sentences, matched, terms, best, max_chars)
+    if _length(text, chosen) > max_chars:
+        chosen = _window_around_matches(text, chosen, found, terms, max_chars)
+    body = collapse_whitespace(text[chosen.start : chosen.end])
+    return Snippet(
+        pieces=_highlight(body, wanted),
+        cut_before=bool(text[: chosen.start].strip()),
+        cut_after=bool(text[chosen.end :].strip()),
+    )
+
+
+def _terms_by_sentence(sentences: list[Span], found: list[tuple[int, int, str]]) -> list[set[str]]:
+    """The query terms each sentence holds (sentence spans never split a word)."""
+    matched: list[set[str]] = [set() for _ in sentences]
+    starts = [sentence.start for sentence in sentences]
+    for start, _, term in found:
+        number = bisect_right(starts, start) - 1
+        if number >= 0 and start < sentences[number].end:
+            matched[number].add(term)
+    return matched
+
+
+def _length(text: str, span: Span) -> int:
+    return len(collapse_whitespace(text[span.start : span.end]))
+
+
+def _extend(
+    text: str,
+    sentences: list[Span],
+    matched: list[set[str]],
+    terms: Mapping[str, float],
+    best: int,
+    max_chars: int,
+) -> Span:
+    """Add the neighbour sentence that adds most matched weight (else the next one) if it fits."""
+    candidates: list[tuple[float, int, Span]] = []
+    for neighbour, order in ((best + 1, 1), (best - 1, 0)):
+        if 0 <= neighbour < len(sentences):
+            gained = math.fsum(terms[t] for t in matched[neighbour] - matched[best])
+            span = Span(
+                min(sentences[best].start, sentences[neighbour].start),
+                max(sentences[best].end, sentences[neighbour].end),
+            )
+            if _length(text, span) <= max_chars:
+                candidates.append((gained, order, span))
+    if not candidates:
+        return sentences[best]
+    return max(candidates, key=lambda c: (c[0], c[1]))[2]
+
+
+def _window_around_matches(
+    text: str,
+    span: Span,
+    found: list[tuple[int, int, str]],
+    terms: Mapping[str, float],
+    max_chars: int,
+) -> Span:
+    """The run of whole words within ``max_chars`` holding the most matched weight, matches
+    as central as possible so the reader sees context on both sides. (``max_chars`` already
+    leaves room for the ellipses: :func:`select_snippet` takes it off once.)"""
+    words = [
+        Span(span.start + m.start(), span.start + m.end())
+        for m in re.finditer(r"\S+", text[span.start : span.end])
+    ]
+    weight_at = [0.0] * len(words)
+    starts = [word.start for word in words]
+    for start, _, term in found:
+        if span.start <= start < span.end:
+            weight_at[bisect_right(starts, start) - 1] += terms[term]
+    weighted = [i for i, weight in enumerate(weight_at) if weight > 0]
+    best: tuple[float, float] = (-1.0, 0.0)
+    best_span = words[0]
+    last = 0
+    for first in range(len(words)):
+        last = max(last, first)
+        while last + 1 < len(words) and words[last + 1].end - words[first].start <= max_chars:
+            last += 1
+        matched = weighted[bisect_left(weighted, first) : bisect_right(weighted, last)]
+        weight = sum(weight_at[i] for i in matched)
+        centre = (first + last) / 2
+        off_centre = abs((matched[0] + matched[-1]) / 2 - centre) if matched else 0.0
+        if (weight, -off_centre) > best:
+            best, best_span = (weight, -off_centre), Span(words[first].start, words[last].end)
+    return best_span
+
+
+def _highlight(body: str, terms: frozenset[str]) -> tuple[tuple[str, bool], ...]:
+    pieces: list[tuple[str, bool]] = []
+    last = 0
+    # A word inside a link is not bolded: "**" would cut the URL and break the link.
+    links = [(url.start(), url.end()) for url in URL.finditer(body)]
+    for start, end, _ in find_terms(body, terms):
+        if any(first <= start < stop for first, stop in links):
+            continue
+        if pieces and pieces[-1][1] and start > last and not body[last:start].strip():
+            # "**North Korea**" rather than "**North** **Korea**".
+            pieces[-1] = (pieces[-1][0] + body[last:end], True)
+            last = end
+            continue
+        if start > last:
+            pieces.append((body[last:start], False))
+        pieces.append((body[start:end], True))
+        last = end
+    if last < len(body):
+        pieces.append((body[last:], False))
+    return tuple(pieces)
