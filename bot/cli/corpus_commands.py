@@ -1,0 +1,92 @@
+"""``corpusbot ask``, ``source`` and ``index``: the bot's answers and the corpus in the terminal,
+as exactly the Markdown Discord shows."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from bot.config import Settings
+from bot.present.answers import hit_quote, render_response, render_source
+from bot.search.loading import load_service
+from bot.search.service import MAX_RESULTS, QueryTooLongError
+
+# These print what they were asked for and nothing else: the log shows only warnings.
+QUIET_COMMANDS = frozenset({"ask", "source", "index"})
+
+
+def add_corpus_commands(commands: Any) -> None:
+    """Register ``ask``, ``source`` and ``index`` on the ``corpusbot`` subcommands."""
+    ask = commands.add_parser("ask", help="answer a question from the corpus, as the bot would")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("-k", "--results", type=int, default=3, help=f"how many (1–{MAX_RESULTS})")
+    ask.add_argument("--json", action="store_true", help="machine-readable output")
+    ask.set_defaults(handler=_ask)
+
+    source = commands.add_parser("source", help="show a passage (or document) by id in full")
+    source.add_argument("id", help="a passage id such as doc#2, or a document id")
+    source.set_defaults(handler=_source)
+
+    index = commands.add_parser("index", help="load the corpus and report what it holds")
+    index.set_defaults(handler=_index)
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    if not 1 <= args.results <= MAX_RESULTS:
+        print(f"corpusbot: -k must be between 1 and {MAX_RESULTS}", file=sys.stderr)
+        return 2
+    service = load_service(settings)
+    try:
+        response = service.search(args.question, limit=args.results)
+    except QueryTooLongError as error:
+        print(f"corpusbot: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        payload = {
+            "query": response.query,
+            "results": [
+                {
+                    "id": hit.passage.id,
+                    "title": hit.passage.title,
+                    "score": round(hit.score, 6),
+                    "snippet": hit_quote(hit),
+                    "text": hit.passage.text,
+                }
+                for hit in response.hits
+            ],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(render_response(response))
+    return 0
+
+
+def _source(args: argparse.Namespace, settings: Settings) -> int:
+    service = load_service(settings)
+    view = service.open(args.id)
+    if view is None:
+        closest = service.closest_ids(args.id)
+        hint = f" Closest ids: {', '.join(closest)}." if closest else ""
+        print(f"corpusbot: no passage or document has the id {args.id!r}.{hint}", file=sys.stderr)
+        return 1
+    print(render_source(view))
+    return 0
+
+
+def _index(args: argparse.Namespace, settings: Settings) -> int:
+    started = time.perf_counter()
+    service = load_service(settings)
+    summary = service.summary
+    print(f"corpus:     {settings.corpus_dir}")
+    print(f"documents:  {summary.documents}")
+    print(f"passages:   {summary.passages}")
+    print(f"vocabulary: {summary.vocabulary} terms")
+    for path, reason in summary.skipped:
+        print(f"skipped:    {path} ({reason})")
+    for path, reason in summary.repaired:
+        print(f"repaired:   {path} ({reason})")
+    print(f"time:       {time.perf_counter() - started:.3f} s")
+    return 0
