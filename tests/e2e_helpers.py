@@ -35,7 +35,7 @@ def make_corpus(root: Path) -> Path:
 
 
 # Shorter passages than the defaults, so the one seed article gives the four passages that
-# paging, neighbours and navigation need (tests/test_search.py covers the defaults).
+# paging, neighbours and navigation need (tests/search/test_service.py covers the defaults).
 SHORT_PASSAGES = {"passage_min_words": 40, "passage_max_words": 120}
 
 

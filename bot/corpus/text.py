@@ -38,8 +38,8 @@ class Span:
 def collapse_whitespace(text: str) -> str:
     """Fold runs of whitespace (newlines included) into single spaces, trimmed.
 
-    ``str.split`` splits on exactly what ``\\s`` matches (tests/test_text.py checks every code
-    point) and is several times faster than a regex substitution; snippets call this often.
+    ``str.split`` splits on exactly what ``\\s`` matches (tests/corpus/test_text.py checks every
+    code point) and is several times faster than a regex substitution; snippets call this often.
     """
     return " ".join(text.split())
 

@@ -11,7 +11,7 @@ import pytest
 from bot.analysis.analyzer import WORD, tokenize, word_term
 from bot.analysis.matching import find_terms, term_spans
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 
 
 @pytest.mark.parametrize(
