@@ -1,6 +1,6 @@
 """Read a BEIR-format data set: ``corpus.jsonl[.gz]``, ``queries.jsonl``, ``qrels/<split>.tsv``.
 
-BEIR documents become ordinary corpus :class:`~bot.corpus.walk.Document` objects, so an evaluation
+BEIR documents become ordinary corpus :class:`~bot.corpus.Document` objects, so an evaluation
 ranks them through exactly the passages, tokenizer and index the bot uses.
 """
 

@@ -1,13 +1,11 @@
 """`/source` id completion: the passages whose id or document title contains what was typed.
 
-Discord asks for choices at every keystroke and drops an answer later than three seconds.
-Walking every passage id took 1.5 s of CPU a keystroke at 100k documents and 9.7 s at 1M
-whenever nothing matched (``python -m bench.completion``). Here the snapshot keeps each
-document's id and title casefolded in one text (:func:`~bot.storage.passage_store.search_entry`,
-memory-mapped like the rest), searched with ``find`` (C speed, one jump per matching document),
-and "which documents have an n-th passage" is one numpy comparison. The choices, and their
-order, are exactly the walk's: documents in corpus order, each one's passages in order, the
-first ``limit`` that match.
+Discord drops an answer later than three seconds, and walking every passage id costs seconds a
+keystroke at a million passages (``python -m bench.completion``). So the snapshot keeps each
+document's id and title casefolded in one memory-mapped text
+(:func:`~bot.storage.passage_store.search_entry`), searched with ``find``, and "which documents
+have an n-th passage" is one numpy comparison. The choices, and their order, are the walk's:
+documents in corpus order, each one's passages in order, the first ``limit`` that match.
 """
 
 from __future__ import annotations
