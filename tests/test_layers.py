@@ -10,8 +10,19 @@ import pytest
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 # Lowest first. analysis and corpus are independent of each other; storage holds the string
-# tables the index is made of; the snapshot is a store and an index built together.
-LAYERS = ("corpus", "analysis", "storage", "index", "snapshot", "search", "present", "cli")
+# tables the index is made of; the snapshot is a store and an index built together; the query
+# log records what search answered, and presentation shows both.
+LAYERS = (
+    "corpus",
+    "analysis",
+    "storage",
+    "index",
+    "snapshot",
+    "search",
+    "querylog",
+    "present",
+    "cli",
+)
 # Beside the layers: settings, which every shell and the service loader read.
 BESIDE = frozenset({"config"})
 

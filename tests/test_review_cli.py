@@ -18,7 +18,7 @@ from bot.querylog.listings import recent
 from bot.querylog.schema import latest_version, migrations
 from bot.querylog.scope import EVERYTHING
 from bot.querylog.votes import record_vote
-from tests.querylog_rows import NOW, add
+from tests.querylog.rows import NOW, add
 
 
 async def _migrate(path: Path) -> None:

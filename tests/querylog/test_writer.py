@@ -471,7 +471,7 @@ SHM_CUT_SHORT = """
 import asyncio, os, sys
 from pathlib import Path
 from bot.querylog.writer import QueryLog
-from tests.test_querylog_writer import record
+from tests.querylog.test_writer import record
 
 async def main() -> None:
     path = Path(sys.argv[1])

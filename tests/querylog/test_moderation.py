@@ -18,7 +18,7 @@ from bot.querylog.moderation import (
     settle_purge,
 )
 from bot.querylog.scope import DIRECT_MESSAGES, Scope
-from tests.querylog_rows import NOW, add
+from tests.querylog.rows import NOW, add
 
 SERVER = Scope.server(7)
 OWNER, OTHER = 1, 2

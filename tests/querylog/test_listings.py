@@ -17,7 +17,7 @@ from bot.querylog.listings import recent, unanswered
 from bot.querylog.scope import EVERYTHING
 from bot.querylog.stats import compute_stats
 from bot.querylog.votes import record_vote
-from tests.querylog_rows import HOSTILE, NOW, add, ids
+from tests.querylog.rows import HOSTILE, NOW, add, ids
 
 
 def test_recent_is_newest_first_and_paged(db: sqlite3.Connection) -> None:

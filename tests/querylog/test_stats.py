@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.querylog.scope import EVERYTHING
 from bot.querylog.stats import compute_stats
 from bot.querylog.votes import record_vote
-from tests.querylog_rows import NOW, add
+from tests.querylog.rows import NOW, add
 
 
 def test_stats(db: sqlite3.Connection) -> None:

@@ -16,7 +16,7 @@ from bot.querylog.listings import recent
 from bot.querylog.records import EXPORT_COLUMNS
 from bot.querylog.scope import EVERYTHING
 from bot.querylog.votes import record_vote
-from tests.querylog_rows import HOSTILE, NOW, add
+from tests.querylog.rows import HOSTILE, NOW, add
 
 
 def test_csv_export_equals_the_rows(db: sqlite3.Connection) -> None:

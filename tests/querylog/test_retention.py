@@ -14,7 +14,7 @@ from bot.querylog.listings import recent
 from bot.querylog.retention import expire, forget, purge
 from bot.querylog.scope import EVERYTHING
 from bot.querylog.votes import record_vote
-from tests.querylog_rows import NOW, add, ids
+from tests.querylog.rows import NOW, add, ids
 
 
 def test_purge_deletes_old_queries_and_votes_but_keeps_actions(db: sqlite3.Connection) -> None:

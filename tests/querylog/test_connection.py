@@ -15,7 +15,7 @@ from bot.querylog.connection import atomically, open_db
 from bot.querylog.retention import purge
 from bot.querylog.schema import SchemaError
 from bot.querylog.scope import EVERYTHING
-from tests.querylog_rows import NOW
+from tests.querylog.rows import NOW
 
 
 def test_read_only_connection_cannot_write(path: Path) -> None:

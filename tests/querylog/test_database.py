@@ -12,7 +12,7 @@ from bot.querylog.database import LogDatabase, LogUnavailable
 from bot.querylog.identities import Identities
 from bot.querylog.schema import SchemaError
 from bot.querylog.writer import QueryLog
-from tests.test_querylog_writer import record
+from tests.querylog.test_writer import record
 
 
 async def test_a_flushed_write_does_nothing_while_rows_cannot_be_written(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.querylog.clock import cutoff, iso, parse_since
-from tests.querylog_rows import NOW
+from tests.querylog.rows import NOW
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from bot.querylog.retention import count_before, purge
 from bot.querylog.scope import DIRECT_MESSAGES, EVERYTHING, OutOfScope, Scope, ScopeKind
 from bot.querylog.stats import compute_stats
 from bot.querylog.votes import record_vote
-from tests.querylog_rows import NOW, add, ids
+from tests.querylog.rows import NOW, add, ids
 
 A, B = Scope.server(7), Scope.server(8)
 
