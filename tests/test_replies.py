@@ -98,7 +98,7 @@ def test_a_listing_page_shows_every_row_it_holds() -> None:
     """Escaping can double a logged line (a name like ``__xX_sniper_Xx__``, a pasted question
     full of ``*_|``): all ten rows of the page are still listed, each cut, rather than the last
     ones left out, which no other page would show either."""
-    from bot.discord_bot import moderation_replies
+    from bot.discord_bot.exts.moderation import _embeds as moderation_replies
     from bot.querylog.listings import Page
 
     line = (

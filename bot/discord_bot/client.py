@@ -16,11 +16,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.discord_bot.admin_cog import AdminCog
-from bot.discord_bot.components import DYNAMIC_ITEMS
+from bot.discord_bot.exts.admin._cog import AdminCog
+from bot.discord_bot.exts.search._cog import SearchCog, Tracked
 from bot.discord_bot.reloader import CorpusReloader
 from bot.discord_bot.review_features import add_review_features
-from bot.discord_bot.search_cog import SearchCog, Tracked
+from bot.discord_bot.views import DYNAMIC_ITEMS
 from bot.querylog.database import LogDatabase
 from bot.querylog.writer import QueryLog
 from bot.search.loading import load_service

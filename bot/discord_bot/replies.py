@@ -91,8 +91,8 @@ def question_of(message: discord.Message | None) -> str | None:
 
 def answer(response: SearchResponse, limit: int) -> Reply:
     """The reply to /ask (or a further page): quoted snippets with citations, and buttons."""
-    from bot.discord_bot.components import MoreResultsButton, OpenSourceButton
-    from bot.discord_bot.feedback import VoteButton
+    from bot.discord_bot.exts.feedback._cog import VoteButton
+    from bot.discord_bot.views import MoreResultsButton, OpenSourceButton
 
     embed = discord.Embed(colour=COLOUR)
     # The author line is plain text (no Markdown, never a ping), so the question is kept
@@ -120,7 +120,7 @@ def answer(response: SearchResponse, limit: int) -> Reply:
 
 def source(view: SourceView) -> Reply:
     """The reply to /source and "Open": a passage in full, where it is from, and neighbours."""
-    from bot.discord_bot.components import SourceNavButton
+    from bot.discord_bot.views import SourceNavButton
 
     passage = view.passage
     document = passage.document

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.discord_bot.feedback import FeedbackCog, VoteButton
-from bot.discord_bot.moderation_cog import REVIEW_ITEMS, ModerationCog
-from bot.discord_bot.privacy_cog import PrivacyCog
+from bot.discord_bot.exts.feedback._cog import FeedbackCog, VoteButton
+from bot.discord_bot.exts.moderation._cog import REVIEW_ITEMS, ModerationCog
+from bot.discord_bot.exts.privacy._cog import PrivacyCog
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import CorpusBot

@@ -30,8 +30,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_bot import moderation_replies as show
 from bot.discord_bot.access import is_administrator, is_moderator, moderator_permissions
+from bot.discord_bot.exts.moderation import _embeds as show
 from bot.discord_bot.respond import defer, in_time
 from bot.present.chart import daily_chart
 from bot.present.export_files import TooLargeError, fit_to_limit

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.discord_bot import moderation_replies as show
+from bot.discord_bot.exts.moderation import _embeds as show
 from bot.discord_bot.respond import defer
 from bot.querylog.actions import Action, record_action
 from bot.querylog.clock import cutoff

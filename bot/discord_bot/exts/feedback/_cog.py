@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 import discord
 from discord.ext import commands
 
-from bot.discord_bot import moderation_replies as show
+from bot.discord_bot.exts.moderation import _embeds as show
 from bot.discord_bot.respond import in_time
 from bot.querylog.database import LogUnavailable
 from bot.querylog.scope import OutOfScope, Scope

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any, Self
 import discord
 
 if TYPE_CHECKING:
-    from bot.discord_bot.search_cog import SearchCog
+    from bot.discord_bot.exts.search._cog import SearchCog
 
 CUSTOM_ID_LIMIT = 100
 
 
 def _cog(interaction: discord.Interaction[Any]) -> SearchCog:
-    from bot.discord_bot.search_cog import SearchCog
+    from bot.discord_bot.exts.search._cog import SearchCog
 
     cog = interaction.client.get_cog(SearchCog.__cog_name__)
     assert isinstance(cog, SearchCog)
