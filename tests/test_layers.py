@@ -11,7 +11,8 @@ import pytest
 BOT = Path(__file__).resolve().parent.parent / "bot"
 # Lowest first. analysis and corpus are independent of each other; storage holds the string
 # tables the index is made of; the snapshot is a store and an index built together; the query
-# log records what search answered, and presentation shows both.
+# log records what search answered, and presentation shows both; the Discord layer is a shell
+# over all of them.
 LAYERS = (
     "corpus",
     "analysis",
@@ -21,6 +22,7 @@ LAYERS = (
     "search",
     "querylog",
     "present",
+    "discord_bot",
     "cli",
 )
 # Beside the layers: settings, which every shell and the service loader read.

@@ -16,11 +16,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.discord_bot.exts.admin._cog import AdminCog
+from bot.discord_bot.exts.feedback._cog import FeedbackCog
+from bot.discord_bot.exts.moderation._cog import ModerationCog
 from bot.discord_bot.exts.search._cog import SearchCog, Tracked
 from bot.discord_bot.reloader import CorpusReloader
-from bot.discord_bot.review_features import add_review_features
-from bot.discord_bot.views import DYNAMIC_ITEMS
+from bot.discord_bot.respond import report_error
 from bot.querylog.database import LogDatabase
 from bot.querylog.writer import QueryLog
 from bot.search.loading import load_service
@@ -35,6 +35,14 @@ discord.VoiceClient.warn_dave = False
 # What the bot needs in a channel; replies to interactions need no more than this.
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, embed_links=True, attach_files=True
+)
+# Loaded in this order, which is also the order of the commands Discord is sent.
+EXTENSIONS = (
+    "bot.discord_bot.exts.search",  # /ask, /source and their buttons
+    "bot.discord_bot.exts.admin",  # /reload
+    "bot.discord_bot.exts.moderation",  # /querylog
+    "bot.discord_bot.exts.feedback",  # 👍 / 👎
+    "bot.discord_bot.exts.privacy",  # /forget-me, retention
 )
 
 
@@ -67,10 +75,8 @@ class CorpusBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Runs once per process, after login and before the Gateway: never on reconnects."""
-        await self.add_cog(SearchCog(self))
-        await self.add_cog(AdminCog(self))
-        await add_review_features(self)  # /querylog, votes, /forget-me, retention
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
         log.info("corpus: %s", self.service.summary.describe())
         # Load the compiled query kernels before the Gateway connects, not during the first /ask:
         # about 0.7 s from numba's cache. In the background, the first /ask loaded them itself
@@ -86,6 +92,26 @@ class CorpusBot(commands.Bot):
         if self.settings.watch_corpus:
             self.run_in_background(self.reloader.watch())
 
+    # --- typed accessors: each extension's cog, or None when it is not loaded ----------------
+
+    @property
+    def search(self) -> SearchCog | None:
+        """The search extension: /ask, /source and the buttons on their answers."""
+        cog = self.get_cog(SearchCog.__cog_name__)
+        return cog if isinstance(cog, SearchCog) else None
+
+    @property
+    def feedback(self) -> FeedbackCog | None:
+        """The feedback extension: votes on answers."""
+        cog = self.get_cog(FeedbackCog.__cog_name__)
+        return cog if isinstance(cog, FeedbackCog) else None
+
+    @property
+    def moderation(self) -> ModerationCog | None:
+        """The moderation extension: /querylog, its pages and purge prompts."""
+        cog = self.get_cog(ModerationCog.__cog_name__)
+        return cog if isinstance(cog, ModerationCog) else None
+
     def run_in_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Keep a task referenced until done, and cancel it on close."""
         task = asyncio.create_task(work)
@@ -99,8 +125,8 @@ class CorpusBot(commands.Bot):
         """Let the interactions being answered finish, up to ``patience`` seconds, so a restart
         leaves no member without a reply and no row unlogged (one still running after that is
         logged as an error when it is cancelled)."""
-        cog = self.get_cog(SearchCog.__cog_name__)
-        if not isinstance(cog, SearchCog) or not cog.in_flight:
+        cog = self.search
+        if cog is None or not cog.in_flight:
             return
         log.info("stopping: letting %d interactions finish", len(cog.in_flight))
         # The Gateway is still open, so questions keep arriving meanwhile: wait for those too,
@@ -160,15 +186,12 @@ class CorpusBot(commands.Bot):
         (/querylog, /forget-me, /reload), and their options can name a member, whom the log
         would then hold by name even with hashed ids.
         """
-        cog = self.get_cog(SearchCog.__cog_name__)
-        if not isinstance(cog, SearchCog):
-            log.error("error in interaction %s", interaction.id, exc_info=error)
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        error_id = await report_error(interaction, cause)
+        cog = self.search
+        if cog is None or not _is_search_command(interaction, cog):
             return
         track = Tracked(outcome="error")
-        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        error_id = await cog.report_error(interaction, cause)
-        if not _is_search_command(interaction, cog):
-            return
         command = interaction.command.qualified_name if interaction.command else "unknown"
         query = " ".join(f"{k}={v}" for k, v in vars(interaction.namespace).items())
         cog.record(interaction, command, query, track, error_id)

@@ -9,41 +9,33 @@ of the plain text *before* escaping, so it can never split a Markdown token.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import discord
 
 from bot.corpus.text import shorten
+from bot.discord_bot.respond import Reply, notice
+from bot.discord_bot.style import (
+    COLOUR,
+    DESCRIPTION_LIMIT,
+    FIELD_LIMIT,
+    TITLE_LIMIT,
+    URL_LIMIT,
+)
+from bot.discord_bot.views import (
+    MoreResultsButton,
+    OpenSourceButton,
+    SourceNavButton,
+    VoteButton,
+)
 from bot.present.answers import hit_block, no_results_message
 from bot.present.markdown import code, escape_markdown, quote
 from bot.search.service import SearchResponse, SourceView
 
-DESCRIPTION_LIMIT = 4096
-TITLE_LIMIT = 256
-FOOTER_LIMIT = 2048
-FIELD_LIMIT = 1024
-URL_LIMIT = 2048
 # What Discord takes as an embed's link: http(s), nothing it would call malformed.
 _LINKABLE = re.compile(r"https?://[^\s<>\"`{}|\\^]+")
 QUESTION_PREFIX = "Q: "
-COLOUR = discord.Colour.blurple()
 FOOTER = "Quoted from the corpus; nothing here is generated."
-
-
-@dataclass(slots=True)
-class Reply:
-    """One message: embeds plus an optional view of buttons."""
-
-    embeds: list[discord.Embed]
-    view: discord.ui.View | None = None
-    items: list[discord.ui.Item[Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.items and self.view is None:
-            self.view = discord.ui.View(timeout=None)
-            for item in self.items:
-                self.view.add_item(item)
 
 
 def fit_blocks(blocks: list[str], limit: int, separator: str = "\n\n") -> str:
@@ -91,9 +83,6 @@ def question_of(message: discord.Message | None) -> str | None:
 
 def answer(response: SearchResponse, limit: int) -> Reply:
     """The reply to /ask (or a further page): quoted snippets with citations, and buttons."""
-    from bot.discord_bot.exts.feedback._cog import VoteButton
-    from bot.discord_bot.views import MoreResultsButton, OpenSourceButton
-
     embed = discord.Embed(colour=COLOUR)
     # The author line is plain text (no Markdown, never a ping), so the question is kept
     # verbatim there; "More results" reads it back, which keeps the buttons stateless.
@@ -120,8 +109,6 @@ def answer(response: SearchResponse, limit: int) -> Reply:
 
 def source(view: SourceView) -> Reply:
     """The reply to /source and "Open": a passage in full, where it is from, and neighbours."""
-    from bot.discord_bot.views import SourceNavButton
-
     passage = view.passage
     document = passage.document
     paragraphs = [" ".join(part.split()) for part in passage.text.split("\n\n")]
@@ -148,11 +135,6 @@ def source(view: SourceView) -> Reply:
     if view.next:
         items.append(SourceNavButton.make(view.next.id, "Next ▶"))
     return Reply([embed], items=items)
-
-
-def notice(text: str) -> Reply:
-    """A short message (errors, refusals), already Markdown."""
-    return Reply([discord.Embed(description=text[:DESCRIPTION_LIMIT], colour=COLOUR)])
 
 
 def unknown_source(source_id: str, closest: list[str]) -> Reply:

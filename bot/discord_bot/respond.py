@@ -1,15 +1,22 @@
-"""Answer an interaction whatever state it is in: fresh, deferred, or already acknowledged."""
+"""The one way the bot answers an interaction, whatever state it is in: fresh, deferred, or
+already acknowledged; a new message, an update of the pressed one, or files.
+
+Every cog and button sends through :func:`send` (a short message is a :func:`notice`), and
+reports an unexpected failure with :func:`report_error`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import discord
 
-from bot.discord_bot.replies import Reply
+from bot.discord_bot.style import COLOUR, DESCRIPTION_LIMIT
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -18,6 +25,27 @@ NO_MENTIONS = discord.AllowedMentions.none()
 _ALREADY_ACKNOWLEDGED = 40060
 _UNKNOWN_INTERACTION = 10062
 _DEFERRED = "corpusbot.deferred"  # interaction.extras: a deferral that went through behind a 5xx
+
+
+@dataclass(slots=True)
+class Reply:
+    """One message: embeds, an optional view of buttons, and files to attach."""
+
+    embeds: list[discord.Embed]
+    view: discord.ui.View | None = None
+    items: list[discord.ui.Item[Any]] = field(default_factory=list)
+    files: list[discord.File] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.items and self.view is None:
+            self.view = discord.ui.View(timeout=None)
+            for item in self.items:
+                self.view.add_item(item)
+
+
+def notice(text: str) -> Reply:
+    """A short message (errors, refusals, confirmations), already Markdown."""
+    return Reply([discord.Embed(description=text[:DESCRIPTION_LIMIT], colour=COLOUR)])
 
 
 async def run_in_time(
@@ -112,7 +140,8 @@ async def send(
     ephemeral: bool = False,
     update: bool = False,
 ) -> None:
-    """Send ``reply``, or with ``update`` replace the message the pressed button is on."""
+    """Send ``reply``, or with ``update`` replace the message the pressed button is on
+    (``reply.view`` ``None`` removes its buttons)."""
     if update:
         await _update(interaction, reply)
         return
@@ -124,7 +153,7 @@ async def send(
             embeds=reply.embeds,
             ephemeral=ephemeral,
             allowed_mentions=NO_MENTIONS,
-            **_view(reply),
+            **_extras(reply),
         )
     except discord.InteractionResponded:
         await _after_acknowledgement(interaction, reply, ephemeral)
@@ -153,19 +182,47 @@ async def _update(interaction: discord.Interaction[Any], reply: Reply) -> None:
 async def _after_acknowledgement(
     interaction: discord.Interaction[Any], reply: Reply, ephemeral: bool
 ) -> None:
-    """A deferred "thinking…" reply is edited in place; anything else gets a follow-up."""
-    if _response_type(interaction) == discord.InteractionResponseType.deferred_channel_message:
+    """A deferred "thinking…" reply is edited in place; anything else gets a follow-up, and so
+    does a reply with files (an export sends one message per part)."""
+    deferred = discord.InteractionResponseType.deferred_channel_message
+    if _response_type(interaction) == deferred and not reply.files:
         await interaction.edit_original_response(
             embeds=reply.embeds, view=reply.view, allowed_mentions=NO_MENTIONS
         )
         return
     await interaction.followup.send(
-        embeds=reply.embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **_view(reply)
+        embeds=reply.embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **_extras(reply)
     )
 
 
-def _view(reply: Reply) -> dict[str, Any]:
-    return {"view": reply.view} if reply.view is not None else {}
+def _extras(reply: Reply) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    if reply.view is not None:
+        extras["view"] = reply.view
+    if reply.files:
+        extras["files"] = reply.files
+    return extras
+
+
+async def reply_quietly(interaction: discord.Interaction[Any], text: str) -> None:
+    """A private notice; failing to send it is logged, never raised."""
+    try:
+        await send(interaction, notice(text), ephemeral=True)
+    except discord.HTTPException as error:
+        log.warning("could not tell interaction %s: %s", interaction.id, error)
+
+
+async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> str:
+    """Log the traceback under a short id and tell the member that id."""
+    error_id = secrets.token_hex(4)
+    log.error("error %s handling interaction %s", error_id, interaction.id, exc_info=error)
+    if not is_unknown_interaction(error):
+        await reply_quietly(
+            interaction,
+            f"Sorry, something went wrong (error id `{error_id}`). "
+            "Please try again; if it keeps happening, tell a moderator that id.",
+        )
+    return error_id
 
 
 def is_already_acknowledged(error: BaseException) -> bool:

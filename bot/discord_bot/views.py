@@ -1,29 +1,90 @@
-"""Buttons that keep working after a restart: their state lives in ``custom_id``.
+"""Every button the bot sends: each keeps working after a restart, its state in ``custom_id``.
 
-Each is a :class:`discord.ui.DynamicItem`, registered once with ``bot.add_dynamic_items``; a press
-is routed by the ``custom_id`` pattern to the search cog, whatever process sent the message.
+Each is a :class:`discord.ui.DynamicItem`, registered by its extension with
+``bot.add_dynamic_items``; a press is routed by the ``custom_id`` pattern, whatever process sent
+the message, to the handler the bot's typed accessor names (:class:`ButtonHost`). A button that
+belongs to one member checks that in ``interaction_check``, before its callback runs.
 Custom ids are at most 100 characters; passage ids are kept short enough by the corpus loader.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 import discord
 
-if TYPE_CHECKING:
-    from bot.discord_bot.exts.search._cog import SearchCog
+from bot.discord_bot.respond import notice, send
+from bot.querylog.listings import Page
 
 CUSTOM_ID_LIMIT = 100
+OPEN_PREFIX = "cb:open:"
+VOTE_ROW = 1  # below the "Open n" buttons, beside "More results" when a row has room
+NOT_YOURS = "These buttons belong to the moderator who ran the command; run it yourself."
 
 
-def _cog(interaction: discord.Interaction[Any]) -> SearchCog:
-    from bot.discord_bot.exts.search._cog import SearchCog
+class SearchPresses(Protocol):
+    """What the search buttons ask of the search extension."""
 
-    cog = interaction.client.get_cog(SearchCog.__cog_name__)
-    assert isinstance(cog, SearchCog)
-    return cog
+    async def open_from_button(
+        self, interaction: discord.Interaction[Any], passage_id: str
+    ) -> None: ...
+
+    async def more_results(
+        self, interaction: discord.Interaction[Any], offset: int, limit: int
+    ) -> None: ...
+
+    async def navigate(self, interaction: discord.Interaction[Any], passage_id: str) -> None: ...
+
+
+class VotePresses(Protocol):
+    """What 👍 / 👎 ask of the feedback extension."""
+
+    async def vote(self, interaction: discord.Interaction[Any], vote: int) -> None: ...
+
+
+class ModerationPresses(Protocol):
+    """What a listing's pages and a purge prompt ask of the moderation extension."""
+
+    async def turn_page(
+        self, interaction: discord.Interaction[Any], action_id: int, owner: int, page: int
+    ) -> None: ...
+
+    async def settle_purge(
+        self, interaction: discord.Interaction[Any], request_id: int, owner: int, choice: str
+    ) -> None: ...
+
+
+@runtime_checkable
+class ButtonHost(Protocol):
+    """The bot's typed accessors: each extension's handler, or ``None`` when not loaded."""
+
+    @property
+    def search(self) -> SearchPresses | None: ...
+
+    @property
+    def feedback(self) -> VotePresses | None: ...
+
+    @property
+    def moderation(self) -> ModerationPresses | None: ...
+
+
+class ExtensionNotLoaded(RuntimeError):
+    """A button was pressed whose extension is not loaded in this process."""
+
+
+def _host(interaction: discord.Interaction[Any]) -> ButtonHost:
+    client = interaction.client
+    if not isinstance(client, ButtonHost):
+        raise ExtensionNotLoaded(f"{type(client).__name__} has no button handlers")
+    return client
+
+
+def _search(interaction: discord.Interaction[Any]) -> SearchPresses:
+    handler = _host(interaction).search
+    if handler is None:
+        raise ExtensionNotLoaded("search")
+    return handler
 
 
 class OpenSourceButton(
@@ -37,7 +98,7 @@ class OpenSourceButton(
             discord.ui.Button(
                 label=label,
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"cb:open:{passage_id}"[:CUSTOM_ID_LIMIT],
+                custom_id=f"{OPEN_PREFIX}{passage_id}"[:CUSTOM_ID_LIMIT],
             )
         )
         self.passage_id = passage_id
@@ -60,7 +121,7 @@ class OpenSourceButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Open the passage."""
-        await _cog(interaction).open_from_button(interaction, self.passage_id)
+        await _search(interaction).open_from_button(interaction, self.passage_id)
 
 
 class MoreResultsButton(
@@ -98,7 +159,7 @@ class MoreResultsButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Show the next page."""
-        await _cog(interaction).more_results(interaction, self.offset, self.limit)
+        await _search(interaction).more_results(interaction, self.offset, self.limit)
 
 
 class SourceNavButton(
@@ -135,11 +196,180 @@ class SourceNavButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Move to the neighbour."""
-        await _cog(interaction).navigate(interaction, self.passage_id)
+        await _search(interaction).navigate(interaction, self.passage_id)
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+SEARCH_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     OpenSourceButton,
     MoreResultsButton,
     SourceNavButton,
 )
+
+
+def cited_passages(message: discord.Message) -> list[str]:
+    """The passage ids an answer message cites, from its "Open n" buttons."""
+    found: list[str] = []
+    for row in message.components:
+        for child in getattr(row, "children", []):
+            custom_id = getattr(child, "custom_id", None) or ""
+            if custom_id.startswith(OPEN_PREFIX):
+                found.append(custom_id[len(OPEN_PREFIX) :])
+    return found
+
+
+class VoteButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"cb:vote:(?P<vote>up|down)",
+):
+    """👍 or 👎 under an answer: anyone who sees it may vote."""
+
+    def __init__(self, vote: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                emoji="👍" if vote > 0 else "👎",
+                style=discord.ButtonStyle.secondary,
+                custom_id="cb:vote:up" if vote > 0 else "cb:vote:down",
+            ),
+            row=VOTE_ROW,
+        )
+        self.vote = vote
+
+    @classmethod
+    def pair(cls) -> list[VoteButton]:
+        """👍 and 👎, for the end of an answer's buttons."""
+        return [cls(1), cls(-1)]
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        """Rebuild the button from a pressed ``custom_id``."""
+        return cls(1 if match["vote"] == "up" else -1)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Record the vote."""
+        handler = _host(interaction).feedback
+        if handler is None:
+            raise ExtensionNotLoaded("feedback")
+        await handler.vote(interaction, self.vote)
+
+
+async def _owned_by(interaction: discord.Interaction[Any], owner: int) -> bool:
+    """Whether the member who pressed is ``owner``; anyone else is told so, privately."""
+    if interaction.user.id == owner:
+        return True
+    await send(interaction, notice(NOT_YOURS), ephemeral=True)
+    return False
+
+
+def _moderation(interaction: discord.Interaction[Any]) -> ModerationPresses:
+    handler = _host(interaction).moderation
+    if handler is None:
+        raise ExtensionNotLoaded("moderation")
+    return handler
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"ql:(?P<direction>prev|next):(?P<action>\d{1,19}):(?P<owner>\d{1,20}):(?P<page>\d{1,6})",
+):
+    """◀ / ▶ on a listing: only for the moderator who ran it."""
+
+    def __init__(
+        self, direction: str, action: int, owner: int, page: int, disabled: bool = False
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="◀ Newer" if direction == "prev" else "Older ▶",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"ql:{direction}:{action}:{owner}:{page}",
+                disabled=disabled,
+            )
+        )
+        self.action, self.owner, self.page = action, owner, page
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        """Rebuild the button from a pressed ``custom_id``."""
+        return cls(
+            match["direction"], int(match["action"]), int(match["owner"]), int(match["page"])
+        )
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Only the moderator who ran the listing turns its pages."""
+        return await _owned_by(interaction, self.owner)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Show the page."""
+        await _moderation(interaction).turn_page(interaction, self.action, self.owner, self.page)
+
+
+class PurgeButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"ql:purge:(?P<action>\d{1,19}):(?P<owner>\d{1,20}):(?P<choice>confirm|cancel)",
+):
+    """Confirm or cancel a requested purge: only for the administrator who asked for it."""
+
+    def __init__(self, action: int, owner: int, choice: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Delete them" if choice == "confirm" else "Cancel",
+                style=discord.ButtonStyle.danger
+                if choice == "confirm"
+                else discord.ButtonStyle.secondary,
+                custom_id=f"ql:purge:{action}:{owner}:{choice}",
+            )
+        )
+        self.action, self.owner, self.choice = action, owner, choice
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        """Rebuild the button from a pressed ``custom_id``."""
+        return cls(int(match["action"]), int(match["owner"]), match["choice"])
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Only the administrator who asked for the purge answers its prompt."""
+        return await _owned_by(interaction, self.owner)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Carry out or drop the purge."""
+        await _moderation(interaction).settle_purge(
+            interaction, self.action, self.owner, self.choice
+        )
+
+
+def pager(action: int, owner: int, page: Page[Any]) -> discord.ui.View | None:
+    """Newer/Older buttons for a listing longer than one page."""
+    if page.pages <= 1:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(PageButton("prev", action, owner, max(0, page.page - 1), not page.has_previous))
+    view.add_item(PageButton("next", action, owner, page.page + 1, not page.has_next))
+    return view
+
+
+def purge_prompt_view(request: int, owner: int) -> discord.ui.View:
+    """ "Delete them" and "Cancel" under a purge prompt."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(PurgeButton(request, owner, "confirm"))
+    view.add_item(PurgeButton(request, owner, "cancel"))
+    return view
+
+
+MODERATION_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (PageButton, PurgeButton)

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_bot import replies
 from bot.discord_bot.access import is_administrator
-from bot.discord_bot.reloader import ReloadRefused, ReloadReport, ReloadTimeout
-from bot.discord_bot.respond import defer, send
+from bot.discord_bot.reloader import CorpusReloader, ReloadRefused, ReloadReport, ReloadTimeout
+from bot.discord_bot.respond import defer, notice, report_error, send
 from bot.present.markdown import escape_markdown
-
-if TYPE_CHECKING:
-    from bot.discord_bot.client import CorpusBot
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +21,8 @@ log = logging.getLogger(__name__)
 class AdminCog(commands.Cog, name="AdminCog"):
     """Commands for server administrators."""
 
-    def __init__(self, bot: CorpusBot) -> None:
-        self.bot = bot
+    def __init__(self, reloader: CorpusReloader) -> None:
+        self.reloader = reloader
 
     @app_commands.command(
         name="reload", description="Reload the corpus now and report what changed"
@@ -40,12 +36,12 @@ class AdminCog(commands.Cog, name="AdminCog"):
         if not is_administrator(interaction):
             await send(
                 interaction,
-                replies.notice("Only server administrators can reload the corpus."),
+                notice("Only server administrators can reload the corpus."),
                 ephemeral=True,
             )
             return
         await defer(interaction, ephemeral=True)
-        reloader = self.bot.reloader
+        reloader = self.reloader
         reloading = asyncio.ensure_future(reloader.reload())
         try:
             # A reply is due within 15 minutes whatever the build does, and the time limit
@@ -55,7 +51,7 @@ class AdminCog(commands.Cog, name="AdminCog"):
             reloading.add_done_callback(_log_failure)
             await send(
                 interaction,
-                replies.notice(
+                notice(
                     f"The reload has not finished after {reloader.timeout_seconds:g} s (a very "
                     "large corpus, or a file that cannot be read). The bot keeps answering from "
                     "the current corpus and switches to the new one if it finishes; later "
@@ -67,19 +63,18 @@ class AdminCog(commands.Cog, name="AdminCog"):
         except ReloadRefused as refused:
             await send(
                 interaction,
-                replies.notice(
+                notice(
                     f"Not reloaded: {refused}. The bot keeps answering from the current corpus."
                 ),
                 ephemeral=True,
             )
             return
         except Exception as error:
-            cog = self.bot.get_cog("SearchCog")
-            error_id = await cog.report_error(interaction, error) if cog else "-"  # type: ignore[attr-defined]
+            error_id = await report_error(interaction, error)
             log.error("reload failed (error %s)", error_id)
             return
         # Ids keep underscores (release_notes_v2), which Markdown would turn into italics.
-        await send(interaction, replies.notice(escape_markdown(report.describe())), ephemeral=True)
+        await send(interaction, notice(escape_markdown(report.describe())), ephemeral=True)
 
 
 def _log_failure(reloading: asyncio.Future[ReloadReport]) -> None:

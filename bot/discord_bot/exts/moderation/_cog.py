@@ -16,213 +16,50 @@ import contextlib
 import dataclasses
 import io
 import logging
-import re
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.config import Settings
 from bot.discord_bot.access import is_administrator, is_moderator, moderator_permissions
 from bot.discord_bot.exts.moderation import _embeds as show
-from bot.discord_bot.respond import defer, in_time
+from bot.discord_bot.exts.moderation._listings import (
+    Listing,
+    purge_settled_text,
+    render_listing,
+    server_scope,
+)
+from bot.discord_bot.respond import Reply, defer, in_time, notice, send
+from bot.discord_bot.views import pager, purge_prompt_view
 from bot.present.chart import daily_chart
 from bot.present.export_files import TooLargeError, fit_to_limit
 from bot.present.markdown import escape_markdown
 from bot.querylog.actions import Action, record_action
 from bot.querylog.clock import cutoff, parse_since
-from bot.querylog.database import LogUnavailable
+from bot.querylog.database import LogDatabase, LogUnavailable
 from bot.querylog.export import export
 from bot.querylog.filters import Filters, frozen
-from bot.querylog.listings import Page, feedback, recent, unanswered
-from bot.querylog.moderation import (
-    CANCELLED,
-    CONFIRMED,
-    PurgeSettled,
-    owned_listing,
-    settle_purge,
-)
+from bot.querylog.moderation import CANCELLED, CONFIRMED, PurgeSettled, owned_listing, settle_purge
 from bot.querylog.records import Outcome
 from bot.querylog.retention import count_before
 from bot.querylog.scope import Scope
 from bot.querylog.stats import Stats, compute_stats
-
-if TYPE_CHECKING:
-    from bot.discord_bot.client import CorpusBot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 NOT_A_MODERATOR = "Only moderators can review the query log."
 NOT_AN_ADMINISTRATOR = "Only administrators can purge the query log."
-NOT_YOURS = "These buttons belong to the moderator who ran the command; run it yourself."
 EXPIRED = "This listing is no longer in the log; run the command again."
 UNAVAILABLE = "The query log cannot be read right now; the error is in the bot's log."
-PURGE_SETTLED = {
-    "unknown": "This purge request is no longer in the log; run /querylog purge again.",
-    "not_yours": NOT_YOURS,
-    "answered": "This purge request was already answered.",
-    "expired": "This purge request has expired; run /querylog purge again.",
-    "cancelled": "Purge cancelled; nothing was deleted.",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Listing:
-    """One rendered page of a listing."""
-
-    title: str
-    lines: list[str]
-    page: Page[Any]
-    described: str  # what the listing holds, for its footer
-
-    def embed(self) -> discord.Embed:
-        """The page as a private embed."""
-        return show.listing(self.title, self.lines, self.page, self.described)
-
-
-def purge_settled_text(settled: PurgeSettled) -> str:
-    """What the moderator who pressed "Delete them" or "Cancel" is told."""
-    if settled.outcome == "purged":
-        deleted = settled.deleted
-        return f"Deleted {deleted.queries} logged questions and {deleted.votes} votes."
-    return PURGE_SETTLED[settled.outcome]
-
-
-def server_scope(interaction: discord.Interaction[Any]) -> Scope:
-    """The server the command or button is used in: the only rows it may see or change."""
-    if interaction.guild_id is None:  # the access checks refuse direct messages before this
-        raise RuntimeError("/querylog is used only in a server")
-    return Scope.server(interaction.guild_id)
-
-
-def render_listing(
-    conn: sqlite3.Connection,
-    scope: Scope,
-    kind: str,
-    arguments: dict[str, Any],
-    page: int,
-) -> Listing:
-    """Page ``page`` of a listing of ``scope`` from the arguments recorded with it."""
-    since = arguments.get("since")
-    when = f"since {since[:16].replace('T', ' ')}" if since else "all time"
-    if kind == "recent":
-        filters = Filters.from_json(arguments["filters"])
-        rows = recent(conn, scope, filters, page)
-        return Listing(
-            "Recent questions", [r.summary() for r in rows.rows], rows, filters.describe()
-        )
-    if kind == "unanswered":
-        missing = unanswered(
-            conn,
-            scope,
-            weak_score=float(arguments["weak_score"]),
-            since=since,
-            until_id=arguments.get("until_id"),
-            page=page,
-        )
-        weak = f"no result or best score below {arguments['weak_score']}, {when}"
-        return Listing(
-            "What the corpus is missing", [u.summary() for u in missing.rows], missing, weak
-        )
-    voted = feedback(conn, scope, since=since, page=page)
-    return Listing(
-        "Passages in answers marked unhelpful", [p.summary() for p in voted.rows], voted, when
-    )
-
-
-class PageButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"ql:(?P<direction>prev|next):(?P<action>\d{1,19}):(?P<owner>\d{1,20}):(?P<page>\d{1,6})",
-):
-    """◀ / ▶ on a listing: only for the moderator who ran it."""
-
-    def __init__(
-        self, direction: str, action: int, owner: int, page: int, disabled: bool = False
-    ) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="◀ Newer" if direction == "prev" else "Older ▶",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"ql:{direction}:{action}:{owner}:{page}",
-                disabled=disabled,
-            )
-        )
-        self.action, self.owner, self.page = action, owner, page
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> Self:
-        """Rebuild the button from a pressed ``custom_id``."""
-        return cls(
-            match["direction"], int(match["action"]), int(match["owner"]), int(match["page"])
-        )
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Show the page."""
-        await _cog(interaction).turn_page(interaction, self.action, self.owner, self.page)
-
-
-class PurgeButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"ql:purge:(?P<action>\d{1,19}):(?P<owner>\d{1,20}):(?P<choice>confirm|cancel)",
-):
-    """Confirm or cancel a requested purge."""
-
-    def __init__(self, action: int, owner: int, choice: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Delete them" if choice == "confirm" else "Cancel",
-                style=discord.ButtonStyle.danger
-                if choice == "confirm"
-                else discord.ButtonStyle.secondary,
-                custom_id=f"ql:purge:{action}:{owner}:{choice}",
-            )
-        )
-        self.action, self.owner, self.choice = action, owner, choice
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> Self:
-        """Rebuild the button from a pressed ``custom_id``."""
-        return cls(int(match["action"]), int(match["owner"]), match["choice"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Carry out or drop the purge."""
-        await _cog(interaction).settle_purge(interaction, self.action, self.owner, self.choice)
-
-
-def _cog(interaction: discord.Interaction[Any]) -> ModerationCog:
-    cog = interaction.client.get_cog(ModerationCog.__cog_name__)
-    assert isinstance(cog, ModerationCog)
-    return cog
-
-
-def pager(action: int, owner: int, page: Page[Any]) -> discord.ui.View | None:
-    """Newer/Older buttons for a listing longer than one page."""
-    if page.pages <= 1:
-        return None
-    view = discord.ui.View(timeout=None)
-    view.add_item(PageButton("prev", action, owner, max(0, page.page - 1), not page.has_previous))
-    view.add_item(PageButton("next", action, owner, page.page + 1, not page.has_next))
-    return view
 
 
 @app_commands.guild_only()
@@ -235,14 +72,13 @@ class ModerationCog(
 ):
     """The /querylog command group."""
 
-    def __init__(self, bot: CorpusBot) -> None:
-        self.bot = bot
-        self.settings = bot.settings
-        self.identities = bot.settings.identities
-        self.db = bot.log_database
+    def __init__(self, settings: Settings, db: LogDatabase) -> None:
+        self.settings = settings
+        self.identities = settings.identities
+        self.db = db
         group = self.app_command
         assert group is not None
-        group.default_permissions = moderator_permissions(bot.settings)
+        group.default_permissions = moderator_permissions(settings)
         super().__init__()
 
     # --- commands ----------------------------------------------------------------------------
@@ -326,7 +162,8 @@ class ModerationCog(
             days_shown = [(d.queries, d.answered_share) for d in result.per_day]
             png = await asyncio.to_thread(daily_chart, days_shown)
             chart = discord.File(io.BytesIO(png), filename=show.CHART_NAME)
-            await show.reply(interaction, [show.stats(result, with_chart=True)], files=[chart])
+            embed = show.stats(result, with_chart=True)
+            await send(interaction, Reply([embed], files=[chart]), ephemeral=True)
 
     @app_commands.command(name="export", description="The log as a CSV or JSON-lines file")
     @app_commands.describe(
@@ -372,9 +209,8 @@ class ModerationCog(
                 try:
                     count, parts = await self.db.write(work)
                 except TooLargeError:
-                    await show.reply(
-                        interaction,
-                        [show.notice("The export is too large to upload; narrow it with `since`.")],
+                    await self._tell(
+                        interaction, "The export is too large to upload; narrow it with `since`."
                     )
                     return
                 how = "" if len(parts) == 1 else f", in {len(parts)} gzipped parts"
@@ -383,8 +219,9 @@ class ModerationCog(
                 described = escape_markdown(filters.describe())  # holds what they typed
                 text = f"{count} logged questions ({described}){how}."
                 for number, part in enumerate(parts):
-                    embeds = [show.notice(text)] if number == 0 else []
-                    await show.reply(interaction, embeds, files=[discord.File(part, part.name)])
+                    embeds = notice(text).embeds if number == 0 else []
+                    files = [discord.File(part, part.name)]
+                    await send(interaction, Reply(embeds, files=files), ephemeral=True)
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
@@ -409,21 +246,16 @@ class ModerationCog(
 
         async with self._database(interaction):
             request, count = await self._in_time(interaction, self.db.write(work))
-            view = discord.ui.View(timeout=None)
-            view.add_item(PurgeButton(request, interaction.user.id, "confirm"))
-            view.add_item(PurgeButton(request, interaction.user.id, "cancel"))
+            view = purge_prompt_view(request, interaction.user.id)
             prompt = show.purge_prompt(older_than_days, before, count)
-            await show.reply(interaction, [prompt], view=view)
+            await send(interaction, Reply([prompt], view=view), ephemeral=True)
 
-    # --- buttons -----------------------------------------------------------------------------
+    # --- buttons (see views.py; they check who pressed before calling these) -----------------
 
     async def turn_page(
         self, interaction: discord.Interaction[Any], action_id: int, owner: int, page: int
     ) -> None:
         """Newer/Older: the same listing, another page, in place."""
-        if interaction.user.id != owner:
-            await show.reply(interaction, [show.notice(NOT_YOURS)])
-            return
         if await self._refused(interaction):
             return
         record = self._action(interaction, "page", {"listing": action_id, "page": page})
@@ -441,19 +273,15 @@ class ModerationCog(
         async with self._database(interaction):
             listing = await self._in_time(interaction, self.db.write(work), update=True)
             if listing is None:
-                await show.reply(interaction, [show.notice(EXPIRED)])
+                await self._tell(interaction, EXPIRED)
                 return
-            await show.update(
-                interaction, [listing.embed()], view=pager(action_id, owner, listing.page)
-            )
+            turned = Reply([listing.embed()], view=pager(action_id, owner, listing.page))
+            await send(interaction, turned, ephemeral=True, update=True)
 
     async def settle_purge(
         self, interaction: discord.Interaction[Any], request_id: int, owner: int, choice: str
     ) -> None:
         """Confirm: delete (still an administrator, within 15 minutes, once). Cancel: don't."""
-        if interaction.user.id != owner:
-            await show.reply(interaction, [show.notice(NOT_YOURS)])
-            return
         if choice == "confirm" and await self._refused(interaction, administrators_only=True):
             return
         done = CONFIRMED if choice == "confirm" else CANCELLED
@@ -468,7 +296,10 @@ class ModerationCog(
 
         async with self._database(interaction):
             settled = await self._in_time(interaction, self.db.write(work), update=True)
-            await show.update(interaction, [show.notice(purge_settled_text(settled))], view=None)
+            # The reply has no view, so the prompt's buttons go.
+            await send(
+                interaction, notice(purge_settled_text(settled)), ephemeral=True, update=True
+            )
 
     # --- shared steps ------------------------------------------------------------------------
 
@@ -495,8 +326,9 @@ class ModerationCog(
             allowed = is_moderator(interaction, self.settings)
         if allowed:
             return False
-        text = NOT_AN_ADMINISTRATOR if administrators_only else NOT_A_MODERATOR
-        await show.reply(interaction, [show.notice(text)])
+        await self._tell(
+            interaction, NOT_AN_ADMINISTRATOR if administrators_only else NOT_A_MODERATOR
+        )
         return True
 
     async def _filters(
@@ -518,7 +350,7 @@ class ModerationCog(
                 outcome=outcome,
             )
         except ValueError as error:
-            await show.reply(interaction, [show.notice(str(error))])
+            await self._tell(interaction, str(error))
             return None
 
     async def _open_listing(
@@ -541,7 +373,7 @@ class ModerationCog(
         async with self._database(interaction):
             action_id, listing = await self.db.write(work)
             view = pager(action_id, interaction.user.id, listing.page)
-            await show.reply(interaction, [listing.embed()], view=view)
+            await send(interaction, Reply([listing.embed()], view=view), ephemeral=True)
 
     def _action(
         self, interaction: discord.Interaction[Any], action: str, arguments: dict[str, Any]
@@ -563,7 +395,8 @@ class ModerationCog(
             yield
         except LogUnavailable as error:
             log.error("query log unavailable for /querylog: %s", error, exc_info=error)
-            await show.reply(interaction, [show.notice(UNAVAILABLE)])
+            await self._tell(interaction, UNAVAILABLE)
 
-
-REVIEW_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (PageButton, PurgeButton)
+    async def _tell(self, interaction: discord.Interaction[Any], text: str) -> None:
+        """A private notice: every /querylog reply is private."""
+        await send(interaction, notice(text), ephemeral=True)

@@ -1,4 +1,5 @@
-"""What moderators see: listings, stats and the purge prompt, as private embeds within limits.
+"""What moderators see: listings, stats and the purge prompt, as embeds within limits (built
+here, sent privately by the cog through :func:`bot.discord_bot.respond.send`).
 
 The lines themselves come from :mod:`bot.querylog.listings` (``summary()``), the same the CLI
 prints; here they are only escaped (a member's question can hold Markdown or mentions) and
@@ -12,14 +13,8 @@ from typing import Any
 
 import discord
 
-from bot.discord_bot.replies import (
-    COLOUR,
-    DESCRIPTION_LIMIT,
-    FIELD_LIMIT,
-    fit_blocks,
-    fit_escaped,
-)
-from bot.discord_bot.respond import acknowledged, responded_already
+from bot.discord_bot.replies import fit_blocks, fit_escaped
+from bot.discord_bot.style import COLOUR, DESCRIPTION_LIMIT, FIELD_LIMIT
 from bot.querylog.listings import Page
 from bot.querylog.stats import Stats
 
@@ -92,48 +87,3 @@ def purge_prompt(days: int, before: str, would_delete: int) -> discord.Embed:
         ),
         colour=discord.Colour.red(),
     )
-
-
-def notice(text: str) -> discord.Embed:
-    """A short private message."""
-    return discord.Embed(description=text[:DESCRIPTION_LIMIT], colour=COLOUR)
-
-
-async def update(
-    interaction: discord.Interaction[Any],
-    embeds: list[discord.Embed],
-    *,
-    view: discord.ui.View | None = None,
-) -> None:
-    """Replace the message the pressed button is on (``view=None`` removes its buttons), whether
-    or not the press was deferred."""
-    if acknowledged(interaction):
-        await interaction.edit_original_response(embeds=embeds, view=view)
-        return
-    try:
-        await interaction.response.edit_message(embeds=embeds, view=view)
-    except discord.HTTPException as error:
-        responded_already(interaction, error)
-
-
-async def reply(
-    interaction: discord.Interaction[Any],
-    embeds: list[discord.Embed],
-    *,
-    view: discord.ui.View | None = None,
-    files: Sequence[discord.File] = (),
-) -> None:
-    """Answer privately, whether or not the interaction was deferred (also when a deferral
-    that went through was reported as failed, see :func:`respond.defer`)."""
-    extra: dict[str, Any] = {}
-    if view is not None:
-        extra["view"] = view
-    if files:
-        extra["files"] = list(files)
-    if acknowledged(interaction):
-        await interaction.followup.send(embeds=embeds, ephemeral=True, **extra)
-        return
-    try:
-        await interaction.response.send_message(embeds=embeds, ephemeral=True, **extra)
-    except discord.HTTPException as error:
-        responded_already(interaction, error)

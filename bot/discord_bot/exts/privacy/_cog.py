@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.discord_bot.exts.moderation import _embeds as show
-from bot.discord_bot.respond import defer
+from bot.config import Settings
+from bot.discord_bot.respond import defer, notice, send
 from bot.querylog.actions import Action, record_action
 from bot.querylog.clock import cutoff
-from bot.querylog.database import LogUnavailable
+from bot.querylog.database import LogDatabase, LogUnavailable
 from bot.querylog.retention import Deleted, expire, forget
-
-if TYPE_CHECKING:
-    from bot.discord_bot.client import CorpusBot
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +25,10 @@ RETENTION_EVERY_HOURS = 24
 class PrivacyCog(commands.Cog, name="PrivacyCog"):
     """Deletes what members ask to forget and what is older than the retention period."""
 
-    def __init__(self, bot: CorpusBot) -> None:
-        self.bot = bot
-        self.settings = bot.settings
-        self.identities = bot.settings.identities
-        self.db = bot.log_database
+    def __init__(self, settings: Settings, db: LogDatabase) -> None:
+        self.settings = settings
+        self.identities = settings.identities
+        self.db = db
 
     async def cog_load(self) -> None:
         """Start the daily retention run (its first run is now, at start-up)."""
@@ -57,14 +53,14 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
             log.error("forget-me failed: %s", error)
         if deleted is None:
             text = "The log cannot be changed right now; nothing was deleted. Try again later."
-            await show.reply(interaction, [show.notice(text)])
+            await send(interaction, notice(text), ephemeral=True)
             return
         log.info("forget-me: deleted %d queries and %d votes", deleted.queries, deleted.votes)
         text = (
             f"Deleted {deleted.queries} logged questions and {deleted.votes} votes of yours. "
             "Questions you ask from now on are logged again as usual."
         )
-        await show.reply(interaction, [show.notice(text)])
+        await send(interaction, notice(text), ephemeral=True)
 
     @tasks.loop(hours=RETENTION_EVERY_HOURS)
     async def retention(self) -> None:

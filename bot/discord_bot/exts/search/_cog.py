@@ -6,29 +6,35 @@ import asyncio
 import contextlib
 import logging
 import math
-import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.config import Settings
 from bot.discord_bot import replies
 from bot.discord_bot.ratelimit import OneAtATime, SearchCooldown, UserRateLimiter
-from bot.discord_bot.respond import in_time, is_unknown_interaction, run_in_time, send
+from bot.discord_bot.respond import (
+    in_time,
+    notice,
+    reply_quietly,
+    report_error,
+    run_in_time,
+    send,
+)
 from bot.querylog.records import Outcome, QueryRecord
+from bot.querylog.writer import QueryLog
 from bot.search.service import QueryTooLongError, SearchResponse, SearchService
-
-if TYPE_CHECKING:
-    from bot.discord_bot.client import CorpusBot
 
 log = logging.getLogger(__name__)
 QUESTION_MAX_CHARS = 250  # fits the embed author line that keeps the question for "More results"
 ASK_MAX_RESULTS = 5  # the /ask option's range is 1 to this
+NO_LONGER_PAGED = "This answer can no longer be paged."
 
 
 def results_shown(asked: int) -> int:
@@ -56,15 +62,16 @@ class Tracked:
 class SearchCog(commands.Cog, name="SearchCog"):
     """Answers questions and opens sources; every use is recorded in the query log."""
 
-    def __init__(self, bot: CorpusBot) -> None:
-        self.bot = bot
-        self.settings = bot.settings
-        self.limiter = UserRateLimiter(
-            bot.settings.ask_cooldown_rate, bot.settings.ask_cooldown_seconds
-        )
+    def __init__(
+        self, settings: Settings, query_log: QueryLog, service: Callable[[], SearchService]
+    ) -> None:
+        self.settings = settings
+        self.query_log = query_log
+        self._current_service = service
+        self.limiter = UserRateLimiter(settings.ask_cooldown_rate, settings.ask_cooldown_seconds)
         # /source and its completion share one budget: a keystroke costs like a look-up.
         self.source_limiter = UserRateLimiter(
-            bot.settings.source_cooldown_rate, bot.settings.source_cooldown_seconds
+            settings.source_cooldown_rate, settings.source_cooldown_seconds
         )
         self.costly = OneAtATime()
         # The tasks answering an interaction right now, so a shutdown can let them finish.
@@ -73,7 +80,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
     @property
     def service(self) -> SearchService:
         """The bot's current service; a reload swaps it, so never keep it across awaits."""
-        return self.bot.service
+        return self._current_service()
 
     # --- slash commands ----------------------------------------------------------------------
 
@@ -136,7 +143,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
         found = await self.costly.run(member, partial(self.service.complete, current, limit=25))
         return [app_commands.Choice(name=label[:100], value=value[:100]) for label, value in found]
 
-    # --- buttons (see components.py) ---------------------------------------------------------
+    # --- buttons (see views.py) -------------------------------------------------------------
 
     async def more_results(
         self, interaction: discord.Interaction[Any], offset: int, limit: int
@@ -147,9 +154,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
             if question is None:
                 track.outcome = "no_results"
                 await send(
-                    interaction,
-                    replies.notice("This answer can no longer be paged."),
-                    ephemeral=True,
+                    interaction, notice("This answer can no longer be paged."), ephemeral=True
                 )
                 return
             self.limiter.check(interaction.user.id)
@@ -246,40 +251,17 @@ class SearchCog(commands.Cog, name="SearchCog"):
         except SearchCooldown as cooldown:
             track.outcome = "rate_limited"
             wait = max(1, math.ceil(cooldown.retry_after))
-            await self.reply_quietly(
-                interaction, f"You are searching quickly: try again in {wait} s."
-            )
+            await reply_quietly(interaction, f"You are searching quickly: try again in {wait} s.")
         except QueryTooLongError as error:
             track.outcome = "no_results"
-            await self.reply_quietly(interaction, str(error))
+            await reply_quietly(interaction, str(error))
         except Exception as error:
             track.outcome = "error"
-            error_id = await self.report_error(interaction, error)
+            error_id = await report_error(interaction, error)
         finally:
             if task is not None:
                 self.in_flight.discard(task)
             self.record(interaction, command, query, track, error_id)
-
-    async def report_error(
-        self, interaction: discord.Interaction[Any], error: BaseException
-    ) -> str:
-        """Log the traceback under a short id and tell the member that id."""
-        error_id = secrets.token_hex(4)
-        log.error("error %s handling interaction %s", error_id, interaction.id, exc_info=error)
-        if not is_unknown_interaction(error):
-            await self.reply_quietly(
-                interaction,
-                f"Sorry, something went wrong (error id `{error_id}`). "
-                "Please try again; if it keeps happening, tell a moderator that id.",
-            )
-        return error_id
-
-    async def reply_quietly(self, interaction: discord.Interaction[Any], text: str) -> None:
-        """A private notice; failing to send it is logged, never raised."""
-        try:
-            await send(interaction, replies.notice(text), ephemeral=True)
-        except discord.HTTPException as error:
-            log.warning("could not tell interaction %s: %s", interaction.id, error)
 
     def record(
         self,
@@ -290,7 +272,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
         error_id: str | None = None,
     ) -> None:
         """Queue the query-log row for this interaction (never blocks)."""
-        self.bot.query_log.record(
+        self.query_log.record(
             QueryRecord(
                 interaction_id=interaction.id,
                 guild_id=interaction.guild_id,

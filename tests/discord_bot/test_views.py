@@ -1,0 +1,49 @@
+"""The buttons that belong to one member refuse anyone else in ``interaction_check``, before
+their callback runs, and tell them so privately."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import AsyncMock, MagicMock
+
+import discord
+import pytest
+
+from bot.discord_bot.views import NOT_YOURS, PageButton, PurgeButton
+
+OWNER = 111
+SOMEONE_ELSE = 222
+
+
+def pressed_by(user_id: int) -> Any:
+    """A fresh button press by ``user_id``, recording what the bot sends back."""
+    interaction = MagicMock(spec=discord.Interaction)
+    interaction.user.id = user_id
+    interaction.extras = {}
+    interaction.response.is_done.return_value = False
+    interaction.response.send_message = AsyncMock()
+    return interaction
+
+
+BUTTONS = {
+    "page": lambda: PageButton("next", 7, OWNER, 1),
+    "purge confirm": lambda: PurgeButton(7, OWNER, "confirm"),
+    "purge cancel": lambda: PurgeButton(7, OWNER, "cancel"),
+}
+
+
+@pytest.mark.parametrize("make", BUTTONS.values(), ids=BUTTONS.keys())
+async def test_the_owner_may_press(make: Any) -> None:
+    interaction = pressed_by(OWNER)
+    assert await make().interaction_check(interaction) is True
+    interaction.response.send_message.assert_not_called()
+
+
+@pytest.mark.parametrize("make", BUTTONS.values(), ids=BUTTONS.keys())
+async def test_anyone_else_is_refused_privately(make: Any) -> None:
+    interaction = pressed_by(SOMEONE_ELSE)
+    assert await make().interaction_check(interaction) is False
+    interaction.response.send_message.assert_awaited_once()
+    sent = interaction.response.send_message.await_args.kwargs
+    assert sent["ephemeral"] is True
+    assert [embed.description for embed in sent["embeds"]] == [NOT_YOURS]
