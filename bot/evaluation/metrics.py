@@ -1,7 +1,7 @@
 """Ranking metrics computed the way ``trec_eval`` computes them (checked against pytrec_eval).
 
 Own code rather than a runtime dependency: the three measures are a few lines each, and
-``tests/test_evaluation_metrics.py`` compares them with pytrec_eval whenever it is installed.
+``tests/evaluation/test_metrics.py`` compares them with pytrec_eval whenever it is installed.
 Conventions that matter for matching trec_eval:
 
 * a run is ``doc → score``; it is ranked by score, ties by document id in *descending* order;

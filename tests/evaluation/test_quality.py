@@ -20,7 +20,7 @@ from bot.evaluation.qa import evaluate_qa, load_qa
 from bot.evaluation.ranking import DocumentRanker, RankingSettings
 from bot.search.service import SearchService
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 SLICE = DATA / "scifact-slice"
 SEED_QA = DATA / "seed_qa.jsonl"
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import SEED_DIR
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def corpusbot(
