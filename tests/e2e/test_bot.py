@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.e2e_helpers import (
+from tests.e2e.helpers import (
     BOT_ARGV,
     SHORT_PASSAGES,
     bot_env,
@@ -522,7 +522,7 @@ async def test_kill_9_loses_no_answered_row_and_the_next_start_says_it_was_kille
     await again.wait_for_output(r"the previous run did not stop cleanly")
 
 
-SLOW_SEARCH_BOT_ARGV = [sys.executable, "-m", "tests.slow_search_bot"]
+SLOW_SEARCH_BOT_ARGV = [sys.executable, "-m", "tests.e2e.slow_search_bot"]
 
 
 async def test_a_slow_id_completion_does_not_hold_up_other_members(

@@ -20,7 +20,7 @@ import pytest
 from bot.querylog.connection import connect
 from bot.querylog.records import QueryRecord
 from tests.conftest import SEED_DIR
-from tests.e2e_helpers import BOT_ARGV, bot_env
+from tests.e2e.helpers import BOT_ARGV, bot_env
 from tests.fakediscord import FakeDiscord
 
 pytest_plugins = ["tests.fakediscord.pytest_plugin"]

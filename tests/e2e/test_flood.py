@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.e2e_helpers import BOT_ARGV, bot_env
+from tests.e2e.helpers import BOT_ARGV, bot_env
 from tests.fakediscord import BotProcess, FakeDiscord
 from tests.fakediscord.harness import fake_and_bot
 

@@ -26,7 +26,7 @@ from bot.querylog.connection import connect
 from bot.querylog.identities import Identities
 from bot.querylog.records import QueryRecord
 from tests.conftest import SEED_DIR
-from tests.e2e_helpers import BOT_ARGV, bot_env
+from tests.e2e.helpers import BOT_ARGV, bot_env
 from tests.fakediscord import FakeDiscord, RecordedMessage
 from tests.fakediscord import payloads as P
 from tests.fakediscord.harness import fake_and_bot

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.e2e_helpers import BOT_ARGV, bot_env, make_corpus
+from tests.e2e.helpers import BOT_ARGV, bot_env, make_corpus
 from tests.fakediscord import FakeDiscord
 
 pytest_plugins = ["tests.fakediscord.pytest_plugin"]
@@ -91,7 +91,7 @@ async def test_a_long_reload_is_answered_and_sigterm_meanwhile_exits_promptly(
         slow_reload_seconds=60,
         reload_timeout_seconds=1,
     )
-    bot = await launch_bot([sys.executable, "-m", "tests.slow_search_bot"], env)
+    bot = await launch_bot([sys.executable, "-m", "tests.e2e.slow_search_bot"], env)
     reload = await fake_discord.send_command("reload", {}, member_permissions=ADMINISTRATOR)
     assert (await reload.wait_response()).type == 5  # "thinking…": the reload is under way
     # Past RELOAD_TIMEOUT_SECONDS /reload answers instead of "thinking" until Discord gives up.
