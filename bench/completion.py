@@ -2,8 +2,8 @@
 
 Discord asks for choices at every keystroke and gives up after three seconds; a keystroke that
 matches nothing is the worst case of a walk, which reads every document. Times, turn about over
-several passes (CPU time), ``SearchService.complete`` against :func:`walk_completion`, the walk
-the bot did before, on the same typed texts, and checks they give the same choices:
+several passes (CPU time), ``SearchService.complete`` against :func:`walk_completion`, the plain
+walk that reads every passage id, on the same typed texts, and checks they give the same choices:
 
     .venv/bin/python -m bench.completion /tmp/cb-load/corpus --cache /tmp/cb-load/index
 

@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         "go to the side file.",
     )
 
-    # --- Moderation and privacy (issue 4) ------------------------------------------------------
+    # --- Moderation and privacy -----------------------------------------------------------------
     moderator_role_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Roles whose members may use /querylog (comma list)."
     )

@@ -192,9 +192,9 @@ def test_processes_sharing_a_cache_folder_can_build_the_same_corpus_at_once(
     tmp_path: Path,
 ) -> None:
     """The bot reloading while `corpusbot ask` runs (or two bots on one INDEX_CACHE_DIR) build
-    the same snapshot at the same moment: each must load it. Before, one deleted the other's
-    finished snapshot to put its own in place, so a load failed with "Directory not empty" or
-    a missing file in about half the rounds."""
+    the same snapshot at the same moment: each must load it, so neither may delete the other's
+    finished snapshot to put its own in place (a load would fail with "Directory not empty" or
+    a missing file)."""
     cache = tmp_path / "cache"
     for round_ in range(6):
         corpus = tmp_path / f"corpus-{round_}"

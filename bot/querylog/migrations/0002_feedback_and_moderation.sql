@@ -1,4 +1,4 @@
--- Members' votes on answers, and what moderators did with the log (issue 4).
+-- Members' votes on answers, and what moderators did with the log.
 
 -- One vote per member per answer; a second press replaces it.
 CREATE TABLE votes (
