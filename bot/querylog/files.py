@@ -151,6 +151,12 @@ class RunMarker:
             os.close(fd)
 
 
+def file_identity(path: Path) -> tuple[int, int]:
+    """``(device, inode)``: which file a path names now."""
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
+
+
 def shm_size(database: Path) -> int | None:
     """The size of the database's ``-shm`` (SQLite's WAL index), ``None`` if there is none."""
     try:

@@ -26,6 +26,7 @@ import aiosqlite
 from bot.querylog.connection import WRITER_BUSY_TIMEOUT_MS, connect
 from bot.querylog.files import (
     RunMarker,
+    file_identity,
     open_private,
     restore_shm,
     shm_size,
@@ -46,12 +47,6 @@ INSERT OR IGNORE INTO queries (
     :error_id
 )
 """
-
-
-def file_identity(path: Path) -> tuple[int, int]:
-    """``(device, inode)``: which file a path names now."""
-    info = os.stat(path)
-    return info.st_dev, info.st_ino
 
 
 class QueryLog:
