@@ -7,6 +7,10 @@ only the moderator who ran the listing can turn its pages.
 
 Every command and button sees and changes only the rows of the server it is used in
 (:func:`server_scope`): a listing or purge request recorded in one server is unknown in another.
+
+Over 400 lines because it is the whole /querylog group: each command is a short shell, and they
+share the permission, filter and listing steps at the bottom; the Discord-free steps live in
+``_listings`` and the embeds in ``_embeds``.
 """
 
 from __future__ import annotations
