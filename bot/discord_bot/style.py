@@ -6,7 +6,6 @@ import discord
 
 DESCRIPTION_LIMIT = 4096
 TITLE_LIMIT = 256
-FOOTER_LIMIT = 2048
 FIELD_LIMIT = 1024
 URL_LIMIT = 2048
 COLOUR = discord.Colour.blurple()

@@ -153,9 +153,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
         async with self.tracked(interaction, "more", question or "") as track:
             if question is None:
                 track.outcome = "no_results"
-                await send(
-                    interaction, notice("This answer can no longer be paged."), ephemeral=True
-                )
+                await send(interaction, notice(NO_LONGER_PAGED), ephemeral=True)
                 return
             self.limiter.check(interaction.user.id)
             in_place = self._is_private(interaction.message)
