@@ -2,10 +2,10 @@
 those rows. The Discord cogs and ``corpusbot log`` call the same functions, so a moderator sees
 the same rows in either place.
 
-Lowest first: ``clock``, ``records``, ``normalise``, ``files``, ``identities`` and ``schema``
-depend on nothing here; ``connection`` is the one way to open the database; ``writer`` is the
-bot's buffered writer. Readers and changes take a :class:`~bot.querylog.scope.Scope`:
-``filters``, ``listings``, ``stats``, ``export``, ``retention``, ``votes`` and ``actions``;
-``moderation`` holds the rules of moderator buttons and ``database`` runs all of them off the
-event loop for the bot.
+Lowest first: ``clock``, ``records``, ``normalise``, ``files``, ``identities`` and
+``transactions`` depend on nothing here, ``schema`` only on ``transactions``; ``connection`` is
+the one way to open the database; ``writer`` is the bot's buffered writer. Readers and changes
+take a :class:`~bot.querylog.scope.Scope`: ``filters``, ``listings``, ``stats``, ``export``,
+``retention``, ``votes`` and ``actions``; ``moderation`` holds the rules of moderator buttons and
+``database`` runs all of them off the event loop for the bot.
 """

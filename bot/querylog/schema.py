@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sqlite3
 from importlib import resources
 
 import aiosqlite
+
+from bot.querylog.transactions import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +40,12 @@ async def migrate(db: aiosqlite.Connection) -> None:
     for version, sql in migrations():
         if await _version(db) >= version:  # up to date: no need to wait for the write lock
             continue
-        await db.execute("BEGIN IMMEDIATE")
-        try:
+        async with write_transaction(db):
             if await _version(db) >= version:
-                await db.execute("COMMIT")
                 continue
             for statement in _statements(sql):
                 await db.execute(statement)
             await db.execute(f"PRAGMA user_version = {version}")
-            await db.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                await db.execute("ROLLBACK")
-            raise
         log.info("query log schema migrated to version %d", version)
 
 

@@ -33,6 +33,7 @@ from bot.querylog.files import (
     tighten,
 )
 from bot.querylog.records import QueryRecord
+from bot.querylog.transactions import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -132,14 +133,8 @@ class QueryLog:
             batch = [self._buffer[i] for i in range(min(self.batch_size, len(self._buffer)))]
             try:
                 db = await self._ensure_open()
-                await db.execute("BEGIN IMMEDIATE")
-                try:
+                async with write_transaction(db):
                     await db.executemany(_INSERT, [row.to_row() for row in batch])
-                    await db.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        await db.execute("ROLLBACK")
-                    raise
             except (sqlite3.Error, OSError) as error:
                 self._note_failure(error)
                 await self._drop_connection()
