@@ -1,1 +1,2 @@
-"""Markdown for what members and operators read: answers, sources, charts and export files."""
+"""What members and operators read, made from plain results: answers and sources as safe
+Markdown, the stats chart as a PNG, and exports cut to fit an upload limit."""
