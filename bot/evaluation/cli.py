@@ -16,7 +16,7 @@ from bot.evaluation.baseline import BASELINE_NAME, baseline_run
 from bot.evaluation.beir import load_beir
 from bot.evaluation.metrics import Scores, evaluate
 from bot.evaluation.progress import Progress
-from bot.evaluation.qa import evaluate_qa, load_qa
+from bot.evaluation.qa import QaReport, evaluate_qa, load_qa
 from bot.evaluation.ranking import DocumentRanker, RankingSettings, Rm3
 from bot.search.service import SearchService
 
@@ -150,21 +150,32 @@ def run_qa(args: argparse.Namespace, settings: Settings) -> int:
         params=settings.bm25,
         min_words=settings.passage_min_words,
         max_words=settings.passage_max_words,
-        cache_dir=None,
+        cache_dir=settings.index_cache_dir,
     )
     report = evaluate_qa(service, cases, Progress("questions", len(cases)))
     print(f"{args.file}: {len(cases)} questions over {service.summary.describe()}")
+    print(f"answer in top-1 passage: {report.top1_passage:6.1%}")
+    print(f"answer in top-3 passage: {report.top3_passage:6.1%}")
     print(f"answer in top-1 snippet: {report.top1:6.1%}")
     print(f"answer in top-3 snippet: {report.top3:6.1%}")
+    print(f"median top-1 snippet:    {report.median_snippet_chars:6.0f} characters")
     if args.show_misses:
-        for outcome in report.outcomes:
-            if outcome.rank != 1:
-                where = "not in top 3" if outcome.rank is None else f"rank {outcome.rank}"
-                print(f"- {outcome.case.question!r} → {outcome.case.answer!r}: {where}")
-                print(f"  top snippet: {outcome.top_snippet}")
+        _print_misses(report)
     if args.json:
         _write_json(args.json, report.as_dict())
     return 0
+
+
+def _print_misses(report: QaReport) -> None:
+    """Each question whose first snippet lacks the answer, marked "not found" (not in the
+    first passage) or "not quoted" (in the first passage, but not in its snippet)."""
+    for outcome in report.outcomes:
+        why = outcome.miss()
+        if why is None:
+            continue
+        where = "not in top 3" if outcome.rank is None else f"rank {outcome.rank}"
+        print(f"- [{why}] {outcome.case.question!r} → {outcome.case.answer!r}: snippet {where}")
+        print(f"  top snippet: {outcome.top_snippet}")
 
 
 def _table(rows: Mapping[str, tuple[Scores, float]]) -> str:

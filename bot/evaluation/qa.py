@@ -3,17 +3,21 @@
 A QA file is JSON lines of ``{"question": …, "answer": …}``. A question counts as answered at
 rank k when its answer string appears in the *displayed* snippet text (``hit.snippet.plain``) of
 one of the first k results, compared case-insensitively with whitespace collapsed, not in the
-whole passage, which a member never reads.
+whole passage, which a member never reads. The same test on the whole passage text shows how
+many answers were found but not quoted: the gap between the two is the snippet's to close.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.search.service import SearchService
+from bot.search.service import SearchHit, SearchService
+
+DEPTH = 3  # results looked at per question: the first and the first three
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,34 +30,72 @@ class QaCase:
 
 @dataclass(frozen=True, slots=True)
 class QaOutcome:
-    """Where (if anywhere in the top 3) the answer was shown, and the top snippet."""
+    """Where (if anywhere in the top 3) the answer was shown and found, and the top snippet."""
 
     case: QaCase
     rank: int | None
+    passage_rank: int | None
     top_snippet: str
+
+    def as_dict(self) -> dict[str, object]:
+        """One question's outcome for JSON reports."""
+        return {
+            "question": self.case.question,
+            "answer": self.case.answer,
+            "rank": self.rank,
+            "passage_rank": self.passage_rank,
+            "answer_in_top1_snippet": _within(self.rank, 1),
+            "answer_in_top3_snippet": _within(self.rank, DEPTH),
+            "answer_in_top1_passage": _within(self.passage_rank, 1),
+            "answer_in_top3_passage": _within(self.passage_rank, DEPTH),
+            "top_snippet": self.top_snippet,
+        }
+
+    def miss(self) -> str | None:
+        """Why the first snippet lacks the answer, or None when it shows it."""
+        if self.rank == 1:
+            return None
+        if self.passage_rank == 1:
+            return "not quoted: in the first passage, not in its snippet"
+        return "not found: not in the first passage"
 
 
 @dataclass(frozen=True, slots=True)
 class QaReport:
-    """Answer-in-snippet rates at 1 and 3."""
+    """Answer-in-snippet and answer-in-passage rates at 1 and 3."""
 
     outcomes: list[QaOutcome]
 
     @property
     def top1(self) -> float:
         """Share answered by the first result's snippet."""
-        return self._share(1)
+        return self._share([o.rank for o in self.outcomes], 1)
 
     @property
     def top3(self) -> float:
         """Share answered by one of the first three results' snippets."""
-        return self._share(3)
+        return self._share([o.rank for o in self.outcomes], DEPTH)
 
-    def _share(self, depth: int) -> float:
-        if not self.outcomes:
+    @property
+    def top1_passage(self) -> float:
+        """Share whose answer is anywhere in the first result's passage."""
+        return self._share([o.passage_rank for o in self.outcomes], 1)
+
+    @property
+    def top3_passage(self) -> float:
+        """Share whose answer is anywhere in one of the first three results' passages."""
+        return self._share([o.passage_rank for o in self.outcomes], DEPTH)
+
+    @property
+    def median_snippet_chars(self) -> float:
+        """Median length of the first snippet as a member reads it (ellipses included)."""
+        lengths = [len(o.top_snippet) for o in self.outcomes if o.top_snippet]
+        return statistics.median(lengths) if lengths else 0.0
+
+    def _share(self, ranks: Sequence[int | None], depth: int) -> float:
+        if not ranks:
             return 0.0
-        hits = sum(1 for o in self.outcomes if o.rank is not None and o.rank <= depth)
-        return hits / len(self.outcomes)
+        return sum(1 for rank in ranks if _within(rank, depth)) / len(ranks)
 
     def as_dict(self) -> dict[str, object]:
         """For JSON reports: rates plus every question's outcome."""
@@ -61,16 +103,15 @@ class QaReport:
             "questions": len(self.outcomes),
             "answer_in_top1_snippet": round(self.top1, 4),
             "answer_in_top3_snippet": round(self.top3, 4),
-            "cases": [
-                {
-                    "question": o.case.question,
-                    "answer": o.case.answer,
-                    "rank": o.rank,
-                    "top_snippet": o.top_snippet,
-                }
-                for o in self.outcomes
-            ],
+            "answer_in_top1_passage": round(self.top1_passage, 4),
+            "answer_in_top3_passage": round(self.top3_passage, 4),
+            "median_snippet_chars": self.median_snippet_chars,
+            "cases": [o.as_dict() for o in self.outcomes],
         }
+
+
+def _within(rank: int | None, depth: int) -> bool:
+    return rank is not None and rank <= depth
 
 
 def load_qa(path: Path) -> list[QaCase]:
@@ -93,18 +134,31 @@ def _normal(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def _first_rank(
+    hits: Sequence[SearchHit], answer: str, text: Callable[[SearchHit], str]
+) -> int | None:
+    return next((h.rank for h in hits if answer in _normal(text(h))), None)
+
+
 def evaluate_qa(
     service: SearchService,
     cases: list[QaCase],
     progress: Callable[[int], None] | None = None,
 ) -> QaReport:
-    """Ask every question through the search service and look for the answer in the snippets."""
+    """Ask every question through the search service; look for the answer in the snippets
+    and in the whole passages."""
     outcomes = []
     for done, case in enumerate(cases, start=1):
-        hits = service.search(case.question, limit=3).hits
+        hits = service.search(case.question, limit=DEPTH).hits
         answer = _normal(case.answer)
-        rank = next((h.rank for h in hits if answer in _normal(h.snippet.plain)), None)
-        outcomes.append(QaOutcome(case, rank, hits[0].snippet.plain if hits else ""))
+        outcomes.append(
+            QaOutcome(
+                case,
+                rank=_first_rank(hits, answer, lambda h: h.snippet.plain),
+                passage_rank=_first_rank(hits, answer, lambda h: h.passage.text),
+                top_snippet=hits[0].snippet.plain if hits else "",
+            )
+        )
         if progress:
             progress(done)
     return QaReport(outcomes)
