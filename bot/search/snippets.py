@@ -13,6 +13,10 @@ from bot.analysis.matching import find_terms
 from bot.corpus.text import Span, collapse_whitespace, sentence_spans
 
 SNIPPET_CHARS = 300
+# How sentences are chosen; measured on XQuAD English in docs/quality.md ("Choosing the sentence").
+LOCAL_IDF_POWER = 0.5
+PROXIMITY_SHARE = 0.5
+PROXIMITY_CHARS = 60
 ELLIPSIS = "…"
 # A web address in text: never cut by highlighting, and kept clickable when escaped.
 URL = re.compile(r"https?://[^\s<>\"'`|]+[^\s<>\"'`|.,;:!?)\]]")
@@ -45,9 +49,11 @@ def select_snippet(
 ) -> Snippet:
     """The best one or two sentences of ``text`` for the query terms (term → weight).
 
-    Sentences are scored by the summed weight of the distinct query terms they contain; the best
-    one is extended by a neighbour when that fits in ``max_chars`` (preferring a neighbour that
-    adds matches), and a sentence that is too long on its own is cut around its matches.
+    Sentences are scored by the summed weight of the distinct query terms they contain, each
+    weight scaled by how few of the passage's sentences hold the term (:func:`_local_weights`),
+    plus a share of the weight found close together (:func:`_densest_weight`); the best one is
+    extended by a neighbour when that fits in ``max_chars`` (preferring a neighbour that adds
+    matches), and a sentence that is too long on its own is cut around its matches.
     """
     # Room for the "… " and " …" that mark text cut before and after, so the plain snippet a
     # member reads stays within ``max_chars`` too.
@@ -56,9 +62,14 @@ def select_snippet(
     sentences = sentence_spans(text) or [Span(0, len(text))]
     found = find_terms(text, wanted)
     matched = _terms_by_sentence(sentences, found)
-    weights = [math.fsum(terms[t] for t in found_here) for found_here in matched]
-    best = max(range(len(sentences)), key=lambda i: (weights[i], -i))
-    chosen = _extend(text, sentences, matched, terms, best, max_chars)
+    local = _local_weights(terms, matched)
+    scores = [
+        math.fsum(local[t] for t in found_here)
+        + PROXIMITY_SHARE * _densest_weight(sentence, found, local)
+        for sentence, found_here in zip(sentences, matched, strict=True)
+    ]
+    best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+    chosen = _extend(text, sentences, matched, local, best, max_chars)
     if _length(text, chosen) > max_chars:
         chosen = _window_around_matches(text, chosen, found, terms, max_chars)
     body = collapse_whitespace(text[chosen.start : chosen.end])
@@ -78,6 +89,38 @@ def _terms_by_sentence(sentences: list[Span], found: list[tuple[int, int, str]])
         if number >= 0 and start < sentences[number].end:
             matched[number].add(term)
     return matched
+
+
+def _local_weights(terms: Mapping[str, float], matched: list[set[str]]) -> dict[str, float]:
+    """Query-term weights for choosing among one passage's sentences.
+
+    A term in most of the passage's sentences (its topic: "Panthers" in a paragraph about the
+    Panthers) says little about which sentence answers; one in a single sentence says much.
+    So each weight is scaled by (sentences / sentences holding the term) ** ``LOCAL_IDF_POWER``.
+    """
+    holding = {term: sum(1 for found_here in matched if term in found_here) for term in terms}
+    return {
+        term: weight * (len(matched) / max(holding[term], 1)) ** LOCAL_IDF_POWER
+        for term, weight in terms.items()
+    }
+
+
+def _densest_weight(
+    sentence: Span, found: list[tuple[int, int, str]], weights: Mapping[str, float]
+) -> float:
+    """The most weight of distinct query terms within ``PROXIMITY_CHARS`` of one another in
+    ``sentence``: a question's words close together are more likely its answer's phrase."""
+    here = [(start, term) for start, _, term in found if sentence.start <= start < sentence.end]
+    return max(
+        (
+            math.fsum(
+                weights[t]
+                for t in {term for start, term in here if first <= start < first + PROXIMITY_CHARS}
+            )
+            for first, _ in here
+        ),
+        default=0.0,
+    )
 
 
 def _length(text: str, span: Span) -> int:
