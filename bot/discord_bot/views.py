@@ -10,7 +10,7 @@ Custom ids are at most 100 characters; passage ids are kept short enough by the 
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, TypeVar, runtime_checkable
 
 import discord
 
@@ -21,6 +21,7 @@ CUSTOM_ID_LIMIT = 100
 OPEN_PREFIX = "cb:open:"
 VOTE_ROW = 1  # below the "Open n" buttons, beside "More results" when a row has room
 NOT_YOURS = "These buttons belong to the moderator who ran the command; run it yourself."
+H = TypeVar("H")
 
 
 class SearchPresses(Protocol):
@@ -80,11 +81,15 @@ def _host(interaction: discord.Interaction[Any]) -> ButtonHost:
     return client
 
 
-def _search(interaction: discord.Interaction[Any]) -> SearchPresses:
-    handler = _host(interaction).search
+def _loaded(handler: H | None, extension: str) -> H:
+    """The extension's handler; a press for an extension this process has not loaded fails."""
     if handler is None:
-        raise ExtensionNotLoaded("search")
+        raise ExtensionNotLoaded(extension)
     return handler
+
+
+def _search(interaction: discord.Interaction[Any]) -> SearchPresses:
+    return _loaded(_host(interaction).search, "search")
 
 
 class OpenSourceButton(
@@ -252,10 +257,7 @@ class VoteButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Record the vote."""
-        handler = _host(interaction).feedback
-        if handler is None:
-            raise ExtensionNotLoaded("feedback")
-        await handler.vote(interaction, self.vote)
+        await _loaded(_host(interaction).feedback, "feedback").vote(interaction, self.vote)
 
 
 async def _owned_by(interaction: discord.Interaction[Any], owner: int) -> bool:
@@ -267,10 +269,7 @@ async def _owned_by(interaction: discord.Interaction[Any], owner: int) -> bool:
 
 
 def _moderation(interaction: discord.Interaction[Any]) -> ModerationPresses:
-    handler = _host(interaction).moderation
-    if handler is None:
-        raise ExtensionNotLoaded("moderation")
-    return handler
+    return _loaded(_host(interaction).moderation, "moderation")
 
 
 class PageButton(

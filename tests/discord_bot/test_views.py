@@ -9,7 +9,14 @@ from unittest.mock import AsyncMock, MagicMock
 import discord
 import pytest
 
-from bot.discord_bot.views import NOT_YOURS, PageButton, PurgeButton
+from bot.discord_bot.views import (
+    NOT_YOURS,
+    ExtensionNotLoaded,
+    MoreResultsButton,
+    PageButton,
+    PurgeButton,
+    VoteButton,
+)
 
 OWNER = 111
 SOMEONE_ELSE = 222
@@ -47,3 +54,26 @@ async def test_anyone_else_is_refused_privately(make: Any) -> None:
     sent = interaction.response.send_message.await_args.kwargs
     assert sent["ephemeral"] is True
     assert [embed.description for embed in sent["embeds"]] == [NOT_YOURS]
+
+
+class NothingLoaded:
+    """A bot whose typed accessors all answer ``None``: no extension is loaded."""
+
+    search = None
+    feedback = None
+    moderation = None
+
+
+PRESSES = {
+    "search": lambda: MoreResultsButton(5, 5),
+    "feedback": lambda: VoteButton(1),
+    "moderation": lambda: PurgeButton(7, OWNER, "cancel"),
+}
+
+
+@pytest.mark.parametrize(("extension", "make"), PRESSES.items(), ids=PRESSES.keys())
+async def test_a_press_for_an_unloaded_extension_names_it(extension: str, make: Any) -> None:
+    interaction = pressed_by(OWNER)
+    interaction.client = NothingLoaded()
+    with pytest.raises(ExtensionNotLoaded, match=f"^{extension}$"):
+        await make().callback(interaction)
