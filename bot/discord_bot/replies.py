@@ -102,7 +102,7 @@ def answer(response: SearchResponse, limit: int) -> Reply:
         OpenSourceButton.make(hit.passage.id, hit.rank) for hit in response.hits
     ]
     if response.has_more:
-        items.append(MoreResultsButton.make(last, limit))
+        items.append(MoreResultsButton(last, limit))
     items.extend(VoteButton.pair())  # on their own row, or beside "More results"
     return Reply([embed], items=items)
 
@@ -131,9 +131,9 @@ def source(view: SourceView) -> Reply:
     embed.set_footer(text=FOOTER)
     items: list[discord.ui.Item[Any]] = []
     if view.previous:
-        items.append(SourceNavButton.make(view.previous.id, "◀ Previous"))
+        items.append(SourceNavButton(view.previous.id, "◀ Previous"))
     if view.next:
-        items.append(SourceNavButton.make(view.next.id, "Next ▶"))
+        items.append(SourceNavButton(view.next.id, "Next ▶"))
     return Reply([embed], items=items)
 
 

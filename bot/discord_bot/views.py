@@ -147,11 +147,6 @@ class MoreResultsButton(
         self.limit = limit
 
     @classmethod
-    def make(cls, offset: int, limit: int) -> Self:
-        """The button that shows results after ``offset``."""
-        return cls(offset, limit)
-
-    @classmethod
     async def from_custom_id(
         cls,
         interaction: discord.Interaction[Any],
@@ -182,11 +177,6 @@ class SourceNavButton(
             )
         )
         self.passage_id = passage_id
-
-    @classmethod
-    def make(cls, passage_id: str, label: str) -> Self:
-        """A button that moves to ``passage_id``."""
-        return cls(passage_id, label)
 
     @classmethod
     async def from_custom_id(
