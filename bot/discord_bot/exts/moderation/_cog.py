@@ -23,7 +23,7 @@ import logging
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -361,9 +361,10 @@ class ModerationCog(
         self,
         interaction: discord.Interaction[Any],
         kind: str,
-        freeze: Any,
+        freeze: Callable[[sqlite3.Connection], dict[str, Any]],
     ) -> None:
-        """Record the listing with its frozen arguments and show its first page."""
+        """Record the listing with the arguments ``freeze`` pins, in the same write, and show
+        its first page."""
         await defer(interaction, ephemeral=True)
         action = self._action(interaction, kind, {})
         scope = server_scope(interaction)
