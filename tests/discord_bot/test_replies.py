@@ -10,6 +10,7 @@ import pytest
 
 from bot.discord_bot import replies
 from bot.discord_bot.ratelimit import SearchCooldown, UserRateLimiter
+from bot.discord_bot.style import DESCRIPTION_LIMIT, FIELD_LIMIT
 from bot.search.service import SearchService
 
 
@@ -35,12 +36,12 @@ def test_answer_fits_discord_limits_even_for_huge_passages(tmp_path: Path) -> No
     response = service.search("zebra word1", limit=5)
     reply = replies.answer(response, 5)
     [embed] = reply.embeds
-    assert len(embed.description or "") <= replies.DESCRIPTION_LIMIT
+    assert len(embed.description or "") <= DESCRIPTION_LIMIT
     assert len(embed) <= 6000
     assert reply.view is not None and len(reply.view.children) <= 25
     for hit in response.hits:
         source = replies.source(service.open(hit.passage.id))  # type: ignore[arg-type]
-        assert len(source.embeds[0].description or "") <= replies.DESCRIPTION_LIMIT
+        assert len(source.embeds[0].description or "") <= DESCRIPTION_LIMIT
         assert len(source.embeds[0]) <= 6000
 
 
@@ -111,7 +112,7 @@ def test_a_listing_page_shows_every_row_it_holds() -> None:
     embed = moderation_replies.listing("Recent questions", lines, page, "all queries")
     shown = (embed.description or "").split("\n")
     assert [entry.split()[0] for entry in shown] == [str(n) for n in range(10)]
-    assert len(embed.description or "") <= replies.DESCRIPTION_LIMIT and len(embed) <= 6000
+    assert len(embed.description or "") <= DESCRIPTION_LIMIT and len(embed) <= 6000
 
 
 def test_source_field_fits_when_a_backtick_makes_it_escaped_text(tmp_path: Path) -> None:
@@ -125,4 +126,4 @@ def test_source_field_fits_when_a_backtick_makes_it_escaped_text(tmp_path: Path)
     [embed] = replies.source(service.open("feed/r1")).embeds  # type: ignore[arg-type]
     source = embed.fields[-1]
     assert source.name == "Source" and source.value
-    assert len(source.value) <= replies.FIELD_LIMIT and "example.com" in source.value
+    assert len(source.value) <= FIELD_LIMIT and "example.com" in source.value
