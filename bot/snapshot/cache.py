@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Sequence
 from pathlib import Path
 
 from bot.corpus import CorpusLoad, FileRules, iter_documents, list_corpus, load_corpus
@@ -89,7 +88,7 @@ def load_snapshot(
     if cache_dir is None:
         load = load_corpus(root, settings.files)
         built = build_snapshot(load.documents, settings, None, progress=progress, backend=backend)
-        return _with_load(built, load.skipped, load.repaired)
+        return _with_load(built, load)
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder {root} does not exist or is not a folder")
     key = corpus_key(root, settings)
@@ -173,15 +172,12 @@ def corpus_bytes(root: Path, rules: FileRules) -> int:
     return total
 
 
-def _with_load(
-    snapshot: Snapshot, skipped: Sequence[object], repaired: Sequence[object]
-) -> Snapshot:
-    return Snapshot(
-        store=snapshot.store,
-        index=snapshot.index,
-        skipped=tuple((s.path, s.reason) for s in skipped),  # type: ignore[attr-defined]
-        repaired=tuple((s.path, s.reason) for s in repaired),  # type: ignore[attr-defined]
-        directory=snapshot.directory,
+def _with_load(snapshot: Snapshot, load: CorpusLoad) -> Snapshot:
+    """``snapshot`` carrying what ``load`` skipped and repaired on the way."""
+    return dataclasses.replace(
+        snapshot,
+        skipped=tuple((s.path, s.reason) for s in load.skipped),
+        repaired=tuple((s.path, s.reason) for s in load.repaired),
     )
 
 
