@@ -230,9 +230,12 @@ class SearchService:
         position = store.find_passage(source_id)
         if position < 0:
             number = store.find_document(source_id)
-            if number < 0 or store.document_span(number).first == store.document_span(number).end:
+            if number < 0:
                 return None
-            position = store.document_span(number).first
+            span = store.document_span(number)
+            if span.first == span.end:
+                return None  # a document with no passages
+            position = span.first
         passage = self.passages[position]
         span = store.document_span(int(store.passage_document(position)))
         return SourceView(
