@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from bot.corpus.text import collapse_whitespace
 from bot.present.markdown import citation, code, escape_markdown, quote, snippet_markdown
 from bot.search.service import SearchHit, SearchResponse, SourceView
 
@@ -67,5 +68,5 @@ def render_source(view: SourceView) -> str:
 def _paragraph_lines(text: str) -> list[str]:
     """One line a paragraph, so a quote keeps the passage's paragraphs."""
     return [
-        collapsed for part in re.split(r"\n\s*\n", text) if (collapsed := " ".join(part.split()))
+        collapsed for part in re.split(r"\n\s*\n", text) if (collapsed := collapse_whitespace(part))
     ]
