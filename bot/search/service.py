@@ -262,10 +262,12 @@ class SearchService:
         near = store.nearby_documents(source_id.partition("#")[0], FUZZY_NEAR_DOCUMENTS)
         if len(self.passages) <= FUZZY_ALL_IDS:
             candidates = list(self._passage_ids(range(store.document_count)))
+            near_first: Iterable[str] = itertools.chain(self._passage_ids(near), candidates)
         else:
+            # The candidates are the near documents' passages: compare each of them once.
             candidates = list(self._passage_ids(sorted(near)))
+            near_first = self._passage_ids(near)
         prefixed = [pid for pid in candidates if source_id and pid.startswith(source_id)]
-        near_first = itertools.chain(self._passage_ids(near), candidates)
         fuzzy = _close_matches(source_id, near_first, limit, deadline)
         return list(dict.fromkeys(prefixed[:limit] + fuzzy))[:limit]
 

@@ -6,6 +6,7 @@ import difflib
 import itertools
 import json
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,30 @@ def test_closest_ids_out_of_time_offer_what_they_found(
     monkeypatch.setattr(search_module.time, "perf_counter", lambda: float(next(ticks)))
     near = records_service.closest_ids("records/r2000x#1", budget=1.5)  # one batch of ids
     assert near and all(1800 <= int(pid[9:13]) <= 2200 for pid in near), near
+
+
+def test_closest_ids_beyond_the_full_pass_compare_each_near_id_once(
+    records_service: SearchService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past :data:`FUZZY_ALL_IDS` only the near documents' ids are candidates, each compared
+    once, and the answer is difflib's over them."""
+    monkeypatch.setattr(search_module, "FUZZY_ALL_IDS", 100)
+    compared: list[str] = []
+    close_matches = search_module._close_matches
+
+    def noted(candidates: Iterable[str]) -> Iterator[str]:
+        for candidate in candidates:
+            compared.append(candidate)
+            yield candidate
+
+    def recording(word: str, candidates: Iterable[str], limit: int, deadline: float) -> list[str]:
+        return close_matches(word, noted(candidates), limit, deadline)
+
+    monkeypatch.setattr(search_module, "_close_matches", recording)
+    typed = "records/r12x4#1"
+    found = records_service.closest_ids(typed, budget=60)
+    assert len(compared) == len(set(compared)) == 2 * search_module.FUZZY_NEAR_DOCUMENTS
+    assert found == difflib.get_close_matches(typed, compared, n=5, cutoff=0.5)
 
 
 def test_complete_matches_ids_and_titles(seed_service: SearchService) -> None:
