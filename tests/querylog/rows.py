@@ -1,8 +1,10 @@
-"""Rows for the query log's tests: a fixed now, hostile text, and one row added at a time."""
+"""Rows for the query log's tests: a fixed now, hostile text, one row added at a time, a lock."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -62,3 +64,15 @@ def add(conn: sqlite3.Connection, **fields: object) -> QueryRecord:
 
 def ids(page: Page[LoggedQuery]) -> list[int]:
     return [row.interaction_id for row in page.rows]
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the database at ``path``, as another process writing would."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -12,6 +12,7 @@ from bot.querylog.database import LogDatabase, LogUnavailable
 from bot.querylog.identities import Identities
 from bot.querylog.schema import SchemaError
 from bot.querylog.writer import QueryLog
+from tests.querylog.rows import locked
 from tests.querylog.test_writer import record
 
 
@@ -28,15 +29,10 @@ async def test_a_flushed_write_does_nothing_while_rows_cannot_be_written(tmp_pat
         ran.append(1)
         return int(conn.execute("SELECT count(*) FROM queries").fetchone()[0])
 
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    log.record(record(1))
-    try:
+    with locked(path):
+        log.record(record(1))
         assert await database.write_flushed(work) is None
         assert ran == [] and log.pending == 1
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert await database.write_flushed(work) == 1  # the row is written first, then seen
     await log.close()
 
@@ -59,12 +55,6 @@ async def test_a_locked_log_is_unavailable_and_says_why(tmp_path: Path) -> None:
         conn.execute("PRAGMA busy_timeout = 10")  # not the 5 s a moderator command waits
         conn.execute("DELETE FROM queries")
 
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
-        with pytest.raises(LogUnavailable, match="locked") as raised:
-            await LogDatabase(log, Identities()).write(delete_all)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+    with locked(path), pytest.raises(LogUnavailable, match="locked") as raised:
+        await LogDatabase(log, Identities()).write(delete_all)
     assert isinstance(raised.value.__cause__, sqlite3.OperationalError)

@@ -20,6 +20,7 @@ from bot.querylog.connection import connect, open_db
 from bot.querylog.records import QueryRecord
 from bot.querylog.schema import SchemaError, migrations
 from bot.querylog.writer import QueryLog
+from tests.querylog.rows import locked
 
 
 def record(interaction_id: int, **overrides: object) -> QueryRecord:
@@ -75,13 +76,10 @@ async def test_a_locked_database_keeps_rows_until_it_frees(tmp_path: Path) -> No
     path = tmp_path / "log.db"
     log = QueryLog(path, busy_timeout_ms=50)
     await log.start()
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    log.record(record(1))
-    assert await log.flush() is False
-    assert log.pending == 1
-    holder.execute("ROLLBACK")
-    holder.close()
+    with locked(path):
+        log.record(record(1))
+        assert await log.flush() is False
+        assert log.pending == 1
     assert await log.flush() is True
     assert log.pending == 0 and len(table(path)) == 1
     await log.close()
@@ -91,14 +89,11 @@ async def test_rows_that_cannot_be_written_at_shutdown_go_to_a_side_file(tmp_pat
     path = tmp_path / "log.db"
     log = QueryLog(path, busy_timeout_ms=20)
     await log.start()
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    log.record(record(1))
-    log.record(record(2, results=[]))
-    await log.close(grace_seconds=0.2)
-    assert log.spill_path.exists() and log.pending == 0
-    holder.execute("ROLLBACK")
-    holder.close()
+    with locked(path):
+        log.record(record(1))
+        log.record(record(2, results=[]))
+        await log.close(grace_seconds=0.2)
+        assert log.spill_path.exists() and log.pending == 0
     # The next start imports them, and they are written.
     again = QueryLog(path)
     await again.start()
@@ -272,12 +267,9 @@ async def test_the_log_and_its_side_files_are_private_whatever_the_umask(
         ("log.db", "log.db-wal", "log.db-shm"), 0o600
     )
     assert mode_of(path.parent) == 0o700
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    log.record(record(2))
-    await log.close(grace_seconds=0.1)  # the row goes to the side file
-    holder.execute("ROLLBACK")
-    holder.close()
+    with locked(path):
+        log.record(record(2))
+        await log.close(grace_seconds=0.1)  # the row goes to the side file
     assert mode_of(log.spill_path) == 0o600
     with log.spill_path.open("ab") as file:
         file.write(b'{"cut short\n')
@@ -421,17 +413,12 @@ async def test_rows_past_the_buffer_cap_go_to_the_side_file_and_are_counted(
     path = tmp_path / "log.db"
     log = QueryLog(path, busy_timeout_ms=20, max_buffered=3)
     await log.start()
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
+    with locked(path):
         for n in range(1, 11):
             log.record(record(n))
         assert (log.pending, log.spilled, log.lost) == (3, 7, 0)
         assert len(log.spill_path.read_text("utf-8").splitlines()) == 7
         await log.close(grace_seconds=0.1)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert log.summary() == (
         "0 rows written this run, 10 left over (10 kept in log.db.unsaved.jsonl for the next "
         "start, 0 lost)"
@@ -451,16 +438,11 @@ async def test_rows_that_cannot_be_kept_anywhere_are_counted_lost_not_held(
     log = QueryLog(path, busy_timeout_ms=20, max_buffered=2)
     await log.start()
     log.spill_path.mkdir()  # the side file cannot be written
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
+    with locked(path):
         for n in range(1, 6):
             log.record(record(n))
         assert (log.pending, log.spilled, log.lost) == (2, 0, 3)
         await log.close(grace_seconds=0.1)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert log.summary().endswith(
         "5 left over (0 kept in log.db.unsaved.jsonl for the next start, 5 lost)"
     )
