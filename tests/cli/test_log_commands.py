@@ -12,25 +12,20 @@ import pytest
 
 from bot.cli import main
 from bot.querylog.clock import cutoff, iso, now_utc
-from bot.querylog.connection import connect, open_db
+from bot.querylog.connection import open_db
 from bot.querylog.filters import Filters
 from bot.querylog.listings import recent
 from bot.querylog.schema import latest_version, migrations
 from bot.querylog.scope import EVERYTHING
 from bot.querylog.votes import record_vote
-from tests.querylog.rows import NOW, add
-
-
-async def _migrate(path: Path) -> None:
-    db = await connect(path)
-    await db.close()
+from tests.querylog.rows import NOW, add, migrate
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[Path]:
     """A log with three fresh questions and one from 100 days ago."""
     path = tmp_path / "log.db"
-    asyncio.run(_migrate(path))
+    asyncio.run(migrate(path))
     conn = open_db(path, readonly=False)
     fresh = iso(now_utc())
     old = cutoff(100)
