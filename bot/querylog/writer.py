@@ -363,8 +363,9 @@ class QueryLog:
     def _load_spill(self) -> None:
         """Import the side file. A line that cannot be read (cut short when the disk filled up)
         is kept in ``<side file>.unreadable`` for the operator; every other row is imported."""
+        kept = self.spill_path.with_name(self.spill_path.name + ".unreadable")
         tighten(self.spill_path)
-        tighten(self.spill_path.with_name(self.spill_path.name + ".unreadable"))
+        tighten(kept)
         if not self.spill_path.exists():
             return
         try:
@@ -381,7 +382,6 @@ class QueryLog:
                 unreadable.append(line)
         try:
             if unreadable:
-                kept = self.spill_path.with_name(self.spill_path.name + ".unreadable")
                 with open_private(kept) as file:
                     file.writelines((line + "\n").encode("utf-8") for line in unreadable)
                 log.error("query log: %d unreadable rows kept in %s", len(unreadable), kept)
