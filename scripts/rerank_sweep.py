@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import hashlib
 import itertools
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -111,11 +110,6 @@ def terms_of(text: str) -> tuple[str, ...]:
     return tuple(tokenize(text))
 
 
-def half(question: str) -> str:
-    """ "A" or "B": the parity of the first byte of the question's SHA-1."""
-    return "A" if hashlib.sha1(question.encode("utf-8")).digest()[0] % 2 == 0 else "B"
-
-
 def qa_candidates(
     corpus: Path, cases: Sequence[QaCase], depth: int
 ) -> list[tuple[Candidates, dict[str, float]]]:
@@ -194,7 +188,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=8, help="settings (best on A) to check further")
     args = parser.parse_args()
     cases = load_qa(args.qa)
-    halves = {name: [i for i, c in enumerate(cases) if half(c.question) == name] for name in "AB"}
+    halves = {name: [i for i, c in enumerate(cases) if c.half == name] for name in "AB"}
     grid: list[ProximityRerank | None] = [None] + [
         ProximityRerank(d, w, n) for d, w, n in itertools.product(DEPTHS, WEIGHTS, WINDOWS)
     ]

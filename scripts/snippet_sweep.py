@@ -10,7 +10,6 @@ A, odd: B). ``docs/quality.md`` ("Choosing the sentence") has the measured rows.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import math
 import re
 import statistics
@@ -66,8 +65,8 @@ class Question:
 
     @property
     def half(self) -> str:
-        """Fixed half "A" or "B" by the first byte of the question's SHA-1."""
-        return "A" if hashlib.sha1(self.case.question.encode()).digest()[0] % 2 == 0 else "B"
+        """The case's fixed half, A or B (:attr:`QaCase.half`)."""
+        return self.case.half
 
 
 @dataclass(slots=True)
