@@ -52,7 +52,10 @@ class Choice:
     next_sentence: bool = False  # always add the following sentence (else the one before)
     pronoun: bool = False  # a best sentence opening with "He", "It", … takes the one before
     both_sides: bool = False  # then add neighbours on both sides while they fit
-    max_chars: int = sn.SNIPPET_CHARS
+    second_share: float = 0.0  # > 0: quote the next-best sentence if it scores this share of best
+    continuation: float = 0.0  # the sentence after the best gains this share of the best's score
+    max_chars: int = 300  # the whole snippet
+    neighbour_chars: int = 300  # the best sentence and its neighbour, when no second is quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,36 @@ def widen(text: str, span: Span, sentence: Span, max_chars: int) -> Span:
     return wider if sn._length(text, wider) <= max_chars else span
 
 
+def second(
+    choice: Choice,
+    text: str,
+    sentences: list[Span],
+    scores: list[float],
+    best: int,
+    max_chars: int,
+) -> list[Span] | None:
+    """The best sentence and the next best, if that one scores ``second_share`` of the best
+    (the sentence after the best gaining ``continuation`` of it) and both fit."""
+    bonus = choice.continuation * scores[best]
+    candidates = {
+        i: scores[i] + (bonus if i == best + 1 else 0.0)
+        for i in range(len(sentences))
+        if i != best and scores[i] > 0
+    }
+    if not candidates:
+        return None
+    other = max(candidates, key=lambda i: (candidates[i], -i))
+    if candidates[other] < choice.second_share * scores[best]:
+        return None
+    first, last = sorted((best, other))
+    if last == first + 1:
+        spans = [Span(sentences[first].start, sentences[last].end)]
+    else:
+        spans = [sentences[first], sentences[last]]
+    length = sum(sn._length(text, span) for span in spans) + len(sn.GAP) * (len(spans) - 1)
+    return spans if length <= max_chars else None
+
+
 def choose(
     choice: Choice,
     question: str,
@@ -207,8 +240,9 @@ def choose(
     matched: list[set[str]],
     weights: dict[str, float],
     max_chars: int,
-) -> Span:
-    """The span ``choice`` quotes, before any cut of a too-long sentence."""
+) -> Span | list[Span]:
+    """The span ``choice`` quotes (or two, for a second sentence), before any cut of a
+    too-long sentence."""
     w = (
         local_weights(choice, weights, matched)
         if (choice.local_power or choice.local_log)
@@ -218,6 +252,8 @@ def choose(
         return best_run(choice, text, sentences, matched, w, max_chars)
     scores = sentence_scores(choice, question, text, sentences, found, matched, w)
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+    if choice.second_share and sn._length(text, sentences[best]) > max_chars:
+        return sentences[best]
     if choice.next_sentence:
         for neighbour in (best + 1, best - 1):
             if 0 <= neighbour < len(sentences):
@@ -233,7 +269,14 @@ def choose(
         span = widen(text, sentences[best], sentences[best - 1], max_chars)
         if span != sentences[best]:
             return span
-    span = sn._extend(text, sentences, matched, w, best, max_chars)
+    if choice.second_share:
+        spans = second(choice, text, sentences, scores, best, max_chars)
+        if spans:
+            return spans
+    room = 2 * len(sn.ELLIPSIS + " ")
+    span = sn._extend(
+        text, sentences, matched, w, best, min(max_chars, choice.neighbour_chars - room)
+    )
     if choice.both_sides:
         for neighbour in (best - 1, best + 1):
             if 0 <= neighbour < len(sentences):
@@ -249,6 +292,17 @@ def snippet(choice: Choice, question: str, text: str, weights: dict[str, float])
     found = find_terms(text, wanted)
     matched = sn._terms_by_sentence(sentences, found)
     chosen = choose(choice, question, text, sentences, found, matched, weights, max_chars)
+    if isinstance(chosen, list):
+        return sn.Snippet(
+            tuple(
+                piece
+                for k, span in enumerate(chosen)
+                for piece in ([(sn.GAP, False)] if k else [])
+                + list(sn._highlight(collapse_whitespace(text[span.start : span.end]), wanted))
+            ),
+            bool(text[: chosen[0].start].strip()),
+            bool(text[chosen[-1].end :].strip()),
+        ).plain
     if sn._length(text, chosen) > max_chars:
         chosen = sn._window_around_matches(text, chosen, found, weights, max_chars)
     body = collapse_whitespace(text[chosen.start : chosen.end])
@@ -288,7 +342,16 @@ def with_choice(choice: Choice) -> Snipper:
 
 
 BEFORE = Choice()
-KEPT = Choice(local_power=0.5, proximity=0.5, window=60)
+LOCAL_PROXIMITY = Choice(local_power=0.5, proximity=0.5, window=60)
+KEPT = Choice(
+    local_power=0.5,
+    proximity=0.5,
+    window=60,
+    second_share=sn.SECOND_SHARE,
+    continuation=sn.CONTINUATION_SHARE,
+    max_chars=sn.SNIPPET_CHARS,
+    neighbour_chars=sn.NEIGHBOUR_CHARS,
+)
 LOCAL = Choice(local_power=0.5)
 EXPERIMENTS: dict[str, dict[str, Choice]] = {
     "neighbours": {
@@ -310,7 +373,7 @@ EXPERIMENTS: dict[str, dict[str, Choice]] = {
         "local idf log(1 + n / df)": Choice(local_log=True),
     },
     "combined": {
-        "local 0.5 + proximity 0.5 / 60 chars": KEPT,
+        "local 0.5 + proximity 0.5 / 60 chars": LOCAL_PROXIMITY,
         "local 0.5 + proximity 0.25 / 60 chars": Choice(local_power=0.5, proximity=0.25),
         "local 0.5 + proximity 1.0 / 60 chars": Choice(local_power=0.5, proximity=1.0),
         "local 0.5 + proximity 0.5 / 40 chars": Choice(local_power=0.5, proximity=0.5, window=40),
@@ -319,12 +382,67 @@ EXPERIMENTS: dict[str, dict[str, Choice]] = {
             local_power=0.5, proximity=0.5, pronoun=True
         ),
     },
+    "second": {
+        f"second sentence {share} of best, next +{cont}, {chars} chars": Choice(
+            local_power=0.5,
+            proximity=0.5,
+            second_share=share,
+            continuation=cont,
+            max_chars=chars,
+        )
+        for chars in (400, 450)
+        for share in (0.3, 0.5)
+        for cont in (0.0, 0.3, 0.6)
+    },
     "budget": {
         "before's choice, 360 chars": Choice(max_chars=360),
         "before's choice, 400 chars": Choice(max_chars=400),
         "local idf 0.5, 400 chars": Choice(local_power=0.5, max_chars=400),
     },
 }
+
+
+SENTENCE_SETS: dict[str, Callable[[list[int], int], set[int]]] = {
+    "best sentence": lambda order, n: {order[0]},
+    "best + the one after": lambda order, n: {order[0], min(order[0] + 1, n - 1)},
+    "best + the one before": lambda order, n: {order[0], max(order[0] - 1, 0)},
+    "best + next best": lambda order, n: set(order[:2]),
+    "best + the one after + next best": lambda order, n: {
+        *order[:2],
+        min(order[0] + 1, n - 1),
+    },
+    "three best": lambda order, n: set(order[:3]),
+}
+
+
+def ceiling(questions: list[Question]) -> None:
+    """How often a set of sentences chosen by the bot's scores holds the answer, among the
+    questions whose first passage holds it, whatever the snippet's length: what any choice of
+    whole sentences by these scores can reach, and what it costs in characters."""
+    held = [q for q in questions if q.passages and _normal(q.case.answer) in _normal(q.passages[0])]
+    print(f"{len(held)} questions whose first passage holds the answer")
+    for name, pick in SENTENCE_SETS.items():
+        hits, lengths = 0, []
+        for q in held:
+            text = q.passages[0]
+            sentences = sentence_spans(text) or [Span(0, len(text))]
+            found = find_terms(text, frozenset(q.weights))
+            matched = sn._terms_by_sentence(sentences, found)
+            w = local_weights(KEPT, q.weights, matched)
+            scores = sentence_scores(KEPT, q.case.question, text, sentences, found, matched, w)
+            order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+            body = " ".join(
+                collapse_whitespace(text[sentences[i].start : sentences[i].end])
+                for i in sorted(pick(order, len(sentences)))
+            )
+            hits += _normal(q.case.answer) in _normal(body)
+            lengths.append(len(body))
+        share = 100 * hits / max(len(held), 1)
+        print(
+            f"{name:40} {share:5.1f} % ({share * len(held) / len(questions):5.1f} % of all)"
+            f"  median {statistics.median(lengths):.0f} chars",
+            flush=True,
+        )
 
 
 def rows(exp: str) -> dict[str, Snipper]:
@@ -347,7 +465,10 @@ def main() -> None:
         "--distractors", type=Path, help="a corpus of the same passages mixed with many others"
     )
     parser.add_argument(
-        "--exp", choices=[*EXPERIMENTS, "all"], default="all", help="family of ideas to run"
+        "--exp",
+        choices=[*EXPERIMENTS, "all", "ceiling"],
+        default="all",
+        help="family of ideas to run; ceiling: what whole sentences chosen by score can reach",
     )
     parser.add_argument("--cache-dir", type=Path, help="where indexes are kept (INDEX_CACHE_DIR)")
     args = parser.parse_args()
@@ -361,6 +482,12 @@ def main() -> None:
             SearchService.from_folder(args.distractors, cache_dir=args.cache_dir, progress=False),
             cases,
         )
+    if args.exp == "ceiling":
+        for corpus, questions in (("paragraphs", plain), ("+ distractors", mixed)):
+            if questions is not None:
+                print(corpus, end=": ")
+                ceiling(questions)
+        return
     a = sum(q.half == "A" for q in plain)
     print(f"{len(plain)} questions: half A {a}, half B {len(plain) - a}; top-1 snippet % (top-3)")
     print(f"{'idea':50} {'half A':>13} {'half B':>13} {'all':>13} {'+ distract':>13} {'median':>9}")

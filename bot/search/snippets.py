@@ -1,5 +1,6 @@
-"""Which part of a passage to show for a query: the best one or two sentences, the matched
-words marked. Plain text only; ``bot.present`` turns a snippet into Markdown."""
+"""Which part of a passage to show for a query: its best sentence, with the sentence that best
+adds to it, the matched words marked. Plain text only; ``bot.present`` turns a snippet into
+Markdown."""
 
 from __future__ import annotations
 
@@ -12,12 +13,22 @@ from dataclasses import dataclass
 from bot.analysis.matching import find_terms
 from bot.corpus.text import Span, collapse_whitespace, sentence_spans
 
-SNIPPET_CHARS = 300
-# How sentences are chosen; measured on XQuAD English in docs/quality.md ("Choosing the sentence").
+# The most a snippet holds: its best sentence and a second one. Most are far shorter (median
+# about 280 characters on XQuAD), and a best sentence quoted with no second stays within
+# NEIGHBOUR_CHARS. Measured on XQuAD English in docs/quality.md ("Choosing the sentence").
+SNIPPET_CHARS = 450
+NEIGHBOUR_CHARS = 300
 LOCAL_IDF_POWER = 0.5
 PROXIMITY_SHARE = 0.5
 PROXIMITY_CHARS = 60
+# A second sentence is quoted when it scores at least this share of the best one's score; the
+# sentence right after the best gains CONTINUATION_SHARE of the best's score, because it often
+# finishes what the best one starts ("… his last statement. The statement was in Latin, …").
+SECOND_SHARE = 0.5
+CONTINUATION_SHARE = 0.3
 ELLIPSIS = "…"
+# Between two quoted sentences that are not neighbours in the passage.
+GAP = " " + ELLIPSIS + " "
 # A web address in text: never cut by highlighting, and kept clickable when escaped.
 URL = re.compile(r"https?://[^\s<>\"'`|]+[^\s<>\"'`|.,;:!?)\]]")
 
@@ -47,17 +58,21 @@ def select_snippet(
     terms: Mapping[str, float],
     max_chars: int = SNIPPET_CHARS,
 ) -> Snippet:
-    """The best one or two sentences of ``text`` for the query terms (term → weight).
+    """The best sentence of ``text`` for the query terms (term → weight), with the sentence
+    that best adds to it.
 
     Sentences are scored by the summed weight of the distinct query terms they contain, each
     weight scaled by how few of the passage's sentences hold the term (:func:`_local_weights`),
-    plus a share of the weight found close together (:func:`_densest_weight`); the best one is
-    extended by a neighbour when that fits in ``max_chars`` (preferring a neighbour that adds
-    matches), and a sentence that is too long on its own is cut around its matches.
+    plus a share of the weight found close together (:func:`_densest_weight`). A second
+    sentence scoring at least :data:`SECOND_SHARE` of the best is quoted too, after a "…" when
+    it is not the best one's neighbour (:func:`_second`); otherwise the best is extended by a
+    neighbour when that fits in :data:`NEIGHBOUR_CHARS`. A sentence that is too long on its own
+    is cut around its matches.
     """
     # Room for the "… " and " …" that mark text cut before and after, so the plain snippet a
     # member reads stays within ``max_chars`` too.
-    max_chars -= 2 * len(ELLIPSIS + " ")
+    room = 2 * len(ELLIPSIS + " ")
+    max_chars -= room
     wanted = frozenset(terms)
     sentences = sentence_spans(text) or [Span(0, len(text))]
     found = find_terms(text, wanted)
@@ -69,15 +84,48 @@ def select_snippet(
         for sentence, found_here in zip(sentences, matched, strict=True)
     ]
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
-    chosen = _extend(text, sentences, matched, local, best, max_chars)
-    if _length(text, chosen) > max_chars:
-        chosen = _window_around_matches(text, chosen, found, terms, max_chars)
-    body = collapse_whitespace(text[chosen.start : chosen.end])
+    if _length(text, sentences[best]) > max_chars:
+        spans = [_window_around_matches(text, sentences[best], found, terms, max_chars)]
+    else:
+        spans = _second(text, sentences, scores, best, max_chars) or [
+            _extend(text, sentences, matched, local, best, min(max_chars, NEIGHBOUR_CHARS - room))
+        ]
+    pieces: list[tuple[str, bool]] = []
+    for span in spans:
+        if pieces:
+            pieces.append((GAP, False))
+        pieces.extend(_highlight(collapse_whitespace(text[span.start : span.end]), wanted))
     return Snippet(
-        pieces=_highlight(body, wanted),
-        cut_before=bool(text[: chosen.start].strip()),
-        cut_after=bool(text[chosen.end :].strip()),
+        pieces=tuple(pieces),
+        cut_before=bool(text[: spans[0].start].strip()),
+        cut_after=bool(text[spans[-1].end :].strip()),
     )
+
+
+def _second(
+    text: str, sentences: list[Span], scores: list[float], best: int, max_chars: int
+) -> list[Span] | None:
+    """The best sentence and the one that scores next best, in the passage's order (one span
+    when they are neighbours), if that one scores at least :data:`SECOND_SHARE` of the best and
+    both fit in ``max_chars``; else ``None``."""
+    bonus = CONTINUATION_SHARE * scores[best]
+    candidates = {
+        i: scores[i] + (bonus if i == best + 1 else 0.0)
+        for i in range(len(sentences))
+        if i != best and scores[i] > 0
+    }
+    if not candidates:
+        return None
+    second = max(candidates, key=lambda i: (candidates[i], -i))
+    if candidates[second] < SECOND_SHARE * scores[best]:
+        return None
+    first, last = sorted((best, second))
+    if last == first + 1:
+        spans = [Span(sentences[first].start, sentences[last].end)]
+    else:
+        spans = [sentences[first], sentences[last]]
+    length = sum(_length(text, span) for span in spans) + len(GAP) * (len(spans) - 1)
+    return spans if length <= max_chars else None
 
 
 def _terms_by_sentence(sentences: list[Span], found: list[tuple[int, int, str]]) -> list[set[str]]:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.analysis.analyzer import tokenize
 from bot.present.markdown import citation, code, escape_markdown, snippet_markdown
-from bot.search.snippets import select_snippet
+from bot.search.snippets import SNIPPET_CHARS, select_snippet
 
 HOSTILE = (
     "Hey @everyone and @here, ping <@123456789012345678> and role <@&456> and <#789>! "
@@ -168,7 +168,7 @@ def test_long_sentence_is_cut_around_its_matches_on_word_boundaries() -> None:
 def test_snippet_never_exceeds_the_budget_on_the_seed(seed_service) -> None:  # type: ignore[no-untyped-def]
     for passage in seed_service.passages:
         for query in ["north korea", "satellite technology russia", "trump biden japan"]:
-            assert len(select_snippet(passage.text, weights(query)).plain) <= 300
+            assert len(select_snippet(passage.text, weights(query)).plain) <= SNIPPET_CHARS
 
 
 def test_citation_escapes_the_title() -> None:

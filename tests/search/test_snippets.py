@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from bot.analysis.analyzer import tokenize
-from bot.search.snippets import select_snippet
+from bot.search.snippets import GAP, SNIPPET_CHARS, select_snippet
 
 # Each filler is long enough that no two sentences fit in one snippet together.
 FILLER = (
     "and the text then goes on for a good while about matters of no interest to anyone here, "
-    "page after page, line after line, until the reader gives up"
+    "page after page, line after line, until the reader gives up and turns to something else, "
+    "a book, a walk by the water, a long talk with an old friend about nothing in particular"
 )
 
 
@@ -40,3 +41,49 @@ def test_question_words_close_together_beat_the_same_words_far_apart() -> None:
     )
     terms = weights(harbour=3.0, pilots=3.0)
     assert select_snippet(text, terms).plain.startswith("… The harbour pilots guided")
+
+
+def test_a_second_sentence_that_also_answers_is_quoted_after_a_gap() -> None:
+    text = " ".join(
+        [
+            "The lighthouse keeper logged every storm.",
+            "Gulls nested on the rocks below.",
+            "Fishing boats left at dawn.",
+            "The keeper's storm log survives in the museum archive.",
+        ]
+    )
+    snippet = select_snippet(text, weights(keeper=2.0, storm=2.0, log=2.0))
+    assert (GAP, False) in snippet.pieces
+    assert snippet.plain == (
+        "The lighthouse keeper logged every storm. … "
+        "The keeper's storm log survives in the museum archive."
+    )
+
+
+def test_the_sentence_after_the_best_is_preferred_as_the_second() -> None:
+    # Both other sentences hold "statement"; the one right after the best continues it.
+    text = " ".join(
+        [
+            "A statement was printed in the paper.",
+            "Luther had written his last statement on a piece of paper.",
+            "The statement was in Latin, apart from one line in German.",
+        ]
+    )
+    snippet = select_snippet(text, weights(luther=3.0, last=1.0, statement=1.0))
+    assert snippet.plain == (
+        "… Luther had written his last statement on a piece of paper. "
+        "The statement was in Latin, apart from one line in German."
+    )
+
+
+def test_a_weak_second_sentence_is_not_quoted_and_snippets_stay_within_the_limit() -> None:
+    text = " ".join(
+        [
+            f"The quokka burrows are dug beneath saltbush, {FILLER}.",
+            f"A quokka was seen once, {FILLER}.",
+        ]
+    )
+    snippet = select_snippet(text, weights(quokka=0.5, burrows=3.0, saltbush=3.0))
+    assert GAP not in snippet.plain
+    assert snippet.plain.startswith("The quokka burrows")
+    assert len(snippet.plain) <= SNIPPET_CHARS
