@@ -11,8 +11,8 @@ import pytest
 BOT = Path(__file__).resolve().parent.parent / "bot"
 # Lowest first. analysis and corpus are independent of each other; storage holds the string
 # tables the index is made of; the snapshot is a store and an index built together; the query
-# log records what search answered, and presentation shows both; the Discord layer is a shell
-# over all of them.
+# log records what search answered, and presentation shows both, in the words of the message
+# catalog (i18n); the Discord layer is a shell over all of them.
 LAYERS = (
     "corpus",
     "analysis",
@@ -21,6 +21,7 @@ LAYERS = (
     "snapshot",
     "search",
     "querylog",
+    "i18n",
     "present",
     "discord_bot",
     "cli",

@@ -1,0 +1,1 @@
+"""The bot's own words (replies, buttons, errors, command names) in every shipped language."""
