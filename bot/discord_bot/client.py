@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.discord_bot.exts.feedback._cog import FeedbackCog
 from bot.discord_bot.exts.moderation._cog import ModerationCog
 from bot.discord_bot.exts.search._cog import SearchCog, Tracked
+from bot.discord_bot.language import CatalogTranslator
 from bot.discord_bot.reloader import CorpusReloader
 from bot.discord_bot.respond import report_error
 from bot.querylog.database import LogDatabase
@@ -75,6 +76,8 @@ class CorpusBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Runs once per process, after login and before the Gateway: never on reconnects."""
+        # Every sync sends each command's names and descriptions in the shipped languages.
+        await self.tree.set_translator(CatalogTranslator())
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         log.info("corpus: %s", self.service.summary.describe())
@@ -144,9 +147,17 @@ class CorpusBot(commands.Bot):
             task.cancel()
         await super().close()
 
-    def command_fingerprint(self) -> str:
-        """A hash of the command definitions as Discord would receive them."""
-        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+    async def command_fingerprint(self) -> str:
+        """A hash of the command definitions as Discord would receive them, localizations
+        included, so a changed translation is synced too."""
+        commands = self.tree.get_commands()
+        translator = self.tree.translator
+        if translator is None:
+            payload = [command.to_dict(self.tree) for command in commands]
+        else:
+            payload = [
+                await command.get_translated_payload(self.tree, translator) for command in commands
+            ]
         encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(encoded).hexdigest()
 
@@ -161,7 +172,7 @@ class CorpusBot(commands.Bot):
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         synced = await self.tree.sync(guild=guild)
-        await self.query_log.set_meta(key, self.command_fingerprint())
+        await self.query_log.set_meta(key, await self.command_fingerprint())
         log.info(
             "synced %d commands %s", len(synced), f"to guild {guild_id}" if guild_id else "globally"
         )
@@ -171,7 +182,7 @@ class CorpusBot(commands.Bot):
         """Sync only when the definitions differ from the last sync this database remembers."""
         guild_id = self.settings.sync_guild_id
         _, key = self._sync_target(guild_id)
-        if await self.query_log.get_meta(key) == self.command_fingerprint():
+        if await self.query_log.get_meta(key) == await self.command_fingerprint():
             log.info("commands unchanged since the last sync; not syncing")
             return False
         await self.sync_commands(guild_id)

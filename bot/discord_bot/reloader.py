@@ -22,6 +22,7 @@ from typing import TypeVar
 import watchfiles
 
 from bot.corpus import SUPPORTED_SUFFIXES
+from bot.i18n.catalog import EN, Messages
 from bot.search.service import SearchService
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,9 @@ class ReloadReport:
     seconds: float
     skipped: int
 
-    def describe(self) -> str:
-        """One paragraph, e.g. "2 documents, 9 passages (was 5): 1 added (faq) …"."""
+    def describe(self, words: Messages = EN) -> str:
+        """One paragraph, e.g. "2 documents, 9 passages (was 5): 1 added (faq) …"; English
+        for the process log, the administrator's language for /reload."""
         parts = []
         for label, ids in (
             ("added", self.added),
@@ -50,13 +52,21 @@ class ReloadReport:
             ("removed", self.removed),
         ):
             if ids:
-                shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-                parts.append(f"{len(ids)} {label} ({shown})")
-        what = "; ".join(parts) if parts else "no document changed"
-        skipped = f"; {self.skipped} files skipped" if self.skipped else ""
-        return (
-            f"Reloaded in {self.seconds:.1f} s: {self.documents} documents, "
-            f"{self.passages_after} passages (was {self.passages_before}); {what}{skipped}."
+                shown = ", ".join(ids[:5])
+                if len(ids) > 5:
+                    shown = words("reload.report_more", shown=shown, more=len(ids) - 5)
+                parts.append(words(f"reload.report_{label}", count=len(ids), ids=shown))
+        separator = words("reload.report_separator")
+        what = separator.join(parts) if parts else words("reload.report_unchanged")
+        skipped = words("reload.report_skipped", count=self.skipped) if self.skipped else ""
+        return words(
+            "reload.report",
+            seconds=f"{self.seconds:.1f}",
+            documents=self.documents,
+            passages=self.passages_after,
+            before=self.passages_before,
+            changes=what,
+            skipped=skipped,
         )
 
 

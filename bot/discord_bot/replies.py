@@ -28,14 +28,15 @@ from bot.discord_bot.views import (
     SourceNavButton,
     VoteButton,
 )
+from bot.i18n.catalog import Messages, in_every_language
 from bot.present.answers import hit_block, no_results_message
 from bot.present.markdown import code, escape_markdown, quote
 from bot.search.service import SearchResponse, SourceView
 
 # What Discord takes as an embed's link: http(s), nothing it would call malformed.
 _LINKABLE = re.compile(r"https?://[^\s<>\"`{}|\\^]+")
-QUESTION_PREFIX = "Q: "
-FOOTER = "Quoted from the corpus; nothing here is generated."
+# Longest first, so no language's prefix is mistaken for the start of another's.
+QUESTION_PREFIXES = sorted(in_every_language("answer.question_prefix"), key=len, reverse=True)
 
 
 def fit_blocks(blocks: list[str], limit: int, separator: str = "\n\n") -> str:
@@ -72,42 +73,49 @@ def linkable(url: str | None) -> str | None:
 
 
 def question_of(message: discord.Message | None) -> str | None:
-    """The question an answer message was for: kept verbatim in its embed's author line."""
+    """The question an answer message was for: kept verbatim in its embed's author line,
+    after the prefix of whichever language the answer was written in."""
     if message is None or not message.embeds:
         return None
-    name = message.embeds[0].author.name
-    if not name or not name.startswith(QUESTION_PREFIX):
-        return None
-    return name[len(QUESTION_PREFIX) :]
+    name = message.embeds[0].author.name or ""
+    for prefix in QUESTION_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return None
 
 
-def answer(response: SearchResponse, limit: int) -> Reply:
+def answer(response: SearchResponse, limit: int, words: Messages) -> Reply:
     """The reply to /ask (or a further page): quoted snippets with citations, and buttons."""
     embed = discord.Embed(colour=COLOUR)
     # The author line is plain text (no Markdown, never a ping), so the question is kept
     # verbatim there; "More results" reads it back, which keeps the buttons stateless.
-    embed.set_author(name=(QUESTION_PREFIX + response.query)[:TITLE_LIMIT])
+    embed.set_author(name=(words("answer.question_prefix") + response.query)[:TITLE_LIMIT])
+    quoted = words("footer.quoted")
     if not response.hits:
         embed.description = fit_escaped(
-            no_results_message(response), DESCRIPTION_LIMIT, escape=False
+            no_results_message(response, words), DESCRIPTION_LIMIT, escape=False
         )
-        embed.set_footer(text=FOOTER)
+        embed.set_footer(text=quoted)
         return Reply([embed])
     embed.description = fit_blocks([hit_block(hit) for hit in response.hits], DESCRIPTION_LIMIT)
     first = response.offset + 1
     last = response.offset + len(response.hits)
-    shown = f"Result {first}" if first == last else f"Results {first}–{last}"
-    embed.set_footer(text=f"{shown} of {response.total_matches}. {FOOTER}")
+    total = response.total_matches
+    if first == last:
+        shown = words("footer.result", first=first, total=total)
+    else:
+        shown = words("footer.results", first=first, last=last, total=total)
+    embed.set_footer(text=f"{shown} {quoted}")
     items: list[discord.ui.Item[Any]] = [
-        OpenSourceButton.make(hit.passage.id, hit.rank) for hit in response.hits
+        OpenSourceButton.make(hit.passage.id, hit.rank, words) for hit in response.hits
     ]
     if response.has_more:
-        items.append(MoreResultsButton(last, limit))
+        items.append(MoreResultsButton(last, limit, words))
     items.extend(VoteButton.pair())  # on their own row, or beside "More results"
     return Reply([embed], items=items)
 
 
-def source(view: SourceView) -> Reply:
+def source(view: SourceView, words: Messages) -> Reply:
     """The reply to /source and "Open": a passage in full, where it is from, and neighbours."""
     passage = view.passage
     document = passage.document
@@ -121,25 +129,27 @@ def source(view: SourceView) -> Reply:
         colour=COLOUR,
         url=linkable(document.url),
     )
-    embed.add_field(name="Passage", value=f"{view.position} of {view.count}", inline=True)
-    embed.add_field(name="Id", value=f"`{passage.id}`"[:FIELD_LIMIT], inline=True)
+    position = words("source.position", position=view.position, count=view.count)
+    embed.add_field(name=words("field.passage"), value=position, inline=True)
+    embed.add_field(name=words("field.id"), value=f"`{passage.id}`"[:FIELD_LIMIT], inline=True)
     where = document.url or document.source
     shown = code(where)  # escaped text instead when it holds a backtick: up to twice as long
     if len(shown) > FIELD_LIMIT:
         shown = fit_escaped(where, FIELD_LIMIT)
-    embed.add_field(name="Source", value=shown, inline=False)
-    embed.set_footer(text=FOOTER)
+    embed.add_field(name=words("field.source"), value=shown, inline=False)
+    embed.set_footer(text=words("footer.quoted"))
     items: list[discord.ui.Item[Any]] = []
     if view.previous:
-        items.append(SourceNavButton(view.previous.id, "◀ Previous"))
+        items.append(SourceNavButton(view.previous.id, words("button.previous")))
     if view.next:
-        items.append(SourceNavButton(view.next.id, "Next ▶"))
+        items.append(SourceNavButton(view.next.id, words("button.next")))
     return Reply([embed], items=items)
 
 
-def unknown_source(source_id: str, closest: list[str]) -> Reply:
+def unknown_source(source_id: str, closest: list[str], words: Messages) -> Reply:
     """The reply for an id that names no passage or document."""
-    text = f"No passage or document has the id {code(shorten(source_id, 200))}."
+    text = words("source.unknown", id=code(shorten(source_id, 200)))
     if closest:
-        text += "\nClosest ids: " + ", ".join(f"`{pid}`" for pid in closest)
+        ids = words("answer.word_separator").join(f"`{pid}`" for pid in closest)
+        text += "\n" + words("source.closest", ids=ids)
     return notice(text)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import discord
 
+from bot.discord_bot.language import words_for
 from bot.discord_bot.style import COLOUR, DESCRIPTION_LIMIT
 
 log = logging.getLogger(__name__)
@@ -213,15 +214,11 @@ async def reply_quietly(interaction: discord.Interaction[Any], text: str) -> Non
 
 
 async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> str:
-    """Log the traceback under a short id and tell the member that id."""
+    """Log the traceback under a short id and tell the member that id, in their language."""
     error_id = secrets.token_hex(4)
     log.error("error %s handling interaction %s", error_id, interaction.id, exc_info=error)
     if not is_unknown_interaction(error):
-        await reply_quietly(
-            interaction,
-            f"Sorry, something went wrong (error id `{error_id}`). "
-            "Please try again; if it keeps happening, tell a moderator that id.",
-        )
+        await reply_quietly(interaction, words_for(interaction)("notice.error", error_id=error_id))
     return error_id
 
 

@@ -14,13 +14,14 @@ from typing import Any, Protocol, Self, TypeVar, runtime_checkable
 
 import discord
 
+from bot.discord_bot.language import words_for
 from bot.discord_bot.respond import notice, send
+from bot.i18n.catalog import EN, Messages
 from bot.querylog.listings import Page
 
 CUSTOM_ID_LIMIT = 100
 OPEN_PREFIX = "cb:open:"
 VOTE_ROW = 1  # below the "Open n" buttons, beside "More results" when a row has room
-NOT_YOURS = "These buttons belong to the moderator who ran the command; run it yourself."
 H = TypeVar("H")
 
 
@@ -96,9 +97,11 @@ class OpenSourceButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"cb:open:(?P<passage_id>.+)",
 ):
-    """ "Open n": shows a cited passage in full, as /source does."""
+    """ "Open n": shows a cited passage in full, as /source does.
 
-    def __init__(self, passage_id: str, label: str = "Open") -> None:
+    A press is routed by ``custom_id`` alone, so a button rebuilt from one needs no label."""
+
+    def __init__(self, passage_id: str, label: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
                 label=label,
@@ -109,9 +112,9 @@ class OpenSourceButton(
         self.passage_id = passage_id
 
     @classmethod
-    def make(cls, passage_id: str, rank: int) -> Self:
+    def make(cls, passage_id: str, rank: int, words: Messages) -> Self:
         """The button for the result at ``rank``."""
-        return cls(passage_id, label=f"Open {rank}")
+        return cls(passage_id, label=words("button.open", rank=rank))
 
     @classmethod
     async def from_custom_id(
@@ -135,10 +138,10 @@ class MoreResultsButton(
 ):
     """ "More results": the next page of the same ranking."""
 
-    def __init__(self, offset: int, limit: int) -> None:
+    def __init__(self, offset: int, limit: int, words: Messages = EN) -> None:
         super().__init__(
             discord.ui.Button(
-                label="More results",
+                label=words("button.more_results"),
                 style=discord.ButtonStyle.primary,
                 custom_id=f"cb:more:{offset}:{limit}",
             )
@@ -168,7 +171,7 @@ class SourceNavButton(
 ):
     """Previous/Next: the neighbouring passage of the same document."""
 
-    def __init__(self, passage_id: str, label: str = "Open") -> None:
+    def __init__(self, passage_id: str, label: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
                 label=label,
@@ -254,7 +257,7 @@ async def _owned_by(interaction: discord.Interaction[Any], owner: int) -> bool:
     """Whether the member who pressed is ``owner``; anyone else is told so, privately."""
     if interaction.user.id == owner:
         return True
-    await send(interaction, notice(NOT_YOURS), ephemeral=True)
+    await send(interaction, notice(words_for(interaction)("notice.not_yours")), ephemeral=True)
     return False
 
 
@@ -269,11 +272,17 @@ class PageButton(
     """◀ / ▶ on a listing: only for the moderator who ran it."""
 
     def __init__(
-        self, direction: str, action: int, owner: int, page: int, disabled: bool = False
+        self,
+        direction: str,
+        action: int,
+        owner: int,
+        page: int,
+        disabled: bool = False,
+        words: Messages = EN,
     ) -> None:
         super().__init__(
             discord.ui.Button(
-                label="◀ Newer" if direction == "prev" else "Older ▶",
+                label=words("button.newer" if direction == "prev" else "button.older"),
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"ql:{direction}:{action}:{owner}:{page}",
                 disabled=disabled,
@@ -309,10 +318,10 @@ class PurgeButton(
 ):
     """Confirm or cancel a requested purge: only for the administrator who asked for it."""
 
-    def __init__(self, action: int, owner: int, choice: str) -> None:
+    def __init__(self, action: int, owner: int, choice: str, words: Messages = EN) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Delete them" if choice == "confirm" else "Cancel",
+                label=words("button.delete" if choice == "confirm" else "button.cancel"),
                 style=discord.ButtonStyle.danger
                 if choice == "confirm"
                 else discord.ButtonStyle.secondary,
@@ -343,21 +352,22 @@ class PurgeButton(
         )
 
 
-def pager(action: int, owner: int, page: Page[Any]) -> discord.ui.View | None:
+def pager(action: int, owner: int, page: Page[Any], words: Messages) -> discord.ui.View | None:
     """Newer/Older buttons for a listing longer than one page."""
     if page.pages <= 1:
         return None
     view = discord.ui.View(timeout=None)
-    view.add_item(PageButton("prev", action, owner, max(0, page.page - 1), not page.has_previous))
-    view.add_item(PageButton("next", action, owner, page.page + 1, not page.has_next))
+    newer, older = max(0, page.page - 1), page.page + 1
+    view.add_item(PageButton("prev", action, owner, newer, not page.has_previous, words))
+    view.add_item(PageButton("next", action, owner, older, not page.has_next, words))
     return view
 
 
-def purge_prompt_view(request: int, owner: int) -> discord.ui.View:
+def purge_prompt_view(request: int, owner: int, words: Messages) -> discord.ui.View:
     """ "Delete them" and "Cancel" under a purge prompt."""
     view = discord.ui.View(timeout=None)
-    view.add_item(PurgeButton(request, owner, "confirm"))
-    view.add_item(PurgeButton(request, owner, "cancel"))
+    view.add_item(PurgeButton(request, owner, "confirm", words))
+    view.add_item(PurgeButton(request, owner, "cancel", words))
     return view
 
 

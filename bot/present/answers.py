@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.corpus.text import collapse_whitespace
+from bot.i18n.catalog import EN, Messages
 from bot.present.markdown import citation, code, escape_markdown, quote, snippet_markdown
 from bot.search.service import SearchHit, SearchResponse, SourceView
 
@@ -32,36 +33,37 @@ def render_response(response: SearchResponse) -> str:
     return "\n\n".join(hit_block(hit) for hit in response.hits)
 
 
-def no_results_message(response: SearchResponse) -> str:
-    """A helpful reply when nothing matched: what was missing and what to try."""
+def no_results_message(response: SearchResponse, words: Messages = EN) -> str:
+    """A helpful reply when nothing matched: what was missing and what to try, in the
+    language of ``words`` (the missing words themselves as typed)."""
     if not response.terms:
-        return (
-            "No matching passages: that question has no searchable words "
-            "(only very common words, punctuation or emoji). Try a few specific keywords."
-        )
-    lines = ["No matching passages for that question."]
+        return words("answer.no_searchable_words")
+    lines = [words("answer.nothing_found")]
     if response.unknown_words:
-        words = ", ".join(f"“{escape_markdown(word)}”" for word in response.unknown_words[:10])
-        lines.append(f"The corpus never mentions: {words}.")
-    lines.append("Try rephrasing with other words, or fewer and more specific keywords.")
+        missing = words("answer.word_separator").join(
+            words("answer.quoted_word", word=escape_markdown(word))
+            for word in response.unknown_words[:10]
+        )
+        lines.append(words("answer.never_mentions", words=missing))
+    lines.append(words("answer.try_rephrasing"))
     return "\n".join(lines)
 
 
-def render_source(view: SourceView) -> str:
+def render_source(view: SourceView, words: Messages = EN) -> str:
     """A passage in full with its document metadata, as Markdown."""
     passage = view.passage
     document = passage.document
     where = document.url or document.source
+    position = words("source.passage_position", position=view.position, count=view.count)
     header = (
-        f"**{escape_markdown(document.title)}** · {code(passage.id)} · "
-        f"passage {view.position} of {view.count}\n{code(where)}"
+        f"**{escape_markdown(document.title)}** · {code(passage.id)} · {position}\n{code(where)}"
     )
     body = "\n".join(quote(escape_markdown(line)) for line in _paragraph_lines(passage.text))
     links = []
     if view.previous:
-        links.append(f"previous: {code(view.previous.id)}")
+        links.append(words("source.previous", id=code(view.previous.id)))
     if view.next:
-        links.append(f"next: {code(view.next.id)}")
+        links.append(words("source.next", id=code(view.next.id)))
     return header + "\n" + body + ("\n" + " · ".join(links) if links else "")
 
 

@@ -15,6 +15,7 @@ from bot.discord_bot.reloader import (
     ReloadTimeout,
     compare,
 )
+from bot.i18n.catalog import messages_for
 from bot.search.service import SearchService
 
 
@@ -30,6 +31,10 @@ def test_compare_names_added_changed_and_removed_documents(tmp_path: Path) -> No
     assert report.describe() == (
         "Reloaded in 0.2 s: 2 documents, 2 passages (was 2); "
         "1 added (c); 1 changed (b); 1 removed (a)."
+    )
+    assert report.describe(messages_for("de")) == (
+        "Neu geladen in 0.2 s: Dokumente: 2, Passagen: 2 (vorher 2); "
+        "hinzugefügt: 1 (c); geändert: 1 (b); entfernt: 1 (a)."
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 from bot.discord_bot import replies
 from bot.discord_bot.ratelimit import SearchCooldown, UserRateLimiter
 from bot.discord_bot.style import DESCRIPTION_LIMIT, FIELD_LIMIT
+from bot.i18n.catalog import EN, ENGLISH, SHIPPED, messages_for
 from bot.search.service import SearchService
 
 
@@ -34,26 +35,51 @@ def test_answer_fits_discord_limits_even_for_huge_passages(tmp_path: Path) -> No
     (tmp_path / "big.txt").write_text(("**" + words + "** zebra. ") * 3)
     service = SearchService.from_folder(tmp_path, max_words=120)
     response = service.search("zebra word1", limit=5)
-    reply = replies.answer(response, 5)
+    reply = replies.answer(response, 5, EN)
     [embed] = reply.embeds
     assert len(embed.description or "") <= DESCRIPTION_LIMIT
     assert len(embed) <= 6000
     assert reply.view is not None and len(reply.view.children) <= 25
     for hit in response.hits:
-        source = replies.source(service.open(hit.passage.id))  # type: ignore[arg-type]
+        source = replies.source(service.open(hit.passage.id), EN)  # type: ignore[arg-type]
         assert len(source.embeds[0].description or "") <= DESCRIPTION_LIMIT
         assert len(source.embeds[0]) <= 6000
 
 
 def test_question_is_read_back_from_the_answer(seed_service: SearchService) -> None:
     question = "What about <@123> & **North Korea**?"
-    reply = replies.answer(seed_service.search(question), 3)
+    reply = replies.answer(seed_service.search(question), 3, EN)
 
     class Message:
         embeds = reply.embeds
 
     assert replies.question_of(Message()) == question  # type: ignore[arg-type]
     assert replies.question_of(None) is None
+
+
+@pytest.mark.parametrize("locale", [ENGLISH, *SHIPPED])
+def test_question_is_read_back_whatever_language_asked(
+    seed_service: SearchService, locale: str
+) -> None:
+    """ "More results" can be pressed by a member whose language is not the asker's."""
+    question = "F: Q: satellite launch"
+    reply = replies.answer(seed_service.search(question), 3, messages_for(locale))
+
+    class Message:
+        embeds = reply.embeds
+
+    assert replies.question_of(Message()) == question  # type: ignore[arg-type]
+
+
+def test_an_answer_in_german_quotes_the_corpus_unchanged(seed_service: SearchService) -> None:
+    response = seed_service.search("north korea satellite")
+    english = replies.answer(response, 3, EN)
+    german = replies.answer(response, 3, messages_for("de"))
+    assert german.embeds[0].description == english.embeds[0].description  # the quotes
+    assert german.embeds[0].footer.text != english.embeds[0].footer.text
+    assert "Aus den Dokumenten zitiert" in (german.embeds[0].footer.text or "")
+    labels = [getattr(item.item, "label", None) for item in german.items]
+    assert "Öffnen 1" in labels and "Open 1" not in labels
 
 
 def test_rate_limiter_is_a_sliding_window_per_user() -> None:
@@ -89,7 +115,7 @@ def test_source_links_only_urls_discord_accepts(tmp_path: Path, url: str, linked
     record = {"id": "r1", "title": "Linked", "text": "Otters hold hands.", "url": url}
     (tmp_path / "feed.jsonl").write_text(json.dumps(record) + "\n")
     service = SearchService.from_folder(tmp_path)
-    [embed] = replies.source(service.open("feed/r1")).embeds  # type: ignore[arg-type]
+    [embed] = replies.source(service.open("feed/r1"), EN).embeds  # type: ignore[arg-type]
     assert embed.url == (url if linked else None)
     if url:
         assert len(embed) <= 6000 and embed.fields[-1].name == "Source"
@@ -109,7 +135,7 @@ def test_a_listing_page_shows_every_row_it_holds() -> None:
     )
     page = Page(rows=[line] * 25, page=0, total=25)
     lines = [f"{n} {line}" for n in range(10)]
-    embed = moderation_replies.listing("Recent questions", lines, page, "all queries")
+    embed = moderation_replies.listing("Recent questions", lines, page, "all queries", EN)
     shown = (embed.description or "").split("\n")
     assert [entry.split()[0] for entry in shown] == [str(n) for n in range(10)]
     assert len(embed.description or "") <= DESCRIPTION_LIMIT and len(embed) <= 6000
@@ -123,7 +149,7 @@ def test_source_field_fits_when_a_backtick_makes_it_escaped_text(tmp_path: Path)
     record = {"id": "r1", "title": "Odd link", "text": "Otters hold hands.", "url": url}
     (tmp_path / "feed.jsonl").write_text(json.dumps(record) + "\n")
     service = SearchService.from_folder(tmp_path)
-    [embed] = replies.source(service.open("feed/r1")).embeds  # type: ignore[arg-type]
+    [embed] = replies.source(service.open("feed/r1"), EN).embeds  # type: ignore[arg-type]
     source = embed.fields[-1]
     assert source.name == "Source" and source.value
     assert len(source.value) <= FIELD_LIMIT and "example.com" in source.value

@@ -10,22 +10,23 @@ import discord
 import pytest
 
 from bot.discord_bot.views import (
-    NOT_YOURS,
     ExtensionNotLoaded,
     MoreResultsButton,
     PageButton,
     PurgeButton,
     VoteButton,
 )
+from bot.i18n.catalog import EN, messages_for
 
 OWNER = 111
 SOMEONE_ELSE = 222
 
 
-def pressed_by(user_id: int) -> Any:
+def pressed_by(user_id: int, locale: discord.Locale = discord.Locale.american_english) -> Any:
     """A fresh button press by ``user_id``, recording what the bot sends back."""
     interaction = MagicMock(spec=discord.Interaction)
     interaction.user.id = user_id
+    interaction.locale = locale
     interaction.extras = {}
     interaction.response.is_done.return_value = False
     interaction.response.send_message = AsyncMock()
@@ -53,7 +54,16 @@ async def test_anyone_else_is_refused_privately(make: Any) -> None:
     interaction.response.send_message.assert_awaited_once()
     sent = interaction.response.send_message.await_args.kwargs
     assert sent["ephemeral"] is True
-    assert [embed.description for embed in sent["embeds"]] == [NOT_YOURS]
+    assert [embed.description for embed in sent["embeds"]] == [EN("notice.not_yours")]
+
+
+async def test_the_refusal_is_in_the_language_of_who_pressed() -> None:
+    interaction = pressed_by(SOMEONE_ELSE, discord.Locale.german)
+    assert await PageButton("next", 7, OWNER, 1).interaction_check(interaction) is False
+    sent = interaction.response.send_message.await_args.kwargs
+    german = messages_for("de")("notice.not_yours")
+    assert german != EN("notice.not_yours")
+    assert [embed.description for embed in sent["embeds"]] == [german]
 
 
 class NothingLoaded:

@@ -697,3 +697,120 @@ async def test_sync_command_pushes_guild_commands(
     assert re.search(rf"synced \d+ commands to guild {fake_discord.guild_id}", output.decode())
     assert fake_discord.commands.names(fake_discord.guild_id) >= {"ask", "source"}
     assert fake_discord.identify_count == 0  # HTTP only: no Gateway session was opened
+
+
+# --- the member's language ------------------------------------------------------------------
+
+GERMAN_NOTHING_FOUND = (
+    "Keine passenden Passagen zu dieser Frage.\n"
+    "In den Dokumenten kommt nie vor: „quokkas“, „wombats“.\n"
+    "Formuliere die Frage mit anderen Wörtern, oder nimm weniger und genauere Stichwörter."
+)
+
+
+def labels(message) -> list[str]:  # type: ignore[no-untyped-def]
+    """The buttons' labels (an emoji for one that has none), in order."""
+    from tests.fakediscord.payloads import iter_components
+
+    buttons = [c for c in iter_components(message.components) if c["type"] == 2]
+    return [button.get("label") or button["emoji"]["name"] for button in buttons]
+
+
+def localized_siblings(commands: list[dict]) -> list[list[dict]]:  # type: ignore[type-arg]
+    """Every list of commands or options whose names Discord wants unique, at any depth."""
+    found = [commands]
+    for command in commands:
+        if command.get("options"):
+            found += localized_siblings(command["options"])
+    return found
+
+
+@shared
+async def test_synced_commands_carry_every_shipped_language(fake: FakeDiscord) -> None:
+    """Discord shows each member the command in their language; the fake checked each body
+    against Discord's OpenAPI spec (lengths, counts) when the bot synced."""
+    from bot.i18n.catalog import SHIPPED
+
+    ask = fake.commands["ask"]
+    assert set(ask["name_localizations"]) == {*SHIPPED, "es-419"}  # Latin America reads Spain's
+    assert ask["name_localizations"]["de"] == "frage"
+    assert ask["name_localizations"]["ja"] == "質問"
+    assert ask["description_localizations"]["ru"] == "Ответ на вопрос цитатами из документов"
+    question = ask["options"][0]
+    assert question["name"] == "question" and question["name_localizations"]["es-ES"] == "pregunta"
+    querylog = fake.commands["querylog"]
+    assert querylog["name_localizations"]["zh-CN"] == "查询日志"
+    recent = next(option for option in querylog["options"] if option["name"] == "recent")
+    assert recent["name_localizations"]["fr"] == "récentes"
+    outcome = next(option for option in recent["options"] if option["name"] == "outcome")
+    choices = {choice["value"]: choice for choice in outcome["choices"]}
+    assert choices["no_results"]["name_localizations"]["pt-BR"] == "sem resultados"
+    # Each localized name is unique among its siblings, as Discord requires.
+    for siblings in localized_siblings(list(fake.commands.global_commands.values())):
+        for locale in SHIPPED:
+            names = [
+                item.get("name_localizations", {}).get(locale, item["name"]) for item in siblings
+            ]
+            assert len(names) == len(set(names)), (locale, names)
+
+
+@shared
+async def test_ask_in_german_words_the_bot_in_german_and_quotes_the_corpus_as_is(
+    fake: FakeDiscord,
+) -> None:
+    english = await (await fake.send_command("ask", {"question": QUESTION})).wait_for_message()
+    german = await (
+        await fake.send_command("ask", {"question": QUESTION}, locale="de")
+    ).wait_for_message()
+    assert description(german) == description(english)  # the quotes and citations
+    [embed] = german.embeds
+    assert embed["author"]["name"] == f"F: {QUESTION}"
+    assert embed["footer"]["text"] == (
+        "Ergebnisse 1–3 von 4. Aus den Dokumenten zitiert; nichts hiervon ist generiert."
+    )
+    assert labels(german) == ["Öffnen 1", "Öffnen 2", "Öffnen 3", "Mehr Ergebnisse", "👍", "👎"]
+    assert german.custom_ids() == english.custom_ids()
+
+
+@shared
+async def test_nothing_found_is_said_in_german(fake: FakeDiscord) -> None:
+    ix = await fake.send_command("ask", {"question": "quokkas wombats"}, locale="de")
+    message = await ix.wait_for_message()
+    assert description(message) == GERMAN_NOTHING_FOUND
+    assert message.embeds[0]["footer"]["text"] == (
+        "Aus den Dokumenten zitiert; nichts hiervon ist generiert."
+    )
+
+
+@shared
+@pytest.mark.parametrize("locale", ["en-GB", "it", "zh-TW"])
+async def test_a_language_not_shipped_gets_english(fake: FakeDiscord, locale: str) -> None:
+    ix = await fake.send_command("ask", {"question": "quokkas wombats"}, locale=locale)
+    text = description(await ix.wait_for_message())
+    assert text.startswith("No matching passages for that question.\n")
+    assert "“quokkas”, “wombats”" in text
+
+
+@shared
+async def test_a_german_member_pages_an_english_answer_in_german(fake: FakeDiscord) -> None:
+    """The question is read back from an English answer; the page is the presser's."""
+    answer = await (
+        await fake.send_command("ask", {"question": "North Korea", "results": 2})
+    ).wait_for_message()
+    page = await (await fake.send_component(answer, "cb:more:2:2", locale="de")).wait_for_message()
+    assert page.ephemeral and f"`{SEED}#" in description(page)
+    assert page.embeds[0]["author"]["name"] == "F: North Korea"
+    assert page.embeds[0]["footer"]["text"].startswith("Ergebnisse 3–4 von 4.")
+    vote = await (await fake.send_component(answer, "cb:vote:up", locale="ja")).wait_for_message()
+    assert description(vote) == "👍 ありがとうございます。この回答が役に立ったと記録しました。"
+
+
+@shared
+async def test_a_source_opened_in_japanese(fake: FakeDiscord) -> None:
+    answer = await (await fake.send_command("ask", {"question": QUESTION})).wait_for_message()
+    press = await fake.send_component(answer, f"cb:open:{SEED}#2", locale="ja")
+    [embed] = (source := await press.wait_for_message()).embeds
+    assert embed["description"].startswith("> Blinken's visit to Seoul")  # as in English
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    assert fields == {"箇所": "2 / 4", "ID": f"`{SEED}#2`", "出典": f"`{SEED}.txt`"}
+    assert labels(source) == ["◀ 前へ", "次へ ▶"]

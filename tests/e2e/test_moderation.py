@@ -719,3 +719,36 @@ async def test_out_of_range_dates_are_explained_and_typed_filters_shown_inert(wo
     assert "`since` is too far in the past or the future" in reply.text()
     exported = await run(world, "querylog export", "moderator", contains="<@&123> **x** `y")
     assert "containing “\\<@&123> \\*\\*x\\*\\* \\`y”" in exported.text()  # "<" defuses it
+
+
+# --- the moderator's language ---------------------------------------------------------------
+
+GERMAN = {
+    "querylog recent": "Neueste Fragen",
+    "querylog unanswered": "Was in den Dokumenten fehlt",
+    "querylog stats": "Abfrageprotokoll – die letzten 3 Tage",
+    "querylog export": "Protokollierte Fragen: ",
+    "querylog feedback": "Passagen in Antworten, die als nicht hilfreich markiert wurden",
+    "querylog purge": "Abfrageprotokoll bereinigen?",
+}
+
+
+@shared
+@pytest.mark.parametrize("command", list(COMMANDS))
+async def test_a_german_administrator_reads_every_command_in_german(
+    world: World, command: str
+) -> None:
+    options, english = COMMANDS[command]
+    ix = await world.fake.send_command(command, options, locale="de", **world.who("admin"))
+    message = await ix.wait_for_message()
+    assert GERMAN[command] in message.text() and english not in message.text()
+    if command == "querylog purge":
+        buttons = [c.get("label") for c in P.iter_components(message.components) if c["type"] == 2]
+        assert buttons == ["Löschen", "Abbrechen"]
+
+
+@shared
+async def test_a_refusal_is_in_the_members_language(world: World) -> None:
+    ix = await world.fake.send_command("querylog recent", {}, locale="fr", **world.who("member"))
+    message = await ix.wait_for_message()
+    assert message.text() == "Seuls les modérateurs peuvent consulter le journal des requêtes."

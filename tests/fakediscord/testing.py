@@ -210,6 +210,7 @@ class Controls:
         roles: list[str | int] | None = None,
         member_permissions: int | None = None,
         forged_custom_id: str | None = None,
+        locale: str = "en-US",
     ) -> FakeInteraction:
         """Press a button / pick select values on a message the bot sent (current version).
 
@@ -227,6 +228,7 @@ class Controls:
             raise ValueError(f"component {custom_id!r} is disabled")
         gid = msg.get("guild_id")
         ctx = self._context(user, gid, msg["channel_id"], roles, member_permissions)
+        ctx["locale"] = locale
         sent_id = custom_id if forged_custom_id is None else forged_custom_id
         data: dict[str, Any] = {"custom_id": sent_id, "component_type": comp["type"]}
         if comp["type"] in (3, 5, 6, 7, 8):

@@ -66,6 +66,12 @@ LONGEST = {
     "how": 120,
     "parts": 3,
     "before": 16,
+    "documents": 7,
+    "passages": 9,
+    "shown": 520,  # five document ids
+    "more": 6,
+    "changes": 1650,  # added, changed and removed, five ids each
+    "skipped": 40,
 }
 
 

@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_bot.access import is_administrator
+from bot.discord_bot.language import command_text, words_for
 from bot.discord_bot.reloader import CorpusReloader, ReloadRefused, ReloadReport, ReloadTimeout
 from bot.discord_bot.respond import defer, notice, report_error, send
 from bot.present.markdown import escape_markdown
@@ -25,7 +26,8 @@ class AdminCog(commands.Cog, name="AdminCog"):
         self.reloader = reloader
 
     @app_commands.command(
-        name="reload", description="Reload the corpus now and report what changed"
+        name=command_text("command.reload.name"),
+        description=command_text("command.reload.description"),
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(administrator=True)
@@ -33,12 +35,10 @@ class AdminCog(commands.Cog, name="AdminCog"):
         """Rebuild the index from the corpus folder (the folder is also watched)."""
         # default_permissions only hides the command; server admins can change that, so the
         # permission is checked again here.
+        words = words_for(interaction)
         if not is_administrator(interaction):
-            await send(
-                interaction,
-                notice("Only server administrators can reload the corpus."),
-                ephemeral=True,
-            )
+            text = words("reload.administrators_only")
+            await send(interaction, notice(text), ephemeral=True)
             return
         await defer(interaction, ephemeral=True)
         reloader = self.reloader
@@ -49,32 +49,20 @@ class AdminCog(commands.Cog, name="AdminCog"):
             report = await asyncio.wait_for(asyncio.shield(reloading), reloader.timeout_seconds)
         except (TimeoutError, ReloadTimeout):
             reloading.add_done_callback(_log_failure)
-            await send(
-                interaction,
-                notice(
-                    f"The reload has not finished after {reloader.timeout_seconds:g} s (a very "
-                    "large corpus, or a file that cannot be read). The bot keeps answering from "
-                    "the current corpus and switches to the new one if it finishes; later "
-                    "reloads are not held up."
-                ),
-                ephemeral=True,
-            )
+            text = words("reload.timed_out", seconds=f"{reloader.timeout_seconds:g}")
+            await send(interaction, notice(text), ephemeral=True)
             return
         except ReloadRefused as refused:
-            await send(
-                interaction,
-                notice(
-                    f"Not reloaded: {refused}. The bot keeps answering from the current corpus."
-                ),
-                ephemeral=True,
-            )
+            text = words("reload.refused", reason=refused)
+            await send(interaction, notice(text), ephemeral=True)
             return
         except Exception as error:
             error_id = await report_error(interaction, error)
             log.error("reload failed (error %s)", error_id)
             return
         # Ids keep underscores (release_notes_v2), which Markdown would turn into italics.
-        await send(interaction, notice(escape_markdown(report.describe())), ephemeral=True)
+        text = escape_markdown(report.describe(words))
+        await send(interaction, notice(text), ephemeral=True)
 
 
 def _log_failure(reloading: asyncio.Future[ReloadReport]) -> None:

@@ -16,6 +16,7 @@ import discord
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.discord_bot.language import words_for
 from bot.discord_bot.respond import in_time, notice, send
 from bot.discord_bot.views import cited_passages
 from bot.querylog.database import LogDatabase, LogUnavailable
@@ -24,8 +25,7 @@ from bot.querylog.votes import record_vote
 
 log = logging.getLogger(__name__)
 
-THANKS = {1: "👍 Thanks, noted that this answer helped.", -1: "👎 Thanks, noted that it did not."}
-CLOSED = "This answer can no longer take votes."
+THANKS = {1: "vote.helped", -1: "vote.did_not_help"}
 
 
 class FeedbackCog(commands.Cog, name="FeedbackCog"):
@@ -38,10 +38,11 @@ class FeedbackCog(commands.Cog, name="FeedbackCog"):
 
     async def vote(self, interaction: discord.Interaction[Any], vote: int) -> None:
         """Store (or change) the member's vote and tell them, privately."""
+        words = words_for(interaction)
         message = interaction.message
         metadata = message.interaction_metadata if message else None
         if message is None or metadata is None:
-            await send(interaction, notice(CLOSED), ephemeral=True)
+            await send(interaction, notice(words("vote.closed")), ephemeral=True)
             return
         answer_id, passages = metadata.id, cited_passages(message)
         voter = self.identities.key(interaction.user.id)
@@ -56,15 +57,15 @@ class FeedbackCog(commands.Cog, name="FeedbackCog"):
                 interaction, self.db.write(work), defer_after=self.defer_after, ephemeral=True
             )
         except OutOfScope:
-            await send(interaction, notice(CLOSED), ephemeral=True)
+            await send(interaction, notice(words("vote.closed")), ephemeral=True)
             return
         except LogUnavailable as error:
             log.error("could not record a vote: %s", error)
-            await send(interaction, notice("Sorry, the vote could not be saved."), ephemeral=True)
+            await send(interaction, notice(words("vote.not_saved")), ephemeral=True)
             return
-        text = THANKS[vote]
+        text = words(THANKS[vote])
         if previous == vote:
-            text = "You had already voted that way; nothing changed."
+            text = words("vote.unchanged")
         elif previous is not None:
-            text = "Changed your vote. " + text
+            text = words("vote.changed", thanks=text)
         await send(interaction, notice(text), ephemeral=True)

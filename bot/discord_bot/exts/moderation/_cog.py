@@ -41,8 +41,10 @@ from bot.discord_bot.exts.moderation._listings import (
     render_listing,
     server_scope,
 )
+from bot.discord_bot.language import command_text, words_for
 from bot.discord_bot.respond import Reply, defer, in_time, notice, send
 from bot.discord_bot.views import pager, purge_prompt_view
+from bot.i18n.catalog import Messages
 from bot.present.chart import daily_chart
 from bot.present.export_files import TooLargeError, fit_to_limit
 from bot.present.markdown import escape_markdown
@@ -52,7 +54,7 @@ from bot.querylog.database import LogDatabase, LogUnavailable
 from bot.querylog.export import export
 from bot.querylog.filters import Filters, frozen
 from bot.querylog.moderation import CANCELLED, CONFIRMED, PurgeSettled, owned_listing, settle_purge
-from bot.querylog.records import Outcome
+from bot.querylog.records import OUTCOMES, Outcome
 from bot.querylog.retention import count_before
 from bot.querylog.scope import Scope
 from bot.querylog.stats import Stats, compute_stats
@@ -60,10 +62,25 @@ from bot.querylog.stats import Stats, compute_stats
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-NOT_A_MODERATOR = "Only moderators can review the query log."
-NOT_AN_ADMINISTRATOR = "Only administrators can purge the query log."
-EXPIRED = "This listing is no longer in the log; run the command again."
-UNAVAILABLE = "The query log cannot be read right now; the error is in the bot's log."
+# The choices' names are the catalog's; their values are what the commands receive.
+OUTCOME_CHOICES = [
+    app_commands.Choice(name=command_text(f"choice.outcome.{outcome}"), value=outcome)
+    for outcome in OUTCOMES
+]
+FORMAT_CHOICES = [
+    app_commands.Choice(name=command_text(f"choice.format.{kind}"), value=kind)
+    for kind in ("csv", "jsonl")
+]
+
+
+def _option_names(*options: str) -> dict[str, app_commands.locale_str]:
+    """The options' names from the catalog, for ``app_commands.rename``."""
+    return {option: command_text(f"option.{option}.name") for option in options}
+
+
+def _option_descriptions(*options: str) -> dict[str, app_commands.locale_str]:
+    """The options' descriptions from the catalog, for ``app_commands.describe``."""
+    return {option: command_text(f"option.{option}.description") for option in options}
 
 
 @app_commands.guild_only()
@@ -71,8 +88,8 @@ UNAVAILABLE = "The query log cannot be read right now; the error is in the bot's
 class ModerationCog(
     commands.GroupCog,
     name="ModerationCog",
-    group_name="querylog",
-    group_description="Review the query log (moderators; replies are private)",
+    group_name=command_text("command.querylog.name"),
+    group_description=command_text("command.querylog.description"),
 ):
     """The /querylog command group."""
 
@@ -87,13 +104,13 @@ class ModerationCog(
 
     # --- commands ----------------------------------------------------------------------------
 
-    @app_commands.command(name="recent", description="Logged questions, newest first")
-    @app_commands.describe(
-        user="Only this member's questions",
-        contains="Only questions containing this text",
-        since="Only since then: 7d, 12h, 30m, 2w or a date like 2025-01-31",
-        outcome="Only this outcome",
+    @app_commands.command(
+        name=command_text("command.querylog.recent.name"),
+        description=command_text("command.querylog.recent.description"),
     )
+    @app_commands.rename(**_option_names("user", "contains", "since", "outcome"))
+    @app_commands.describe(**_option_descriptions("user", "contains", "since", "outcome"))
+    @app_commands.choices(outcome=OUTCOME_CHOICES)
     async def recent(
         self,
         interaction: discord.Interaction[Any],
@@ -112,8 +129,12 @@ class ModerationCog(
 
         await self._open_listing(interaction, "recent", freeze)
 
-    @app_commands.command(name="unanswered", description="Questions with no or only weak answers")
-    @app_commands.describe(since="Only since then: 7d, 12h, 30m, 2w or a date like 2025-01-31")
+    @app_commands.command(
+        name=command_text("command.querylog.unanswered.name"),
+        description=command_text("command.querylog.unanswered.description"),
+    )
+    @app_commands.rename(**_option_names("since"))
+    @app_commands.describe(**_option_descriptions("since"))
     async def unanswered(
         self,
         interaction: discord.Interaction[Any],
@@ -131,8 +152,12 @@ class ModerationCog(
 
         await self._open_listing(interaction, "unanswered", freeze)
 
-    @app_commands.command(name="feedback", description="Passages most often voted unhelpful")
-    @app_commands.describe(since="Only votes since then: 7d, 12h, 30m, 2w or a date")
+    @app_commands.command(
+        name=command_text("command.querylog.feedback.name"),
+        description=command_text("command.querylog.feedback.description"),
+    )
+    @app_commands.rename(since=command_text("option.since_votes.name"))
+    @app_commands.describe(since=command_text("option.since_votes.description"))
     async def feedback(
         self,
         interaction: discord.Interaction[Any],
@@ -144,8 +169,12 @@ class ModerationCog(
             return
         await self._open_listing(interaction, "feedback", lambda _: {"since": filters.since})
 
-    @app_commands.command(name="stats", description="Questions per day, answered share, latency")
-    @app_commands.describe(days="How many days back, today included (1–90)")
+    @app_commands.command(
+        name=command_text("command.querylog.stats.name"),
+        description=command_text("command.querylog.stats.description"),
+    )
+    @app_commands.rename(**_option_names("days"))
+    @app_commands.describe(**_option_descriptions("days"))
     async def stats(
         self, interaction: discord.Interaction[Any], days: app_commands.Range[int, 1, 90] = 14
     ) -> None:
@@ -166,17 +195,16 @@ class ModerationCog(
             days_shown = [(d.queries, d.answered_share) for d in result.per_day]
             png = await asyncio.to_thread(daily_chart, days_shown)
             chart = discord.File(io.BytesIO(png), filename=show.CHART_NAME)
-            embed = show.stats(result, with_chart=True)
+            embed = show.stats(result, with_chart=True, words=words_for(interaction))
             await send(interaction, Reply([embed], files=[chart]), ephemeral=True)
 
-    @app_commands.command(name="export", description="The log as a CSV or JSON-lines file")
-    @app_commands.describe(
-        since="Only since then: 7d, 12h, 30m, 2w or a date like 2025-01-31",
-        format="csv (spreadsheets) or jsonl (scripts)",
-        user="Only this member's questions",
-        contains="Only questions containing this text",
-        outcome="Only this outcome",
+    @app_commands.command(
+        name=command_text("command.querylog.export.name"),
+        description=command_text("command.querylog.export.description"),
     )
+    @app_commands.rename(**_option_names("since", "format", "user", "contains", "outcome"))
+    @app_commands.describe(**_option_descriptions("since", "format", "user", "contains", "outcome"))
+    @app_commands.choices(outcome=OUTCOME_CHOICES, format=FORMAT_CHOICES)
     async def export(
         self,
         interaction: discord.Interaction[Any],
@@ -208,20 +236,17 @@ class ModerationCog(
             record_action(conn, dataclasses.replace(action, arguments=arguments, affected=count))
             return count, parts
 
+        words = words_for(interaction)
         try:
             async with self._database(interaction):
                 try:
                     count, parts = await self.db.write(work)
                 except TooLargeError:
-                    await self._tell(
-                        interaction, "The export is too large to upload; narrow it with `since`."
-                    )
+                    await self._tell(interaction, words("moderation.export_too_large"))
                     return
-                how = "" if len(parts) == 1 else f", in {len(parts)} gzipped parts"
-                if len(parts) == 1 and parts[0].suffix == ".gz":
-                    how = ", gzipped to fit the upload limit"
                 described = escape_markdown(filters.describe())  # holds what they typed
-                text = f"{count} logged questions ({described}){how}."
+                how = _packed(parts, words)
+                text = words("moderation.exported", count=count, filters=described, how=how)
                 for number, part in enumerate(parts):
                     embeds = notice(text).embeds if number == 0 else []
                     files = [discord.File(part, part.name)]
@@ -229,8 +254,12 @@ class ModerationCog(
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
-    @app_commands.command(name="purge", description="Delete old questions and votes (admins)")
-    @app_commands.describe(older_than_days="Delete what is older than this many days")
+    @app_commands.command(
+        name=command_text("command.querylog.purge.name"),
+        description=command_text("command.querylog.purge.description"),
+    )
+    @app_commands.rename(**_option_names("older_than_days"))
+    @app_commands.describe(**_option_descriptions("older_than_days"))
     async def purge(
         self,
         interaction: discord.Interaction[Any],
@@ -250,8 +279,9 @@ class ModerationCog(
 
         async with self._database(interaction):
             request, count = await self._in_time(interaction, self.db.write(work))
-            view = purge_prompt_view(request, interaction.user.id)
-            prompt = show.purge_prompt(older_than_days, before, count)
+            words = words_for(interaction)
+            view = purge_prompt_view(request, interaction.user.id, words)
+            prompt = show.purge_prompt(older_than_days, before, count, words)
             await send(interaction, Reply([prompt], view=view), ephemeral=True)
 
     # --- buttons (see views.py; they check who pressed before calling these) -----------------
@@ -265,21 +295,22 @@ class ModerationCog(
         record = self._action(interaction, "page", {"listing": action_id, "page": page})
         expected_user = self.identities.key(owner)
         scope = server_scope(interaction)
+        words = words_for(interaction)
 
         def work(conn: sqlite3.Connection) -> Listing | None:
             stored = owned_listing(conn, scope, action_id, expected_user)
             if stored is None:
                 return None
-            listing = render_listing(conn, scope, stored.action, stored.arguments, page)
+            listing = render_listing(conn, scope, stored.action, stored.arguments, page, words)
             record_action(conn, dataclasses.replace(record, affected=len(listing.lines)))
             return listing
 
         async with self._database(interaction):
             listing = await self._in_time(interaction, self.db.write(work), update=True)
             if listing is None:
-                await self._tell(interaction, EXPIRED)
+                await self._tell(interaction, words("moderation.expired"))
                 return
-            turned = Reply([listing.embed()], view=pager(action_id, owner, listing.page))
+            turned = Reply([listing.embed()], view=pager(action_id, owner, listing.page, words))
             await send(interaction, turned, ephemeral=True, update=True)
 
     async def settle_purge(
@@ -301,9 +332,8 @@ class ModerationCog(
         async with self._database(interaction):
             settled = await self._in_time(interaction, self.db.write(work), update=True)
             # The reply has no view, so the prompt's buttons go.
-            await send(
-                interaction, notice(purge_settled_text(settled)), ephemeral=True, update=True
-            )
+            text = purge_settled_text(settled, words_for(interaction))
+            await send(interaction, notice(text), ephemeral=True, update=True)
 
     # --- shared steps ------------------------------------------------------------------------
 
@@ -330,9 +360,8 @@ class ModerationCog(
             allowed = is_moderator(interaction, self.settings)
         if allowed:
             return False
-        await self._tell(
-            interaction, NOT_AN_ADMINISTRATOR if administrators_only else NOT_A_MODERATOR
-        )
+        refusal = "not_an_administrator" if administrators_only else "not_a_moderator"
+        await self._tell(interaction, words_for(interaction)(f"moderation.{refusal}"))
         return True
 
     async def _filters(
@@ -368,16 +397,17 @@ class ModerationCog(
         await defer(interaction, ephemeral=True)
         action = self._action(interaction, kind, {})
         scope = server_scope(interaction)
+        words = words_for(interaction)
 
         def work(conn: sqlite3.Connection) -> tuple[int, Listing]:
             arguments = freeze(conn)
-            listing = render_listing(conn, scope, kind, arguments, 0)
+            listing = render_listing(conn, scope, kind, arguments, 0, words)
             stored = dataclasses.replace(action, arguments=arguments, affected=listing.page.total)
             return record_action(conn, stored), listing
 
         async with self._database(interaction):
             action_id, listing = await self.db.write(work)
-            view = pager(action_id, interaction.user.id, listing.page)
+            view = pager(action_id, interaction.user.id, listing.page, words)
             await send(interaction, Reply([listing.embed()], view=view), ephemeral=True)
 
     def _action(
@@ -400,8 +430,17 @@ class ModerationCog(
             yield
         except LogUnavailable as error:
             log.error("query log unavailable for /querylog: %s", error, exc_info=error)
-            await self._tell(interaction, UNAVAILABLE)
+            await self._tell(interaction, words_for(interaction)("moderation.unavailable"))
 
     async def _tell(self, interaction: discord.Interaction[Any], text: str) -> None:
         """A private notice: every /querylog reply is private."""
         await send(interaction, notice(text), ephemeral=True)
+
+
+def _packed(parts: list[Path], words: Messages) -> str:
+    """How an export was packed to fit the upload limit, if it had to be."""
+    if len(parts) > 1:
+        return words("moderation.exported_parts", parts=len(parts))
+    if parts and parts[0].suffix == ".gz":
+        return words("moderation.exported_gzipped")
+    return ""

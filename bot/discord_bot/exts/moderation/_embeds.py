@@ -15,15 +15,17 @@ import discord
 
 from bot.discord_bot.replies import fit_blocks, fit_escaped
 from bot.discord_bot.style import COLOUR, DESCRIPTION_LIMIT, FIELD_LIMIT
+from bot.i18n.catalog import Messages
 from bot.querylog.listings import Page
 from bot.querylog.stats import Stats
 
 CHART_NAME = "queries-per-day.png"
-NOTHING = "Nothing matches."
 LINE_LIMIT = 600  # one row of a listing, at most
 
 
-def listing(title: str, lines: Sequence[str], page: Page[Any], described: str) -> discord.Embed:
+def listing(
+    title: str, lines: Sequence[str], page: Page[Any], described: str, words: Messages
+) -> discord.Embed:
     """One page of a listing: one escaped line per row, and where the page is in the whole.
 
     Each line gets an equal share of the description: escaping can double a line, and a line
@@ -32,35 +34,37 @@ def listing(title: str, lines: Sequence[str], page: Page[Any], described: str) -
     escaped = [fit_escaped(line, min(LINE_LIMIT, share)) for line in lines]
     embed = discord.Embed(
         title=title,
-        description="\n".join(escaped) if escaped else NOTHING,  # the shares fit the limit
+        # the shares fit the limit
+        description="\n".join(escaped) if escaped else words("moderation.nothing"),
         colour=COLOUR,
     )
-    embed.set_footer(
-        text=f"Page {page.page + 1} of {page.pages} · {page.total} in all · {described}"[:2048]
+    where = words(
+        "footer.page", page=page.page + 1, pages=page.pages, total=page.total, described=described
     )
+    embed.set_footer(text=where[:2048])
     return embed
 
 
-def stats(result: Stats, with_chart: bool) -> discord.Embed:
+def stats(result: Stats, with_chart: bool, words: Messages) -> discord.Embed:
     """The headline numbers, top questions and passages, and the chart below."""
     embed = discord.Embed(
-        title=f"Query log — last {result.days} days",
+        title=words("title.stats", days=result.days),
         description="\n".join(result.summary_lines()),
         colour=COLOUR,
     )
     embed.add_field(
-        name="Most asked",
+        name=words("field.most_asked"),
         value=_ranked([f"“{query}”" for query, _ in result.top_queries], result.top_queries),
         inline=False,
     )
     embed.add_field(
-        name="Most cited passages",
+        name=words("field.most_cited"),
         value=_ranked([f"{pid}" for pid, _ in result.top_passages], result.top_passages),
         inline=False,
     )
     if with_chart:
         embed.set_image(url=f"attachment://{CHART_NAME}")
-        embed.set_footer(text="Bars: questions per day. Line: share answered (0–100 %).")
+        embed.set_footer(text=words("footer.chart"))
     return embed
 
 
@@ -74,16 +78,15 @@ def _ranked(labels: list[str], counted: Sequence[tuple[str, int]]) -> str:
     return fit_blocks(lines, FIELD_LIMIT, separator="\n")
 
 
-def purge_prompt(days: int, before: str, would_delete: int) -> discord.Embed:
+def purge_prompt(days: int, before: str, would_delete: int, words: Messages) -> discord.Embed:
     """Ask an administrator to confirm a purge, saying exactly what it removes."""
     return discord.Embed(
-        title="Purge the query log?",
-        description=(
-            f"This deletes every question logged in this server more than {days} days ago "
-            f"(before {before[:16].replace('T', ' ')} UTC) and the votes on them, and older "
-            f"votes on this server's answers: **{would_delete}** questions now.\n"
-            "Other servers' rows are not touched. It cannot be undone. "
-            "Moderator actions are kept."
+        title=words("title.purge"),
+        description=words(
+            "moderation.purge_prompt",
+            days=days,
+            before=before[:16].replace("T", " "),
+            count=would_delete,
         ),
         colour=discord.Colour.red(),
     )

@@ -10,18 +10,18 @@ from typing import Any
 import discord
 
 from bot.discord_bot.exts.moderation import _embeds as show
-from bot.discord_bot.views import NOT_YOURS
+from bot.i18n.catalog import Messages
 from bot.querylog.filters import Filters
 from bot.querylog.listings import Page, feedback, recent, unanswered
 from bot.querylog.moderation import PurgeSettled
 from bot.querylog.scope import Scope
 
 PURGE_SETTLED = {
-    "unknown": "This purge request is no longer in the log; run /querylog purge again.",
-    "not_yours": NOT_YOURS,
-    "answered": "This purge request was already answered.",
-    "expired": "This purge request has expired; run /querylog purge again.",
-    "cancelled": "Purge cancelled; nothing was deleted.",
+    "unknown": "moderation.purge_unknown",
+    "not_yours": "notice.not_yours",
+    "answered": "moderation.purge_answered",
+    "expired": "moderation.purge_expired",
+    "cancelled": "moderation.purge_cancelled",
 }
 
 
@@ -33,18 +33,19 @@ class Listing:
     lines: list[str]
     page: Page[Any]
     described: str  # what the listing holds, for its footer
+    words: Messages  # the moderator's language
 
     def embed(self) -> discord.Embed:
         """The page as a private embed."""
-        return show.listing(self.title, self.lines, self.page, self.described)
+        return show.listing(self.title, self.lines, self.page, self.described, self.words)
 
 
-def purge_settled_text(settled: PurgeSettled) -> str:
+def purge_settled_text(settled: PurgeSettled, words: Messages) -> str:
     """What the moderator who pressed "Delete them" or "Cancel" is told."""
     if settled.outcome == "purged":
         deleted = settled.deleted
-        return f"Deleted {deleted.queries} logged questions and {deleted.votes} votes."
-    return PURGE_SETTLED[settled.outcome]
+        return words("moderation.purged", queries=deleted.queries, votes=deleted.votes)
+    return words(PURGE_SETTLED[settled.outcome])
 
 
 def server_scope(interaction: discord.Interaction[Any]) -> Scope:
@@ -60,16 +61,20 @@ def render_listing(
     kind: str,
     arguments: dict[str, Any],
     page: int,
+    words: Messages,
 ) -> Listing:
-    """Page ``page`` of a listing of ``scope`` from the arguments recorded with it."""
+    """Page ``page`` of a listing of ``scope`` from the arguments recorded with it; the rows
+    themselves are worded by :mod:`bot.querylog.listings`, as the CLI shows them."""
     since = arguments.get("since")
-    when = f"since {since[:16].replace('T', ' ')}" if since else "all time"
+    if since:
+        when = words("moderation.since", time=since[:16].replace("T", " "))
+    else:
+        when = words("moderation.all_time")
     if kind == "recent":
         filters = Filters.from_json(arguments["filters"])
         rows = recent(conn, scope, filters, page)
-        return Listing(
-            "Recent questions", [r.summary() for r in rows.rows], rows, filters.describe()
-        )
+        lines = [r.summary() for r in rows.rows]
+        return Listing(words("title.recent"), lines, rows, filters.describe(), words)
     if kind == "unanswered":
         missing = unanswered(
             conn,
@@ -79,11 +84,9 @@ def render_listing(
             until_id=arguments.get("until_id"),
             page=page,
         )
-        weak = f"no result or best score below {arguments['weak_score']}, {when}"
-        return Listing(
-            "What the corpus is missing", [u.summary() for u in missing.rows], missing, weak
-        )
+        weak = words("moderation.weak", score=arguments["weak_score"], when=when)
+        lines = [u.summary() for u in missing.rows]
+        return Listing(words("title.unanswered"), lines, missing, weak, words)
     voted = feedback(conn, scope, since=since, page=page)
-    return Listing(
-        "Passages in answers marked unhelpful", [p.summary() for p in voted.rows], voted, when
-    )
+    lines = [p.summary() for p in voted.rows]
+    return Listing(words("title.feedback"), lines, voted, when, words)

@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.config import Settings
+from bot.discord_bot.language import command_text, words_for
 from bot.discord_bot.respond import defer, notice, send
 from bot.querylog.actions import Action, record_action
 from bot.querylog.clock import cutoff
@@ -40,7 +41,8 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
         self.retention.cancel()
 
     @app_commands.command(
-        name="forget-me", description="Delete the questions and votes of yours that the bot logged"
+        name=command_text("command.forget_me.name"),
+        description=command_text("command.forget_me.description"),
     )
     async def forget_me(self, interaction: discord.Interaction[Any]) -> None:
         """Delete the member's rows under every id they may be stored as; never logged itself."""
@@ -51,15 +53,12 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
             deleted = await self.db.write_flushed(lambda conn: forget(conn, keys))
         except LogUnavailable as error:
             log.error("forget-me failed: %s", error)
+        words = words_for(interaction)
         if deleted is None:
-            text = "The log cannot be changed right now; nothing was deleted. Try again later."
-            await send(interaction, notice(text), ephemeral=True)
+            await send(interaction, notice(words("privacy.unavailable")), ephemeral=True)
             return
         log.info("forget-me: deleted %d queries and %d votes", deleted.queries, deleted.votes)
-        text = (
-            f"Deleted {deleted.queries} logged questions and {deleted.votes} votes of yours. "
-            "Questions you ask from now on are logged again as usual."
-        )
+        text = words("privacy.forgotten", queries=deleted.queries, votes=deleted.votes)
         await send(interaction, notice(text), ephemeral=True)
 
     @tasks.loop(hours=RETENTION_EVERY_HOURS)

@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.discord_bot import replies
+from bot.discord_bot.language import command_text, words_for
 from bot.discord_bot.ratelimit import OneAtATime, SearchCooldown, UserRateLimiter
 from bot.discord_bot.respond import (
     in_time,
@@ -29,12 +30,11 @@ from bot.discord_bot.respond import (
 )
 from bot.querylog.records import Outcome, QueryRecord
 from bot.querylog.writer import QueryLog
-from bot.search.service import QueryTooLongError, SearchResponse, SearchService
+from bot.search.service import MAX_QUERY_CHARS, QueryTooLongError, SearchResponse, SearchService
 
 log = logging.getLogger(__name__)
 QUESTION_MAX_CHARS = 250  # fits the embed author line that keeps the question for "More results"
 ASK_MAX_RESULTS = 5  # the /ask option's range is 1 to this
-NO_LONGER_PAGED = "This answer can no longer be paged."
 
 
 def results_shown(asked: int) -> int:
@@ -85,12 +85,17 @@ class SearchCog(commands.Cog, name="SearchCog"):
     # --- slash commands ----------------------------------------------------------------------
 
     @app_commands.command(
-        name="ask", description="Answer a question with passages quoted from the corpus"
+        name=command_text("command.ask.name"), description=command_text("command.ask.description")
+    )
+    @app_commands.rename(
+        question=command_text("option.question.name"),
+        results=command_text("option.results.name"),
+        private=command_text("option.private.name"),
     )
     @app_commands.describe(
-        question="What do you want to know?",
-        results="How many passages to show (1–5)",
-        private="Only you see the answer",
+        question=command_text("option.question.description"),
+        results=command_text("option.results.description"),
+        private=command_text("option.private.description"),
     )
     async def ask(
         self,
@@ -105,11 +110,19 @@ class SearchCog(commands.Cog, name="SearchCog"):
             self.limiter.check(interaction.user.id)
             response = await self._search(interaction, question, limit, 0, private=private)
             track.answered_with(response)
-            await send(interaction, replies.answer(response, limit), ephemeral=private)
+            words = words_for(interaction)
+            await send(interaction, replies.answer(response, limit, words), ephemeral=private)
 
-    @app_commands.command(name="source", description="Open a cited passage or document in full")
+    @app_commands.command(
+        name=command_text("command.source.name"),
+        description=command_text("command.source.description"),
+    )
+    @app_commands.rename(
+        id=command_text("option.id.name"), private=command_text("option.private.name")
+    )
     @app_commands.describe(
-        id="A passage id such as doc#2 (start typing to search)", private="Only you see it"
+        id=command_text("option.id.description"),
+        private=command_text("option.private.description"),
     )
     async def source(
         self,
@@ -153,7 +166,8 @@ class SearchCog(commands.Cog, name="SearchCog"):
         async with self.tracked(interaction, "more", question or "") as track:
             if question is None:
                 track.outcome = "no_results"
-                await send(interaction, notice(NO_LONGER_PAGED), ephemeral=True)
+                text = words_for(interaction)("answer.no_longer_paged")
+                await send(interaction, notice(text), ephemeral=True)
                 return
             self.limiter.check(interaction.user.id)
             in_place = self._is_private(interaction.message)
@@ -162,9 +176,8 @@ class SearchCog(commands.Cog, name="SearchCog"):
                 interaction, question, limit, offset, private=True, update=in_place
             )
             track.answered_with(response)
-            await send(
-                interaction, replies.answer(response, limit), ephemeral=True, update=in_place
-            )
+            page = replies.answer(response, limit, words_for(interaction))
+            await send(interaction, page, ephemeral=True, update=in_place)
 
     async def open_from_button(
         self, interaction: discord.Interaction[Any], passage_id: str
@@ -221,11 +234,13 @@ class SearchCog(commands.Cog, name="SearchCog"):
                 defer_after=self.settings.defer_after_seconds,
                 ephemeral=True,
             )
-            await send(interaction, replies.unknown_source(source_id, closest), ephemeral=True)
+            unknown = replies.unknown_source(source_id, closest, words_for(interaction))
+            await send(interaction, unknown, ephemeral=True)
             return
         track.results = [(view.passage.id, 0.0)]
         track.total_matches = 1
-        await send(interaction, replies.source(view), ephemeral=ephemeral, update=update)
+        shown = replies.source(view, words_for(interaction))
+        await send(interaction, shown, ephemeral=ephemeral, update=update)
 
     @staticmethod
     def _is_private(message: discord.Message | None) -> bool:
@@ -249,10 +264,12 @@ class SearchCog(commands.Cog, name="SearchCog"):
         except SearchCooldown as cooldown:
             track.outcome = "rate_limited"
             wait = max(1, math.ceil(cooldown.retry_after))
-            await reply_quietly(interaction, f"You are searching quickly: try again in {wait} s.")
-        except QueryTooLongError as error:
+            text = words_for(interaction)("notice.cooldown", wait=wait)
+            await reply_quietly(interaction, text)
+        except QueryTooLongError:
             track.outcome = "no_results"
-            await reply_quietly(interaction, str(error))
+            text = words_for(interaction)("notice.query_too_long", limit=MAX_QUERY_CHARS)
+            await reply_quietly(interaction, text)
         except Exception as error:
             track.outcome = "error"
             error_id = await report_error(interaction, error)
