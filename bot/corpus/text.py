@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+import regex
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -15,11 +16,19 @@ _ABBREVIATIONS = frozenset(
     }
 )
 # A sentence ends at . ! ? (or …), optionally followed by closing quotes or brackets, then
-# whitespace and something that can start a sentence. A match starts only at the first mark of a
-# run and never gives characters back (``++``): a try from inside a run of 100,000 dots would
-# end where the try from its first dot ended, and retrying each start took minutes.
-_SENTENCE_END = re.compile(
-    r"""(?<![.!?…])[.!?…]++["'”’)\]]*+(?=\s++["'“‘(\[]?[A-Z0-9\u00C0-\u024F])"""
+# whitespace and something that can start a sentence: a capital of any script, a digit, a
+# Latin-1 or Latin Extended letter, or a letter of a script without capitals (Arabic, Hindi,
+# Chinese). Chinese and Japanese end sentences with 。！？, space or none after; Arabic asks
+# with ؟, Hindi ends with । or ॥; Greek asks with ";" (its question mark, which NFC turns into
+# a semicolon) before a Greek capital. A match starts only at the first mark of a run and never
+# gives characters back (``++``): a try from inside a run of 100,000 dots would end where the
+# try from its first dot ended, and retrying each start took minutes.
+_SENTENCE_END = regex.compile(
+    r"""(?<![.!?…])[.!?…]++["'”’)\]]*+"""
+    r"""(?=\s++["'“‘(\[]?[A-Z0-9\u00C0-\u024F\p{Lu}\p{Lt}\p{Lo}])"""
+    r"""|(?<![。！？])[。！？]++[」』”’）)\]]*+"""
+    r"""|(?<![؟।॥])[؟।॥]++["'”’)\]]*+(?=\s)"""
+    r"""|;(?=\s++[\u0386-\u038F\u0391-\u03A9])"""
 )
 # The last word before a sentence end is looked for in this many characters first, then in
 # twice as many, and so on: an abbreviation is short, and a text of "Mr. A Mr. B …" has no

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import sys
 import time
@@ -11,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.corpus.text import _ABBREVIATIONS, Span, collapse_whitespace, sentence_spans
+from tests.conftest import DATA
 
 
 def test_collapse_whitespace_folds_exactly_what_the_regex_whitespace_class_matches() -> None:
@@ -79,3 +82,42 @@ def test_sentence_spans_take_linear_time_on_hostile_text(hostile: str) -> None:
     started = time.perf_counter()
     sentence_spans(hostile)
     assert time.perf_counter() - started < 1.0
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[span.start : span.end] for span in sentence_spans(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        # Chinese and Japanese: 。！？ end a sentence with no space after, closing quotes kept.
+        (
+            "他来了。她走了！真的吗？「好。」结束",
+            ["他来了。", "她走了！", "真的吗？", "「好。」", "结束"],
+        ),
+        ("東京は大きい。大阪も大きい", ["東京は大きい。", "大阪も大きい"]),
+        # Arabic's question mark, right to left.
+        ("هل هذا صحيح؟ نعم. هذا صحيح", ["هل هذا صحيح؟", "نعم.", "هذا صحيح"]),
+        # Devanagari's danda and double danda.
+        ("यह हिन्दी है। दूसरा वाक्य॥ तीसरा", ["यह हिन्दी है।", "दूसरा वाक्य॥", "तीसरा"]),
+        # Capitals of every script start a sentence; Greek asks with ";" (its question mark).
+        ("Москва большая. Спутник летит", ["Москва большая.", "Спутник летит"]),
+        ("Ποιος κέρδισε; Ο Μάνινγκ. Το 2016", ["Ποιος κέρδισε;", "Ο Μάνινγκ.", "Το 2016"]),
+        # Vietnamese capitals outside Latin Extended-B.
+        ("Tôi đi học. Ở đây có trường", ["Tôi đi học.", "Ở đây có trường"]),
+        # Not sentence ends: a Latin semicolon, a lower-case word after a full stop.
+        ("One; Two. three", ["One; Two. three"]),
+    ],
+)
+def test_sentence_spans_end_sentences_of_every_script(text: str, sentences: list[str]) -> None:
+    assert _sentences(text) == sentences
+
+
+def test_sentence_spans_of_english_text_are_the_plain_splitters() -> None:
+    texts = [path.read_text(encoding="utf-8") for path in DATA.joinpath("seed").glob("*")]
+    with gzip.open(DATA / "scifact-slice" / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
+        texts += [json.loads(line)["text"] for line in lines]
+    assert len(texts) > 300
+    for text in texts:
+        assert sentence_spans(text) == plain_sentence_spans(text)
