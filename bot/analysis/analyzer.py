@@ -45,9 +45,15 @@ class Analyzer:
     """Turns text into index terms: one object, so passages and queries share the stop words
     and the stemmer and always meet."""
 
-    def __init__(self, stop_words: frozenset[str] = STOP_WORDS, language: str = "english") -> None:
+    def __init__(
+        self,
+        stop_words: frozenset[str] = STOP_WORDS,
+        stemmer: str | None = "english",
+        language: str = "en",
+    ) -> None:
+        self.language = language
         self.stop_words = stop_words
-        self._stemmer = Stemmer.Stemmer(language)
+        self._stemmer = Stemmer.Stemmer(stemmer) if stemmer else None
         self._stem: Callable[[str], str] = lru_cache(maxsize=200_000)(self._stem_word)
         # Cached: snippet highlighting asks for every word of every shown passage.
         self.word_term: Callable[[str], str | None] = lru_cache(maxsize=200_000)(self._word_term)
@@ -90,8 +96,18 @@ class Analyzer:
         terms = self.tokenize(word)
         return terms[0] if terms else None
 
+    def term_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, term)`` for each word of ``text`` that has a term, in order: the
+        terms are :meth:`tokenize`'s, each with the characters it came from."""
+        spans: list[tuple[int, int, str]] = []
+        for match in WORD.finditer(text):
+            term = self.word_term(match.group())
+            if term is not None:
+                spans.append((match.start(), match.end(), term))
+        return spans
+
     def _stem_word(self, word: str) -> str:
-        return str(self._stemmer.stemWord(word))
+        return word if self._stemmer is None else str(self._stemmer.stemWord(word))
 
 
 # The analyzer of the index and of every query.

@@ -8,31 +8,39 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from bot.analysis.analyzer import WORD, word_term
+from bot.analysis.analyzer import ANALYZER, WORD, Analyzer, word_term
+
+Span = tuple[int, int, str]
 
 
-def term_spans(text: str) -> list[tuple[int, int, str]]:
-    """``(start, end, term)`` for each word of ``text`` that has a term, for highlighting."""
-    spans: list[tuple[int, int, str]] = []
-    for match in WORD.finditer(text):
-        term = word_term(match.group())
-        if term is not None:
-            spans.append((match.start(), match.end(), term))
-    return spans
+def term_spans(text: str, *, analyzer: Analyzer = ANALYZER) -> list[Span]:
+    """``(start, end, term)`` for each term of ``text``, for highlighting: a word's span, or a
+    character pair's (in scripts written without spaces, whose pairs overlap)."""
+    return analyzer.term_spans(text)
 
 
-def scan_terms(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
+def scan_terms(text: str, terms: frozenset[str], *, analyzer: Analyzer = ANALYZER) -> list[Span]:
     """:func:`term_spans` kept to ``terms``, every word stemmed: what :func:`find_terms`
-    answers, the slow way (its fallback, and the baseline ``bench.snippets`` times)."""
-    return [span for span in term_spans(text) if span[2] in terms]
+    answers, the slow way (its fallback, and the baseline ``bench.snippets`` times).
+
+    Spans never overlap: where two matched character pairs share a character ("北京" and
+    "京大" in "北京大学"), the second starts after the first, so together they cover the
+    matched characters once each."""
+    found = [span for span in analyzer.term_spans(text) if span[2] in terms]
+    if analyzer is ANALYZER:
+        return found  # words never overlap
+    return _without_overlaps(found)
 
 
-def find_terms(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
-    """What :func:`term_spans` finds of ``terms`` in ``text``, looking only at words that can
-    have one of them: snippets ask this of every shown passage, and a query's few terms rule
-    out most words by their first two letters before any word is stemmed."""
+def find_terms(text: str, terms: frozenset[str], *, analyzer: Analyzer = ANALYZER) -> list[Span]:
+    """What :func:`term_spans` finds of ``terms`` in ``text`` (as :func:`scan_terms` gives
+    them), looking only at words that can have one of them: snippets ask this of every shown
+    passage, and a query's few English terms rule out most words by their first two letters
+    before any word is stemmed."""
     if not terms:
         return []
+    if analyzer is not ANALYZER:
+        return scan_terms(text, terms, analyzer=analyzer)
     lowered = text.lower()
     if len(lowered) != len(text):  # "İ" lower-cases to two characters: offsets would move
         return scan_terms(text, terms)
@@ -49,6 +57,18 @@ def find_terms(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
         if word and term is not None and term in terms:
             found.append((start, word.end(), term))
     return found
+
+
+def _without_overlaps(spans: list[Span]) -> list[Span]:
+    """``spans`` (in order of their starts), each cut to begin where the one before ended."""
+    kept: list[Span] = []
+    end = 0
+    for start, stop, term in spans:
+        start = max(start, end)
+        if start < stop:
+            kept.append((start, stop, term))
+            end = stop
+    return kept
 
 
 # Snowball rewrites only a word's ending, so a word's term starts with the word's first two

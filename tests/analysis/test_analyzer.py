@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
+
 import pytest
 
 from bot.analysis.analyzer import tokenize
+from bot.analysis.languages import analyzer_for
 from bot.analysis.matching import term_spans
+from tests.conftest import DATA
 
 
 @pytest.mark.parametrize(
@@ -47,3 +53,22 @@ def test_passages_are_indexed_under_the_terms_their_highlighted_words_have(text:
 
 def test_queries_and_passages_meet_through_stemming() -> None:
     assert set(tokenize("What did they launch?")) <= set(tokenize("North Korea launched a missile"))
+
+
+def test_english_terms_of_the_committed_corpora_are_unchanged() -> None:
+    """Every term English text gets, over the seed article and the SciFact slice: the answers
+    (tests/test_ask_golden.py) and SciFact's figures rest on them. A change here is a change of
+    every English index; recompute the digest only for one meant to be made."""
+    texts = [path.read_text(encoding="utf-8") for path in sorted(DATA.joinpath("seed").glob("*"))]
+    with gzip.open(DATA / "scifact-slice" / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            texts += [record["title"], record["text"]]
+    digest = hashlib.sha256()
+    count = 0
+    for text in texts:
+        terms = analyzer_for("en").tokenize(text)
+        count += len(terms)
+        digest.update(" ".join(terms).encode() + b"\n")
+    assert (len(texts), count) == (785, 58369)
+    assert digest.hexdigest() == "f58eab200082d5f31cce2c487d32477054819435cc6f481389dee0d11dc30a1d"
