@@ -75,8 +75,10 @@ def test_sentence_spans_split_where_the_plain_splitter_does(text: str) -> None:
         "?!…" * 7_000 + "'" * 20_000 + " a",
         "Mr. A " * 150_000,  # one sentence: each "Mr." searched it from its start
         "x" * 200_000 + ". A",
+        "。！？" * 30_000 + "」" * 20_000 + "؟।" * 20_000 + " a",
+        ";" * 100_000 + " Α",
     ],
-    ids=["dots", "marks-and-quotes", "abbreviations", "long-word"],
+    ids=["dots", "marks-and-quotes", "abbreviations", "long-word", "other-scripts", "greek"],
 )
 def test_sentence_spans_take_linear_time_on_hostile_text(hostile: str) -> None:
     started = time.perf_counter()
