@@ -19,9 +19,10 @@ SCRIPTS = [
     ),
     ("de", "Die Straße führt zu den Häusern", ["die", "strass", "fuhrt", "zu", "den", "haus"]),
     ("tr", "Öğrencilerin kitapları masada", ["öğrenci", "kitap", "masa"]),
-    ("ru", "Спутники летали над Москвой", ["спутник", "лета", "над", "москв"]),
+    # Cyrillic; Russian drops its stop words ("над", "over").
+    ("ru", "Спутники летали над Москвой", ["спутник", "лета", "москв"]),
     ("el", "Οι δορυφόροι πέταξαν", ["οι", "δορυφορ", "πεταξ"]),
-    # Right to left; Spanish and Arabic drop their stop words ("من" "from", "los", "en").
+    # Right to left; Arabic and Spanish drop their stop words ("من" "from", "los", "en").
     ("ar", "أطلقت الأقمار الصناعية من القاعدة", ["اطلق", "اقمار", "صناع", "قاعد"]),
     ("es", "Los niños juegan en el jardín", ["niñ", "jueg", "jardin"]),
     # Devanagari: a vowel sign or virama is part of its word (Python's \w splits there).
