@@ -11,10 +11,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from bot.corpus.documents import Document
-from bot.corpus.text import Span, sentence_spans
+from bot.corpus.text import WORD_UNIT, Span, sentence_spans
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
-_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +103,7 @@ def _paragraph_spans(text: str) -> Iterator[Span]:
 def _bounded_sentences(text: str, paragraph: Span, max_words: int) -> Iterator[Span]:
     """Sentences of the paragraph; one over ``max_words`` is cut into word windows."""
     for sentence in sentence_spans(text[paragraph.start : paragraph.end], paragraph.start):
-        words = list(_WORD.finditer(text, sentence.start, sentence.end))
+        words = list(WORD_UNIT.finditer(text, sentence.start, sentence.end))
         if len(words) <= max_words:
             yield sentence
             continue
@@ -114,7 +113,7 @@ def _bounded_sentences(text: str, paragraph: Span, max_words: int) -> Iterator[S
 
 
 def _count_words(text: str, span: Span) -> int:
-    return sum(1 for _ in _WORD.finditer(text, span.start, span.end))
+    return sum(1 for _ in WORD_UNIT.finditer(text, span.start, span.end))
 
 
 def _rebalance(text: str, sentences: list[Span], max_words: int) -> list[list[Span]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import regex
@@ -29,6 +30,16 @@ _SENTENCE_END = regex.compile(
     r"""|(?<![。！？])[。！？]++[」』”’）)\]]*+"""
     r"""|(?<![؟।॥])[؟।॥]++["'”’)\]]*+(?=\s)"""
     r"""|;(?=\s++[\u0386-\u038F\u0391-\u03A9])"""
+)
+# Scripts written without spaces between words: their runs are counted and cut in units of about
+# a word each (Chinese and Japanese words average under two characters, Thai and its neighbours'
+# about five), so a Chinese chapter is not one 4,000-character "word" that no passage bound or
+# snippet window can cut. Plain `re` with code point ranges: passage splitting reads every
+# character of the corpus, and `re` is faster than `regex` at this.
+_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_SOUTHEAST_ASIAN = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+WORD_UNIT = re.compile(
+    rf"[{_CJK}]{{1,2}}|[{_SOUTHEAST_ASIAN}]{{1,5}}|[^\s{_CJK}{_SOUTHEAST_ASIAN}]+"
 )
 # The last word before a sentence end is looked for in this many characters first, then in
 # twice as many, and so on: an abbreviation is short, and a text of "Mr. A Mr. B …" has no

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.analysis.matching import find_terms
-from bot.corpus.text import Span, collapse_whitespace, sentence_spans
+from bot.corpus.text import WORD_UNIT, Span, collapse_whitespace, sentence_spans
 
 # The most a snippet holds: its best sentence and a second one. Most are far shorter (median
 # about 280 characters on XQuAD), and a best sentence quoted with no second stays within
@@ -211,7 +211,7 @@ def _window_around_matches(
     leaves room for the ellipses: :func:`select_snippet` takes it off once.)"""
     words = [
         Span(span.start + m.start(), span.start + m.end())
-        for m in re.finditer(r"\S+", text[span.start : span.end])
+        for m in WORD_UNIT.finditer(text[span.start : span.end])
     ]
     weight_at = [0.0] * len(words)
     starts = [word.start for word in words]
@@ -243,8 +243,12 @@ def _highlight(body: str, terms: frozenset[str]) -> tuple[tuple[str, bool], ...]
     for start, end, _ in find_terms(body, terms):
         if any(first <= start < stop for first, stop in links):
             continue
-        if pieces and pieces[-1][1] and start > last and not body[last:start].strip():
-            # "**North Korea**" rather than "**North** **Korea**".
+        start = max(start, last)  # a CJK pair may overlap the pair matched before it
+        if start >= end:
+            continue
+        if pieces and pieces[-1][1] and not body[last:start].strip():
+            # "**North Korea**" rather than "**North** **Korea**", and "**北京大学**" rather
+            # than "**北京****大学**", which Discord would not read as bold.
             pieces[-1] = (pieces[-1][0] + body[last:end], True)
             last = end
             continue

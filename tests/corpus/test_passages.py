@@ -95,3 +95,22 @@ def test_seed_article_in_shorter_passages(seed_service) -> None:  # type: ignore
         " ".join(p.text for p in shorter).split()
         == " ".join(p.text for p in seed_service.passages).split()
     )
+
+
+def test_a_chinese_chapter_is_cut_into_passages_of_about_a_words_worth_each() -> None:
+    # No spaces: counted by whitespace the whole chapter is one "word" and one passage.
+    sentence = "北京大学是中国最早的国立综合性大学之一，图书馆藏书很多。"
+    text = sentence * 80  # 2,240 characters, 80 sentences
+    passages = split_passages(Document("ch", "Chapter", text, "ch.txt"))
+    assert len(passages) > 3
+    assert "".join(p.text for p in passages) == text
+    # Two characters count as a word, so a passage holds at most 2 × MAX_WORDS characters.
+    assert all(len(p.text) <= 2 * MAX_WORDS for p in passages)
+
+
+def test_a_thai_run_without_sentence_ends_is_cut_between_word_sized_units() -> None:
+    text = "ภาษาไทยเขียนติดกันโดยไม่มีช่องว่างระหว่างคำ" * 60  # 2,580 characters, no sentence end
+    passages = split_passages(Document("th", "Thai", text, "th.txt"))
+    assert len(passages) > 1
+    assert "".join(p.text for p in passages) == text
+    assert all(len(p.text) <= 5 * MAX_WORDS for p in passages)
