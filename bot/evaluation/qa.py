@@ -2,9 +2,10 @@
 
 A QA file is JSON lines of ``{"question": …, "answer": …}``. A question counts as answered at
 rank k when its answer string appears in the *displayed* snippet text (``hit.snippet.plain``) of
-one of the first k results, compared case-insensitively with whitespace collapsed, not in the
-whole passage, which a member never reads. The same test on the whole passage text shows how
-many answers were found but not quoted: the gap between the two is the snippet's to close.
+one of the first k results, compared in Unicode NFC, case-insensitively with whitespace
+collapsed, not in the whole passage, which a member never reads. The same test on the whole
+passage text shows how many answers were found but not quoted: the gap between the two is the
+snippet's to close.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import statistics
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,7 +140,9 @@ def load_qa(path: Path) -> list[QaCase]:
 
 
 def _normal(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    # NFC, as the corpus loader stores text: Hindi's "ड़" (U+095C) is stored as "ड" + nukta, and
+    # an answer typed the composed way must still be found.
+    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
 
 
 def _first_rank(

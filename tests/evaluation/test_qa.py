@@ -84,3 +84,16 @@ def test_show_misses_marks_which_stage_failed(tmp_path: Path, capsys, monkeypatc
     assert "[not found: not in the first passage] 'What colour" in out
     assert "Which pilots" not in out
     assert json.loads(report.read_text())["answer_in_top3_passage"] == 0.6667
+
+
+def test_an_answer_typed_composed_is_found_in_the_loaded_text(tmp_path: Path) -> None:
+    # The loader stores text in NFC, where Hindi's "ड़" (U+095C) is "ड" + nukta (U+093C); XQuAD's
+    # answers are typed with U+095C.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = "टीम के लिए ल\u095cने वाले खिला\u095cी ने 118 टैकल किए। " * 3
+    (corpus / "hindi.txt").write_text(text, encoding="utf-8")
+    service = SearchService.from_folder(corpus)
+    assert "\u095c" not in service.documents[0].text  # the corpus is stored decomposed
+    report = evaluate_qa(service, [QaCase("टैकल किए", "ल\u095cने वाले")])
+    assert [(o.rank, o.passage_rank) for o in report.outcomes] == [(1, 1)]
