@@ -15,8 +15,9 @@ from bot.config import Settings
 from bot.evaluation.baseline import BASELINE_NAME, baseline_run
 from bot.evaluation.beir import load_beir
 from bot.evaluation.metrics import Scores, evaluate
+from bot.evaluation.plain_analyzer import plain_first_paragraphs, plain_name
 from bot.evaluation.progress import Progress
-from bot.evaluation.qa import QaReport, evaluate_qa, load_qa
+from bot.evaluation.qa import QaCase, QaReport, evaluate_qa, load_qa
 from bot.evaluation.ranking import DocumentRanker, RankingSettings, Rm3
 from bot.search.service import SearchService
 
@@ -63,6 +64,16 @@ def register(commands: Any) -> None:
     )
     qa.add_argument("--json", type=Path, metavar="FILE", help="write the report as JSON")
     qa.add_argument("--show-misses", action="store_true", help="print questions not at rank 1")
+    qa.add_argument(
+        "--lang",
+        metavar="CODE",
+        help="the questions' language (ISO 639-1, e.g. de) where a line has no lang of its own",
+    )
+    qa.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also measure the plain analyzer over whole paragraphs (stemmer from --lang)",
+    )
     qa.set_defaults(handler=run_qa)
 
 
@@ -144,14 +155,8 @@ def run_beir(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_qa(args: argparse.Namespace, settings: Settings) -> int:
     """Ask every question of the file through the bot's search service."""
-    cases = load_qa(args.file)
-    service = SearchService.from_folder(
-        args.qa_corpus or settings.corpus_dir,
-        params=settings.bm25,
-        min_words=settings.passage_min_words,
-        max_words=settings.passage_max_words,
-        cache_dir=settings.index_cache_dir,
-    )
+    cases = load_qa(args.file, args.lang)
+    service = qa_service(args.qa_corpus or settings.corpus_dir, settings)
     report = evaluate_qa(service, cases, Progress("questions", len(cases)))
     print(f"{args.file}: {len(cases)} questions over {service.summary.describe()}")
     print(f"answer in top-1 passage: {report.top1_passage:6.1%}")
@@ -159,11 +164,39 @@ def run_qa(args: argparse.Namespace, settings: Settings) -> int:
     print(f"answer in top-1 snippet: {report.top1:6.1%}")
     print(f"answer in top-3 snippet: {report.top3:6.1%}")
     print(f"median top-1 snippet:    {report.median_snippet_chars:6.0f} characters")
+    payload = {"lang": args.lang, **report.as_dict()}
+    if args.baseline:
+        payload["baseline"] = _qa_baseline(service, cases, args.lang)
     if args.show_misses:
         _print_misses(report)
     if args.json:
-        _write_json(args.json, report.as_dict())
+        _write_json(args.json, payload)
     return 0
+
+
+def _qa_baseline(
+    service: SearchService, cases: list[QaCase], lang: str | None
+) -> dict[str, object]:
+    """The plain analyzer's answer-in-first-paragraph rate on the same corpus and questions."""
+    found = plain_first_paragraphs(
+        service.documents, cases, lang, Progress("plain analyzer", len(cases))
+    )
+    share = sum(found) / len(found) if found else 0.0
+    name = plain_name(lang)
+    print(f"{name}, answer in top-1 paragraph: {share:6.1%}")
+    return {"name": name, "answer_in_top1_passage": round(share, 4)}
+
+
+def qa_service(corpus: Path, settings: Settings) -> SearchService:
+    """The bot's search service over ``corpus`` with the bot's settings, its index cached under
+    ``INDEX_CACHE_DIR``."""
+    return SearchService.from_folder(
+        corpus,
+        params=settings.bm25,
+        min_words=settings.passage_min_words,
+        max_words=settings.passage_max_words,
+        cache_dir=settings.index_cache_dir,
+    )
 
 
 def _print_misses(report: QaReport) -> None:

@@ -1,6 +1,7 @@
 """Question answering as a member sees it: is the answer in the snippet the bot quotes?
 
-A QA file is JSON lines of ``{"question": …, "answer": …}``. A question counts as answered at
+A QA file is JSON lines of ``{"question": …, "answer": …}``, optionally with ``"lang"``, the
+ISO 639-1 code of the question's language. A question counts as answered at
 rank k when its answer string appears in the *displayed* snippet text (``hit.snippet.plain``) of
 one of the first k results, compared in Unicode NFC, case-insensitively with whitespace
 collapsed, not in the whole passage, which a member never reads. The same test on the whole
@@ -29,6 +30,7 @@ class QaCase:
 
     question: str
     answer: str
+    lang: str | None = None
 
     @property
     def half(self) -> str:
@@ -45,12 +47,14 @@ class QaOutcome:
     rank: int | None
     passage_rank: int | None
     top_snippet: str
+    top_passage_id: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """One question's outcome for JSON reports."""
         return {
             "question": self.case.question,
             "answer": self.case.answer,
+            "lang": self.case.lang,
             "rank": self.rank,
             "passage_rank": self.passage_rank,
             "answer_in_top1_snippet": _within(self.rank, 1),
@@ -58,6 +62,7 @@ class QaOutcome:
             "answer_in_top1_passage": _within(self.passage_rank, 1),
             "answer_in_top3_passage": _within(self.passage_rank, DEPTH),
             "top_snippet": self.top_snippet,
+            "top_passage_id": self.top_passage_id,
         }
 
     def miss(self) -> str | None:
@@ -123,8 +128,9 @@ def _within(rank: int | None, depth: int) -> bool:
     return rank is not None and rank <= depth
 
 
-def load_qa(path: Path) -> list[QaCase]:
-    """Read a QA JSONL file; a malformed line is an error, not a silently smaller test."""
+def load_qa(path: Path, lang: str | None = None) -> list[QaCase]:
+    """Read a QA JSONL file; a malformed line is an error, not a silently smaller test. A
+    question without a ``"lang"`` of its own gets ``lang``."""
     cases = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -135,7 +141,11 @@ def load_qa(path: Path) -> list[QaCase]:
             raise ValueError(f"{path}:{number}: not valid JSON ({error.msg})") from None
         if not isinstance(record, dict) or not record.get("question") or not record.get("answer"):
             raise ValueError(f"{path}:{number}: needs a non-empty question and answer")
-        cases.append(QaCase(str(record["question"]), str(record["answer"])))
+        own = record.get("lang")
+        if own is not None and not (isinstance(own, str) and own.strip()):
+            raise ValueError(f'{path}:{number}: lang must be a language code such as "de"')
+        case_lang = own.strip() if isinstance(own, str) else lang
+        cases.append(QaCase(str(record["question"]), str(record["answer"]), case_lang))
     return cases
 
 
@@ -143,6 +153,11 @@ def _normal(text: str) -> str:
     # NFC, as the corpus loader stores text: Hindi's "ड़" (U+095C) is stored as "ड" + nukta, and
     # an answer typed the composed way must still be found.
     return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
+
+
+def answer_in(answer: str, text: str) -> bool:
+    """Whether ``text`` holds ``answer``, in NFC, case-insensitively, whitespace collapsed."""
+    return _normal(answer) in _normal(text)
 
 
 def _first_rank(
@@ -168,6 +183,7 @@ def evaluate_qa(
                 rank=_first_rank(hits, answer, lambda h: h.snippet.plain),
                 passage_rank=_first_rank(hits, answer, lambda h: h.passage.text),
                 top_snippet=hits[0].snippet.plain if hits else "",
+                top_passage_id=hits[0].passage.id if hits else "",
             )
         )
         if progress:
