@@ -1,8 +1,9 @@
 """The corpus folder as documents: the walk and safe reading (``walk``), bytes to text
-(``decoding``), one loader per format (``plain_text``, ``markdown``, ``jsonl``), the document
-types (``documents``), the load driver (``load``), and the passages documents are cut into."""
+(``decoding``), one loader per format (``plain_text``, ``markdown``, ``jsonl``, ``html_page``,
+``word``), the document types (``documents``) and the sections of one (``sections``), the load
+driver (``load``), and the passages documents are cut into."""
 
-from bot.corpus.documents import CorpusLoad, Document, SkippedFile
+from bot.corpus.documents import CorpusLoad, Document, Section, SkippedFile
 from bot.corpus.load import iter_documents, load_corpus
 from bot.corpus.walk import DEFAULT_MAX_FILE_BYTES, SUPPORTED_SUFFIXES, FileRules, list_corpus
 
@@ -12,6 +13,7 @@ __all__ = [
     "CorpusLoad",
     "Document",
     "FileRules",
+    "Section",
     "SkippedFile",
     "iter_documents",
     "list_corpus",

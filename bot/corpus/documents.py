@@ -37,14 +37,35 @@ _ID_UNSAFE = re.compile(r"[^\w./-]+")
 
 
 @dataclass(frozen=True, slots=True)
+class Section:
+    """Where a part of a document begins (a character offset into its text), what a reader
+    calls it ("Installation › Linux", "p. 12") and, for a web page, the fragment that links
+    to it (``url#anchor``)."""
+
+    start: int
+    label: str
+    anchor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
-    """One document of the corpus: its text is what passages are cut from."""
+    """One document of the corpus: its text is what passages are cut from. ``sections`` are in
+    text order; no passage crosses the start of one."""
 
     id: str
     title: str
     text: str
     source: str
     url: str | None = None
+    sections: tuple[Section, ...] = ()
+
+    def link(self, section: Section | None) -> str | None:
+        """The document's URL, pointing at ``section`` when it has an anchor."""
+        if self.url is None:
+            return None
+        if section is None or section.anchor is None:
+            return self.url
+        return f"{self.url.partition('#')[0]}#{section.anchor}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +122,13 @@ def slug(value: str) -> str:
 def strip_boilerplate(text: str) -> str:
     """Drop lines of web-page furniture ("Comments(0)", "Top Comments", "Share this", …)."""
     lines = text.splitlines()
-    kept = [line for line in lines if not _BOILERPLATE_LINE.match(line)]
+    kept = [line for line in lines if not is_boilerplate_line(line)]
     return "\n".join(kept).strip()
+
+
+def is_boilerplate_line(line: str) -> bool:
+    """Whether ``line`` is web-page furniture ("Comments(0)", "Share this", …) as a whole."""
+    return _BOILERPLATE_LINE.match(line) is not None
 
 
 def collapse_title(title: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from bot.corpus import jsonl, markdown, plain_text
+from bot.corpus import html_page, jsonl, markdown, plain_text, word
 from bot.corpus.decoding import SNIFF_BYTES, decode, decode_marked, looks_binary
 from bot.corpus.documents import CorpusLoad, Document, Refused
 from bot.corpus.walk import CorpusFile, FileRules, list_corpus, read_corpus_file
@@ -60,10 +60,16 @@ def _composed(document: Document) -> Document:
         "NFC", document.title
     ):
         return document
+    # Sections start where blocks start, so each start moves by what its prefix shrank.
+    sections = tuple(
+        replace(section, start=len(unicodedata.normalize("NFC", document.text[: section.start])))
+        for section in document.sections
+    )
     return replace(
         document,
         title=unicodedata.normalize("NFC", document.title),
         text=unicodedata.normalize("NFC", document.text),
+        sections=sections,
     )
 
 
@@ -74,8 +80,11 @@ def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterat
     except Refused as refused:
         result.skip(relative, refused.reason)
         return
-    text = decode_marked(raw, relative, result)
     suffix = Path(relative).suffix.lower()
+    if suffix in html_page.HTML_SUFFIXES or suffix in word.WORD_SUFFIXES:
+        yield from _load_page(raw, suffix, relative, rules, result)
+        return
+    text = decode_marked(raw, relative, result)
     if text is None:
         if not raw.strip():
             result.skip(relative, "empty")
@@ -90,6 +99,29 @@ def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterat
         result.skip(relative, "empty")
         return
     yield from _format_loader(suffix)(text, relative, result)
+
+
+def _load_page(
+    raw: bytes, suffix: str, relative: str, rules: FileRules, result: CorpusLoad
+) -> Iterator[Document]:
+    """An HTML page or a Word document: read from its bytes by a parser that finds their own
+    encoding, never decoded to a second copy first."""
+    if not raw.strip():
+        result.skip(relative, "empty")
+        return
+    is_page = suffix in html_page.HTML_SUFFIXES
+    if is_page and not html_page.has_unicode_bom(raw) and looks_binary(raw[:SNIFF_BYTES]):
+        result.skip(relative, "binary")
+        return
+    try:
+        if suffix in word.WORD_SUFFIXES:
+            documents = list(word.documents(raw, relative, result, rules.max_file_bytes))
+        else:
+            documents = list(html_page.documents(raw, relative, result))
+    except Refused as refused:
+        result.skip(relative, refused.reason)
+        return
+    yield from documents
 
 
 def _format_loader(suffix: str) -> FormatLoader:

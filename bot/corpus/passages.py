@@ -1,7 +1,8 @@
 """Cut documents into passages: paragraph-aware windows of whole sentences.
 
 A passage id is ``<document id>#<n>`` (n counted from 1 within its document), so it stays the same
-across restarts and across edits to *other* documents.
+across restarts and across edits to *other* documents. A document with sections is cut section by
+section, so every passage lies within one section and knows it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from bot.corpus.documents import Document
+from bot.corpus.documents import Document, Section
 from bot.corpus.text import WORD_UNIT, Span, sentence_spans
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
@@ -26,11 +27,25 @@ class Passage:
     start: int
     end: int
     text: str
+    # Which of the document's sections holds the passage; -1 when it has none there.
+    section_number: int = -1
 
     @property
     def title(self) -> str:
         """The title of the document this passage comes from."""
         return self.document.title
+
+    @property
+    def section(self) -> Section | None:
+        """The section the passage lies in, if its document has sections."""
+        if self.section_number < 0:
+            return None
+        return self.document.sections[self.section_number]
+
+    @property
+    def link(self) -> str | None:
+        """The document's URL, at the passage's section when that has an anchor."""
+        return self.document.link(self.section)
 
 
 # Passage bounds, measured on SciFact (docs/quality.md): 80–250 words keeps most abstracts and
@@ -45,14 +60,49 @@ def split_passages(
     """Split ``document`` into passages of about ``min_words``–``max_words`` words.
 
     A window closes at a paragraph end once it has ``min_words``, and before a sentence that
-    would take it past ``max_words``; a sentence longer than that is cut between words.
+    would take it past ``max_words``; a sentence longer than that is cut between words. Each
+    section is cut on its own, so a passage never spans a section start.
     """
+    windows: list[tuple[int, list[Span]]] = []
+    for number, part in _section_parts(document):
+        windows.extend(
+            (number, window) for window in _windows(document.text, part, min_words, max_words)
+        )
+    return [
+        Passage(
+            id=f"{document.id}#{ordinal}",
+            document=document,
+            ordinal=ordinal,
+            start=window[0].start,
+            end=window[-1].end,
+            text=document.text[window[0].start : window[-1].end],
+            section_number=number,
+        )
+        for ordinal, (number, window) in enumerate(windows, start=1)
+    ]
+
+
+def _section_parts(document: Document) -> Iterator[tuple[int, Span]]:
+    """The document's text cut at its section starts: (section number, span); number -1 for
+    text before the first section (or the whole text of a document without sections)."""
+    text_end = len(document.text)
+    starts = [min(max(section.start, 0), text_end) for section in document.sections]
+    if not starts or starts[0] > 0:
+        yield -1, Span(0, starts[0] if starts else text_end)
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else text_end
+        if end > start:
+            yield number, Span(start, end)
+
+
+def _windows(text: str, part: Span, min_words: int, max_words: int) -> list[list[Span]]:
+    """The sentence windows of ``text[part.start:part.end]``, each a passage."""
     windows: list[list[Span]] = []
     current: list[Span] = []
     current_words = 0
-    for paragraph in _paragraph_spans(document.text):
-        for sentence in _bounded_sentences(document.text, paragraph, max_words):
-            words = _count_words(document.text, sentence)
+    for paragraph in _paragraph_spans(text, part):
+        for sentence in _bounded_sentences(text, paragraph, max_words):
+            words = _count_words(text, sentence)
             if current and current_words + words > max_words:
                 windows.append(current)
                 current, current_words = [], 0
@@ -63,20 +113,10 @@ def split_passages(
             current, current_words = [], 0
     if current:
         if windows and current_words < min_words:
-            windows[-1:] = _rebalance(document.text, windows[-1] + current, max_words)
+            windows[-1:] = _rebalance(text, windows[-1] + current, max_words)
         else:
             windows.append(current)
-    return [
-        Passage(
-            id=f"{document.id}#{ordinal}",
-            document=document,
-            ordinal=ordinal,
-            start=window[0].start,
-            end=window[-1].end,
-            text=document.text[window[0].start : window[-1].end],
-        )
-        for ordinal, window in enumerate(windows, start=1)
-    ]
+    return windows
 
 
 def split_corpus(
@@ -90,14 +130,14 @@ def split_corpus(
     ]
 
 
-def _paragraph_spans(text: str) -> Iterator[Span]:
-    start = 0
-    for match in _PARAGRAPH_BREAK.finditer(text):
+def _paragraph_spans(text: str, part: Span) -> Iterator[Span]:
+    start = part.start
+    for match in _PARAGRAPH_BREAK.finditer(text, part.start, part.end):
         if text[start : match.start()].strip():
             yield Span(start, match.start())
         start = match.end()
-    if text[start:].strip():
-        yield Span(start, len(text))
+    if text[start : part.end].strip():
+        yield Span(start, part.end)
 
 
 def _bounded_sentences(text: str, paragraph: Span, max_words: int) -> Iterator[Span]:

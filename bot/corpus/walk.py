@@ -14,7 +14,7 @@ from typing import IO
 
 from bot.corpus.documents import Refused, SkippedFile
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".jsonl"})
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".jsonl", ".html", ".htm", ".docx"})
 # A file is read whole and decoded (two to five times its size in memory while it loads), so
 # one file may hold no more than this; the default fits a JSONL import of 100k records.
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024

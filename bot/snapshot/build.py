@@ -96,7 +96,7 @@ def _add(
     store: PassageStoreBuilder,
     builder: IndexBuilder,
     chunk: Sequence[Document],
-    spans: list[list[tuple[int, int]]],
+    spans: list[list[tuple[int, int, int]]],
     counted: CountedChunk,
     bar: Progress,
 ) -> None:
@@ -108,14 +108,15 @@ def _add(
 
 def _split_and_count(
     task: tuple[Sequence[Document], int, int],
-) -> tuple[list[list[tuple[int, int]]], CountedChunk]:
-    """Passage spans of each document and the term counts of all their passages."""
+) -> tuple[list[list[tuple[int, int, int]]], CountedChunk]:
+    """Passage spans (start, end, section number) of each document and the term counts of all
+    their passages."""
     documents, min_words, max_words = task
-    spans: list[list[tuple[int, int]]] = []
+    spans: list[list[tuple[int, int, int]]] = []
     terms: list[list[str]] = []
     for document in documents:
         cut = split_passages(document, min_words, max_words)
-        spans.append([(p.start, p.end) for p in cut])
+        spans.append([(p.start, p.end, p.section_number) for p in cut])
         weight = title_weight(document.title, document.text)
         terms.extend(passage_terms(p.title, p.text, weight) for p in cut)
     return spans, count_terms(terms)

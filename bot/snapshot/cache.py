@@ -23,7 +23,7 @@ from bot.snapshot.snapshot import META_FILE, PassageSettings, Snapshot, open_sna
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_FORMAT = 2  # 2: documents' search entries for /source completion
+SNAPSHOT_FORMAT = 3  # 2: documents' search entries for /source completion; 3: sections
 KEEP_SNAPSHOTS = 2  # older cache entries are removed after a build
 # Modules whose code decides what a snapshot holds: a change to any of them invalidates it.
 _SHAPING_MODULES = (
@@ -33,6 +33,9 @@ _SHAPING_MODULES = (
     "bot.corpus.plain_text",
     "bot.corpus.markdown",
     "bot.corpus.jsonl",
+    "bot.corpus.sections",
+    "bot.corpus.html_page",
+    "bot.corpus.word",
     "bot.corpus.load",
     "bot.corpus.text",
     "bot.corpus.passages",

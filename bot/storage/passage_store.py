@@ -9,6 +9,7 @@ results and ``/source`` look exactly as they did when everything lived in lists.
 from __future__ import annotations
 
 import bisect
+import json
 import mmap
 import re
 from array import array
@@ -22,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.corpus import Document
+from bot.corpus.documents import Section
 from bot.corpus.passages import Passage
 from bot.storage.sequences import LazySequence
 from bot.storage.string_table import StringTable, StringWriter
@@ -29,8 +31,14 @@ from bot.storage.string_table import StringTable, StringWriter
 # A passage number as ids write it: ASCII digits, no leading zero ("²".isdigit() is true too).
 _ORDINAL = re.compile(r"[1-9][0-9]*")
 
-_TABLES = ("doc_ids", "doc_titles", "doc_sources", "doc_urls", "doc_texts", "doc_search")
-_ARRAYS = ("doc_first", "doc_has_url", "doc_id_order", "passage_doc", "passage_span")
+_TABLES = (
+    *("doc_ids", "doc_titles", "doc_sources", "doc_urls", "doc_texts", "doc_search"),
+    "doc_sections",
+)
+_ARRAYS = (
+    *("doc_first", "doc_has_url", "doc_id_order", "passage_doc", "passage_span"),
+    "passage_section",
+)
 
 
 class _ListWriter:
@@ -65,9 +73,11 @@ class PassageStoreBuilder:
         self._doc_id_list: list[str] = []
         self._passage_doc = array("i")
         self._passage_span = array("i")
+        self._passage_section = array("i")
 
-    def add(self, document: Document, spans: Sequence[tuple[int, int]]) -> None:
-        """Add a document and its passages' ``(start, end)`` character spans, in order."""
+    def add(self, document: Document, spans: Sequence[tuple[int, int, int]]) -> None:
+        """Add a document and its passages' ``(start, end, section number)``, in order: the
+        character span and which of the document's sections holds it (-1: none)."""
         number = len(self._has_url)
         writers = self._writers
         writers["doc_ids"].append(document.id)
@@ -76,13 +86,15 @@ class PassageStoreBuilder:
         writers["doc_urls"].append(document.url or "")
         writers["doc_texts"].append(document.text)
         writers["doc_search"].append(search_entry(document.id, document.title))
+        writers["doc_sections"].append(_sections_json(document.sections))
         self._has_url.append(document.url is not None)
         self._doc_id_list.append(document.id)
         self._doc_first.append(self._doc_first[-1] + len(spans))
         self._passage_doc.extend([number] * len(spans))
-        for start, end in spans:
+        for start, end, section in spans:
             self._passage_span.append(start)
             self._passage_span.append(end)
+            self._passage_section.append(section)
 
     def finish(self) -> PassageStore:
         """The store, opened from disk when it was written there."""
@@ -97,6 +109,7 @@ class PassageStoreBuilder:
             ),
             "passage_doc": np.frombuffer(self._passage_doc, dtype=np.int32).copy(),
             "passage_span": np.frombuffer(self._passage_span, dtype=np.int32).reshape(-1, 2).copy(),
+            "passage_section": np.frombuffer(self._passage_section, dtype=np.int32).copy(),
         }
         if self._directory is None:
             tables = {
@@ -129,6 +142,7 @@ class PassageStore(LazySequence[Passage]):
         self._doc_id_order: npt.NDArray[np.int32] = arrays["doc_id_order"]
         self._passage_doc: npt.NDArray[np.int32] = arrays["passage_doc"]
         self._passage_span: npt.NDArray[np.int32] = arrays["passage_span"]
+        self._passage_section: npt.NDArray[np.int32] = arrays["passage_section"]
         self.documents = _Documents(self)
         # Search hits often come from the same few documents; decode each once.
         self.document = lru_cache(maxsize=512)(self._make_document)
@@ -153,6 +167,7 @@ class PassageStore(LazySequence[Passage]):
             text=self._tables["doc_texts"][number],
             source=self._tables["doc_sources"][number],
             url=url,
+            sections=_sections_from_json(self._tables["doc_sections"][number]),
         )
 
     def __len__(self) -> int:
@@ -170,6 +185,7 @@ class PassageStore(LazySequence[Passage]):
             start=start,
             end=end,
             text=document.text[start:end],
+            section_number=int(self._passage_section[position]),
         )
 
     @property
@@ -227,6 +243,19 @@ class PassageStore(LazySequence[Passage]):
     def document_title(self, number: int) -> str:
         """A document's title without decoding its text."""
         return self._tables["doc_titles"][number]
+
+
+def _sections_json(sections: Sequence[Section]) -> str:
+    """A document's sections as compact JSON (``""`` for none, the common case)."""
+    if not sections:
+        return ""
+    return json.dumps([[s.start, s.label, s.anchor] for s in sections], ensure_ascii=False)
+
+
+def _sections_from_json(stored: str) -> tuple[Section, ...]:
+    if not stored:
+        return ()
+    return tuple(Section(start, label, anchor) for start, label, anchor in json.loads(stored))
 
 
 def search_entry(document_id: str, title: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -11,13 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.corpus import load_corpus
 from bot.corpus.passages import split_corpus
 from bot.index import BM25Parameters, PassageIndex
 from bot.present.answers import hit_quote
 from bot.search.service import SearchService
 from bot.snapshot import PassageSettings, load_snapshot
 from bot.snapshot.cache import corpus_key
-from tests.conftest import SEED_DIR
+from tests.conftest import DATA, SEED_DIR
 
 
 def write_corpus(folder: Path) -> Path:
@@ -247,3 +249,26 @@ def test_a_damaged_snapshot_is_rebuilt_in_its_place(
     assert "unreadable" in caplog.text
     assert load_snapshot(corpus, PassageSettings(), cache).cached
     assert [p.name for p in cache.iterdir()] == [first.directory.name]
+
+
+def test_sections_survive_the_cache_with_every_passage_in_its_own(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DATA / "formats", corpus)
+    fresh = SearchService.from_folder(corpus)
+    SearchService.from_folder(corpus, cache_dir=tmp_path / "cache")
+    cached = SearchService.from_folder(corpus, cache_dir=tmp_path / "cache")
+    assert cached.snapshot.cached
+    expected = split_corpus(load_corpus(corpus).documents)
+    assert list(cached.passages) == list(fresh.passages) == expected
+    linux = cached.passage("install#2")
+    assert linux is not None and linux.section is not None
+    assert (linux.section.label, linux.link) == (
+        "Installation › Linux",
+        "https://docs.lantern.example/install.html#linux",
+    )
+    assert {p.section_number for p in cached.passages if p.document.id == "handbook"} == {
+        -1,
+        0,
+        1,
+        2,
+    }
