@@ -12,7 +12,7 @@ from typing import Any
 from bot.config import Settings
 from bot.present.answers import hit_quote, render_response, render_source
 from bot.search.loading import load_service
-from bot.search.service import MAX_RESULTS, QueryTooLongError
+from bot.search.service import MAX_RESULTS, QueryTooLongError, SearchHit
 
 # These print what they were asked for and nothing else: the log shows only warnings.
 QUIET_COMMANDS = frozenset({"ask", "source", "index"})
@@ -45,23 +45,28 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"corpusbot: {error}", file=sys.stderr)
         return 2
     if args.json:
-        payload = {
-            "query": response.query,
-            "results": [
-                {
-                    "id": hit.passage.id,
-                    "title": hit.passage.title,
-                    "score": round(hit.score, 6),
-                    "snippet": hit_quote(hit),
-                    "text": hit.passage.text,
-                }
-                for hit in response.hits
-            ],
-        }
+        payload = {"query": response.query, "results": [_hit_json(hit) for hit in response.hits]}
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         print(render_response(response))
     return 0
+
+
+def _hit_json(hit: SearchHit) -> dict[str, Any]:
+    """One result for ``ask --json``; ``section`` and ``link`` only where the document has them."""
+    passage = hit.passage
+    result: dict[str, Any] = {
+        "id": passage.id,
+        "title": passage.title,
+        "score": round(hit.score, 6),
+        "snippet": hit_quote(hit),
+        "text": passage.text,
+    }
+    if passage.section is not None:
+        result["section"] = passage.section.label
+    if passage.link is not None:
+        result["link"] = passage.link
+    return result
 
 
 def _source(args: argparse.Namespace, settings: Settings) -> int:

@@ -127,12 +127,16 @@ def source(view: SourceView, words: Messages) -> Reply:
         title=fit_escaped(document.title, TITLE_LIMIT),
         description=body,
         colour=COLOUR,
-        url=linkable(document.url),
+        url=linkable(passage.link),
     )
     position = words("source.position", position=view.position, count=view.count)
     embed.add_field(name=words("field.passage"), value=position, inline=True)
     embed.add_field(name=words("field.id"), value=f"`{passage.id}`"[:FIELD_LIMIT], inline=True)
-    where = document.url or document.source
+    section = passage.section
+    if section:
+        label = fit_escaped(section.label, FIELD_LIMIT)
+        embed.add_field(name=words("field.section"), value=label, inline=False)
+    where = passage.link or document.source
     shown = code(where)  # escaped text instead when it holds a backtick: up to twice as long
     if len(shown) > FIELD_LIMIT:
         shown = fit_escaped(where, FIELD_LIMIT)

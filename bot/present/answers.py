@@ -17,8 +17,17 @@ def hit_quote(hit: SearchHit) -> str:
 
 
 def hit_citation(hit: SearchHit) -> str:
-    """Title, passage id and score, escaped."""
-    return citation(hit.passage.title, hit.passage.id, hit.score)
+    """Title and section (linked to the page's section when it has an address), passage id
+    and score, escaped."""
+    passage = hit.passage
+    section = passage.section
+    return citation(
+        passage.title,
+        passage.id,
+        hit.score,
+        section=section.label if section else None,
+        link=passage.link,
+    )
 
 
 def hit_block(hit: SearchHit) -> str:
@@ -53,10 +62,15 @@ def render_source(view: SourceView, words: Messages = EN) -> str:
     """A passage in full with its document metadata, as Markdown."""
     passage = view.passage
     document = passage.document
-    where = document.url or document.source
+    where = passage.link or document.source
     position = words("source.passage_position", position=view.position, count=view.count)
+    section = passage.section
+    shown_section = (
+        words("source.section", label=escape_markdown(section.label)) + "\n" if section else ""
+    )
     header = (
-        f"**{escape_markdown(document.title)}** · {code(passage.id)} · {position}\n{code(where)}"
+        f"**{escape_markdown(document.title)}** · {code(passage.id)} · {position}\n"
+        f"{shown_section}{code(where)}"
     )
     body = "\n".join(quote(escape_markdown(line)) for line in _paragraph_lines(passage.text))
     links = []

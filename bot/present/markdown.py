@@ -18,6 +18,10 @@ _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 # a mass mention.
 _MASS_MENTION_BEFORE_BOLD = re.compile(r"@(?=\*\*(?:everyone|here))", re.IGNORECASE)
 _ZERO_WIDTH_SPACE = "\u200b"
+# What a citation may link to: an http(s) address Discord takes (at most 2,048 characters), so
+# a corpus URL such as ``javascript:…`` is never a link.
+_LINK_TARGET = re.compile(r"https?://[^\s<>\"`{}|\\^]+", re.IGNORECASE)
+LINK_LIMIT = 2048
 
 
 def escape_markdown(text: str) -> str:
@@ -82,6 +86,28 @@ def code(text: str) -> str:
     return f"`{text}`" if "`" not in text and text else escape_markdown(text)
 
 
-def citation(title: str, passage_id: str, score: float) -> str:
-    """Where a quote came from: document title, passage id, score."""
-    return f"— {escape_markdown(title)} · {code(passage_id)} · score {score:.2f}"
+def citation(
+    title: str,
+    passage_id: str,
+    score: float,
+    *,
+    section: str | None = None,
+    link: str | None = None,
+) -> str:
+    """Where a quote came from: document title and section (a link to them when the document
+    has a web address), passage id, score."""
+    where = escape_markdown(title)
+    if section:
+        where += " › " + escape_markdown(section)
+    target = link_target(link)
+    if target:
+        where = f"[{where}]({target})"
+    return f"— {where} · {code(passage_id)} · score {score:.2f}"
+
+
+def link_target(url: str | None) -> str | None:
+    """``url`` fit to close a Markdown link: http(s) only, brackets percent-encoded so the link
+    cannot end early, "@" before "everyone"/"here" encoded; ``None`` for anything else."""
+    if not url or len(url) > LINK_LIMIT or not _LINK_TARGET.fullmatch(url):
+        return None
+    return _inert_url(url.replace("(", "%28").replace(")", "%29"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEED_DIR
+from tests.conftest import DATA, SEED_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -280,3 +280,33 @@ def test_ask_as_a_service_user_without_a_writable_home_answers_the_same() -> Non
     assert service_user.stdout == corpusbot(*question, env={"INDEX_CACHE_DIR": ""}).stdout
     warnings = [line for line in service_user.stderr.splitlines() if line.strip()]
     assert len(warnings) == 1 and "KERNEL_CACHE_DIR" in warnings[0], warnings
+
+
+def test_ask_answers_from_web_pages_and_word_documents_citing_the_section(
+    tmp_path: Path,
+) -> None:
+    env = {"INDEX_CACHE_DIR": str(tmp_path / "cache")}
+    corpus = ("--corpus", str(DATA / "formats"))
+    result = corpusbot(*corpus, "ask", "How do I install Lantern on Linux with apt?", env=env)
+    assert result.returncode == 0, result.stderr
+    quote, cite = result.stdout.split("\n\n")[0].splitlines()
+    assert "**apt**" in quote
+    assert cite.startswith(
+        "— [Installation - Lantern Server Guide › Installation › Linux]"
+        "(https://docs.lantern.example/install.html#linux) · `install#2` · score "
+    )
+    result = corpusbot(*corpus, "ask", "disk usage alert threshold", "-k", "1", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    [hit] = json.loads(result.stdout)["results"]
+    assert (hit["id"], hit["title"], hit["section"]) == (
+        "handbook#3",
+        "Lantern Operations Handbook",
+        "Monitoring › Alerts",
+    )
+    assert "link" not in hit and "Disk usage | 90 percent | Prune old backups" in hit["text"]
+    result = corpusbot(*corpus, "source", "config#3", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:3] == [
+        "Section: Configuration › Backups",
+        "`https://docs.lantern.example/config.html#backups`",
+    ]

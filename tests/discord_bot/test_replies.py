@@ -13,6 +13,7 @@ from bot.discord_bot.ratelimit import SearchCooldown, UserRateLimiter
 from bot.discord_bot.style import DESCRIPTION_LIMIT, FIELD_LIMIT
 from bot.i18n.catalog import EN, ENGLISH, SHIPPED, messages_for
 from bot.search.service import SearchService
+from tests.conftest import DATA
 
 
 def test_fit_blocks_drops_whole_results_before_cutting() -> None:
@@ -153,3 +154,18 @@ def test_source_field_fits_when_a_backtick_makes_it_escaped_text(tmp_path: Path)
     source = embed.fields[-1]
     assert source.name == "Source" and source.value
     assert len(source.value) <= FIELD_LIMIT and "example.com" in source.value
+
+
+def test_source_of_a_page_section_shows_it_and_links_to_its_anchor() -> None:
+    service = SearchService.from_folder(DATA / "formats")
+    [embed] = replies.source(service.open("install#2"), EN).embeds  # type: ignore[arg-type]
+    assert embed.url == "https://docs.lantern.example/install.html#linux"
+    fields = {field.name: field.value for field in embed.fields}
+    assert fields["Section"] == "Installation › Linux"
+    assert fields["Source"] == "`https://docs.lantern.example/install.html#linux`"
+    [answer] = replies.answer(service.search("install with apt on linux", 1), 1, EN).embeds
+    assert answer.description is not None
+    assert "[Installation - Lantern Server Guide › Installation › Linux]" in answer.description
+    assert "(https://docs.lantern.example/install.html#linux)" in answer.description
+    [german] = replies.source(service.open("install#2"), messages_for("de")).embeds  # type: ignore[arg-type]
+    assert {f.name: f.value for f in german.fields}["Abschnitt"] == "Installation › Linux"

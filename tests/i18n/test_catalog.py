@@ -72,6 +72,7 @@ LONGEST = {
     "more": 6,
     "changes": 1650,  # added, changed and removed, five ids each
     "skipped": 40,
+    "label": 600,  # a section's headings, escaped
 }
 
 

@@ -175,3 +175,36 @@ def test_citation_escapes_the_title() -> None:
     assert citation("**Rules** @everyone", "rules#1", 3.14159) == (
         "— \\*\\*Rules\\*\\* @\u200beveryone · `rules#1` · score 3.14"
     )
+
+
+def test_citation_shows_the_section_and_links_to_it() -> None:
+    assert citation(
+        "Install *guide*",
+        "install#2",
+        5.461,
+        section="Installation › Linux [beta]",
+        link="https://docs.example/install.html#linux",
+    ) == (
+        "— [Install \\*guide\\* › Installation › Linux \\[beta\\]]"
+        "(https://docs.example/install.html#linux) · `install#2` · score 5.46"
+    )
+
+
+@pytest.mark.parametrize(
+    ("link", "target"),
+    [
+        ("javascript:alert(1)", None),
+        ("JavaScript:alert(1)//https://x.example", None),
+        ("data:text/html,hi", None),
+        ("https://docs.example/a b", None),
+        ("https://docs.example/" + "a" * 2100, None),
+        ("https://docs.example/f(x)#y", "https://docs.example/f%28x%29#y"),
+        ("https://docs.example/@everyone", "https://docs.example/%40everyone"),
+    ],
+)
+def test_only_a_web_address_becomes_a_citation_link(link: str, target: str | None) -> None:
+    cited = citation("Guide", "guide#1", 1.0, link=link)
+    if target is None:
+        assert cited == "— Guide · `guide#1` · score 1.00"
+    else:
+        assert cited == f"— [Guide]({target}) · `guide#1` · score 1.00"
