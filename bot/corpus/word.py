@@ -56,13 +56,16 @@ def documents(
         raise Refused("not a valid Word document (a zip, but no Word document in it)") from None
     except etree.XMLSyntaxError:
         raise Refused("not a valid Word document (malformed XML)") from None
+    # Style names by id, read once: python-docx looks a paragraph's style up in the whole
+    # styles part each time, which was half the load time of a document.
+    style_names = {style.style_id: (style.name or "").strip().lower() for style in word.styles}
     text = SectionedText()
     first_heading: str | None = None
     for block in word.iter_inner_content():
         if isinstance(block, Table):
             text.paragraph("\n".join(_table_rows(block)))
             continue
-        style = _style_name(block)
+        style = style_names.get(_style_id(block), "")
         level = _heading_level(style)
         if level is not None:
             text.heading(level, block.text)
@@ -105,9 +108,9 @@ def _check_zip(package: io.BytesIO, max_expanded_bytes: int) -> None:
     package.seek(0)
 
 
-def _style_name(paragraph: Paragraph) -> str:
-    style = paragraph.style
-    return (style.name or "").strip().lower() if style is not None else ""
+def _style_id(paragraph: Paragraph) -> str:
+    """The id of the paragraph's own style ("Heading1"), ``""`` for the default."""
+    return paragraph._p.style or ""
 
 
 def _heading_level(style: str) -> int | None:
