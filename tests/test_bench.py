@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import snippets
+from bench import formats, snippets
 from bench.run import _table, _write_corpus, corpus_texts
+from bot.corpus import load_corpus
 
 SOURCE = [f"alpha{i} beta{i} gamma{i} delta{i} epsilon{i} zeta{i}" for i in range(200)]
 
@@ -59,3 +60,21 @@ def test_snippet_benchmark_runs_and_finds_the_same_matches_as_the_full_scan(
     printed = capsys.readouterr().out
     assert "2 questions, 2 shown passages; same matches: True" in printed
     assert printed.strip().splitlines()[-1].split()[0] == "1"  # one pass row
+
+
+def test_format_benchmark_loads_every_format_and_prints_a_row_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    formats.main(["--files", "2", "--repeat", "1", "--work", str(tmp_path)])
+    rows = capsys.readouterr().out.splitlines()[2:]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| txt",
+        "| md",
+        "| jsonl",
+        "| html",
+        "| docx",
+    ]
+    assert all(row.split(" | ")[1:4:2] == ["2", "2"] for row in rows)  # files, documents
+    load = load_corpus(tmp_path / "html")
+    # The <h1> with nothing under it folds into the first <h2>'s section: four headed parts.
+    assert [len(d.sections) for d in load.documents] == [4, 4]
