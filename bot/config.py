@@ -53,6 +53,20 @@ class Settings(BaseSettings):
         description="numba's compiled query kernels are kept here; empty: numba's own choice.",
     )
 
+    # --- Site import (corpusbot import-site) ---------------------------------------------------
+    import_site_requests_per_second: float = Field(
+        2.0, gt=0, le=100, description="Requests import-site makes per second at most (--rate)."
+    )
+    import_site_max_pages: int = Field(
+        5000, ge=1, description="Pages import-site fetches at most in one run (--max-pages)."
+    )
+    import_site_timeout_seconds: float = Field(
+        30.0, gt=0, le=600, description="A page not fully received by then is skipped."
+    )
+    import_site_max_page_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="A larger page is skipped, its download stopped."
+    )
+
     # --- Discord -----------------------------------------------------------------------------
     discord_token: SecretStr | None = Field(None, description="The bot token; never logged.")
     discord_api_base: str | None = Field(

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot.cli.bot_commands import add_bot_commands
 from bot.cli.corpus_commands import QUIET_COMMANDS, add_corpus_commands
 from bot.cli.log_commands import add_log_commands
+from bot.cli.site_commands import QUIET_SITE_COMMANDS, add_site_commands
 from bot.config import Settings, invalid_settings
 from bot.evaluation import register as register_eval
 
@@ -30,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in invalid_settings(error):
             print(f"corpusbot: bad setting: {problem}", file=sys.stderr)
         return 2
-    quiet = args.command in QUIET_COMMANDS
+    quiet = args.command in QUIET_COMMANDS | QUIET_SITE_COMMANDS
     level = "DEBUG" if args.verbose else ("WARNING" if quiet else settings.log_level.upper())
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.corpus:
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     add_corpus_commands(commands)
+    add_site_commands(commands)
     add_bot_commands(commands)
     add_log_commands(commands)
     register_eval(commands)
