@@ -41,7 +41,7 @@ def test_import_site_copies_the_site_into_the_corpus_and_says_what_it_did(tmp_pa
     ]
     assert f"folder:   {folder}" in first.stdout
     assert "pages:    2 new, 0 changed, 0 unchanged, 0 removed" in first.stdout
-    assert "/gone: 404 (gone), not imported" in first.stderr
+    assert "/gone: 404 Not Found, not imported" in first.stderr
     assert again.returncode == 0, again.stderr
     assert "pages:    0 new, 1 changed, 1 unchanged, 0 removed" in again.stdout
     assert "version 2" in (folder / "guide.html").read_text(encoding="utf-8")

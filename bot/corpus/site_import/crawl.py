@@ -14,6 +14,7 @@ import logging
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urljoin
 from urllib.robotparser import RobotFileParser
@@ -206,10 +207,10 @@ class _Crawl:
             return self.links_of(read_page(saved), previous.final_url)
         if fetched.status in GONE:
             self.gone.add(url)
-            self.report.warn(f"{url}: {fetched.status} (gone), not imported")
+            self.report.warn(f"{url}: {fetched.status} {_phrase(fetched.status)}, not imported")
             return []
         if fetched.status != 200:
-            raise FetchError(f"the site answered {fetched.status}")
+            raise FetchError(f"the site answered {fetched.status} {_phrase(fetched.status)}")
         if fetched.content_type not in HTML_TYPES:
             self.report.skipped += 1
             self.gone.add(url)
@@ -371,6 +372,13 @@ def _gunzipped(body: bytes) -> bytes:
     if len(xml) > SITEMAP_MAX_BYTES:
         raise BadSitemap("larger than 50 MiB once uncompressed")
     return xml
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "(an unknown status)"
 
 
 def _utf8_if_utf16(body: bytes, charset: str | None) -> tuple[bytes, str | None]:

@@ -50,6 +50,7 @@ def docs_site() -> FakeSite:
         content_type="text/html",
     )
     site.page("/image", "GIF89a", content_type="image/gif")
+    site.page("/plain", html_page("Plain", "Served with no validators."), validator="none")
     return site
 
 
@@ -121,19 +122,26 @@ def test_a_site_is_imported_from_its_sitemap_within_robots_txt(
 def test_a_rerun_rewrites_only_changed_pages_and_removes_gone_ones(tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     with serve(docs_site()) as site:
-        list_docs(site, "/", "/guide/intro", "/guide/old", "/dated", "/has-canonical")
+        list_docs(site, "/", "/guide/intro", "/guide/old", "/dated", "/plain", "/has-canonical")
         run_import(site, folder)
         before = {name: (folder / name).stat() for name in files_in(folder)}
         site.requests.clear()
         site.page("/guide/intro", html_page("Intro", "Install it with uv now."))
         del site.routes["/guide/new"]  # the redirect now leads to a 404
-        list_docs(site, "/", "/guide/intro", "/guide/old", "/dated")  # /has-canonical unlisted
+        list_docs(site, "/", "/guide/intro", "/guide/old", "/dated", "/plain")  # one unlisted
 
         report = run_import(site, folder)
 
-    assert files_in(folder) == [STATE_NAME, "dated.html", "guide/intro.html", "index.html"]
+    assert files_in(folder) == [
+        STATE_NAME,
+        "dated.html",
+        "guide/intro.html",
+        "index.html",
+        "plain.html",
+    ]
     assert "uv now" in (folder / "guide/intro.html").read_text(encoding="utf-8")
-    for unchanged in ("index.html", "dated.html"):
+    # Unchanged pages are not rewritten, whether the site said so (304) or sent the same bytes.
+    for unchanged in ("index.html", "dated.html", "plain.html"):
         after = (folder / unchanged).stat()
         assert (after.st_ino, after.st_mtime_ns) == (
             before[unchanged].st_ino,
@@ -143,10 +151,10 @@ def test_a_rerun_rewrites_only_changed_pages_and_removes_gone_ones(tmp_path: Pat
     asked = {request.path: request for request in site.requests}
     assert "If-None-Match" in asked["/"].headers and asked["/"].status == 304
     assert "If-Modified-Since" in asked["/dated"].headers and asked["/dated"].status == 304
-    assert (report.new, report.changed, report.unchanged, report.removed) == (0, 1, 2, 2)
+    assert (report.new, report.changed, report.unchanged, report.removed) == (0, 1, 3, 2)
     # The journal names exactly the pages left, so a third run starts from them.
     journal = (folder / STATE_NAME).read_text(encoding="utf-8").splitlines()
-    assert len(journal) == 1 + 3
+    assert len(journal) == 1 + 4
 
 
 def test_without_a_sitemap_the_links_are_followed_within_the_site(tmp_path: Path) -> None:

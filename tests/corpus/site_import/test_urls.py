@@ -63,6 +63,7 @@ def test_long_and_deep_urls_get_short_hashed_names(url: str) -> None:
         ("HTTPS://DOCS.EXAMPLE.COM:443/x", f"{ORIGIN}/x"),
         ("javascript:alert(1)", None),
         (" JavaScript:alert(1)", None),
+        ("javascript://docs.example.com/%0Aalert(1)", None),
         ("data:text/html,<script>", None),
         ("mailto:team@example.com", None),
         ("http://docs.example.com/x", None),  # another origin: another scheme
