@@ -18,7 +18,9 @@ def small_site() -> FakeSite:
     return site
 
 
-def test_import_site_copies_the_site_into_the_corpus_and_says_what_it_did(tmp_path: Path) -> None:
+def test_import_site_copies_the_site_into_the_corpus_and_says_what_it_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     corpus = tmp_path / "corpus"
     with serve(small_site()) as site:
         first = corpusbot(
@@ -29,7 +31,7 @@ def test_import_site_copies_the_site_into_the_corpus_and_says_what_it_did(tmp_pa
             env={"IMPORT_SITE_REQUESTS_PER_SECOND": "100"},
         )
         site.page("/guide", html_page("Guide", "How to install the thing, version 2."))
-        again = corpusbot("--corpus", str(corpus), "import-site", site.url, "--rate", "100")
+        status = main(["--corpus", str(corpus), "import-site", site.url, "--rate", "100"])
 
     assert first.returncode == 0, first.stderr
     port = site.url.rpartition(":")[2]
@@ -42,8 +44,8 @@ def test_import_site_copies_the_site_into_the_corpus_and_says_what_it_did(tmp_pa
     assert f"folder:   {folder}" in first.stdout
     assert "pages:    2 new, 0 changed, 0 unchanged, 0 removed" in first.stdout
     assert "/gone: 404 Not Found, not imported" in first.stderr
-    assert again.returncode == 0, again.stderr
-    assert "pages:    0 new, 1 changed, 1 unchanged, 0 removed" in again.stdout
+    assert status == 0
+    assert "pages:    0 new, 1 changed, 1 unchanged, 0 removed" in capsys.readouterr().out
     assert "version 2" in (folder / "guide.html").read_text(encoding="utf-8")
 
 
