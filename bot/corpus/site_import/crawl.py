@@ -370,7 +370,7 @@ def _gunzipped(body: bytes) -> bytes:
     except zlib.error as error:
         raise BadSitemap(f"not valid gzip ({error})") from None
     if len(xml) > SITEMAP_MAX_BYTES:
-        raise BadSitemap("larger than 50 MiB once uncompressed")
+        raise BadSitemap(f"larger than {SITEMAP_MAX_BYTES:,} bytes once uncompressed")
     return xml
 
 

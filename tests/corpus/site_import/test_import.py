@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import gzip
 import itertools
 import re
 import time
@@ -14,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus.site_import import ForeignFolder, ImportOptions, ImportReport, import_site
+from bot.corpus.site_import import ForeignFolder, ImportOptions, ImportReport, crawl, import_site
+from bot.corpus.site_import.sitemap import BadSitemap
 from bot.corpus.site_import.state import STATE_NAME
-from tests.corpus.site_import.site_server import FakeSite, html_page, serve, sitemap
+from tests.corpus.site_import.site_server import FakeSite, Route, html_page, serve, sitemap
 
 FAST = 200.0  # requests per second: polite pacing is tested on its own below
 
@@ -214,6 +216,45 @@ def test_requests_are_paced_one_at_a_time(tmp_path: Path) -> None:
     assert min(later - earlier for earlier, later in itertools.pairwise(times)) > 0.08
 
 
+def test_robots_txt_can_name_a_sitemap_index_of_gzipped_sitemaps(tmp_path: Path) -> None:
+    site = FakeSite()
+    with serve(site):
+        site.page("/robots.txt", f"Sitemap: {site.url}/index.xml\n", content_type="text/plain")
+        site.page(
+            "/index.xml",
+            f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>{site.url}/pages.xml.gz</loc></sitemap></sitemapindex>",
+            content_type="application/xml",
+        )
+        urlset = sitemap([f"{site.url}/a", f"{site.url}/b"]).encode()
+        site.routes["/pages.xml.gz"] = Route(
+            body=gzip.compress(urlset), content_type="application/gzip"
+        )
+        site.page("/", html_page("Home", "Not listed, so not imported."))
+        site.page("/a", html_page("A", "Page a."))
+        site.page("/b", html_page("B", "Page b."))
+        report = run_import(site, tmp_path / "docs")
+
+    assert report.found_by == "sitemap"
+    assert files_in(tmp_path / "docs") == [STATE_NAME, "a.html", "b.html"]
+
+
+def test_a_gzipped_sitemap_is_uncompressed_only_up_to_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(crawl, "SITEMAP_MAX_BYTES", 1024 * 1024)
+    bomb = gzip.compress(b"\0" * (8 * 1024 * 1024))
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadSitemap, match="larger than"):
+            crawl._gunzipped(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * 1024 * 1024  # never the 8 MiB it would make
+    assert crawl._gunzipped(gzip.compress(b"<urlset/>")) == b"<urlset/>"
+
+
 def test_a_crawl_delay_in_robots_txt_slows_the_import_down(tmp_path: Path) -> None:
     site = FakeSite()
     site.page("/robots.txt", "User-agent: corpusbot\nCrawl-delay: 1\n", content_type="text/plain")
@@ -243,7 +284,7 @@ def test_hostile_pages_get_a_warning_each_and_nothing_hangs_or_leaks(
     site.page("/sitemap.xml", laughs, content_type="application/xml")
     site.page("/", html_page("Home", "Start.", ("/huge", "javascript:fetch('/x')", "/fine")))
     site.page("/fine", html_page("Fine", "A fine page."))
-    site.routes["/huge"] = site.routes["/fine"].__class__(stream_bytes=50 * 1024 * 1024)
+    site.routes["/huge"] = Route(stream_bytes=50 * 1024 * 1024)
     with serve(site), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         started = time.monotonic()
