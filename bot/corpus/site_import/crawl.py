@@ -238,7 +238,8 @@ class _Crawl:
             self.keep(url, previous, fetched)
             self.report.unchanged += 1
             return self.links_of(facts, page.final_url)
-        citation = urljoin(fetched.url, facts.canonical or "")
+        # A page's own relative canonical link is honoured; anything but http(s) is not.
+        citation = normalise(urljoin(fetched.url, facts.canonical or "")) or fetched.url
         data = with_citation(body, facts, citation, charset)
         write_atomically(target_path(self.options.folder, file), data)
         if previous is not None and previous.file != file:

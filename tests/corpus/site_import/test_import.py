@@ -51,6 +51,10 @@ def docs_site() -> FakeSite:
         html_page("Canon", "Names its own URL.", head='<link rel="canonical" href="https://d/x">'),
         content_type="text/html",
     )
+    site.page(
+        "/odd-canonical",
+        html_page("Odd", "Names a script.", head='<link rel="canonical" href="javascript:x()">'),
+    )
     site.page("/image", "GIF89a", content_type="image/gif")
     site.page("/plain", html_page("Plain", "Served with no validators."), validator="none")
     return site
@@ -74,6 +78,7 @@ DOCS_PATHS = (
     "/slow",
     "/dated",
     "/has-canonical",
+    "/odd-canonical",
     "/image",
 )
 
@@ -100,11 +105,16 @@ def test_a_site_is_imported_from_its_sitemap_within_robots_txt(
         "guide/new.html",
         "has-canonical.html",
         "index.html",
+        "odd-canonical.html",
     ]
     # Each page cites its own final URL; one that names its canonical URL is left as it was.
     assert canonical(folder / "index.html") == [site.url + "/"]
     assert canonical(folder / "guide/new.html") == [site.url + "/guide/new"]
     assert (folder / "has-canonical.html").read_bytes() == site.routes["/has-canonical"].body
+    assert canonical(folder / "odd-canonical.html") == [
+        site.url + "/odd-canonical",
+        "javascript:x()",
+    ]
     assert "Install it with pip." in (folder / "guide/intro.html").read_text(encoding="utf-8")
     # robots.txt is read first and honoured; everything is asked for as corpusbot.
     assert site.paths()[:2] == ["/robots.txt", "/sitemap.xml"]
@@ -117,7 +127,7 @@ def test_a_site_is_imported_from_its_sitemap_within_robots_txt(
     assert any("/elsewhere: redirects to another site" in line for line in warned)
     assert any("1 URLs on other sites" in line for line in warned)
     assert len(warned) == 4
-    assert (report.new, report.failed, report.skipped) == (5, 2, 2)
+    assert (report.new, report.failed, report.skipped) == (6, 2, 2)
     assert elapsed < 2.5  # the slow page is given up on after 1 s, not waited for
 
 
