@@ -3,6 +3,7 @@ ETags and Last-Modified, and a log of every request it answered."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -78,46 +79,46 @@ def _handler(site: FakeSite) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
-            route = site.routes.get(self.path)
-            arrived = time.monotonic()
-            try:
-                status = self._answer(route)
-            except OSError:  # the importer gave up waiting (the slow page)
-                status = 0
-            site.requests.append(Request(self.path, status, dict(self.headers.items()), arrived))
+            # Logged on arrival: the answer can reach the importer (and its next request this
+            # server) before this thread would log it afterwards.
+            self.logged = Request(self.path, 0, dict(self.headers.items()), time.monotonic())
+            site.requests.append(self.logged)
+            with contextlib.suppress(OSError):  # the importer gave up waiting (the slow page)
+                self._answer(site.routes.get(self.path))
 
-        def _answer(self, route: Route | None) -> int:
+        def _answer(self, route: Route | None) -> None:
             if route is None:
                 self._send(404, b"not here", "text/plain")
-                return 404
+                return
             if route.delay:
                 time.sleep(route.delay)
             if route.location is not None:
+                self.logged.status = route.status
                 self.send_response(route.status)
                 self.send_header("Location", route.location)
                 self.end_headers()
-                return route.status
+                return
             if route.stream_bytes:
                 self._stream(route)
-                return 200
+                return
             etag = f'"{hashlib.sha256(route.body).hexdigest()[:16]}"'
             extra = {}
             if route.status == 200 and route.validator == "etag":
                 extra["ETag"] = etag
                 if self.headers.get("If-None-Match") == etag:
                     self._send(304, b"", route.content_type, extra)
-                    return 304
+                    return
             if route.status == 200 and route.validator == "last-modified":
                 extra["Last-Modified"] = LAST_MODIFIED
                 if self.headers.get("If-Modified-Since") == LAST_MODIFIED:
                     self._send(304, b"", route.content_type, extra)
-                    return 304
+                    return
             self._send(route.status, route.body, route.content_type, extra)
-            return route.status
 
         def _send(
             self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None
         ) -> None:
+            self.logged.status = status  # before the importer can see the answer
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             for name, value in (extra or {}).items():
@@ -129,6 +130,7 @@ def _handler(site: FakeSite) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
 
         def _stream(self, route: Route) -> None:
+            self.logged.status = 200
             self.send_response(200)
             self.send_header("Content-Type", route.content_type)
             self.end_headers()

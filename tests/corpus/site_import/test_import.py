@@ -44,7 +44,7 @@ def docs_site() -> FakeSite:
     site.redirect("/guide/old", "/guide/new")
     site.redirect("/elsewhere", "http://other.invalid/page", status=302)
     site.page("/private/secret", html_page("Secret", "Never fetched."))
-    site.page("/slow", html_page("Slow", "Too slow."), delay=3.0)
+    site.page("/slow", html_page("Slow", "Too slow."), delay=5.0)
     site.page("/dated", html_page("Dated", "Served with Last-Modified."), validator="last-modified")
     site.page(
         "/has-canonical",
@@ -128,7 +128,7 @@ def test_a_site_is_imported_from_its_sitemap_within_robots_txt(
     assert any("1 URLs on other sites" in line for line in warned)
     assert len(warned) == 4
     assert (report.new, report.failed, report.skipped) == (6, 2, 2)
-    assert elapsed < 2.5  # the slow page is given up on after 1 s, not waited for
+    assert elapsed < 4  # the slow page is given up on after 1 s, not waited 5 s for
 
 
 def test_a_rerun_rewrites_only_changed_pages_and_removes_gone_ones(tmp_path: Path) -> None:
@@ -223,7 +223,9 @@ def test_requests_are_paced_one_at_a_time(tmp_path: Path) -> None:
 
     times = [request.at for request in site.requests]
     assert len(times) == 6  # robots.txt, sitemap.xml, four pages
-    assert min(later - earlier for earlier, later in itertools.pairwise(times)) > 0.08
+    assert (
+        min(later - earlier for earlier, later in itertools.pairwise(times)) > 0.05
+    )  # unpaced: ~0.002
 
 
 def test_robots_txt_can_name_a_sitemap_index_of_gzipped_sitemaps(tmp_path: Path) -> None:
@@ -274,7 +276,7 @@ def test_a_crawl_delay_in_robots_txt_slows_the_import_down(tmp_path: Path) -> No
 
     times = [request.at for request in site.requests]
     assert site.paths() == ["/robots.txt", "/sitemap.xml", "/"]
-    assert min(later - earlier for earlier, later in itertools.pairwise(times[1:])) > 0.95
+    assert min(later - earlier for earlier, later in itertools.pairwise(times[1:])) > 0.8
 
 
 def test_hostile_pages_get_a_warning_each_and_nothing_hangs_or_leaks(
