@@ -91,3 +91,17 @@ def test_a_folder_of_other_files_is_refused_and_left_as_it_was(
     assert status == 2
     assert "already holds files that no import made" in capsys.readouterr().err
     assert [path.name for path in tmp_path.iterdir()] == ["notes.md"]
+
+
+def test_an_imported_page_answers_questions_citing_its_url(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    env = {"IMPORT_SITE_REQUESTS_PER_SECOND": "100", "INDEX_CACHE_DIR": str(tmp_path / "cache")}
+    with serve(small_site()) as site:
+        imported = corpusbot("--corpus", str(corpus), "import-site", site.url, env=env)
+    assert imported.returncode == 0, imported.stderr
+
+    answer = corpusbot("--corpus", str(corpus), "ask", "how do I install it", env=env)
+
+    assert answer.returncode == 0, answer.stderr
+    assert "**install**" in answer.stdout
+    assert f"]({site.url}/guide)" in answer.stdout
