@@ -41,6 +41,7 @@ _SOUTHEAST_ASIAN = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 WORD_UNIT = re.compile(
     rf"[{_CJK}]{{1,2}}|[{_SOUTHEAST_ASIAN}]{{1,5}}|[^\s{_CJK}{_SOUTHEAST_ASIAN}]+"
 )
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # The last word before a sentence end is looked for in this many characters first, then in
 # twice as many, and so on: an abbreviation is short, and a text of "Mr. A Mr. B …" has no
 # sentence end, so searching from the sentence's start made each "Mr." cost the whole text.
@@ -65,7 +66,21 @@ def collapse_whitespace(text: str) -> str:
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[Span]:
-    """Split ``text`` into sentence spans (offsets shifted by ``offset``), whitespace trimmed."""
+    """Split ``text`` into sentence spans (offsets shifted by ``offset``), whitespace trimmed.
+
+    A blank line ends a sentence too: a heading ("Ports") stands alone above its paragraph,
+    and a paragraph's last words end their sentence even without a full stop.
+    """
+    spans: list[Span] = []
+    start = 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        spans += _paragraph_sentences(text[start : match.start()], offset + start)
+        start = match.end()
+    spans += _paragraph_sentences(text[start:], offset + start)
+    return spans
+
+
+def _paragraph_sentences(text: str, offset: int) -> list[Span]:
     spans: list[Span] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):

@@ -35,6 +35,16 @@ _PLAIN_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?
 
 
 def plain_sentence_spans(text: str) -> list[Span]:
+    """The reference: each paragraph (blank lines between) split at the plain sentence ends."""
+    spans: list[Span] = []
+    start = 0
+    for blank in re.finditer(r"\n[ \t]*\n", text):
+        spans += plain_paragraph_spans(text[start : blank.start()], start)
+        start = blank.end()
+    return spans + plain_paragraph_spans(text[start:], start)
+
+
+def plain_paragraph_spans(text: str, offset: int) -> list[Span]:
     spans: list[Span] = []
     start = 0
 
@@ -42,7 +52,8 @@ def plain_sentence_spans(text: str) -> list[Span]:
         chunk = text[begin:end]
         if chunk.strip():
             lead = len(chunk) - len(chunk.lstrip())
-            spans.append(Span(begin + lead, begin + lead + len(chunk.strip())))
+            first = offset + begin + lead
+            spans.append(Span(first, first + len(chunk.strip())))
 
     for match in _PLAIN_SENTENCE_END.finditer(text):
         word = text[start : match.start() + 1].rsplit(maxsplit=1)[-1:] or [""]
@@ -84,6 +95,16 @@ def test_sentence_spans_take_linear_time_on_hostile_text(hostile: str) -> None:
     started = time.perf_counter()
     sentence_spans(hostile)
     assert time.perf_counter() - started < 1.0
+
+
+def test_a_heading_above_its_paragraph_is_a_sentence_of_its_own() -> None:
+    text = "Ports\n\nThe web interface listens on port 8080. Change it here\n  \nNext part"
+    assert _sentences(text) == [
+        "Ports",
+        "The web interface listens on port 8080.",
+        "Change it here",
+        "Next part",
+    ]
 
 
 def _sentences(text: str) -> list[str]:
