@@ -19,6 +19,7 @@ from bot.evaluation.plain_analyzer import plain_first_paragraphs, plain_name
 from bot.evaluation.progress import Progress
 from bot.evaluation.qa import QaCase, QaReport, evaluate_qa, load_qa
 from bot.evaluation.ranking import DocumentRanker, RankingSettings, Rm3
+from bot.search.loading import second_stage
 from bot.search.service import SearchService
 
 DEPTH = 100  # documents kept per query: enough for Recall@100
@@ -87,6 +88,7 @@ def ranking_settings(args: argparse.Namespace, settings: Settings) -> RankingSet
         title_weight=args.title_weight,
         rest_weight=args.rest_weight,
         rm3=args.rm3,
+        second_stage=second_stage(settings),
     )
 
 
@@ -196,6 +198,7 @@ def qa_service(corpus: Path, settings: Settings) -> SearchService:
         min_words=settings.passage_min_words,
         max_words=settings.passage_max_words,
         cache_dir=settings.index_cache_dir,
+        second_stage=second_stage(settings),
     )
 
 

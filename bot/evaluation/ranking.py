@@ -3,7 +3,8 @@
 Documents are split into passages and indexed exactly as the bot does (``split_corpus``,
 ``passage_terms``, ``PassageIndex``); a document's score is its best passage's score, optionally
 plus a share of its other passages' scores. RM3 pseudo-relevance feedback is an option that only
-uses the index's public ``scores``.
+uses the index's public ``scores``; the bot's second stage (``bot/search/rerank.py``) reorders
+the best passages before documents take their best passage's score, as it does for the bot.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.analysis.analyzer import TITLE_WEIGHT, passage_terms, title_weight, tok
 from bot.corpus import Document
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS, split_corpus
 from bot.index import BM25Parameters, PassageIndex
+from bot.search.rerank import SecondStage
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class RankingSettings:
     title_weight: int = TITLE_WEIGHT
     rest_weight: float = 0.0
     rm3: Rm3 | None = None
+    second_stage: SecondStage | None = None
 
     def as_dict(self) -> dict[str, object]:
         """For JSON reports."""
@@ -56,6 +59,8 @@ class RankingSettings:
             text += f"+{self.rest_weight}×rest"
         if self.rm3:
             text += f" rm3={self.rm3.documents}/{self.rm3.terms}/{self.rm3.weight}"
+        if self.second_stage:
+            text += f" rerank top {self.second_stage.depth}"
         return text
 
 
@@ -83,6 +88,7 @@ class DocumentRanker:
         self.document_ids = list(first)
         self._starts = np.fromiter(first.values(), dtype=np.int64, count=len(first))
         self.passages = len(passages)
+        self._texts = [passage.text for passage in passages]
 
     def rank(self, query: str, depth: int = 100) -> dict[str, float]:
         """The best ``depth`` documents that match the query, with their scores."""
@@ -92,6 +98,8 @@ class DocumentRanker:
         scores = self.index.scores(terms)
         if self.settings.rm3:
             scores = self._rm3(terms, scores, self.settings.rm3)
+        if self.settings.second_stage:
+            scores = self._rerank(terms, scores, self.settings.second_stage)
         documents = self._aggregate(scores)
         matching = np.flatnonzero(documents > 0)
         if matching.size > depth:
@@ -104,6 +112,16 @@ class DocumentRanker:
             return best
         total = np.add.reduceat(scores, self._starts)
         return best + self.settings.rest_weight * (total - best)
+
+    def _rerank(self, terms: list[str], scores: np.ndarray, stage: SecondStage) -> np.ndarray:
+        """The scores with the second stage's bonus added to the best ``stage.depth``
+        passages, as the bot reorders them."""
+        top = [int(p) for p in np.argsort(-scores, kind="stable")[: stage.depth] if scores[p] > 0]
+        idf = {term: self.index.idf(term) for term in terms}
+        reranked = scores.copy()
+        for position in top:
+            reranked[position] += stage.bonus(self._texts[position], terms, idf)
+        return reranked
 
     def _rm3(self, terms: list[str], scores: np.ndarray, rm3: Rm3) -> np.ndarray:
         """Rescore with the query mixed with a relevance model of the top passages."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.index.backends import use_kernel_cache
+from bot.search.rerank import SECOND_STAGE, SecondStage
 from bot.search.service import SearchService
 
 
@@ -17,4 +18,10 @@ def load_service(settings: Settings) -> SearchService:
         max_words=settings.passage_max_words,
         cache_dir=settings.index_cache_dir,
         files=settings.file_rules,
+        second_stage=second_stage(settings),
     )
+
+
+def second_stage(settings: Settings) -> SecondStage | None:
+    """The second ranking stage the settings ask for (``RERANK``), or ``None`` for BM25 alone."""
+    return SECOND_STAGE if settings.rerank else None

@@ -17,6 +17,7 @@ from bot.corpus import CorpusLoad, Document, FileRules
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS, Passage
 from bot.index import Backend, BM25Parameters
 from bot.search.completion import IdCompleter
+from bot.search.rerank import SecondStage, reorder
 from bot.search.snippets import Snippet, select_snippet
 from bot.snapshot import PassageSettings, Snapshot, build_snapshot, load_snapshot
 
@@ -117,6 +118,7 @@ class SearchService:
         load: CorpusLoad | None = None,
         snapshot: Snapshot | None = None,
         backend: Backend = "auto",
+        second_stage: SecondStage | None = None,
     ) -> None:
         started = time.perf_counter()
         if snapshot is None:
@@ -125,6 +127,7 @@ class SearchService:
                 list(documents), settings, None, progress=False, backend=backend
             )
         self._snapshot = snapshot
+        self.second_stage = second_stage
         self.index = snapshot.index
         self.passages: Sequence[Passage] = snapshot.store
         self.documents: Sequence[Document] = snapshot.store.documents
@@ -160,12 +163,14 @@ class SearchService:
         progress: bool | None = None,
         files: FileRules | None = None,
         backend: Backend = "auto",
+        second_stage: SecondStage | None = None,
     ) -> SearchService:
         """Load and index every supported file under ``corpus_dir``.
 
         With ``cache_dir`` the built index and passages are saved there and memory-mapped on the
         next start, unless the corpus files or the settings changed. ``backend`` answers the
-        queries (``auto``: numba when installed).
+        queries (``auto``: numba when installed); ``second_stage`` reorders BM25's best
+        passages (``None``: BM25 alone).
         """
         started = time.perf_counter()
         settings = PassageSettings(
@@ -174,7 +179,7 @@ class SearchService:
         snapshot = load_snapshot(
             corpus_dir, settings, cache_dir, progress=progress, backend=backend
         )
-        service = cls((), snapshot=snapshot)
+        service = cls((), snapshot=snapshot, second_stage=second_stage)
         service.summary.seconds = time.perf_counter() - started
         log.info(
             "corpus %s: %s (%s)",
@@ -195,9 +200,9 @@ class SearchService:
         offset = max(0, offset)
         terms = tuple(dict.fromkeys(tokenize(query)))
         known = self.index.known_terms(terms)
-        ranked, total = self.index.top(known, offset + limit)
         weights = {term: self.index.idf(term) for term in known}
-        shown = [(self.passages[scored.position], scored.score) for scored in ranked[offset:]]
+        ranked, total = self._rank(known, weights, offset + limit)
+        shown = ranked[offset : offset + limit]
         hits = tuple(
             SearchHit(
                 rank=offset + number,
@@ -208,6 +213,21 @@ class SearchService:
             for number, (passage, score) in enumerate(shown, start=1)
         )
         return SearchResponse(query, terms, hits, total, offset, self._unknown_words(query))
+
+    def _rank(
+        self, known: Sequence[str], weights: dict[str, float], limit: int
+    ) -> tuple[list[tuple[Passage, float]], int]:
+        """The best ``limit`` passages with the scores they are ranked by, and how many match:
+        BM25's order, its top ``depth`` reordered by the second stage when there is one."""
+        stage = self.second_stage
+        depth = stage.depth if stage else 0
+        scored, total = self.index.top(known, max(limit, depth))
+        ranked = [(self.passages[hit.position], hit.score) for hit in scored]
+        if stage:
+            ranked = reorder(
+                ranked, lambda passage: stage.bonus(passage.text, known, weights), depth
+            )
+        return ranked[:limit], total
 
     def _unknown_words(self, query: str) -> tuple[str, ...]:
         """Query words with index terms, none of which the corpus contains."""
