@@ -42,7 +42,7 @@ class Settings(BaseSettings):
         False,
         description=(
             "Reorder BM25's best 50 passages by how close together the question's words stand "
-            "in each: +1.3 points answer-in-first-passage on XQuAD with distractors, up to 15 "
+            "in each: +1.3 points answer-in-first-passage on XQuAD with distractors, about ten "
             "times the search time on long passages (docs/quality.md)."
         ),
     )
