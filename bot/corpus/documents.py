@@ -50,7 +50,12 @@ class Section:
 @dataclass(frozen=True, slots=True)
 class Document:
     """One document of the corpus: its text is what passages are cut from. ``sections`` are in
-    text order; no passage crosses the start of one."""
+    text order; no passage crosses the start of one.
+
+    ``language`` is an ISO 639-1 code: the one the file declares (a JSONL ``lang``, Markdown
+    front matter ``lang:``) as loaded, ``None`` when it declares none; indexing settles it
+    (``CORPUS_LANGUAGE``, else detected) and the snapshot's documents always have one.
+    """
 
     id: str
     title: str
@@ -58,6 +63,7 @@ class Document:
     source: str
     url: str | None = None
     sections: tuple[Section, ...] = ()
+    language: str | None = None
 
     def link(self, section: Section | None) -> str | None:
         """The document's URL, pointing at ``section`` when it has an anchor."""

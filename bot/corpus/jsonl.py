@@ -1,5 +1,5 @@
-"""JSONL files: one ``{"id", "title", "text", "url"?}`` record a line, each bad line its own
-warning while the rest load."""
+"""JSONL files: one ``{"id", "title", "text", "url"?, "lang"?}`` record a line, each bad line
+its own warning while the rest load."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from bot.corpus.documents import (
     CorpusLoad,
     Document,
     Refused,
+    SkippedFile,
     collapse_title,
     document_id,
     slug,
     strip_boilerplate,
     title_from_text,
 )
+from bot.corpus.languages import language_code, not_a_language
 
 # Bad JSONL lines listed one by one; past this a file's further bad lines are only counted, so
 # a hostile file cannot flood the log or the skipped list.
@@ -29,6 +31,8 @@ def documents(text: str, relative: str, result: CorpusLoad) -> Iterator[Document
     """One document per good line; each bad line is its own warning, the rest load."""
     stem = document_id(relative)
     bad_lines = 0
+    first_ignored: SkippedFile | None = None  # a record whose "lang" is ignored; others counted
+    ignored_count = 0
     # Only "\n" ends a record: JSON strings may hold U+2028 and the like raw, which
     # ``str.splitlines`` would also split on.
     for number, line in enumerate(text.split("\n"), start=1):
@@ -36,18 +40,34 @@ def documents(text: str, relative: str, result: CorpusLoad) -> Iterator[Document
             continue
         where = f"{relative}:{number}"
         try:
-            yield _record(line, number, stem, where)
+            document, bad_language = _record(line, number, stem, where)
         except Refused as bad:
             bad_lines += 1
             if bad_lines <= MAX_BAD_LINES_LISTED:
                 result.skip(where, bad.reason)
+            continue
+        if bad_language is not None:
+            ignored_count += 1
+            first_ignored = first_ignored or SkippedFile(where, bad_language)
+        yield document
+    if first_ignored is not None:
+        result.repair(*_languages_ignored(relative, first_ignored, ignored_count))
     if bad_lines > MAX_BAD_LINES_LISTED:
         unlisted = bad_lines - MAX_BAD_LINES_LISTED
         result.skip(relative, f"{unlisted:,} more bad lines, not listed one by one")
 
 
-def _record(line: str, number: int, stem: str, where: str) -> Document:
-    """The document one JSONL line holds; :class:`Refused` says why a line holds none."""
+def _languages_ignored(relative: str, first: SkippedFile, count: int) -> tuple[str, str]:
+    """One warning for a file's records whose ``lang`` is ignored: the first named, the rest
+    counted, so a file of a million such records is one line of the log."""
+    if count == 1:
+        return first.path, first.reason
+    return relative, f"{first.path}: {first.reason} (and {count - 1:,} more records)"
+
+
+def _record(line: str, number: int, stem: str, where: str) -> tuple[Document, str | None]:
+    """The document one JSONL line holds, and why its ``lang`` is ignored if it is;
+    :class:`Refused` says why a line holds no document."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
@@ -71,8 +91,12 @@ def _record(line: str, number: int, stem: str, where: str) -> Document:
     title = collapse_title(_valid_unicode(title)) if isinstance(title, str) else None
     url = record.get("url")
     url = _valid_unicode(url) if isinstance(url, str) else None
+    declared = record.get("lang")
+    language = language_code(declared)
+    ignored = None if declared in (None, "") or language else not_a_language(declared)
     doc_id = slug(f"{stem}/{_valid_unicode(str(record_id))}")
-    return Document(doc_id, title or title_from_text(body, where), body, where, url)
+    title = title or title_from_text(body, where)
+    return Document(doc_id, title, body, where, url, language), ignored
 
 
 def _valid_unicode(value: str) -> str:

@@ -1,4 +1,5 @@
-"""Markdown files: the title from front matter or the first heading, the body as plain prose."""
+"""Markdown files: the title from front matter or the first heading, the language from front
+matter, the body as plain prose."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from bot.corpus.documents import CorpusLoad, Document, collapse_title
+from bot.corpus.languages import language_code, not_a_language
 from bot.corpus.plain_text import document_from_body
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -38,19 +40,30 @@ _MD_RULE_OR_FENCE = re.compile(r"^[ \t]*(?:```.*|~~~.*|[-*_]{3,}[ \t]*|=+[ \t]*)
 
 def documents(text: str, relative: str, result: CorpusLoad) -> Iterator[Document]:
     """The one document of a Markdown file."""
+    declared = front_matter(text).get("lang")
+    language = language_code(declared)
+    if declared and language is None:
+        result.repair(relative, not_a_language(declared))
     title, body = title_and_body(text)
-    yield from document_from_body(relative, title, body, result)
+    yield from document_from_body(relative, title, body, result, language)
+
+
+def front_matter(text: str) -> dict[str, str]:
+    """The ``key: value`` lines of the front matter (keys lower-cased, quotes taken off)."""
+    front = _FRONT_MATTER.match(text)
+    fields: dict[str, str] = {}
+    for line in front.group(1).splitlines() if front else ():
+        key, _, value = line.partition(":")
+        if value.strip():
+            fields[key.strip().lower()] = value.strip().strip("\"'")
+    return fields
 
 
 def title_and_body(text: str) -> tuple[str | None, str]:
     """Title from front matter or the first heading; body as plain prose."""
-    title: str | None = None
+    title = front_matter(text).get("title")
     front = _FRONT_MATTER.match(text)
     if front:
-        for line in front.group(1).splitlines():
-            key, _, value = line.partition(":")
-            if key.strip().lower() == "title" and value.strip():
-                title = value.strip().strip("\"'")
         text = text[front.end() :]
     headings = [m for m in (_MD_HEADING.search(text), _MD_SETEXT_HEADING.search(text)) if m]
     if title is None and headings:

@@ -19,11 +19,12 @@ def documents(text: str, relative: str, result: CorpusLoad) -> Iterator[Document
 
 
 def document_from_body(
-    relative: str, title: str | None, body: str, result: CorpusLoad
+    relative: str, title: str | None, body: str, result: CorpusLoad, language: str | None = None
 ) -> Iterator[Document]:
     """The file's document, page furniture removed; none when no text is left."""
     body = strip_boilerplate(body)
     if not body.strip():
         result.skip(relative, "no text left after removing page boilerplate")
         return
-    yield Document(document_id(relative), title or title_from_text(body, relative), body, relative)
+    title = title or title_from_text(body, relative)
+    yield Document(document_id(relative), title, body, relative, language=language)
