@@ -20,6 +20,7 @@ from bot.index.backends.base import ExactScorer, QueryTuning, ScoredPassage, Ter
 from bot.index.bm25 import BM25Parameters, FloatArray
 from bot.index.bounds import BoundsLayout
 from bot.index.build import build_arrays
+from bot.index.subset import Subset, top_within
 from bot.storage.string_table import array_view
 
 
@@ -119,11 +120,17 @@ class PassageIndex:
         """BM25 score of every passage for the query terms (zeros where no term matches)."""
         return self._scorer.scores([t for t in map(self._term_id, terms) if t >= 0])
 
-    def top(self, terms: Sequence[str], limit: int) -> tuple[list[ScoredPassage], int]:
-        """The best ``limit`` passages that match at least one term, and how many match."""
+    def top(
+        self, terms: Sequence[str], limit: int, subset: Subset | None = None
+    ) -> tuple[list[ScoredPassage], int]:
+        """The best ``limit`` passages that match at least one term, and how many match; only
+        passages of ``subset`` when one is given (scored against the whole corpus all the
+        same)."""
         query = self._query(terms)
         if query is None:
             return [], 0
+        if subset is not None:
+            return top_within(self._scorer, query, limit, subset)
         return self._backend.top(query, limit)
 
     def count(self, terms: Sequence[str]) -> int:
