@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.corpus import DEFAULT_MAX_FILE_BYTES, FileRules
+from bot.corpus.languages import AUTO, language_code
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS
 from bot.index import BM25Parameters
 from bot.querylog.identities import Identities
@@ -34,6 +35,13 @@ class Settings(BaseSettings):
         description=(
             "Larger corpus files are skipped: a file is read whole, so this bounds the memory "
             "one file takes (2-5 times its size while it loads)."
+        ),
+    )
+    corpus_language: str = Field(
+        AUTO,
+        description=(
+            "The language (ISO 639-1: en, de, zh…) of documents that do not declare one in a "
+            "JSONL lang or Markdown front matter lang:; auto detects each one's."
         ),
     )
     bm25_k1: float = Field(1.2, ge=0.0, le=10.0, description="BM25 term-frequency saturation.")
@@ -160,6 +168,17 @@ class Settings(BaseSettings):
             text = value.strip().strip("[]")
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @field_validator("corpus_language")
+    @classmethod
+    def _language_or_auto(cls, value: str) -> str:
+        """``auto``, or a language code ("de", also written "de-AT"), kept as its code."""
+        if value.strip().lower() == AUTO:
+            return AUTO
+        code = language_code(value)
+        if code is None:
+            raise ValueError("CORPUS_LANGUAGE is auto or an ISO 639-1 code such as en, de or zh")
+        return code
 
     @field_validator("moderator_permission")
     @classmethod

@@ -48,3 +48,23 @@ def test_a_mistyped_moderator_permission_is_a_bad_setting(monkeypatch: pytest.Mo
     monkeypatch.setenv("MODERATOR_PERMISSION", "manage_message")
     with pytest.raises(ValueError, match="'manage_message' is not a Discord permission"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.usefixtures("clean_environment")
+@pytest.mark.parametrize(
+    ("value", "kept"), [("auto", "auto"), ("AUTO", "auto"), ("de", "de"), ("pt-BR", "pt")]
+)
+def test_corpus_language_is_auto_or_a_language_code(
+    monkeypatch: pytest.MonkeyPatch, value: str, kept: str
+) -> None:
+    monkeypatch.setenv("CORPUS_LANGUAGE", value)
+    assert Settings(_env_file=None).corpus_language == kept  # type: ignore[call-arg]
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_a_corpus_language_that_is_no_code_is_a_bad_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CORPUS_LANGUAGE", "German")
+    with pytest.raises(ValueError, match="CORPUS_LANGUAGE is auto or an ISO 639-1 code"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+# The corpus language setting's value for "each document's language is detected".
+AUTO = "auto"
+
 # Every ISO 639-1 code: a declared "lang" outside them is a typo ("english", "ge"), not a
 # language the analysis layer could tell apart.
 _CODES = """aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs

@@ -19,6 +19,7 @@ def load_service(settings: Settings) -> SearchService:
         cache_dir=settings.index_cache_dir,
         files=settings.file_rules,
         second_stage=second_stage(settings),
+        language=settings.corpus_language,
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.analysis.analyzer import WORD, tokenize
 from bot.corpus import CorpusLoad, Document, FileRules
+from bot.corpus.languages import AUTO
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS, Passage
 from bot.index import Backend, BM25Parameters
 from bot.search.completion import IdCompleter
@@ -119,10 +120,13 @@ class SearchService:
         snapshot: Snapshot | None = None,
         backend: Backend = "auto",
         second_stage: SecondStage | None = None,
+        language: str = AUTO,
     ) -> None:
         started = time.perf_counter()
         if snapshot is None:
-            settings = PassageSettings(params or BM25Parameters(), min_words, max_words)
+            settings = PassageSettings(
+                params or BM25Parameters(), min_words, max_words, language=language
+            )
             snapshot = build_snapshot(
                 list(documents), settings, None, progress=False, backend=backend
             )
@@ -164,17 +168,19 @@ class SearchService:
         files: FileRules | None = None,
         backend: Backend = "auto",
         second_stage: SecondStage | None = None,
+        language: str = AUTO,
     ) -> SearchService:
         """Load and index every supported file under ``corpus_dir``.
 
         With ``cache_dir`` the built index and passages are saved there and memory-mapped on the
         next start, unless the corpus files or the settings changed. ``backend`` answers the
         queries (``auto``: numba when installed); ``second_stage`` reorders BM25's best
-        passages (``None``: BM25 alone).
+        passages (``None``: BM25 alone). ``language`` is that of the documents that declare
+        none (``auto``: detected).
         """
         started = time.perf_counter()
         settings = PassageSettings(
-            params or BM25Parameters(), min_words, max_words, files or FileRules()
+            params or BM25Parameters(), min_words, max_words, files or FileRules(), language
         )
         snapshot = load_snapshot(
             corpus_dir, settings, cache_dir, progress=progress, backend=backend

@@ -13,11 +13,13 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bot.analysis.analyzer import passage_terms, title_weight
+from bot.analysis import languages
 from bot.corpus import Document
+from bot.corpus.languages import AUTO
 from bot.corpus.passages import split_passages
 from bot.index.backends import Backend
 from bot.index.build import CountedChunk, IndexBuilder, count_terms
@@ -29,6 +31,9 @@ from bot.storage.passage_store import PassageStoreBuilder
 CHUNK_CHARS = 2_000_000  # document text per tokenising task
 PARALLEL_CHARS = 20_000_000  # corpora larger than this are tokenised by worker processes
 _IGNORE_SIGINT = (signal.SIGINT, signal.SIG_IGN)
+# A document's language is detected from its opening: enough text to tell, at a bounded cost
+# per document however long it is.
+DETECT_CHARS = 2_000
 
 
 def build_snapshot(
@@ -70,20 +75,17 @@ def build_snapshot(
             # apply_async with a bounded queue: Pool.imap would read the whole stream ahead.
             pending: deque[tuple[list[Document], Any]] = deque()
             for chunk in chunks:
-                task = (chunk, settings.min_words, settings.max_words)
+                task = (chunk, settings)
                 pending.append((chunk, pool.apply_async(_split_and_count, (task,))))
                 while len(pending) > 2 * workers:
                     done, result = pending.popleft()
-                    spans, counted = result.get()
-                    _add(store, builder, done, spans, counted, bar)
+                    _add(store, builder, done, result.get(), bar)
             while pending:
                 done, result = pending.popleft()
-                spans, counted = result.get()
-                _add(store, builder, done, spans, counted, bar)
+                _add(store, builder, done, result.get(), bar)
     else:
         for chunk in chunks:
-            spans, counted = _split_and_count((chunk, settings.min_words, settings.max_words))
-            _add(store, builder, chunk, spans, counted, bar)
+            _add(store, builder, chunk, _split_and_count((chunk, settings)), bar)
     bar.close()
     built_store = store.finish()
     built_index = PassageIndex(builder.finish(directory), settings.params, backend=backend)
@@ -92,34 +94,55 @@ def build_snapshot(
     return Snapshot(store=built_store, index=built_index, directory=directory)
 
 
+@dataclass(frozen=True, slots=True)
+class _SplitChunk:
+    """What a tokenising task sends back: each document's passage spans and language, and the
+    term counts of all their passages."""
+
+    spans: list[list[tuple[int, int, int]]]  # start, end, section number
+    languages: list[str]
+    counted: CountedChunk
+
+
 def _add(
     store: PassageStoreBuilder,
     builder: IndexBuilder,
     chunk: Sequence[Document],
-    spans: list[list[tuple[int, int, int]]],
-    counted: CountedChunk,
+    split: _SplitChunk,
     bar: Progress,
 ) -> None:
-    for document, document_spans in zip(chunk, spans, strict=True):
-        store.add(document, document_spans)
-    builder.add_counts(counted)
-    bar.update(len(chunk), int(counted.lengths.size), sum(len(d.text) for d in chunk))
+    for document, spans, language in zip(chunk, split.spans, split.languages, strict=True):
+        store.add(replace(document, language=language), spans)
+    builder.add_counts(split.counted)
+    bar.update(len(chunk), int(split.counted.lengths.size), sum(len(d.text) for d in chunk))
 
 
-def _split_and_count(
-    task: tuple[Sequence[Document], int, int],
-) -> tuple[list[list[tuple[int, int, int]]], CountedChunk]:
-    """Passage spans (start, end, section number) of each document and the term counts of all
-    their passages."""
-    documents, min_words, max_words = task
+def _split_and_count(task: tuple[Sequence[Document], PassageSettings]) -> _SplitChunk:
+    """Passage spans and the language of each document, and the term counts of all their
+    passages, each passage's terms from its document's language's analyzer."""
+    documents, settings = task
     spans: list[list[tuple[int, int, int]]] = []
+    found: list[str] = []
     terms: list[list[str]] = []
     for document in documents:
-        cut = split_passages(document, min_words, max_words)
+        cut = split_passages(document, settings.min_words, settings.max_words)
         spans.append([(p.start, p.end, p.section_number) for p in cut])
-        weight = title_weight(document.title, document.text)
-        terms.extend(passage_terms(p.title, p.text, weight) for p in cut)
-    return spans, count_terms(terms)
+        language = document_language(document, settings.language)
+        found.append(language)
+        analyzer = languages.analyzer_for(language)
+        weight = analyzer.title_weight(document.title, document.text)
+        terms.extend(analyzer.passage_terms(p.title, p.text, weight) for p in cut)
+    return _SplitChunk(spans, found, count_terms(terms))
+
+
+def document_language(document: Document, corpus_language: str) -> str:
+    """The language a document is indexed in: the one its file declares, else the corpus's
+    (``CORPUS_LANGUAGE``), else the one its opening is written in, when that is ``auto``."""
+    if document.language:
+        return document.language
+    if corpus_language != AUTO:
+        return corpus_language
+    return languages.detect_language(document.text[:DETECT_CHARS])
 
 
 def _by_chars(documents: Iterable[Document]) -> Iterator[list[Document]]:

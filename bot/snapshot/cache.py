@@ -23,23 +23,13 @@ from bot.snapshot.snapshot import META_FILE, PassageSettings, Snapshot, open_sna
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_FORMAT = 3  # 2: documents' search entries for /source completion; 3: sections
+SNAPSHOT_FORMAT = 4  # 2: /source completion entries; 3: sections; 4: languages
 KEEP_SNAPSHOTS = 2  # older cache entries are removed after a build
-# Modules whose code decides what a snapshot holds: a change to any of them invalidates it.
+# Code that decides what a snapshot holds: a change to any of it invalidates it. Every module
+# of the packages that read documents and make terms (the analysis layer has one module per
+# concern, and languages may bring more), and these modules beside them.
+_SHAPING_PACKAGES = ("bot.corpus", "bot.analysis")
 _SHAPING_MODULES = (
-    "bot.corpus.walk",
-    "bot.corpus.decoding",
-    "bot.corpus.documents",
-    "bot.corpus.plain_text",
-    "bot.corpus.markdown",
-    "bot.corpus.jsonl",
-    "bot.corpus.sections",
-    "bot.corpus.html_page",
-    "bot.corpus.word",
-    "bot.corpus.load",
-    "bot.corpus.text",
-    "bot.corpus.passages",
-    "bot.analysis.analyzer",
     "bot.index.bm25",
     "bot.index.build",
     "bot.index.bounds",
@@ -56,7 +46,7 @@ def corpus_key(root: Path, settings: PassageSettings) -> str:
     or ``touch -r`` can leave it, still has a new ctime, which no user can set.)"""
     digest = hashlib.sha256()
     digest.update(f"{SNAPSHOT_FORMAT}|{settings!r}|{root.resolve()}\n".encode())
-    for name in _SHAPING_MODULES:
+    for name in _shaping_modules():
         digest.update(_source_of(name))
     listing = list_corpus(root, settings.files)  # the very files a build reads
     for file in listing.files:
@@ -70,6 +60,18 @@ def corpus_key(root: Path, settings: PassageSettings) -> str:
     for refused in listing.skipped:  # a folder that becomes readable changes the corpus
         digest.update(f"{refused.path}|{refused.reason}\n".encode())
     return digest.hexdigest()[:24]
+
+
+def _shaping_modules() -> list[str]:
+    """The modules whose source the key hashes, in a fixed order."""
+    names: list[str] = []
+    for package in _SHAPING_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError(f"no package {package}")
+        for folder in spec.submodule_search_locations:
+            names += sorted(f"{package}.{path.stem}" for path in Path(folder).glob("*.py"))
+    return names + list(_SHAPING_MODULES)
 
 
 def _source_of(module_name: str) -> bytes:

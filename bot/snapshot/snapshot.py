@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.corpus import FileRules
+from bot.corpus.languages import AUTO
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS
 from bot.index.backends import Backend
 from bot.index.bm25 import BM25Parameters
@@ -25,6 +26,7 @@ class PassageSettings:
     min_words: int = MIN_WORDS
     max_words: int = MAX_WORDS
     files: FileRules = field(default_factory=FileRules)
+    language: str = AUTO  # of documents that declare none: an ISO 639-1 code, or AUTO
 
 
 @dataclass(frozen=True, slots=True)

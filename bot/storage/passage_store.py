@@ -26,7 +26,7 @@ from bot.corpus import Document
 from bot.corpus.documents import Section
 from bot.corpus.passages import Passage
 from bot.storage.sequences import LazySequence
-from bot.storage.string_table import StringTable, StringWriter
+from bot.storage.string_table import StringTable, StringWriter, write_strings
 
 # A passage number as ids write it: ASCII digits, no leading zero ("²".isdigit() is true too).
 _ORDINAL = re.compile(r"[1-9][0-9]*")
@@ -36,9 +36,14 @@ _TABLES = (
     "doc_sections",
 )
 _ARRAYS = (
-    *("doc_first", "doc_has_url", "doc_id_order", "passage_doc", "passage_span"),
-    "passage_section",
+    *("doc_first", "doc_has_url", "doc_id_order", "doc_language", "passage_doc"),
+    *("passage_span", "passage_section", "passage_language"),
 )
+# The language codes, in order of first use: a document's or passage's language is a number
+# into them (one byte each).
+_LANGUAGES = "languages"
+# A document that reaches the store without a language (built outside a snapshot build).
+UNKNOWN_LANGUAGE = "und"
 
 
 class _ListWriter:
@@ -74,6 +79,9 @@ class PassageStoreBuilder:
         self._passage_doc = array("i")
         self._passage_span = array("i")
         self._passage_section = array("i")
+        self._languages: dict[str, int] = {}
+        self._doc_language = bytearray()
+        self._passage_language = bytearray()
 
     def add(self, document: Document, spans: Sequence[tuple[int, int, int]]) -> None:
         """Add a document and its passages' ``(start, end, section number)``, in order: the
@@ -91,15 +99,25 @@ class PassageStoreBuilder:
         self._doc_id_list.append(document.id)
         self._doc_first.append(self._doc_first[-1] + len(spans))
         self._passage_doc.extend([number] * len(spans))
+        language = self._language_number(document.language or UNKNOWN_LANGUAGE)
+        self._doc_language.append(language)
+        self._passage_language.extend(bytes([language]) * len(spans))
         for start, end, section in spans:
             self._passage_span.append(start)
             self._passage_span.append(end)
             self._passage_section.append(section)
 
+    def _language_number(self, language: str) -> int:
+        number = self._languages.setdefault(language, len(self._languages))
+        if number > 255:
+            raise ValueError("a corpus holds at most 256 languages")
+        return number
+
     def finish(self) -> PassageStore:
         """The store, opened from disk when it was written there."""
         for writer in self._writers.values():
             writer.close()
+        languages = list(self._languages)
         doc_ids = self._doc_id_list
         arrays: dict[str, Any] = {
             "doc_first": np.frombuffer(self._doc_first, dtype=np.int64).copy(),
@@ -110,15 +128,19 @@ class PassageStoreBuilder:
             "passage_doc": np.frombuffer(self._passage_doc, dtype=np.int32).copy(),
             "passage_span": np.frombuffer(self._passage_span, dtype=np.int32).reshape(-1, 2).copy(),
             "passage_section": np.frombuffer(self._passage_section, dtype=np.int32).copy(),
+            "doc_language": np.frombuffer(self._doc_language, dtype=np.uint8).copy(),
+            "passage_language": np.frombuffer(self._passage_language, dtype=np.uint8).copy(),
         }
         if self._directory is None:
             tables = {
                 name: StringTable.from_strings(writer.values)  # type: ignore[union-attr]
                 for name, writer in self._writers.items()
             }
+            tables[_LANGUAGES] = StringTable.from_strings(languages)
             return PassageStore(tables, arrays)
         for name, values in arrays.items():
             np.save(self._directory / f"{name}.npy", values)
+        write_strings(self._directory / _LANGUAGES, languages)
         return PassageStore.open(self._directory)
 
 
@@ -143,6 +165,11 @@ class PassageStore(LazySequence[Passage]):
         self._passage_doc: npt.NDArray[np.int32] = arrays["passage_doc"]
         self._passage_span: npt.NDArray[np.int32] = arrays["passage_span"]
         self._passage_section: npt.NDArray[np.int32] = arrays["passage_section"]
+        self._doc_language: npt.NDArray[np.uint8] = arrays["doc_language"]
+        self.passage_languages: npt.NDArray[np.uint8] = arrays["passage_language"]
+        """Each passage's language, as its number in :attr:`languages`."""
+        self.languages: tuple[str, ...] = tuple(tables[_LANGUAGES])
+        """The corpus's language codes, numbered as the passages' languages are."""
         self.documents = _Documents(self)
         # Search hits often come from the same few documents; decode each once.
         self.document = lru_cache(maxsize=512)(self._make_document)
@@ -150,7 +177,7 @@ class PassageStore(LazySequence[Passage]):
     @classmethod
     def open(cls, directory: Path) -> PassageStore:
         """Memory-map a store written by :class:`PassageStoreBuilder`."""
-        tables = {name: StringTable.open(directory / name) for name in _TABLES}
+        tables = {name: StringTable.open(directory / name) for name in (*_TABLES, _LANGUAGES)}
         # Plain views of the maps: indexing a np.memmap wraps every row it returns in a new
         # memmap (3x slower to fetch a passage); the view keeps the map open all the same.
         arrays = {
@@ -168,6 +195,7 @@ class PassageStore(LazySequence[Passage]):
             source=self._tables["doc_sources"][number],
             url=url,
             sections=_sections_from_json(self._tables["doc_sections"][number]),
+            language=self.languages[int(self._doc_language[number])],
         )
 
     def __len__(self) -> int:

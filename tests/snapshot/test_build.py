@@ -73,11 +73,11 @@ def test_stream_is_read_only_a_few_chunks_ahead(
     added = 0
     original_add = snapshot_build._add
 
-    def counting_add(store, builder, chunk, spans, counted, bar):  # type: ignore[no-untyped-def]
+    def counting_add(store, builder, chunk, split, bar):  # type: ignore[no-untyped-def]
         nonlocal added
         added += len(chunk)
         lags.append(read - added)
-        original_add(store, builder, chunk, spans, counted, bar)
+        original_add(store, builder, chunk, split, bar)
 
     monkeypatch.setattr(snapshot_build, "_add", counting_add)
     total = sum(len(d.text) for d in docs)

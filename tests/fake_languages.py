@@ -1,0 +1,49 @@
+"""Stand-ins for the analysis layer's language API (``bot.analysis.languages``), so the
+plumbing that carries languages is tested whatever that layer knows: a detector that tells the
+test corpora's three languages apart by a few words and script (and falls back on the hint, as
+the real one does when a text is too short), and a German analyzer that stems German."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.analysis import languages
+from bot.analysis.analyzer import ANALYZER, WORD, Analyzer
+
+GERMAN = Analyzer(
+    frozenset({"der", "die", "das", "und", "ist", "in", "wie", "viele", "hat"}), "german", "de"
+)
+_GERMAN_WORDS = frozenset({"der", "die", "das", "und", "ist", "wie", "viele", "hat", "einwohner"})
+_ENGLISH_WORDS = frozenset({"the", "and", "is", "how", "many", "does", "what", "people"})
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def detect_language(text: str, hint: str | None = None) -> str:
+    """ "zh" for Chinese characters, "de" or "en" by a few common words, else the hint's
+    language ("en" without one)."""
+    if _HAN.search(text):
+        return "zh"
+    words = {word.lower() for word in WORD.findall(text)}
+    if words & _GERMAN_WORDS:
+        return "de"
+    if words & _ENGLISH_WORDS:
+        return "en"
+    return (hint or "en").replace("_", "-").split("-")[0].lower()
+
+
+def analyzer_for(language: str) -> Analyzer:
+    """The German stand-in for German, today's analyzer for everything else."""
+    return GERMAN if language == "de" else ANALYZER
+
+
+def use_fake_detector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Detect languages with :func:`detect_language` (the analyzers stay the real ones)."""
+    monkeypatch.setattr(languages, "detect_language", detect_language)
+
+
+def use_fake_languages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Detect with :func:`detect_language` and analyze German with :data:`GERMAN`."""
+    use_fake_detector(monkeypatch)
+    monkeypatch.setattr(languages, "analyzer_for", analyzer_for)
