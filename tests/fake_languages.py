@@ -1,7 +1,8 @@
-"""Stand-ins for the analysis layer's language API (``bot.analysis.languages``), so the
-plumbing that carries languages is tested whatever that layer knows: a detector that tells the
-test corpora's three languages apart by a few words and script (and falls back on the hint, as
-the real one does when a text is too short), and a German analyzer that stems German."""
+"""Stand-ins for the analysis layer's language API (``bot.analysis.languages`` and matching's
+``analyzer`` keyword), so the plumbing that carries languages is tested whatever that layer
+knows: a detector that tells the test corpora's languages apart by a few words and script (and
+falls back on the hint, as the real one does when a text is too short), a German analyzer that
+stems German, and matching that finds terms with the analyzer it is given."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 
 import pytest
 
-from bot.analysis import languages
+from bot.analysis import languages, matching
 from bot.analysis.analyzer import ANALYZER, WORD, Analyzer
 
 GERMAN = Analyzer(
@@ -17,6 +18,7 @@ GERMAN = Analyzer(
 )
 _GERMAN_WORDS = frozenset({"der", "die", "das", "und", "ist", "wie", "viele", "hat", "einwohner"})
 _ENGLISH_WORDS = frozenset({"the", "and", "is", "how", "many", "does", "what", "people"})
+_FRENCH_WORDS = frozenset({"combien", "habitants", "compte", "quelle", "est"})
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -30,6 +32,8 @@ def detect_language(text: str, hint: str | None = None) -> str:
         return "de"
     if words & _ENGLISH_WORDS:
         return "en"
+    if words & _FRENCH_WORDS:
+        return "fr"
     return (hint or "en").replace("_", "-").split("-")[0].lower()
 
 
@@ -38,12 +42,28 @@ def analyzer_for(language: str) -> Analyzer:
     return GERMAN if language == "de" else ANALYZER
 
 
+# The analyzers :func:`find_terms` was given, in order.
+matched_with: list[Analyzer] = []
+
+
+def find_terms(
+    text: str, terms: frozenset[str], analyzer: Analyzer = ANALYZER
+) -> list[tuple[int, int, str]]:
+    """Each word of ``text`` whose term under ``analyzer`` is one of ``terms``."""
+    matched_with.append(analyzer)
+    spans = ((m.start(), m.end(), analyzer.word_term(m.group())) for m in WORD.finditer(text))
+    return [(start, end, term) for start, end, term in spans if term in terms]
+
+
 def use_fake_detector(monkeypatch: pytest.MonkeyPatch) -> None:
     """Detect languages with :func:`detect_language` (the analyzers stay the real ones)."""
     monkeypatch.setattr(languages, "detect_language", detect_language)
 
 
 def use_fake_languages(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Detect with :func:`detect_language` and analyze German with :data:`GERMAN`."""
+    """Detect with :func:`detect_language`, analyze German with :data:`GERMAN`, and match
+    terms with :func:`find_terms`."""
     use_fake_detector(monkeypatch)
     monkeypatch.setattr(languages, "analyzer_for", analyzer_for)
+    monkeypatch.setattr(matching, "find_terms", find_terms)
+    matched_with.clear()

@@ -12,11 +12,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.analysis.analyzer import WORD, tokenize
+import numpy as np
+
+from bot.analysis import languages
+from bot.analysis.analyzer import WORD, Analyzer
 from bot.corpus import CorpusLoad, Document, FileRules
 from bot.corpus.languages import AUTO
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS, Passage
-from bot.index import Backend, BM25Parameters
+from bot.index import Backend, BM25Parameters, Subset
+from bot.index.backends.base import ScoredPassage
 from bot.search.completion import IdCompleter
 from bot.search.rerank import SecondStage, reorder
 from bot.search.snippets import Snippet, select_snippet
@@ -58,11 +62,30 @@ class SearchResponse:
     total_matches: int
     offset: int = 0
     unknown_words: tuple[str, ...] = ()
+    language: str = languages.DEFAULT_LANGUAGE  # the question's, as the search took it
 
     @property
     def has_more(self) -> bool:
         """Whether passages beyond this page match too."""
         return self.offset + len(self.hits) < self.total_matches
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """The question read in one of the corpus's languages: that language's analyzer makes its
+    ``terms``, which are matched in that language's passages (``subset``; ``None``: every
+    passage, when the corpus has no other language)."""
+
+    language: str
+    analyzer: Analyzer
+    subset: Subset | None
+    terms: tuple[str, ...]
+
+    @classmethod
+    def of(cls, query: str, language: str, subset: Subset | None) -> _Reading:
+        """``query`` read in ``language``: its distinct terms, in order."""
+        analyzer = languages.analyzer_for(language)
+        return cls(language, analyzer, subset, tuple(dict.fromkeys(analyzer.tokenize(query))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +218,15 @@ class SearchService:
         )
         return service
 
-    def search(self, query: str, limit: int = 3, offset: int = 0) -> SearchResponse:
-        """Rank passages for ``query``; page with ``offset``. No usable term means no hits."""
+    def search(
+        self, query: str, limit: int = 3, offset: int = 0, *, locale: str | None = None
+    ) -> SearchResponse:
+        """Rank passages for ``query``; page with ``offset``. No usable term means no hits.
+
+        In a corpus of several languages the question is answered from the passages in its
+        own language; ``locale`` (the member's Discord locale, say "de" or "pt-BR") decides
+        that language when the question is too short to tell. See :meth:`_readings`.
+        """
         if len(query) > MAX_QUERY_CHARS:
             raise QueryTooLongError(
                 f"That question is {len(query):,} characters long; "
@@ -204,43 +234,96 @@ class SearchService:
             )
         limit = max(0, min(limit, MAX_RESULTS))
         offset = max(0, offset)
-        terms = tuple(dict.fromkeys(tokenize(query)))
-        known = self.index.known_terms(terms)
-        weights = {term: self.index.idf(term) for term in known}
-        ranked, total = self._rank(known, weights, offset + limit)
-        shown = ranked[offset : offset + limit]
+        language, readings = self._readings(query, locale)
+        ranked, total = self._rank(readings, offset + limit)
+        if total == 0 and len(readings) == 1 and len(self._languages) > 1:
+            # Nothing in the question's language matches (a mistaken detection, or a word
+            # only other languages' documents use): the other languages may still answer.
+            readings = [self._reading(query, code) for code in self._languages]
+            ranked, total = self._rank(readings, offset + limit)
         hits = tuple(
             SearchHit(
                 rank=offset + number,
-                passage=passage,
-                score=score,
-                snippet=select_snippet(passage.text, weights),
+                passage=(passage := self.passages[scored.position]),
+                score=scored.score,
+                # The reading's analyzer is the passage's language's: its subset holds only
+                # that language's passages (or the corpus has no other language).
+                snippet=select_snippet(passage.text, weights, analyzer=reading.analyzer),
             )
-            for number, (passage, score) in enumerate(shown, start=1)
+            for number, (scored, reading, weights) in enumerate(ranked[offset:], start=1)
         )
-        return SearchResponse(query, terms, hits, total, offset, self._unknown_words(query))
+        terms = tuple(dict.fromkeys(term for reading in readings for term in reading.terms))
+        unknown = self._unknown_words(query, [reading.analyzer for reading in readings])
+        return SearchResponse(query, terms, hits, total, offset, unknown, language)
+
+    def _readings(self, query: str, locale: str | None) -> tuple[str, list[_Reading]]:
+        """The question's language, and the readings it is ranked by.
+
+        A corpus in one language reads every question in that language, with nothing
+        detected: an English corpus ranks exactly as it would with no languages at all. In a
+        corpus of several, the question's language is detected (``locale`` helps a short
+        question); when the corpus has that language, the question is read in it and only
+        its passages can answer. When it has not, the question is read in each of the
+        corpus's languages, each reading ranking its own language's passages, and the best
+        scores of all of them win (one list, by score).
+        """
+        if len(self._languages) <= 1:
+            only = next(iter(self._languages), languages.DEFAULT_LANGUAGE)
+            return only, [_Reading.of(query, only, None)]
+        asked = languages.detect_language(query, hint=locale)
+        if asked in self._languages:
+            return asked, [self._reading(query, asked)]
+        return asked, [self._reading(query, code) for code in self._languages]
+
+    def _reading(self, query: str, language: str) -> _Reading:
+        """``query`` read in ``language``, matched in that language's passages only."""
+        labels = self._snapshot.store.passage_languages
+        return _Reading.of(query, language, Subset(labels, self._languages[language]))
+
+    @functools.cached_property
+    def _languages(self) -> dict[str, int]:
+        """The languages of the corpus's passages, each with its number in the store."""
+        store = self._snapshot.store
+        counts = np.bincount(store.passage_languages, minlength=len(store.languages))
+        return {code: number for number, code in enumerate(store.languages) if counts[number]}
 
     def _rank(
-        self, known: Sequence[str], weights: dict[str, float], limit: int
-    ) -> tuple[list[tuple[Passage, float]], int]:
-        """The best ``limit`` passages with the scores they are ranked by, and how many match:
-        BM25's order, its top ``depth`` reordered by the second stage when there is one."""
+        self, readings: Sequence[_Reading], depth: int
+    ) -> tuple[list[tuple[ScoredPassage, _Reading, dict[str, float]]], int]:
+        """The best ``depth`` passages over every reading, by score then corpus order, each
+        with its reading and the weights of that reading's terms; and how many match. BM25's
+        order, its top ``stage.depth`` reordered by the second stage when there is one."""
         stage = self.second_stage
-        depth = stage.depth if stage else 0
-        scored, total = self.index.top(known, max(limit, depth))
-        ranked = [(self.passages[hit.position], hit.score) for hit in scored]
+        fetch = max(depth, stage.depth) if stage else depth
+        ranked: list[tuple[ScoredPassage, _Reading, dict[str, float]]] = []
+        total = 0
+        for reading in readings:
+            known = self.index.known_terms(reading.terms)
+            found, matched = self.index.top(known, fetch, reading.subset)
+            weights = {term: self.index.idf(term) for term in known}
+            ranked += [(scored, reading, weights) for scored in found]
+            total += matched
+        if len(readings) > 1:
+            ranked.sort(key=lambda hit: (-hit[0].score, hit[0].position))
         if stage:
-            ranked = reorder(
-                ranked, lambda passage: stage.bonus(passage.text, known, weights), depth
+            reordered = reorder(
+                [((reading, weights, scored.position), scored.score) for scored, reading, weights in ranked],
+                lambda hit: stage.bonus(self.passages[hit[2]].text, tuple(hit[1]), hit[1]),
+                stage.depth,
             )
-        return ranked[:limit], total
+            ranked = [
+                (ScoredPassage(position, score), reading, weights)
+                for (reading, weights, position), score in reordered
+            ]
+        return ranked[:depth], total
 
-    def _unknown_words(self, query: str) -> tuple[str, ...]:
-        """Query words with index terms, none of which the corpus contains."""
+    def _unknown_words(self, query: str, analyzers: Sequence[Analyzer]) -> tuple[str, ...]:
+        """Query words with index terms, none of which the corpus contains, however the
+        question was read."""
         unknown = []
         for word in WORD.findall(query):
-            terms = tokenize(word)
-            if terms and not self.index.known_terms(terms):
+            readings = [analyzer.tokenize(word) for analyzer in analyzers]
+            if any(readings) and not any(self.index.known_terms(t) for t in readings):
                 unknown.append(word)
         return tuple(dict.fromkeys(unknown))
 

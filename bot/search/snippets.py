@@ -10,7 +10,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.analysis.matching import find_terms
+from bot.analysis import matching
+from bot.analysis.analyzer import ANALYZER, Analyzer
 from bot.corpus.text import WORD_UNIT, Span, collapse_whitespace, sentence_spans
 
 # The most a snippet holds: its best sentence and a second one. Most are far shorter (median
@@ -57,9 +58,12 @@ def select_snippet(
     text: str,
     terms: Mapping[str, float],
     max_chars: int = SNIPPET_CHARS,
+    *,
+    analyzer: Analyzer = ANALYZER,
 ) -> Snippet:
     """The best sentence of ``text`` for the query terms (term → weight), with the sentence
-    that best adds to it.
+    that best adds to it; its words read by ``analyzer`` (that of the passage's language,
+    which made ``terms``).
 
     Sentences are scored by the summed weight of the distinct query terms they contain, each
     weight scaled by how few of the passage's sentences hold the term (:func:`_local_weights`),
@@ -75,7 +79,7 @@ def select_snippet(
     max_chars -= room
     wanted = frozenset(terms)
     sentences = sentence_spans(text) or [Span(0, len(text))]
-    found = find_terms(text, wanted)
+    found = matching.find_terms(text, wanted, analyzer=analyzer)
     matched = _terms_by_sentence(sentences, found)
     local = _local_weights(terms, matched)
     scores = [
@@ -94,7 +98,8 @@ def select_snippet(
     for span in spans:
         if pieces:
             pieces.append((GAP, False))
-        pieces.extend(_highlight(collapse_whitespace(text[span.start : span.end]), wanted))
+        body = collapse_whitespace(text[span.start : span.end])
+        pieces.extend(_highlight(body, wanted, analyzer))
     return Snippet(
         pieces=tuple(pieces),
         cut_before=bool(text[: spans[0].start].strip()),
@@ -235,12 +240,14 @@ def _window_around_matches(
     return best_span
 
 
-def _highlight(body: str, terms: frozenset[str]) -> tuple[tuple[str, bool], ...]:
+def _highlight(
+    body: str, terms: frozenset[str], analyzer: Analyzer = ANALYZER
+) -> tuple[tuple[str, bool], ...]:
     pieces: list[tuple[str, bool]] = []
     last = 0
     # A word inside a link is not bolded: "**" would cut the URL and break the link.
     links = [(url.start(), url.end()) for url in URL.finditer(body)]
-    for start, end, _ in find_terms(body, terms):
+    for start, end, _ in matching.find_terms(body, terms, analyzer=analyzer):
         if any(first <= start < stop for first, stop in links):
             continue
         start = max(start, last)  # a CJK pair may overlap the pair matched before it

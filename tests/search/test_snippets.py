@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.analysis.analyzer import tokenize
 from bot.analysis.languages import analyzer_for
-from bot.analysis.matching import find_terms
-from bot.search import snippets
 from bot.search.snippets import GAP, SNIPPET_CHARS, select_snippet
 
 # Each filler is long enough that no two sentences fit in one snippet together.
@@ -94,15 +90,12 @@ def test_a_weak_second_sentence_is_not_quoted_and_snippets_stay_within_the_limit
     assert len(snippet.plain) <= SNIPPET_CHARS
 
 
-def test_a_long_chinese_sentence_is_cut_around_its_match(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_long_chinese_sentence_is_cut_around_its_match() -> None:
     chinese = analyzer_for("zh")
-    monkeypatch.setattr(
-        snippets, "find_terms", lambda text, terms: find_terms(text, terms, analyzer=chinese)
-    )
     filler = "这是一段很长的文字没有任何标点" * 40
     text = filler + "北京大学的图书馆" + filler
     terms = {term: 2.0 for term in chinese.tokenize("北京大学")}
-    snippet = select_snippet(text, terms)
+    snippet = select_snippet(text, terms, analyzer=chinese)
     assert len(snippet.plain) <= SNIPPET_CHARS
     assert "北京大学" in snippet.plain
     # The pairs 北京 京大 大学 overlap: they are bolded as one run, never "**北京****大学**".
