@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from bot.config import Settings
+from bot.corpus.languages import language_code
 from bot.present.answers import hit_quote, render_response, render_source
 from bot.search.loading import load_service
 from bot.search.service import MAX_RESULTS, QueryTooLongError, SearchHit
@@ -24,6 +25,12 @@ def add_corpus_commands(commands: Any) -> None:
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("-k", "--results", type=int, default=3, help=f"how many (1–{MAX_RESULTS})")
     ask.add_argument("--json", action="store_true", help="machine-readable output")
+    ask.add_argument(
+        "--lang",
+        metavar="CODE",
+        help="the question's language when it is too short to tell (en, de, pt-BR…), "
+        "as a member's Discord locale is",
+    )
     ask.set_defaults(handler=_ask)
 
     source = commands.add_parser("source", help="show a passage (or document) by id in full")
@@ -38,9 +45,15 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.results <= MAX_RESULTS:
         print(f"corpusbot: -k must be between 1 and {MAX_RESULTS}", file=sys.stderr)
         return 2
+    if args.lang is not None and language_code(args.lang) is None:
+        print(
+            f"corpusbot: --lang {args.lang!r} is not a language code such as en, de or pt-BR",
+            file=sys.stderr,
+        )
+        return 2
     service = load_service(settings)
     try:
-        response = service.search(args.question, limit=args.results)
+        response = service.search(args.question, limit=args.results, locale=args.lang)
     except QueryTooLongError as error:
         print(f"corpusbot: {error}", file=sys.stderr)
         return 2

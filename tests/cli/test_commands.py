@@ -310,3 +310,25 @@ def test_ask_answers_from_web_pages_and_word_documents_citing_the_section(
         "Section: Configuration › Backups",
         "`https://docs.lantern.example/config.html#backups`",
     ]
+
+
+def test_ask_lang_is_the_hint_for_a_question_too_short_to_tell() -> None:
+    """Without a hint "Berlin" is taken for English (tests/search/test_languages.py)."""
+    corpus = ["--corpus", str(SEED_DIR.parent / "multilingual")]
+    ask = ["ask", "Berlin", "-k", "1", "--json", "--lang", "de-AT"]
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.fake_languages_main", *corpus, *ask],
+        cwd=REPO,
+        env={**os.environ, "INDEX_CACHE_DIR": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(result.stdout)["results"][0]["id"] == "berlin-de#1"
+
+
+def test_ask_rejects_a_lang_that_is_no_language() -> None:
+    result = corpusbot("--corpus", str(SEED_DIR), "ask", "x", "--lang", "Deutsch")
+    assert result.returncode == 2
+    assert "--lang 'Deutsch' is not a language code" in result.stderr

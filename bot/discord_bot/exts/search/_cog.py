@@ -206,7 +206,14 @@ class SearchCog(commands.Cog, name="SearchCog"):
     ) -> SearchResponse:
         return await run_in_time(
             interaction,
-            partial(self.service.search, question, limit=limit, offset=offset),
+            # The member's Discord language decides a question too short to tell its own.
+            partial(
+                self.service.search,
+                question,
+                limit=limit,
+                offset=offset,
+                locale=interaction.locale.value,
+            ),
             defer_after=self.settings.defer_after_seconds,
             ephemeral=private,
             update=update,
