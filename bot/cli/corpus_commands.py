@@ -102,6 +102,9 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     print(f"documents:  {summary.documents}")
     print(f"passages:   {summary.passages}")
     print(f"vocabulary: {summary.vocabulary} terms")
+    by_language = sorted(service.passages_by_language.items(), key=lambda item: -item[1])
+    languages = ", ".join(f"{code} {count}" for code, count in by_language)
+    print(f"languages:  {languages or 'none'} (passages)")
     for path, reason in summary.skipped:
         print(f"skipped:    {path} ({reason})")
     for path, reason in summary.repaired:

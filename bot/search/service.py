@@ -283,9 +283,15 @@ class SearchService:
     @functools.cached_property
     def _languages(self) -> dict[str, int]:
         """The languages of the corpus's passages, each with its number in the store."""
+        numbers = {code: n for n, code in enumerate(self._snapshot.store.languages)}
+        return {code: numbers[code] for code in self.passages_by_language}
+
+    @functools.cached_property
+    def passages_by_language(self) -> dict[str, int]:
+        """How many passages each language of the corpus has (none listed without any)."""
         store = self._snapshot.store
         counts = np.bincount(store.passage_languages, minlength=len(store.languages))
-        return {code: number for number, code in enumerate(store.languages) if counts[number]}
+        return {code: int(counts[n]) for n, code in enumerate(store.languages) if counts[n]}
 
     def _rank(
         self, readings: Sequence[_Reading], depth: int

@@ -96,10 +96,11 @@ def test_unknown_source_id_names_the_closest() -> None:
 def test_index_reports_counts_and_skipped_files(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("# Apples\n\nApples are red and sweet. " * 5)
     (tmp_path / "b.txt").write_bytes(b"\x00binary\x00")
-    result = corpusbot("index", env={"CORPUS_DIR": str(tmp_path)})
+    result = corpusbot("index", env={"CORPUS_DIR": str(tmp_path), "CORPUS_LANGUAGE": "fr"})
     assert result.returncode == 0, result.stderr
     assert "documents:  1" in result.stdout and "passages:   1" in result.stdout
     assert "skipped:    b.txt (binary)" in result.stdout
+    assert "languages:  fr 1 (passages)" in result.stdout  # CORPUS_LANGUAGE, as set
     assert "time:" in result.stdout
 
 
