@@ -46,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--passes", type=int, default=3)
     args = parser.parse_args(argv)
 
-    service = SearchService.from_folder(args.corpus, cache_dir=args.cache)
+    # English snippet cost: every document is English, however a short one looks to detection.
+    service = SearchService.from_folder(args.corpus, cache_dir=args.cache, language="en")
     store = service.passages
     rng = random.Random(7)
     numbers = rng.sample(range(store.document_count), min(store.document_count, 4 * args.questions))
