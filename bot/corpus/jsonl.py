@@ -96,7 +96,7 @@ def _record(line: str, number: int, stem: str, where: str) -> tuple[Document, st
     ignored = None if declared in (None, "") or language else not_a_language(declared)
     doc_id = slug(f"{stem}/{_valid_unicode(str(record_id))}")
     title = title or title_from_text(body, where)
-    return Document(doc_id, title, body, where, url, language), ignored
+    return Document(doc_id, title, body, where, url, language=language), ignored
 
 
 def _valid_unicode(value: str) -> str:

@@ -313,7 +313,10 @@ class SearchService:
             ranked.sort(key=lambda hit: (-hit[0].score, hit[0].position))
         if stage:
             reordered = reorder(
-                [((reading, weights, scored.position), scored.score) for scored, reading, weights in ranked],
+                [
+                    ((reading, weights, scored.position), scored.score)
+                    for scored, reading, weights in ranked
+                ],
                 lambda hit: stage.bonus(self.passages[hit[2]].text, tuple(hit[1]), hit[1]),
                 stage.depth,
             )
