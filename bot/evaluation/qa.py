@@ -171,11 +171,11 @@ def evaluate_qa(
     cases: list[QaCase],
     progress: Callable[[int], None] | None = None,
 ) -> QaReport:
-    """Ask every question through the search service; look for the answer in the snippets
-    and in the whole passages."""
+    """Ask every question through the search service, its ``lang`` as the hint a member's
+    Discord locale gives; look for the answer in the snippets and in the whole passages."""
     outcomes = []
     for done, case in enumerate(cases, start=1):
-        hits = service.search(case.question, limit=DEPTH).hits
+        hits = service.search(case.question, limit=DEPTH, locale=case.lang).hits
         answer = _normal(case.answer)
         outcomes.append(
             QaOutcome(
