@@ -172,6 +172,11 @@ class SearchService:
             repaired=list(repaired),
             seconds=time.perf_counter() - started,
         )
+        if len(self._languages) > 1:
+            # A corpus of several languages detects each question's: the detector's model
+            # loads on first use (about a second), so it loads with the index, not on a
+            # member's first question.
+            languages.detect_language("A sentence to load the language detector with.")
 
     @property
     def snapshot(self) -> Snapshot:
