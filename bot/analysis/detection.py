@@ -101,6 +101,11 @@ def _script(letter: str) -> str | None:
     return first if first in _SCRIPT_LANGUAGES else None
 
 
+def load_model(languages: frozenset[str]) -> None:
+    """Load the model for ``languages`` now, so the first detection does not wait for it."""
+    _identifier(languages)
+
+
 @lru_cache(maxsize=4)
 def _identifier(languages: frozenset[str]) -> LanguageIdentifier:
     """py3langid's model kept to ``languages`` (loaded once: about a second)."""

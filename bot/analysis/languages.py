@@ -13,7 +13,7 @@ import Stemmer
 from stop_words import StopWordError, get_stop_words
 
 from bot.analysis.analyzer import ANALYZER, Analyzer
-from bot.analysis.detection import DEFAULT_LANGUAGE, base_language, detect_with
+from bot.analysis.detection import DEFAULT_LANGUAGE, base_language, detect_with, load_model
 from bot.analysis.multilingual import UnicodeAnalyzer
 
 # The Snowball stemmers PyStemmer has, by the language's code.
@@ -62,6 +62,11 @@ def detect_language(text: str, hint: str | None = None) -> str:
     return detect_with(text, hint, supported_languages())
 
 
+def load_detector() -> None:
+    """Load the detector's model now (about a second) rather than on the first question."""
+    load_model(supported_languages())
+
+
 @cache
 def _analyzer(language: str) -> Analyzer:
     """One analyzer per supported language and one neutral one: their word caches are kept."""
@@ -101,5 +106,6 @@ __all__ = [
     "analyzer_for",
     "build_analyzer",
     "detect_language",
+    "load_detector",
     "supported_languages",
 ]

@@ -176,7 +176,7 @@ class SearchService:
             # A corpus of several languages detects each question's: the detector's model
             # loads on first use (about a second), so it loads with the index, not on a
             # member's first question.
-            languages.detect_language("A sentence to load the language detector with.")
+            languages.load_detector()
 
     @property
     def snapshot(self) -> Snapshot:
