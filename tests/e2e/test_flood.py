@@ -97,8 +97,12 @@ async def test_one_members_flood_of_unknown_ids_holds_up_no_one_else(
     big_bot: tuple[FakeDiscord, BotProcess],
 ) -> None:
     """30 /source with near-miss ids from one member ("closest ids" for each, about a second
-    of CPU at 50,000 passages), and meanwhile 20 other members ask: each of them is answered
-    within a second, and the flooding member still gets every reply."""
+    of CPU at 50,000 passages), and meanwhile 20 other members ask: the flooding member still
+    gets every reply, and the others are not queued behind the flood.
+
+    The bar is relative, so a busy machine slows both sides alike: queued behind the flood, the
+    slowest other answer would take about as long as the flood itself; here it takes under a
+    fifth of that."""
     fake = big_bot[0]
     flooder = fake.make_user("flooder")
     flood = await asyncio.gather(
@@ -115,13 +119,14 @@ async def test_one_members_flood_of_unknown_ids_holds_up_no_one_else(
         )
     )
     answers = await asyncio.gather(*(ix.wait_for_message(timeout=60) for ix in asks))
-    latencies = sorted(ix.message_latency or 0.0 for ix in asks)
-    print(f"others' answers: median {latencies[10]:.2f} s, slowest {latencies[-1]:.2f} s")
-    assert all(str(m.embeds[0]["description"]).startswith("> ") for m in answers)
-    assert latencies[-1] < 1.0
     replies = await asyncio.gather(*(ix.wait_for_message(timeout=60) for ix in flood))
+    latencies = sorted(ix.message_latency or 0.0 for ix in asks)
+    flood_time = max(ix.message_latency or 0.0 for ix in flood)
+    print(f"others' answers: median {latencies[10]:.2f} s, slowest {latencies[-1]:.2f} s")
+    print(f"the flooder's last reply: {flood_time:.2f} s")
+    assert all(str(m.embeds[0]["description"]).startswith("> ") for m in answers)
     assert all(reply.ephemeral for reply in replies)
-    print(f"the flooder's last reply: {max(ix.message_latency or 0.0 for ix in flood):.2f} s")
+    assert latencies[-1] * 5 < flood_time
 
 
 @shared
