@@ -164,7 +164,12 @@ def only(text: str, place: Place) -> None:
             assert other.name not in text, f"{other.name} rows shown in {place.name}: {text}"
 
 
-SERVERS = [("owner_a", GUILD_A, ALPHA), ("owner_b", GUILD_B, BRAVO)]
+# Named test ids: the guild ids are snowflakes of the run's clock, and test ids must be the same
+# in every pytest-xdist worker.
+SERVERS = [
+    pytest.param("owner_a", GUILD_A, ALPHA, id="server-a"),
+    pytest.param("owner_b", GUILD_B, BRAVO, id="server-b"),
+]
 
 
 # --- each view --------------------------------------------------------------------------------
