@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.corpus import DEFAULT_MAX_FILE_BYTES, FileRules
+from bot.corpus import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PDF_PAGES, FileRules
 from bot.corpus.languages import AUTO, language_code
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS
 from bot.index import BM25Parameters
@@ -36,6 +36,11 @@ class Settings(BaseSettings):
             "Larger corpus files are skipped: a file is read whole, so this bounds the memory "
             "one file takes (2-5 times its size while it loads)."
         ),
+    )
+    pdf_max_pages: int = Field(
+        DEFAULT_MAX_PDF_PAGES,
+        ge=1,
+        description="A PDF with more pages is skipped with a warning before any page is read.",
     )
     corpus_language: str = Field(
         AUTO,
@@ -232,7 +237,7 @@ class Settings(BaseSettings):
     @property
     def file_rules(self) -> FileRules:
         """Which corpus files may be read, as the loader takes it."""
-        return FileRules(self.max_file_bytes, self.corpus_follow_external_links)
+        return FileRules(self.max_file_bytes, self.corpus_follow_external_links, self.pdf_max_pages)
 
     @property
     def bm25(self) -> BM25Parameters:

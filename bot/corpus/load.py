@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from bot.corpus import html_page, jsonl, markdown, plain_text, word
+from bot.corpus import html_page, jsonl, markdown, pdf, plain_text, word
 from bot.corpus.decoding import SNIFF_BYTES, decode, decode_marked, looks_binary
 from bot.corpus.documents import CorpusLoad, Document, Refused
 from bot.corpus.walk import CorpusFile, FileRules, list_corpus, read_corpus_file
@@ -81,7 +81,7 @@ def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterat
         result.skip(relative, refused.reason)
         return
     suffix = Path(relative).suffix.lower()
-    if suffix in html_page.HTML_SUFFIXES or suffix in word.WORD_SUFFIXES:
+    if suffix in html_page.HTML_SUFFIXES or suffix in word.WORD_SUFFIXES | pdf.PDF_SUFFIXES:
         yield from _load_page(raw, suffix, relative, rules, result)
         return
     text = decode_marked(raw, relative, result)
@@ -104,8 +104,8 @@ def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterat
 def _load_page(
     raw: bytes, suffix: str, relative: str, rules: FileRules, result: CorpusLoad
 ) -> Iterator[Document]:
-    """An HTML page or a Word document: read from its bytes by a parser that finds their own
-    encoding, never decoded to a second copy first."""
+    """An HTML page, a Word document or a PDF: read from its bytes by a parser that finds their
+    own encoding, never decoded to a second copy first."""
     if not raw.strip():
         result.skip(relative, "empty")
         return
@@ -116,6 +116,8 @@ def _load_page(
     try:
         if suffix in word.WORD_SUFFIXES:
             documents = list(word.documents(raw, relative, result, rules.max_file_bytes))
+        elif suffix in pdf.PDF_SUFFIXES:
+            documents = list(pdf.documents(raw, relative, result, rules.max_pdf_pages))
         else:
             documents = list(html_page.documents(raw, relative, result))
     except Refused as refused:

@@ -14,10 +14,15 @@ from typing import IO
 
 from bot.corpus.documents import Refused, SkippedFile
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".jsonl", ".html", ".htm", ".docx"})
+SUPPORTED_SUFFIXES = frozenset(
+    {".txt", ".md", ".markdown", ".jsonl", ".html", ".htm", ".docx", ".pdf"}
+)
 # A file is read whole and decoded (two to five times its size in memory while it loads), so
 # one file may hold no more than this; the default fits a JSONL import of 100k records.
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
+# A PDF with more pages is refused before any is read: a book is a few hundred, and a page
+# count in the millions is a bomb.
+DEFAULT_MAX_PDF_PAGES = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,7 @@ class FileRules:
     # Off: a link is followed only when its target stays inside the corpus folder, so nobody
     # who can add a file to the corpus can make the bot quote its .env, /etc or a device.
     follow_external_links: bool = False
+    max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES
 
 
 @dataclass(frozen=True, slots=True)

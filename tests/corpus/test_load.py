@@ -452,7 +452,7 @@ def load_and_search(folder: Path) -> list[str]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     raw=st.binary(max_size=3000) | JSON_TEXT.map(lambda text: text.encode("utf-8", "replace")),
-    suffix=st.sampled_from([".txt", ".md", ".jsonl", ".html", ".docx"]),
+    suffix=st.sampled_from([".txt", ".md", ".jsonl", ".html", ".docx", ".pdf"]),
 )
 def test_random_bytes_never_stop_the_load(raw: bytes, suffix: str) -> None:
     with tempfile.TemporaryDirectory() as folder:

@@ -1,0 +1,148 @@
+"""PDF files (``.pdf``): the text of each page, through pypdf, a section per page ("p. 12") so
+no passage crosses a page; running headers and footers dropped, broken words mended.
+
+pypdf parses the file lazily, from its cross-reference table: a page's objects are read when
+its text is asked for, so pages are taken one at a time and only their lines are kept. A file
+with more pages than ``PDF_MAX_PAGES`` is refused before any page is read; pypdf's own limits
+(a stream that inflates past its cap, objects nested too deeply) refuse a bomb."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from bot.corpus.documents import (
+    CorpusLoad,
+    Document,
+    Refused,
+    collapse_title,
+    document_id,
+    title_from_text,
+)
+from bot.corpus.pdf_text import (
+    paragraphs,
+    running_line_keys,
+    vocabulary,
+    without_running_lines,
+)
+from bot.corpus.sections import SectionedText
+from bot.corpus.text import collapse_whitespace
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
+
+log = logging.getLogger(__name__)
+
+PDF_SUFFIXES = frozenset({".pdf"})
+NO_TEXT = "no text: scanned? (its pages are images; only a PDF with a text layer can be quoted)"
+
+
+def documents(raw: bytes, relative: str, result: CorpusLoad, max_pages: int) -> Iterator[Document]:
+    """The one document of a ``.pdf`` file."""
+    reader = _open(raw)
+    try:
+        page_count = len(reader.pages)
+    except Exception as error:  # a damaged page tree: pypdf raises many kinds
+        raise _damaged(error) from None
+    if page_count > max_pages:
+        raise Refused(f"{page_count:,} pages, over PDF_MAX_PAGES={max_pages:,}")
+    pages, unreadable = _page_lines(reader, page_count)
+    if not any(pages):
+        if unreadable:
+            raise Refused(f"not a valid PDF (none of its {page_count:,} pages could be read)")
+        raise Refused(NO_TEXT)
+    if unreadable:
+        result.repair(relative, f"{unreadable:,} of {page_count:,} pages could not be read")
+    labels = _page_labels(reader, page_count)
+    running = running_line_keys(pages)
+    words = vocabulary(pages)
+    text = SectionedText()
+    for number, lines in enumerate(pages):
+        kept = without_running_lines(lines, running)
+        if not kept:
+            continue
+        text.section(f"p. {labels[number]}", None)
+        for paragraph in paragraphs(kept, words):
+            text.paragraph(paragraph)
+        pages[number] = []  # the page's lines are in ``text`` now
+    body, sections = text.finish()
+    yield Document(
+        document_id(relative),
+        _title(reader) or title_from_text(body, relative),
+        body,
+        relative,
+        None,
+        sections,
+    )
+
+
+def _open(raw: bytes) -> PdfReader:
+    """A reader of the file, decrypted when it opens without a password."""
+    # Imported here: a corpus without PDFs never pays for pypdf.
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw), strict=False)  # shares ``raw``'s buffer
+    except Exception as error:
+        raise _damaged(error) from None
+    if reader.is_encrypted:
+        # An owner password only restricts printing or copying: any reader opens such a file.
+        try:
+            opened = bool(reader.decrypt(""))
+        except DependencyError:
+            raise Refused("encrypted with AES: reading it needs the cryptography package") from None
+        except Exception:  # a damaged encryption dictionary
+            opened = False
+        if not opened:
+            raise Refused("encrypted: it needs a password to read")
+    return reader
+
+
+def _page_lines(reader: PdfReader, page_count: int) -> tuple[list[list[str]], int]:
+    """Each page's non-empty lines, and how many pages could not be read."""
+    pages: list[list[str]] = []
+    unreadable = 0
+    for number in range(page_count):
+        try:
+            extracted = reader.pages[number].extract_text()
+        except Exception as error:  # a damaged page costs that page, not the file
+            log.debug("page %d could not be read", number + 1, exc_info=error)
+            unreadable += 1
+            extracted = ""
+        lines = (collapse_whitespace(line) for line in extracted.splitlines())
+        pages.append([line for line in lines if line])
+    return pages, unreadable
+
+
+def _page_labels(reader: PdfReader, page_count: int) -> list[str]:
+    """The number printed on each page ("iv", "12") when the PDF names them, else 1, 2, 3…"""
+    numbers = [str(number + 1) for number in range(page_count)]
+    try:
+        labels = [collapse_whitespace(label) for label in reader.page_labels]
+    except Exception:  # damaged page labels: the pages' own order is still right
+        return numbers
+    if len(labels) != page_count:
+        return numbers
+    return [label or number for label, number in zip(labels, numbers, strict=True)]
+
+
+def _title(reader: PdfReader) -> str | None:
+    try:
+        metadata = reader.metadata
+        title = metadata.title if metadata is not None else None
+    except Exception:  # a damaged information dictionary: the text gives a title
+        return None
+    if not title:
+        return None
+    return collapse_title(str(title)) or None
+
+
+def _damaged(error: BaseException) -> Refused:
+    """The warning for a file pypdf cannot read: what it said, if it said something short."""
+    if isinstance(error, RecursionError) or isinstance(error.__cause__, RecursionError):
+        return Refused("not a valid PDF (objects nested too deeply: a PDF bomb?)")
+    detail = collapse_whitespace(str(error))[:120] or type(error).__name__
+    return Refused(f"not a valid PDF ({detail})")
