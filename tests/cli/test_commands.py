@@ -313,6 +313,23 @@ def test_ask_answers_from_web_pages_and_word_documents_citing_the_section(
     ]
 
 
+def test_ask_answers_from_a_pdf_citing_the_page(tmp_path: Path) -> None:
+    env = {"INDEX_CACHE_DIR": str(tmp_path / "cache")}
+    corpus = ("--corpus", str(DATA / "formats"))
+    question = "How long may a moderator mute someone in voice?"
+    result = corpusbot(*corpus, "ask", question, "-k", "1", env=env)
+    assert result.returncode == 0, result.stderr
+    quote, cite = result.stdout.split("\n\n")[0].splitlines()
+    assert "thirty minutes" in quote
+    assert cite.startswith("— Lantern Community Rulebook › p. 3 · `rulebook#3` · score ")
+    result = corpusbot(*corpus, "ask", question, "-k", "1", "--json", env=env)
+    [hit] = json.loads(result.stdout)["results"]
+    assert (hit["id"], hit["section"]) == ("rulebook#3", "p. 3")
+    result = corpusbot(*corpus, "source", "rulebook#3", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:3] == ["Section: p. 3", "`rulebook.pdf`"]
+
+
 def test_ask_lang_is_the_hint_for_a_question_too_short_to_tell() -> None:
     """Without a hint "Berlin" is taken for English (tests/search/test_languages.py)."""
     corpus = ["--corpus", str(SEED_DIR.parent / "multilingual")]

@@ -1,5 +1,6 @@
-"""Web pages and Word documents through the real bot: /ask cites the section a passage is in and
-links to its anchor, /source shows it; a broken file is one warning and the rest answers."""
+"""Web pages, Word documents and PDFs through the real bot: /ask cites the section a passage is
+in (a PDF's page) and links to its anchor, /source shows it; a broken file is one warning and
+the rest answers."""
 
 from __future__ import annotations
 
@@ -23,16 +24,18 @@ while everyone watches, and the prize is sent by direct message within a day.</p
 </body></html>"""
 
 
-async def test_pages_and_word_documents_are_cited_by_section(tmp_path: Path) -> None:
+async def test_pages_word_documents_and_pdfs_are_cited_by_section(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(DATA / "formats", corpus)
     (corpus / "giveaway.html").write_text(HOSTILE_PAGE, encoding="utf-8")
     (corpus / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    shutil.copy(DATA / "pdf" / "scan.pdf", corpus / "scan.pdf")
     database = tmp_path / "log.db"
     env = bot_env(corpus, database, passage_min_words=80, passage_max_words=250)
     async with fake_and_bot(BOT_ARGV, env, name="formats") as (fake, bot):
-        await bot.wait_for_output(r"corpus: 5 documents, \d+ passages, \d+ terms; skipped 1: ")
+        await bot.wait_for_output(r"corpus: 6 documents, \d+ passages, \d+ terms; skipped 2: ")
         assert "broken.docx is not a valid Word document (damaged zip" in bot.output
+        assert "scan.pdf: no text: scanned?" in bot.output
 
         ask = await fake.send_command("ask", {"question": "install Lantern on Linux with apt"})
         answer = await ask.wait_for_message()
@@ -55,6 +58,16 @@ async def test_pages_and_word_documents_are_cited_by_section(tmp_path: Path) -> 
         word = await fake.send_command("ask", {"question": "disk usage threshold", "results": 1})
         text = (await word.wait_for_message()).embeds[0]["description"]
         assert "— Lantern Operations Handbook › Monitoring › Alerts · `handbook#3`" in text
+
+        pdf = await fake.send_command("ask", {"question": "how long may a moderator mute voice"})
+        pdf_answer = await pdf.wait_for_message()
+        text = pdf_answer.embeds[0]["description"]
+        assert "— Lantern Community Rulebook › p. 3 · `rulebook#3`" in text.split("\n\n")[0]
+        press = await fake.send_component(pdf_answer, "cb:open:rulebook#3")
+        [embed] = (await press.wait_for_message()).embeds
+        fields = {f["name"]: f["value"] for f in embed["fields"]}
+        assert (fields["Section"], fields["Source"]) == ("p. 3", "`rulebook.pdf`")
+        assert "thirty minutes" in embed["description"]
 
         hostile = await fake.send_command("ask", {"question": "nitro giveaway winner"})
         text = (await hostile.wait_for_message()).embeds[0]["description"]
