@@ -22,6 +22,8 @@ _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"\w+(?:[-\u2010]\w+)*")
 # A word broken at a line end: letters, then a hyphen (or a soft hyphen) and nothing after.
 _BROKEN_END = re.compile(r"(?<![\w-])(\w*[^\W\d_])([-\u2010\u00ad])$")
+_HYPHENS = ("-", "\u2010", "\u00ad")
+_LONGEST_WORD = 100
 _NEXT_START = re.compile(r"^(\w+)")
 _PARAGRAPH_END = re.compile(r"[.!?:][\"'”’)\]]*$")
 
@@ -68,7 +70,7 @@ def vocabulary(pages: Iterable[Sequence[str]]) -> frozenset[str]:
             found = _WORD.findall(line)
             if broken_before and found:
                 found = found[1:]
-            broken_before = _BROKEN_END.search(line) is not None
+            broken_before = _broken_end(line) is not None
             if broken_before and found:
                 found = found[:-1]
             words.update(word.casefold() for word in found)
@@ -79,14 +81,16 @@ def paragraphs(lines: Sequence[str], words: frozenset[str]) -> list[str]:
     """The page's lines joined into paragraphs, broken words mended (see :func:`joins`)."""
     longest = max((len(line) for line in lines), default=0)
     found: list[str] = []
-    current = ""
+    parts: list[str] = []
     for line in lines:
-        current = _joined(current, line, words) if current else line
+        if parts:
+            _mend(parts, line, words)
+        parts.append(line)
         if len(line) < longest * SHORT_LINE_SHARE and _PARAGRAPH_END.search(line):
-            found.append(current)
-            current = ""
-    if current:
-        found.append(current)
+            found.append("".join(parts))
+            parts = []
+    if parts:
+        found.append("".join(parts))
     return found
 
 
@@ -111,15 +115,26 @@ def joins(head: str, hyphen: str, tail: str, words: frozenset[str]) -> bool:
     return not (head.casefold() in words and tail.casefold() in words)
 
 
-def _joined(current: str, line: str, words: frozenset[str]) -> str:
-    broken = _BROKEN_END.search(current)
+def _mend(parts: list[str], line: str, words: frozenset[str]) -> None:
+    """Join the last of ``parts`` to ``line`` by a space, or, when a word is broken between
+    them, by nothing (the typesetter's hyphen removed) or by the compound's own hyphen."""
+    broken = _broken_end(parts[-1])
     following = _NEXT_START.match(line)
     if broken is None or following is None:
-        return f"{current} {line}"
-    head, hyphen = broken.group(1), broken.group(2)
-    if joins(head, hyphen, following.group(1), words):
-        return current[: broken.start(2)] + line
-    return current[: broken.start(2)] + "-" + line
+        parts.append(" ")
+        return
+    head, hyphen = broken
+    parts[-1] = parts[-1][: -len(hyphen)]
+    parts.append("" if joins(head, hyphen, following.group(1), words) else "-")
+
+
+def _broken_end(line: str) -> tuple[str, str] | None:
+    """The word and hyphen a line ends with, when it ends with a broken word."""
+    if not line.endswith(_HYPHENS):
+        return None
+    # Only the line's end is searched: a word longer than this is no word to mend.
+    found = _BROKEN_END.search(line[-_LONGEST_WORD:])
+    return (found.group(1), found.group(2)) if found else None
 
 
 def _edge_lines(lines: Sequence[str]) -> list[str]:

@@ -205,3 +205,25 @@ def test_a_damaged_rulebook_never_stops_the_load(
     assert len(load.documents) + len(load.skipped) == 2
     # A warning that says what is wrong, never the catch-all for a loader's own failure.
     assert not [s for s in load.skipped if s.reason.startswith("could not be loaded")]
+
+
+def test_pages_are_cited_by_the_numbers_printed_on_them(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    book = FPDF()
+    book.set_font("Helvetica", size=12)
+    for number, style in enumerate(("r", "r", "D", "D")):
+        book.add_page(label_style=style, label_start=1 if number in (0, 2) else None)
+        book.multi_cell(0, 6, f"Page {number} of the book speaks about subject {'abcd'[number]}.")
+    book.output(str(tmp_path / "book.pdf"))
+    (document,) = load_corpus(tmp_path).documents
+    assert [s.label for s in document.sections] == ["p. i", "p. ii", "p. 1", "p. 2"]
+
+
+def test_a_line_of_one_endless_word_is_mended_in_linear_time() -> None:
+    lines = ["a" * 200_000 + "-", "b" * 200_000, "word-"] * 20
+    started = time.perf_counter()
+    found = paragraphs(lines, vocabulary([lines]))
+    assert time.perf_counter() - started < 5
+    # Fragments of no word the document knows: each break is the typesetter's, and joins.
+    assert found == [("a" * 200_000 + "b" * 200_000 + " word") * 20 + "-"]
