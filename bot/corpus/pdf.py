@@ -43,7 +43,14 @@ def documents(raw: bytes, relative: str, result: CorpusLoad, max_pages: int) -> 
     """The one document of a ``.pdf`` file."""
     reader = _open(raw)
     try:
+        # The count the page tree declares first: listing the pages walks the whole tree.
+        tree = reader.root_object["/Pages"].get_object()
+        declared = tree.get("/Count") if isinstance(tree, dict) else None
+        if isinstance(declared, int) and declared > max_pages:
+            raise Refused(f"{declared:,} pages, over PDF_MAX_PAGES={max_pages:,}")
         page_count = len(reader.pages)
+    except Refused:
+        raise
     except Exception as error:  # a damaged page tree: pypdf raises many kinds
         raise _damaged(error) from None
     if page_count > max_pages:

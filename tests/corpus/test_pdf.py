@@ -163,6 +163,24 @@ def test_the_page_cap_is_the_setting(tmp_path: Path) -> None:
     assert documents == [] and skipped == [("pages.pdf", NO_TEXT)]
 
 
+def test_a_page_tree_declaring_a_billion_pages_is_refused_before_it_is_walked(
+    tmp_path: Path,
+) -> None:
+    kids = b"3 0 R " * 50_000  # the same page again and again; its /Count says a billion
+    bomb = SOURCE["_pdf"](
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [" + kids + b"] /Count 1000000000 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+        ]
+    )
+    (tmp_path / "billion.pdf").write_bytes(bomb)
+    load = load_corpus(tmp_path)
+    assert [(s.path, s.reason) for s in load.skipped] == [
+        ("billion.pdf", "1,000,000,000 pages, over PDF_MAX_PAGES=2,000")
+    ]
+
+
 def test_a_pdf_with_only_an_owner_password_opens_as_every_reader_opens_it(
     tmp_path: Path,
 ) -> None:
