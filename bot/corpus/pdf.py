@@ -2,7 +2,8 @@
 no passage crosses a page; running headers and footers dropped, broken words mended.
 
 pypdf parses the file lazily, from its cross-reference table: a page's objects are read when
-its text is asked for, so pages are taken one at a time and only their lines are kept. A file
+its text is asked for, so pages are taken one at a time and only their lines are kept (its
+content streams are let go once read). A file
 with more pages than ``PDF_MAX_PAGES`` is refused before any page is read; pypdf's own limits
 (a stream that inflates past its cap, objects nested too deeply) refuse a bomb."""
 
@@ -31,7 +32,7 @@ from bot.corpus.sections import SectionedText
 from bot.corpus.text import collapse_whitespace
 
 if TYPE_CHECKING:
-    from pypdf import PdfReader
+    from pypdf import PageObject, PdfReader
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def documents(raw: bytes, relative: str, result: CorpusLoad, max_pages: int) -> 
         raise _damaged(error) from None
     if page_count > max_pages:
         raise Refused(f"{page_count:,} pages, over PDF_MAX_PAGES={max_pages:,}")
-    pages, unreadable = _page_lines(reader, page_count)
+    pages, unreadable = _page_texts(reader, page_count)
     if not any(pages):
         if unreadable:
             raise Refused(f"not a valid PDF (none of its {page_count:,} pages could be read)")
@@ -63,17 +64,17 @@ def documents(raw: bytes, relative: str, result: CorpusLoad, max_pages: int) -> 
     if unreadable:
         result.repair(relative, f"{unreadable:,} of {page_count:,} pages could not be read")
     labels = _page_labels(reader, page_count)
-    running = running_line_keys(pages)
-    words = vocabulary(pages)
+    running = running_line_keys(_lines(page) for page in pages)
+    words = vocabulary(_lines(page) for page in pages)
     text = SectionedText()
-    for number, lines in enumerate(pages):
-        kept = without_running_lines(lines, running)
+    for number, page in enumerate(pages):
+        kept = without_running_lines(_lines(page), running)
         if not kept:
             continue
         text.section(f"p. {labels[number]}", None)
         for paragraph in paragraphs(kept, words):
             text.paragraph(paragraph)
-        pages[number] = []  # the page's lines are in ``text`` now
+        pages[number] = ""  # the page is in ``text`` now
     body, sections = text.finish()
     yield Document(
         document_id(relative),
@@ -108,20 +109,38 @@ def _open(raw: bytes) -> PdfReader:
     return reader
 
 
-def _page_lines(reader: PdfReader, page_count: int) -> tuple[list[list[str]], int]:
-    """Each page's non-empty lines, and how many pages could not be read."""
-    pages: list[list[str]] = []
+def _page_texts(reader: PdfReader, page_count: int) -> tuple[list[str], int]:
+    """Each page's non-empty lines (one string a page: a list of lines costs several times
+    their text), and how many pages could not be read."""
+    pages: list[str] = []
     unreadable = 0
     for number in range(page_count):
         try:
-            extracted = reader.pages[number].extract_text()
+            page = reader.pages[number]
+            extracted = page.extract_text()
+            _forget_contents(reader, page)
         except Exception as error:  # a damaged page costs that page, not the file
             log.debug("page %d could not be read", number + 1, exc_info=error)
             unreadable += 1
             extracted = ""
         lines = (collapse_whitespace(line) for line in extracted.splitlines())
-        pages.append([line for line in lines if line])
+        pages.append("\n".join(line for line in lines if line))
     return pages, unreadable
+
+
+def _lines(page: str) -> list[str]:
+    return page.split("\n") if page else []
+
+
+def _forget_contents(reader: PdfReader, page: PageObject) -> None:
+    """Drop the page's content streams from the reader's cache of parsed objects: they are
+    read once, and kept they would hold every page's decoded drawing operators to the end."""
+    from pypdf.generic import ArrayObject, IndirectObject
+
+    contents = page.raw_get("/Contents") if "/Contents" in page else None
+    for reference in contents if isinstance(contents, ArrayObject) else [contents]:
+        if isinstance(reference, IndirectObject):
+            reader.resolved_objects.pop((reference.generation, reference.idnum), None)
 
 
 def _page_labels(reader: PdfReader, page_count: int) -> list[str]:

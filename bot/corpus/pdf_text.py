@@ -28,7 +28,7 @@ _NEXT_START = re.compile(r"^(\w+)")
 _PARAGRAPH_END = re.compile(r"[.!?:][\"'”’)\]]*$")
 
 
-def running_line_keys(pages: Sequence[Sequence[str]]) -> frozenset[str]:
+def running_line_keys(pages: Iterable[Sequence[str]]) -> frozenset[str]:
     """The keys (see :func:`line_key`) of headers and footers that run on most pages: lines
     among a page's first or last few that recur, page numbers aside, on half the pages."""
     counts: Counter[str] = Counter()
