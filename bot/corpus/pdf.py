@@ -33,10 +33,15 @@ from bot.corpus.text import collapse_whitespace
 
 if TYPE_CHECKING:
     from pypdf import PageObject, PdfReader
+    from pypdf.generic import PdfObject
 
 log = logging.getLogger(__name__)
 
 PDF_SUFFIXES = frozenset({".pdf"})
+# A page's text takes pypdf about 10 s a megabyte of drawing operators to follow, and a page of
+# text has some tens of kilobytes: a page with more (a deflate bomb inflates a few kilobytes
+# to pypdf's cap, 75 MB) is left out rather than followed for minutes.
+MAX_PAGE_CONTENT_BYTES = 512 * 1024
 NO_TEXT = "no text: scanned? (its pages are images; only a PDF with a text layer can be quoted)"
 
 
@@ -59,10 +64,17 @@ def documents(raw: bytes, relative: str, result: CorpusLoad, max_pages: int) -> 
     pages, unreadable = _page_texts(reader, page_count)
     if not any(pages):
         if unreadable:
-            raise Refused(f"not a valid PDF (none of its {page_count:,} pages could be read)")
+            raise Refused(
+                f"not a valid PDF (none of its {page_count:,} pages could be read: damaged, "
+                f"or over {MAX_PAGE_CONTENT_BYTES // 1024} KiB of drawing operators)"
+            )
         raise Refused(NO_TEXT)
     if unreadable:
-        result.repair(relative, f"{unreadable:,} of {page_count:,} pages could not be read")
+        result.repair(
+            relative,
+            f"{unreadable:,} of {page_count:,} pages could not be read "
+            f"(damaged, or over {MAX_PAGE_CONTENT_BYTES // 1024} KiB of drawing operators)",
+        )
     labels = _page_labels(reader, page_count)
     running = running_line_keys(_lines(page) for page in pages)
     words = vocabulary(_lines(page) for page in pages)
@@ -117,12 +129,17 @@ def _page_texts(reader: PdfReader, page_count: int) -> tuple[list[str], int]:
     for number in range(page_count):
         try:
             page = reader.pages[number]
-            extracted = page.extract_text()
+            drawing = _content_bytes(page)
+            extracted = page.extract_text() if drawing <= MAX_PAGE_CONTENT_BYTES else ""
             _forget_contents(reader, page)
         except Exception as error:  # a damaged page costs that page, not the file
             log.debug("page %d could not be read", number + 1, exc_info=error)
-            unreadable += 1
+            drawing = 0
             extracted = ""
+            unreadable += 1
+        if drawing > MAX_PAGE_CONTENT_BYTES:
+            log.debug("page %d: %d bytes of drawing operators", number + 1, drawing)
+            unreadable += 1
         lines = (collapse_whitespace(line) for line in extracted.splitlines())
         pages.append("\n".join(line for line in lines if line))
     return pages, unreadable
@@ -132,13 +149,33 @@ def _lines(page: str) -> list[str]:
     return page.split("\n") if page else []
 
 
+def _content_bytes(page: PageObject) -> int:
+    """The size of the page's drawing operators, inflated (pypdf caps each stream's)."""
+    from pypdf.generic import StreamObject
+
+    total = 0
+    for reference in _content_references(page):
+        stream = reference.get_object()
+        if isinstance(stream, StreamObject):
+            total += len(stream.get_data())
+    return total
+
+
+def _content_references(page: PageObject) -> list[PdfObject]:
+    from pypdf.generic import ArrayObject
+
+    contents = page.raw_get("/Contents") if "/Contents" in page else None
+    if contents is None:
+        return []
+    return list(contents) if isinstance(contents, ArrayObject) else [contents]
+
+
 def _forget_contents(reader: PdfReader, page: PageObject) -> None:
     """Drop the page's content streams from the reader's cache of parsed objects: they are
     read once, and kept they would hold every page's decoded drawing operators to the end."""
-    from pypdf.generic import ArrayObject, IndirectObject
+    from pypdf.generic import IndirectObject
 
-    contents = page.raw_get("/Contents") if "/Contents" in page else None
-    for reference in contents if isinstance(contents, ArrayObject) else [contents]:
+    for reference in _content_references(page):
         if isinstance(reference, IndirectObject):
             reader.resolved_objects.pop((reference.generation, reference.idnum), None)
 

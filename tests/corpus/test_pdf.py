@@ -7,6 +7,7 @@ from __future__ import annotations
 import runpy
 import shutil
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -178,6 +179,44 @@ def test_a_page_tree_declaring_a_billion_pages_is_refused_before_it_is_walked(
     load = load_corpus(tmp_path)
     assert [(s.path, s.reason) for s in load.skipped] == [
         ("billion.pdf", "1,000,000,000 pages, over PDF_MAX_PAGES=2,000")
+    ]
+
+
+def test_a_page_inflating_to_megabytes_of_drawing_is_left_out_and_said(tmp_path: Path) -> None:
+    def stream(content: bytes) -> bytes:
+        packed = zlib.compress(content, 9)
+        head = f"<< /Length {len(packed)} /Filter /FlateDecode >>\nstream\n".encode()
+        return head + packed + b"\nendstream"
+
+    def page(contents: int) -> bytes:
+        return (
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {contents} 0 R "
+            "/Resources << /Font << /F1 7 0 R >> >> >>"
+        ).encode()
+
+    drawing = b"BT /F1 12 Tf 72 700 Td (lantern) Tj ET\n" * 100_000  # 3.8 MB, 10 kB packed
+    bomb = SOURCE["_pdf"](
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
+            page(5),
+            page(6),
+            stream(b"BT /F1 12 Tf 72 700 Td (The lanterns are lit at dusk.) Tj ET"),
+            stream(drawing),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+    )
+    assert len(bomb) < 20_000
+    (tmp_path / "bomb.pdf").write_bytes(bomb)
+    started = time.perf_counter()
+    load = load_corpus(tmp_path)
+    assert time.perf_counter() - started < 10
+    assert [d.text for d in load.documents] == ["The lanterns are lit at dusk."]
+    assert [(s.path, s.reason) for s in load.repaired] == [
+        (
+            "bomb.pdf",
+            "1 of 2 pages could not be read (damaged, or over 512 KiB of drawing operators)",
+        )
     ]
 
 
