@@ -88,6 +88,8 @@ def documents(raw: bytes, relative: str, result: CorpusLoad, max_pages: int) -> 
             text.paragraph(paragraph)
         pages[number] = ""  # the page is in ``text`` now
     body, sections = text.finish()
+    if not body.strip():
+        raise Refused("no text besides the headers and footers on its pages")
     yield Document(
         document_id(relative),
         _title(reader) or title_from_text(body, relative),

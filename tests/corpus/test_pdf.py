@@ -284,3 +284,19 @@ def test_a_line_of_one_endless_word_is_mended_in_linear_time() -> None:
     assert time.perf_counter() - started < 5
     # Fragments of no word the document knows: each break is the typesetter's, and joins.
     assert found == [("a" * 200_000 + "b" * 200_000 + " word") * 20 + "-"]
+
+
+def test_pages_of_nothing_but_a_running_header_are_no_document(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    empty = FPDF()
+    empty.set_font("Helvetica", size=12)
+    for number in range(1, 5):
+        empty.add_page()
+        empty.cell(0, 6, f"Lantern Community Rulebook - page {number}")
+    empty.output(str(tmp_path / "empty.pdf"))
+    load = load_corpus(tmp_path)
+    assert load.documents == []
+    assert [(s.path, s.reason) for s in load.skipped] == [
+        ("empty.pdf", "no text besides the headers and footers on its pages")
+    ]
