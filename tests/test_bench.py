@@ -65,15 +65,18 @@ def test_snippet_benchmark_runs_and_finds_the_same_matches_as_the_full_scan(
 def test_format_benchmark_loads_every_format_and_prints_a_row_each(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    formats.main(["--files", "2", "--repeat", "1", "--work", str(tmp_path)])
-    rows = capsys.readouterr().out.splitlines()[2:]
+    formats.main(["--files", "2", "--repeat", "1", "--work", str(tmp_path), "--pdf-pages", "3"])
+    lines = capsys.readouterr().out.splitlines()
+    rows, long_pdf = lines[2:8], lines[9:]
     assert [row.split(" | ")[0] for row in rows] == [
         "| txt",
         "| md",
         "| jsonl",
         "| html",
         "| docx",
+        "| pdf",
     ]
+    assert long_pdf[2].startswith("| report.pdf | 3 | ")
     assert all(row.split(" | ")[1:4:2] == ["2", "2"] for row in rows)  # files, documents
     load = load_corpus(tmp_path / "html")
     # The <h1> with nothing under it folds into the first <h2>'s section: four headed parts.
