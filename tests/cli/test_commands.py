@@ -328,6 +328,11 @@ def test_ask_answers_from_a_pdf_citing_the_page(tmp_path: Path) -> None:
     result = corpusbot(*corpus, "source", "rulebook#3", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1:3] == ["Section: p. 3", "`rulebook.pdf`"]
+    # PDF_MAX_PAGES is the setting's name, and a new cap is a new snapshot, not the cached one.
+    capped = corpusbot(*corpus, "ask", question, "--json", env={**env, "PDF_MAX_PAGES": "3"})
+    assert capped.returncode == 0, capped.stderr
+    assert "rulebook.pdf: 4 pages, over PDF_MAX_PAGES=3" in capped.stderr
+    assert "rulebook#3" not in capped.stdout
 
 
 def test_ask_lang_is_the_hint_for_a_question_too_short_to_tell() -> None:
