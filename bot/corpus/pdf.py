@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from bot.corpus.documents import (
@@ -47,6 +48,37 @@ NO_TEXT = "no text: scanned? (its pages are images; only a PDF with a text layer
 
 def documents(raw: bytes, relative: str, result: CorpusLoad, max_pages: int) -> Iterator[Document]:
     """The one document of a ``.pdf`` file."""
+    with _pypdf_notes(relative):
+        document = _document(raw, relative, result, max_pages)
+    yield document
+
+
+@contextmanager
+def _pypdf_notes(relative: str) -> Iterator[None]:
+    """pypdf warns of each repair it makes ("EOF marker not found") without naming the file:
+    while it reads one, its warnings are debug notes naming the file, and the file's one
+    warning (skipped, or pages left out) is the loader's."""
+    pypdf_log = logging.getLogger("pypdf")
+    handler = _NoteHandler(relative)
+    pypdf_log.addHandler(handler)
+    propagated, pypdf_log.propagate = pypdf_log.propagate, False
+    try:
+        yield
+    finally:
+        pypdf_log.removeHandler(handler)
+        pypdf_log.propagate = propagated
+
+
+class _NoteHandler(logging.Handler):
+    def __init__(self, relative: str) -> None:
+        super().__init__()
+        self.relative = relative
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.debug("%s: pypdf: %s", self.relative, record.getMessage())
+
+
+def _document(raw: bytes, relative: str, result: CorpusLoad, max_pages: int) -> Document:
     reader = _open(raw)
     try:
         # The count the page tree declares first: listing the pages walks the whole tree.
@@ -90,7 +122,7 @@ def documents(raw: bytes, relative: str, result: CorpusLoad, max_pages: int) -> 
     body, sections = text.finish()
     if not body.strip():
         raise Refused("no text besides the headers and footers on its pages")
-    yield Document(
+    return Document(
         document_id(relative),
         _title(reader) or title_from_text(body, relative),
         body,

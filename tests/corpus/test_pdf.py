@@ -4,6 +4,7 @@ each, nothing hangs, and the rest of the corpus loads."""
 
 from __future__ import annotations
 
+import logging
 import runpy
 import shutil
 import time
@@ -228,14 +229,20 @@ def test_a_pdf_with_only_an_owner_password_opens_as_every_reader_opens_it(
     assert [d.text for d in documents] == ["Only the owner of this file may change it."]
 
 
-def test_a_damaged_pdf_is_one_warning(tmp_path: Path) -> None:
+def test_a_damaged_pdf_is_one_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "noise.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
     (tmp_path / "empty-ish.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    (tmp_path / "cut.pdf").write_bytes(RULEBOOK.read_bytes()[:3000])
     (tmp_path / "good.txt").write_text("A good document about apples.", encoding="utf-8")
-    load = load_corpus(tmp_path)
+    with caplog.at_level(logging.DEBUG):
+        load = load_corpus(tmp_path)
+    # pypdf's own warnings ("EOF marker not found") are debug notes naming the file.
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [f"skipped {s.path}: {s.reason}" for s in load.skipped]
+    assert "cut.pdf: pypdf: EOF marker not found" in caplog.messages
     assert [d.id for d in load.documents] == ["good"]
     reasons = {s.path: s.reason for s in load.skipped}
-    assert sorted(reasons) == ["empty-ish.pdf", "noise.pdf"]
+    assert sorted(reasons) == ["cut.pdf", "empty-ish.pdf", "noise.pdf"]
     assert all(reason.startswith("not a valid PDF (") for reason in reasons.values()), reasons
 
 
