@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -125,6 +125,23 @@ class Settings(BaseSettings):
         ),
     )
     log_level: str = Field("INFO", description="Process log level (DEBUG, INFO, WARNING…).")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Process log lines as text, or as JSON objects for a log collector."
+    )
+
+    # --- Metrics and health ----------------------------------------------------------------------
+    metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description=(
+            "Serve /metrics, /healthz and /readyz on this port (empty: off; 0: any free port, "
+            "logged); process i of corpusbot run --processes serves on this port + i."
+        ),
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="The address the metrics port listens on (0.0.0.0: every one)."
+    )
 
     # --- Query log ---------------------------------------------------------------------------
     query_log_path: Path = Field(Path("data/corpusbot.db"), description="SQLite query log.")
@@ -226,6 +243,7 @@ class Settings(BaseSettings):
         "discord_gateway_url",
         "sync_guild_id",
         "query_log_user_salt",
+        "metrics_port",
         mode="before",
     )
     @classmethod

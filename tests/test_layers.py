@@ -12,7 +12,8 @@ BOT = Path(__file__).resolve().parent.parent / "bot"
 # Lowest first. analysis and corpus are independent of each other; storage holds the string
 # tables the index is made of; the snapshot is a store and an index built together; the query
 # log records what search answered, and presentation shows both, in the words of the message
-# catalog (i18n); the Discord layer is a shell over all of them.
+# catalog (i18n); observability (metrics, health, logs) knows none of them, only what the
+# Discord layer hands it; the Discord layer is a shell over all of them.
 LAYERS = (
     "corpus",
     "analysis",
@@ -23,6 +24,7 @@ LAYERS = (
     "querylog",
     "i18n",
     "present",
+    "observability",
     "discord_bot",
     "cli",
 )

@@ -17,6 +17,7 @@ from bot.cli.log_commands import add_log_commands
 from bot.cli.site_commands import QUIET_SITE_COMMANDS, add_site_commands
 from bot.config import Settings, invalid_settings
 from bot.evaluation import register as register_eval
+from bot.observability.logs import configure_logging, secret_values
 
 log = logging.getLogger("corpusbot")
 
@@ -33,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     quiet = args.command in QUIET_COMMANDS | QUIET_SITE_COMMANDS
     level = "DEBUG" if args.verbose else ("WARNING" if quiet else settings.log_level.upper())
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level, settings.log_format, secret_values(settings))
     if args.corpus:
         settings.corpus_dir = args.corpus
     try:

@@ -22,6 +22,7 @@ from bot.discord_bot.exts.search._cog import SearchCog, Tracked
 from bot.discord_bot.language import CatalogTranslator
 from bot.discord_bot.reloader import CorpusReloader
 from bot.discord_bot.respond import report_error
+from bot.observability import BotMetrics
 from bot.querylog.database import LogDatabase
 from bot.querylog.writer import QueryLog
 from bot.search.loading import load_service
@@ -50,7 +51,13 @@ EXTENSIONS = (
 class CorpusBot(commands.Bot):
     """A Discord client over one :class:`SearchService` and one :class:`QueryLog`."""
 
-    def __init__(self, service: SearchService, query_log: QueryLog, settings: Settings) -> None:
+    def __init__(
+        self,
+        service: SearchService,
+        query_log: QueryLog,
+        settings: Settings,
+        metrics: BotMetrics | None = None,
+    ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # not privileged; keeps guild and channel objects in the cache
         super().__init__(
@@ -62,6 +69,7 @@ class CorpusBot(commands.Bot):
         self.service = service
         self.query_log = query_log
         self.settings = settings
+        self.metrics = metrics if metrics is not None else BotMetrics()
         # One for every cog: /querylog, votes, /forget-me and retention reach the log alike.
         self.log_database = LogDatabase(query_log, settings.identities)
         self.reloader = CorpusReloader(
@@ -70,6 +78,7 @@ class CorpusBot(commands.Bot):
             get=lambda: self.service,
             swap=self._swap_service,
             timeout_seconds=settings.reload_timeout_seconds,
+            on_result=self.metrics.reload,
         )
         self._background: set[asyncio.Task[None]] = set()
         self.tree.error(self.on_app_command_error)

@@ -117,8 +117,11 @@ class CorpusReloader:
         debounce_ms: int = 1000,
         recheck_seconds: float = 1.0,
         timeout_seconds: float = 300.0,
+        on_result: Callable[[str], None] = lambda result: None,
     ) -> None:
         self.corpus_dir = corpus_dir
+        # Told each build's result (ok, failed, timeout, refused), for the reload metrics.
+        self._on_result = on_result
         # A build still running after this (a huge corpus, or a file whose read never returns)
         # stops holding up the reloads after it.
         self.timeout_seconds = timeout_seconds
@@ -142,8 +145,24 @@ class CorpusReloader:
         after both were asked, so a storm of /reload or of file events costs one build.
         """
         if self._queued is None or self._queued.done():
-            self._queued = asyncio.create_task(self._reload_in_turn())
+            self._queued = asyncio.create_task(self._reload_counted())
         return await asyncio.shield(self._queued)
+
+    async def _reload_counted(self) -> ReloadReport:
+        """One build in its turn, its result told to ``on_result`` whatever it is."""
+        try:
+            report = await self._reload_in_turn()
+        except ReloadTimeout:
+            self._on_result("timeout")
+            raise
+        except ReloadRefused:
+            self._on_result("refused")
+            raise
+        except Exception:
+            self._on_result("failed")
+            raise
+        self._on_result("ok")
+        return report
 
     async def _reload_in_turn(self) -> ReloadReport:
         async with self._lock:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+from functools import partial
 
 import discord
 
 from bot.config import Settings
 from bot.discord_bot.client import CorpusBot
 from bot.discord_bot.endpoints import point_discord_py_at
+from bot.discord_bot.shards import shard_states
+from bot.observability import BotMetrics, MetricsServer, Readiness, metrics_port
 from bot.querylog.writer import QueryLog
 from bot.search.loading import load_service
 
@@ -45,11 +49,29 @@ def run(settings: Settings) -> int:
     token = token_or_none(settings)
     if token is None:
         return 2
+    port = (
+        None if settings.metrics_port is None else metrics_port(settings.metrics_port, os.environ)
+    )
     point_discord_py_at(settings.discord_api_base, settings.discord_gateway_url)
-    return asyncio.run(_serve(settings, token))
+    return asyncio.run(_serve_observed(settings, token, port))
 
 
-async def _serve(settings: Settings, token: str) -> int:
+async def _serve_observed(settings: Settings, token: str, port: int | None) -> int:
+    """Serve the metrics port (when asked for) from before the corpus loads, so ``/readyz``
+    says "not ready" meanwhile, until the bot has stopped."""
+    metrics, readiness = BotMetrics(), Readiness()
+    server = None
+    if port is not None:
+        server = MetricsServer(metrics, readiness)
+        await server.start(settings.metrics_host, port)
+    try:
+        return await _serve(settings, token, metrics, readiness)
+    finally:
+        if server is not None:
+            await server.stop()
+
+
+async def _serve(settings: Settings, token: str, metrics: BotMetrics, readiness: Readiness) -> int:
     service = await asyncio.to_thread(load_service, settings)
     query_log = QueryLog(
         settings.query_log_path,
@@ -57,11 +79,17 @@ async def _serve(settings: Settings, token: str) -> int:
         max_buffered=settings.query_log_max_buffered_rows,
     )
     await query_log.start()
-    bot = CorpusBot(service, query_log, settings)
+    bot = CorpusBot(service, query_log, settings, metrics)
+    _observe(bot, metrics, readiness)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stop_now() -> None:
+        readiness.stopping = True  # /readyz says so from the signal on: send no new traffic
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, stop_now)
     status = 0
     try:
         async with bot:
@@ -81,9 +109,23 @@ async def _serve(settings: Settings, token: str) -> int:
         )
         status = 1
     finally:
+        readiness.stopping = True
         await query_log.close()
         log.info("query log: %s", query_log.summary())
     return status
+
+
+def _observe(bot: CorpusBot, metrics: BotMetrics, readiness: Readiness) -> None:
+    """Point the metrics and readiness at the running bot: its log, its index, its shards."""
+
+    def index_size() -> tuple[int, int]:
+        summary = bot.service.summary  # the current one: a reload swaps it
+        return summary.documents, summary.passages
+
+    metrics.live.query_log = bot.query_log
+    metrics.live.index = index_size
+    metrics.live.shards = readiness.shards = partial(shard_states, bot)
+    readiness.index_loaded = True
 
 
 def sync(settings: Settings, guild_id: int | None) -> int:

@@ -13,5 +13,5 @@ if TYPE_CHECKING:
 
 async def setup(bot: CorpusBot) -> None:
     """Add the search cog (it reads the bot's current service, which a reload swaps)."""
-    await bot.add_cog(SearchCog(bot.settings, bot.query_log, lambda: bot.service))
+    await bot.add_cog(SearchCog(bot.settings, bot.query_log, lambda: bot.service, bot.metrics))
     bot.add_dynamic_items(*SEARCH_ITEMS)

@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -28,11 +28,13 @@ from bot.discord_bot.respond import (
     run_in_time,
     send,
 )
+from bot.observability import BotMetrics
 from bot.querylog.records import Outcome, QueryRecord
 from bot.querylog.writer import QueryLog
 from bot.search.service import MAX_QUERY_CHARS, QueryTooLongError, SearchResponse, SearchService
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 QUESTION_MAX_CHARS = 250  # fits the embed author line that keeps the question for "More results"
 ASK_MAX_RESULTS = 5  # the /ask option's range is 1 to this
 
@@ -63,10 +65,15 @@ class SearchCog(commands.Cog, name="SearchCog"):
     """Answers questions and opens sources; every use is recorded in the query log."""
 
     def __init__(
-        self, settings: Settings, query_log: QueryLog, service: Callable[[], SearchService]
+        self,
+        settings: Settings,
+        query_log: QueryLog,
+        service: Callable[[], SearchService],
+        metrics: BotMetrics,
     ) -> None:
         self.settings = settings
         self.query_log = query_log
+        self.metrics = metrics
         self._current_service = service
         self.limiter = UserRateLimiter(settings.ask_cooldown_rate, settings.ask_cooldown_seconds)
         # /source and its completion share one budget: a keystroke costs like a look-up.
@@ -204,16 +211,17 @@ class SearchCog(commands.Cog, name="SearchCog"):
         private: bool,
         update: bool = False,
     ) -> SearchResponse:
+        # The member's Discord language decides a question too short to tell its own.
+        search = partial(
+            self.service.search,
+            question,
+            limit=limit,
+            offset=offset,
+            locale=interaction.locale.value,
+        )
         return await run_in_time(
             interaction,
-            # The member's Discord language decides a question too short to tell its own.
-            partial(
-                self.service.search,
-                question,
-                limit=limit,
-                offset=offset,
-                locale=interaction.locale.value,
-            ),
+            partial(_timed, search, self.metrics.search_seconds.observe),
             defer_after=self.settings.defer_after_seconds,
             ephemeral=private,
             update=update,
@@ -293,7 +301,9 @@ class SearchCog(commands.Cog, name="SearchCog"):
         track: Tracked,
         error_id: str | None = None,
     ) -> None:
-        """Queue the query-log row for this interaction (never blocks)."""
+        """Queue the query-log row for this interaction (never blocks), and count it."""
+        latency = time.perf_counter() - track.started
+        self.metrics.question(command, track.outcome, latency)
         self.query_log.record(
             QueryRecord(
                 interaction_id=interaction.id,
@@ -307,8 +317,17 @@ class SearchCog(commands.Cog, name="SearchCog"):
                 query=query,
                 results=track.results,
                 total_matches=track.total_matches,
-                latency_ms=(time.perf_counter() - track.started) * 1000,
+                latency_ms=latency * 1000,
                 outcome=track.outcome,
                 error_id=error_id,
             )
         )
+
+
+def _timed(work: Callable[[], T], observe: Callable[[float], None]) -> T:
+    """``work()``, its duration in seconds told to ``observe`` (even when it raises)."""
+    started = time.perf_counter()
+    try:
+        return work()
+    finally:
+        observe(time.perf_counter() - started)
