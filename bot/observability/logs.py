@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr
 
@@ -20,9 +21,21 @@ MIN_SECRET_CHARS = 8
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """Every secret setting's value (the token, the salt), for the log to blank out."""
+    """Every secret setting's value (the token, the salt, a database URL and the password in
+    it, which a driver's error may quote alone), for the log to blank out."""
     values = (getattr(settings, name) for name in type(settings).model_fields)
-    return [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
+    secrets = [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
+    return secrets + [password for secret in secrets if (password := _url_password(secret))]
+
+
+def _url_password(text: str) -> str | None:
+    """The password of a ``scheme://user:password@host/…`` URL, if ``text`` is one."""
+    if "://" not in text:
+        return None
+    try:
+        return unquote(urlsplit(text).password or "") or None
+    except ValueError:
+        return None
 
 
 class Redactor:

@@ -67,6 +67,20 @@ def test_the_secret_settings_are_the_token_and_the_salt() -> None:
     assert sorted(secret_values(settings)) == sorted([TOKEN, "s" * 20])
 
 
+def test_a_secret_database_url_blanks_its_password_alone_too() -> None:
+    """A driver's error can quote the password without the rest of the URL."""
+    url = "postgresql://corpusbot:p%40ss-w0rd-long@db.internal:5432/log"
+
+    class WithUrl(Settings):
+        query_log_url: SecretStr | None = None
+
+    secrets = secret_values(WithUrl(query_log_url=SecretStr(url), _env_file=None))
+    assert secrets == [url, "p@ss-w0rd-long"]
+    assert (
+        Redactor(secrets).clean(f"{url} refused p@ss-w0rd-long") == "[redacted] refused [redacted]"
+    )
+
+
 def test_corpusbot_logs_json_lines_with_log_format_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The real command: every stderr line is a JSON object (tests/e2e/test_metrics.py runs
     the bot itself, which holds the token)."""
