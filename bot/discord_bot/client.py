@@ -56,6 +56,7 @@ class CorpusBot(commands.Bot):
         service: SearchService,
         query_log: QueryLog,
         settings: Settings,
+        *,
         metrics: BotMetrics | None = None,
     ) -> None:
         intents = discord.Intents.none()

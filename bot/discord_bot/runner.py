@@ -79,7 +79,7 @@ async def _serve(settings: Settings, token: str, metrics: BotMetrics, readiness:
         max_buffered=settings.query_log_max_buffered_rows,
     )
     await query_log.start()
-    bot = CorpusBot(service, query_log, settings, metrics)
+    bot = CorpusBot(service, query_log, settings, metrics=metrics)
     _observe(bot, metrics, readiness)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -303,7 +303,6 @@ class SearchCog(commands.Cog, name="SearchCog"):
     ) -> None:
         """Queue the query-log row for this interaction (never blocks), and count it."""
         latency = time.perf_counter() - track.started
-        self.metrics.question(command, track.outcome, latency)
         self.query_log.record(
             QueryRecord(
                 interaction_id=interaction.id,
@@ -322,6 +321,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
                 error_id=error_id,
             )
         )
+        self.metrics.question(command, track.outcome, latency)
 
 
 def _timed(work: Callable[[], T], observe: Callable[[float], None]) -> T:
