@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import socket
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -154,3 +158,54 @@ async def test_every_log_line_is_a_json_object_without_the_token(
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
     assert any(entry["message"].startswith("corpus: 2 documents") for entry in entries)
     assert fake.token not in bot.output
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_process_i_of_several_serves_on_the_metrics_port_plus_i(
+    fake_discord: FakeDiscord, launch_bot: Any, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = bot_env(
+        make_corpus(tmp_path),
+        tmp_path / "log.db",
+        metrics_port=port - 2,
+        corpusbot_process_index=2,
+    )
+    bot = await launch_bot(BOT_ARGV, env)
+    assert (await bot.wait_for_output(SERVING)).group(1) == f"http://127.0.0.1:{port}"
+    assert await readyz_until(f"http://127.0.0.1:{port}", 200) == '{"ready": true}'
+
+
+@pytest.mark.parametrize(
+    ("setting", "error"),
+    [
+        ("taken", r"corpusbot: cannot serve metrics on 127\.0\.0\.1:\d+ \(METRICS_HOST, "),
+        ("index", r"corpusbot: CORPUSBOT_PROCESS_INDEX is a process number \(0, 1, …\), not 'x'"),
+    ],
+)
+def test_a_metrics_port_that_cannot_be_served_stops_the_start_clearly(
+    tmp_path: Path, setting: str, error: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {
+            **os.environ,
+            **bot_env(make_corpus(tmp_path), tmp_path / "log.db"),
+            "DISCORD_TOKEN": "not.a.real.token",
+            "DISCORD_API_BASE": "http://127.0.0.1:9/api/v10",  # never reached
+            "METRICS_PORT": str(taken.getsockname()[1]),
+        }
+        if setting == "index":
+            env["CORPUSBOT_PROCESS_INDEX"] = "x"
+        done = subprocess.run(
+            BOT_ARGV, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+    assert done.returncode == 2, done.stderr
+    assert re.search(error, done.stderr), done.stderr
+    assert "Traceback" not in done.stderr and "not.a.real.token" not in done.stderr
