@@ -3,6 +3,14 @@
 Sessions outlive their websocket so a dropped connection can RESUME and get
 the dispatches it missed replayed, which is how discord.py expects Discord to
 behave after a network blip.
+
+Sharding is Discord's: IDENTIFY names ``shard: [shard_id, shard_count]`` (``[0, 1]`` when
+absent), a session gets READY and GUILD_CREATE for the guilds ``(guild_id >> 22) % shard_count``
+puts on its shard only, and each guild's dispatches go to that shard's session; DMs go to shard
+0. An invalid shard is closed with 4010, a shard with more than ``max_guilds_per_shard`` guilds
+with 4011 (sharding required), and an IDENTIFY within ``identify_interval`` seconds of the last
+one in its ``max_concurrency`` bucket (``shard_id % max_concurrency``) gets op 9, as Discord's
+session-start rate limit does.
 """
 
 # The test-facing API takes timeout= arguments on purpose (it is what the tests read best).
@@ -31,6 +39,9 @@ class GatewayHost(Protocol):
     bot_user: dict[str, Any]
     guilds: list[dict[str, Any]]
     heartbeat_interval_ms: int
+    max_guilds_per_shard: int
+    max_concurrency: int
+    identify_interval: float
 
     @property
     def gateway_url(self) -> str: ...
@@ -52,6 +63,41 @@ OP_REQUEST_MEMBERS = 8
 OP_INVALID_SESSION = 9
 OP_HELLO = 10
 OP_HEARTBEAT_ACK = 11
+
+CLOSE_INVALID_SHARD = 4010
+CLOSE_SHARDING_REQUIRED = 4011
+
+Shard = tuple[int, int]  # (shard_id, shard_count)
+
+
+def shard_of(guild_id: int | str, shard_count: int) -> int:
+    """The shard a guild's events go to: ``(guild_id >> 22) % shard_count``, Discord's formula."""
+    return (int(guild_id) >> 22) % shard_count
+
+
+def _requested_shard(d: dict[str, Any]) -> Shard | None:
+    """The IDENTIFY's ``shard`` as (id, count), ``(0, 1)`` when absent; ``None`` when invalid."""
+    shard = d.get("shard")
+    if shard is None:
+        return (0, 1)
+    if (
+        not isinstance(shard, list)
+        or len(shard) != 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+    ):
+        return None
+    shard_id, count = shard
+    if count < 1 or not 0 <= shard_id < count:
+        return None
+    return (shard_id, count)
+
+
+@dataclass
+class IdentifyRecord:
+    """One IDENTIFY the Gateway accepted: for which shard, and when (monotonic)."""
+
+    shard: Shard
+    at: float
 
 
 @dataclass
@@ -101,6 +147,7 @@ class Session:
     session_id: str
     token: str
     identify: dict[str, Any]
+    shard: Shard = (0, 1)
     seq: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
     conn: Connection | None = None
@@ -126,6 +173,10 @@ class Gateway:
         self.fake = fake
         self.sessions: dict[str, Session] = {}
         self.current: Session | None = None
+        # The newest session of each shard, most recently identified or resumed last.
+        self.shard_sessions: dict[Shard, Session] = {}
+        self.identifies: list[IdentifyRecord] = []
+        self.identify_too_fast = 0  # IDENTIFYs refused by the session-start rate limit
         self.connections: list[Connection] = []
         self.identify_count = 0
         self.resume_count = 0
@@ -179,10 +230,33 @@ class Gateway:
         await self.send_op(OP_INVALID_SESSION, resumable)
 
     async def dispatch(self, event: str, data: Any) -> int:
-        """Dispatch to the current session (buffered for replay if its socket is down)."""
+        """Dispatch to the session of the shard the event's guild is on (DMs: shard 0), buffered
+        for replay if its socket is down."""
         if self.current is None:
             raise RuntimeError("no bot has identified with the fake gateway yet")
-        return await self.current.dispatch(event, data)
+        return await self.session_for(_guild_id_of(event, data)).dispatch(event, data)
+
+    def session_for(self, guild_id: int | str | None) -> Session:
+        """The newest session whose shard receives ``guild_id``'s events (``None``: a DM)."""
+        for (shard_id, count), session in reversed(self.shard_sessions.items()):
+            wanted = 0 if guild_id is None else shard_of(guild_id, count)
+            if wanted == shard_id:
+                return session
+        raise RuntimeError(f"no session has the shard of guild {guild_id}")
+
+    def connected_shards(self, shard_count: int) -> set[int]:
+        """The shards of ``shard_count`` whose newest session has a live socket."""
+        return {
+            shard_id
+            for (shard_id, count), session in self.shard_sessions.items()
+            if count == shard_count and session.conn is not None and session.conn.open
+        }
+
+    def _activate(self, session: Session) -> None:
+        """Make ``session`` the newest of its shard (and the current one)."""
+        self.shard_sessions.pop(session.shard, None)
+        self.shard_sessions[session.shard] = session
+        self.current = session
 
     # -- websocket handler ---------------------------------------------------
 
@@ -236,19 +310,32 @@ class Gateway:
         if d.get("token") != self.fake.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
+        shard = _requested_shard(d)
+        if shard is None:
+            await conn.ws.close(code=CLOSE_INVALID_SHARD, message=b"Invalid shard.")
+            return
+        fake = self.fake
+        guilds = [g for g in fake.guilds if shard_of(g["id"], shard[1]) == shard[0]]
+        if len(guilds) > fake.max_guilds_per_shard:
+            await conn.ws.close(code=CLOSE_SHARDING_REQUIRED, message=b"Sharding required.")
+            return
+        if self._identifying_too_fast(shard):
+            self.identify_too_fast += 1
+            await conn.send_locked({"op": OP_INVALID_SESSION, "d": False, "s": None, "t": None})
+            return
         self.identify_count += 1
-        session = Session(session_id=uuid.uuid4().hex, token=d["token"], identify=d)
+        self.identifies.append(IdentifyRecord(shard, time.monotonic()))
+        session = Session(session_id=uuid.uuid4().hex, token=d["token"], identify=d, shard=shard)
         self.sessions[session.session_id] = session
         conn.session = session
-        fake = self.fake
         ready = {
             "v": 10,
             "user": fake.bot_user,
-            "guilds": [{"id": g["id"], "unavailable": True} for g in fake.guilds],
+            "guilds": [{"id": g["id"], "unavailable": True} for g in guilds],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": fake.gateway_url,
-            "shard": d.get("shard") or [0, 1],
+            "shard": list(shard),
             "application": {"id": fake.app_id, "flags": 0},
             "private_channels": [],
             "relationships": [],
@@ -260,12 +347,25 @@ class Gateway:
         }
         async with session.lock:
             session.conn = conn
-            self.current = session
+            self._activate(session)
         await session.dispatch("READY", ready)
-        for g in fake.guilds:
+        for g in guilds:
             await session.dispatch("GUILD_CREATE", g)
         self._ready.set()
         self._on_change()
+
+    def _identifying_too_fast(self, shard: Shard) -> bool:
+        """Whether the last IDENTIFY of this shard's bucket is under ``identify_interval`` ago."""
+        interval = self.fake.identify_interval
+        if interval <= 0:
+            return False
+        bucket = shard[0] % self.fake.max_concurrency
+        now = time.monotonic()
+        return any(
+            now - record.at < interval
+            for record in self.identifies
+            if record.shard[0] % self.fake.max_concurrency == bucket
+        )
 
     async def _resume(self, conn: Connection, d: dict[str, Any]) -> None:
         session = self.sessions.get(str(d.get("session_id")))
@@ -278,7 +378,7 @@ class Gateway:
         conn.session = session
         async with session.lock:
             session.conn = conn
-            self.current = session
+            self._activate(session)
             async with conn.lock:
                 for frame in session.events:
                     if frame["s"] > client_seq:
@@ -310,3 +410,14 @@ class Gateway:
         if d.get("nonce"):
             payload["nonce"] = d["nonce"]
         await session.dispatch("GUILD_MEMBERS_CHUNK", payload)
+
+
+def _guild_id_of(event: str, data: Any) -> str | None:
+    """The guild an event belongs to: its ``guild_id``, or its own ``id`` for GUILD_CREATE,
+    GUILD_UPDATE and GUILD_DELETE, whose payload is the guild."""
+    if not isinstance(data, dict):
+        return None
+    guild_id = data.get("guild_id")
+    if guild_id is None and event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"):
+        guild_id = data.get("id")
+    return None if guild_id is None else str(guild_id)

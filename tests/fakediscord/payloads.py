@@ -49,6 +49,15 @@ def snowflake() -> str:
         return str((ms << 22) | (next(_counter) & 0x3FFFFF))
 
 
+def snowflake_on_shard(shard_id: int, shard_count: int) -> str:
+    """A unique snowflake whose guild would be on ``shard_id`` of ``shard_count``: its timestamp
+    (the bits above 22, which Discord's ``(id >> 22) % shard_count`` reads) moved up to fit."""
+    value = int(snowflake())
+    ms = value >> 22
+    ms += (shard_id - ms) % shard_count
+    return str((ms << 22) | (value & 0x3FFFFF))
+
+
 def iso_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 

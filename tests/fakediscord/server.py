@@ -49,6 +49,11 @@ class FakeDiscord(DiscordState, InteractionPayloads, Controls, RestRoutes):
     ``spec_violations``; the pytest plugin fails the test it arrived in, even if the bot swallowed
     the 400. A test that sends a bad body on purpose claims it with ``take_spec_violations()``.
     ``validate=False`` turns off these checks and the hand-written size limits.
+
+    Sharding (``gateway.py``): ``GET /gateway/bot`` recommends ``recommended_shards`` and reports
+    ``max_concurrency``; a shard holding more than ``max_guilds_per_shard`` guilds is refused
+    (4011), and with ``identify_interval`` (Discord's is 5 s; 0, the default, lets tests restart
+    bots at once) IDENTIFYs of one bucket closer together than that get op 9.
     """
 
     def __init__(
@@ -62,7 +67,15 @@ class FakeDiscord(DiscordState, InteractionPayloads, Controls, RestRoutes):
         validate: bool = True,
         attachment_size_limit: int = 10 * 1024 * 1024,
         default_guild_id: str | int | None = None,
+        recommended_shards: int = 1,
+        max_guilds_per_shard: int = 2500,
+        max_concurrency: int = 1,
+        identify_interval: float = 0.0,
     ) -> None:
+        self.recommended_shards = recommended_shards
+        self.max_guilds_per_shard = max_guilds_per_shard
+        self.max_concurrency = max_concurrency
+        self.identify_interval = identify_interval
         self.attachment_size_limit = attachment_size_limit
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.response_deadline = response_deadline

@@ -54,6 +54,13 @@ class Controls:
         """Until a bot is connected: IDENTIFIED and got READY, or RESUMED."""
         return await self.gateway.wait_for_ready(timeout)
 
+    async def wait_for_shards(self, shard_count: int, timeout: float = 10) -> None:
+        """Until every shard of ``shard_count`` has a connected session (IDENTIFIED or RESUMED)."""
+        everything = set(range(shard_count))
+        await self.wait_until(
+            lambda: self.gateway.connected_shards(shard_count) == everything, timeout
+        )
+
     async def drop_gateway(self, code: int | None = None) -> int:
         """Close the bot's websocket: abruptly (code None) or with a close code."""
         return await self.gateway.drop(code)
