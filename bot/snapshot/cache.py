@@ -3,17 +3,24 @@
 Saved snapshots live in ``<cache dir>/<key>/``, where the key hashes the corpus files (paths,
 sizes, modification times), the settings and the code that shapes passages and terms; a restart
 with an unchanged corpus maps the arrays instead of re-reading and re-tokenising anything.
+
+Processes sharing the folder (several bot processes, the bot and ``corpusbot ask``) build under
+one lock file: the first to need a snapshot builds it, the others wait and then map the same
+files, so P processes cost one build and, through the page cache, about one copy in memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import importlib.util
 import json
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from bot.corpus import CorpusLoad, FileRules, iter_documents, list_corpus, load_corpus
@@ -25,6 +32,7 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_FORMAT = 4  # 2: /source completion entries; 3: sections; 4: languages
 KEEP_SNAPSHOTS = 2  # older cache entries are removed after a build
+BUILD_LOCK = ".build.lock"  # hidden, so neither a snapshot nor a staging folder to the pruning
 # Code that decides what a snapshot holds: a change to any of it invalidates it. Every module
 # of the packages that read documents and make terms (the analysis layer has one module per
 # concern, and languages may bring more), and these modules beside them.
@@ -97,6 +105,44 @@ def load_snapshot(
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder {root} does not exist or is not a folder")
     key = corpus_key(root, settings)
+    target = cache_dir / key
+    if target.exists():
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            return open_snapshot(target, backend)
+    with _build_lock(cache_dir):
+        return _open_or_build(root, settings, cache_dir, key, progress, backend)
+
+
+@contextlib.contextmanager
+def _build_lock(cache_dir: Path) -> Iterator[None]:
+    """Hold the folder's build lock (waiting for another process's build); without one when
+    the folder cannot take a lock file, as the build then falls back to memory anyway."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(cache_dir / BUILD_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("another process is building the index in %s; waiting for it", cache_dir)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _open_or_build(
+    root: Path,
+    settings: PassageSettings,
+    cache_dir: Path,
+    key: str,
+    progress: bool | None,
+    backend: Backend,
+) -> Snapshot:
+    """Under the build lock: the snapshot another process just built, else a new build."""
     target = cache_dir / key
     if target.exists():
         try:
