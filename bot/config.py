@@ -100,6 +100,22 @@ class Settings(BaseSettings):
     sync_guild_id: int | None = Field(
         None, description="Also sync commands to this guild (instant, for development)."
     )
+    shard_count: int | None = Field(
+        None,
+        ge=1,
+        description="Shards in all (discord.py's AutoShardedBot); empty: one unsharded connection.",
+    )
+    shard_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="The shards this process runs (comma list, needs SHARD_COUNT); empty: all.",
+    )
+    shard_identify_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=60,
+        description="Seconds between two shards' IDENTIFYs in one max_concurrency bucket, across "
+        "this machine's processes (Discord's limit is 5).",
+    )
     ask_default_results: int = Field(3, ge=1, le=5, description="Results /ask shows by default.")
     ask_cooldown_rate: int = Field(5, ge=1, description="Searches a member may run per window.")
     ask_cooldown_seconds: float = Field(30.0, gt=0, description="The cooldown window, seconds.")
@@ -182,10 +198,10 @@ class Settings(BaseSettings):
         None, description="The secret salt for QUERY_LOG_HASH_USERS; keep it stable."
     )
 
-    @field_validator("moderator_role_ids", mode="before")
+    @field_validator("moderator_role_ids", "shard_ids", mode="before")
     @classmethod
     def _comma_separated_ids(cls, value: object) -> object:
-        """``MODERATOR_ROLE_IDS=1,2`` (or a JSON list, or empty)."""
+        """``MODERATOR_ROLE_IDS=1,2``, ``SHARD_IDS=0,1`` (or a JSON list, or empty)."""
         if isinstance(value, str):
             text = value.strip().strip("[]")
             return [part.strip() for part in text.split(",") if part.strip()]
@@ -219,6 +235,14 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _shards_in_range(self) -> Settings:
+        """SHARD_IDS name shards of SHARD_COUNT, each once."""
+        problem = shard_problem(self.shard_count, self.shard_ids)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
     def _salt_when_hashing(self) -> Settings:
         """Hashing without a secret salt would be reversible by trying every member id."""
         salt = self.query_log_user_salt.get_secret_value() if self.query_log_user_salt else ""
@@ -242,6 +266,7 @@ class Settings(BaseSettings):
         "discord_api_base",
         "discord_gateway_url",
         "sync_guild_id",
+        "shard_count",
         "query_log_user_salt",
         "metrics_port",
         mode="before",
@@ -261,6 +286,21 @@ class Settings(BaseSettings):
     def bm25(self) -> BM25Parameters:
         """The ranking parameters as the index takes them."""
         return BM25Parameters(k1=self.bm25_k1, b=self.bm25_b)
+
+
+def shard_problem(shard_count: int | None, shard_ids: list[int]) -> str | None:
+    """Why these shard settings cannot run (``None`` when they can), in the settings' names."""
+    if not shard_ids:
+        return None
+    if shard_count is None:
+        return "SHARD_IDS needs SHARD_COUNT (how many shards the bot has in all)"
+    wrong = [shard for shard in shard_ids if not 0 <= shard < shard_count]
+    if wrong:
+        last = shard_count - 1
+        return f"SHARD_IDS {wrong} are not shards of SHARD_COUNT={shard_count} (0 to {last})"
+    if len(set(shard_ids)) != len(shard_ids):
+        return "SHARD_IDS names a shard twice"
+    return None
 
 
 def invalid_settings(error: ValidationError) -> list[str]:

@@ -13,7 +13,8 @@ BOT = Path(__file__).resolve().parent.parent / "bot"
 # tables the index is made of; the snapshot is a store and an index built together; the query
 # log records what search answered, and presentation shows both, in the words of the message
 # catalog (i18n); observability (metrics, health, logs) knows none of them, only what the
-# Discord layer hands it; the Discord layer is a shell over all of them.
+# Discord layer hands it; cluster shares the machine between bot processes (IDENTIFY turns,
+# the supervisor, which starts them as commands); the Discord layer is a shell over all of them.
 LAYERS = (
     "corpus",
     "analysis",
@@ -25,6 +26,7 @@ LAYERS = (
     "i18n",
     "present",
     "observability",
+    "cluster",
     "discord_bot",
     "cli",
 )

@@ -58,6 +58,7 @@ class CorpusBot(commands.Bot):
         settings: Settings,
         *,
         metrics: BotMetrics | None = None,
+        **client_options: Any,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # not privileged; keeps guild and channel objects in the cache
@@ -66,6 +67,7 @@ class CorpusBot(commands.Bot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **client_options,  # the sharded bot's shard_count and shard_ids
         )
         self.service = service
         self.query_log = query_log

@@ -13,6 +13,7 @@ import discord
 from bot.config import Settings
 from bot.discord_bot.client import CorpusBot
 from bot.discord_bot.endpoints import point_discord_py_at
+from bot.discord_bot.sharding import make_bot
 from bot.discord_bot.shards import shard_states
 from bot.observability import BotMetrics, MetricsServer, Readiness, metrics_port
 from bot.querylog.writer import QueryLog
@@ -33,6 +34,14 @@ Create an application at https://discord.com/developers/applications, open "Bot"
     DISCORD_TOKEN=your-token-here
 
 (or export DISCORD_TOKEN in the environment). .env is ignored by git; never commit the token."""
+
+
+# Gateway close codes about sharding, and what to change; Discord does not reconnect after them.
+SHARDING_CLOSE_CODES = {
+    4010: "Discord refused the shard (4010 Invalid shard): SHARD_IDS must be below SHARD_COUNT",
+    4011: "Discord requires sharding (4011): set SHARD_COUNT, e.g. to the shards GET "
+    "/gateway/bot recommends, or run `corpusbot run --shard-count N --processes P`",
+}
 
 
 def token_or_none(settings: Settings) -> str | None:
@@ -79,7 +88,7 @@ async def _serve(settings: Settings, token: str, metrics: BotMetrics, readiness:
         max_buffered=settings.query_log_max_buffered_rows,
     )
     await query_log.start()
-    bot = CorpusBot(service, query_log, settings, metrics=metrics)
+    bot = make_bot(service, query_log, settings, metrics=metrics)
     _observe(bot, metrics, readiness)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -107,6 +116,11 @@ async def _serve(settings: Settings, token: str, metrics: BotMetrics, readiness:
         log.error(
             "Discord rejected DISCORD_TOKEN; reset it in the developer portal and update .env"
         )
+        status = 1
+    except discord.ConnectionClosed as error:
+        if error.code not in SHARDING_CLOSE_CODES:
+            raise
+        log.error("%s", SHARDING_CLOSE_CODES[error.code])
         status = 1
     finally:
         readiness.stopping = True
