@@ -15,12 +15,20 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 
 # The IDENTIFY leaves after the turn is taken; this covers its trip, so two IDENTIFYs arrive at
 # least the interval apart even when the earlier one was slower on its way.
 TRIP_MARGIN_SECONDS = 0.5
+
+
+class Turn(NamedTuple):
+    """An IDENTIFY turn: when it was taken (wall clock) and how long it was waited for."""
+
+    at: float
+    waited: float
 
 
 class IdentifyQueue:
@@ -34,12 +42,12 @@ class IdentifyQueue:
         """The lock file of one bucket."""
         return self.folder / f".identify-{bucket}.lock"
 
-    async def take_turn(self, shard_id: int, max_concurrency: int) -> float:
-        """Wait for this shard's bucket to be free; returns the seconds waited."""
+    async def take_turn(self, shard_id: int, max_concurrency: int) -> Turn:
+        """Wait for this shard's bucket to be free, and take its turn."""
         bucket = shard_id % max(1, max_concurrency)
         return await asyncio.to_thread(self._take_turn, bucket)
 
-    def _take_turn(self, bucket: int) -> float:
+    def _take_turn(self, bucket: int) -> Turn:
         self.folder.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         descriptor = os.open(self.lock_path(bucket), os.O_RDWR | os.O_CREAT, 0o600)
@@ -52,11 +60,12 @@ class IdentifyQueue:
             wait = min(last + spacing - time.time(), spacing)
             if wait > 0:
                 time.sleep(wait)
+            taken = time.time()
             os.ftruncate(descriptor, 0)
-            os.pwrite(descriptor, f"{time.time():.6f}".encode(), 0)
+            os.pwrite(descriptor, f"{taken:.6f}".encode(), 0)
         finally:
             os.close(descriptor)
-        return time.monotonic() - started
+        return Turn(taken, time.monotonic() - started)
 
 
 def _read_time(descriptor: int) -> float:

@@ -66,8 +66,8 @@ class ShardedCorpusBot(CorpusBot, commands.AutoShardedBot):
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Wait for this shard's IDENTIFY turn, across processes (instead of discord.py's
         fixed 5 s between the shards of one process)."""
-        waited = await self.identify_queue.take_turn(shard_id or 0, self.max_concurrency)
-        log.info("shard %s: identifying (waited %.1f s for its turn)", shard_id, waited)
+        turn = await self.identify_queue.take_turn(shard_id or 0, self.max_concurrency)
+        log.info("shard %s: identifying (waited %.1f s for its turn)", shard_id, turn.waited)
 
     async def on_shard_ready(self, shard_id: int) -> None:
         """Log each shard's READY: which shards a process serves is visible in its log."""
