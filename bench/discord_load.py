@@ -10,6 +10,9 @@ visible reply. Three runs in one go, all against the same fake:
 
 Each run also prints the CPU time a request cost the bot process and this process (the fake and
 the driver): under load the latency is queueing, so that is where a gap comes from.
+With ``--processes 1,2`` it also runs ``corpusbot run --processes P --shard-count S`` for each
+P (S is ``--shard-count``, the same for every P), over servers spread across all S shards, and
+prints each bot process's memory (RSS, and PSS, which shares the mapped index out fairly).
 Timings are printed, never asserted. Example (a 100k-passage corpus built from Reuters and a
 Wikipedia slice, cached under /tmp):
 
@@ -38,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.processes import child_pids, memory_of, spread_guilds
 from bot.corpus import Document
 from bot.corpus.passages import split_passages
 from tests.fakediscord import BotProcess, FakeDiscord
@@ -134,9 +138,11 @@ async def drive(
     options: list[dict[str, Any]],
     concurrency: int,
     user_count: int = 200,
+    guilds: Sequence[str] = (),
 ) -> Run:
-    """Send one interaction per options dict, ``concurrency`` in flight; visible-reply latencies,
-    and the CPU time the bot process and this one (the fake and the driver) spent meanwhile."""
+    """Send one interaction per options dict, ``concurrency`` in flight (in ``guilds`` in turn,
+    else the fake's default one); visible-reply latencies, and the CPU time the bot's processes
+    and this one (the fake and the driver) spent meanwhile."""
     gate = asyncio.Semaphore(concurrency)
     users = [fake.make_user(f"member{i}") for i in range(user_count)]
     latencies: list[float] = []
@@ -144,20 +150,25 @@ async def drive(
 
     async def one(number: int, opts: dict[str, Any]) -> None:
         async with gate:
-            ix = await fake.send_command(command, opts, user=users[number % len(users)])
+            user = users[number % len(users)]
+            if guilds:
+                guild = guilds[number % len(guilds)]
+                ix = await fake.send_command(command, opts, user=user, guild_id=guild)
+            else:
+                ix = await fake.send_command(command, opts, user=user)
             await ix.wait_for_message(timeout=60)
             assert ix.message_latency is not None
             latencies.append(ix.message_latency)
             ids.append(ix.id)
 
     assert bot.proc is not None, "the bot process has not started"
-    pid = bot.proc.pid
-    bot_before, fake_before = cpu_seconds(pid), cpu_seconds()
+    pids = [bot.proc.pid, *child_pids(bot.proc.pid)]  # a supervisor's bot processes too
+    bot_before, fake_before = sum(map(cpu_seconds, pids)), cpu_seconds()
     started = time.perf_counter()
     await asyncio.gather(*(one(n, o) for n, o in enumerate(options)))
     took = time.perf_counter() - started
-    bot_cpu, fake_cpu = cpu_seconds(pid) - bot_before, cpu_seconds() - fake_before
-    return Run(latencies, ids, took, bot_cpu, fake_cpu)
+    bot_cpu = sum(map(cpu_seconds, pids)) - bot_before
+    return Run(latencies, ids, took, bot_cpu, cpu_seconds() - fake_before)
 
 
 def logged_once(database: Path, ids: Sequence[str]) -> tuple[int, int]:
@@ -217,6 +228,7 @@ async def main(args: argparse.Namespace) -> None:
     # of CPU, on the cores the bot runs on, and the bench measures the bot (docs/performance.md).
     # It also turns off the fake's hand-written size limits; the tests check the bot's bodies.
     fake = FakeDiscord(heartbeat_interval_ms=1000, validate=False)
+    guilds = spread_guilds(fake, args.shard_count) if args.processes else []
     await fake.start()
     print("fake Discord: request bodies not validated (spec and size limits off)")
     try:
@@ -242,9 +254,26 @@ async def main(args: argparse.Namespace) -> None:
             f"logged rows {total}, distinct {distinct}"
         )
         print(f"heartbeats acknowledged during the load: {fake.heartbeat_count - heartbeats}")
+        memories = [("corpusbot, one process", memory_of(bot.proc.pid))] if bot.proc else []
         await bot.terminate()
         starved = [line for line in bot.output.splitlines() if "heartbeat blocked" in line]
         print(f"'heartbeat blocked' warnings from discord.py: {len(starved)}")
+        for processes in args.processes:
+            plural = "process" if processes == 1 else "processes"
+            name = f"{processes} {plural}, {args.shard_count} shards"
+            cluster = await start_cluster(fake, env, processes, args.shard_count, name)
+            await drive(fake, cluster, "ask", ask[:20], 1, guilds=guilds)  # warm-up
+            run = await drive(fake, cluster, "ask", load, args.concurrency, guilds=guilds)
+            rows.append(summary(f"{name}, {args.requests} with {args.concurrency}", run))
+            total, distinct = await wait_logged(database, run.ids)
+            print(
+                f"{name}: answered {len(run.latencies)}/{args.requests}; logged rows {total}, "
+                f"distinct {distinct}"
+            )
+            assert cluster.proc is not None
+            for index, pid in enumerate(child_pids(cluster.proc.pid)):
+                memories.append((f"{name}: process {index}", memory_of(pid)))
+            await cluster.terminate(timeout=60)
 
         fake.commands.global_commands.clear()
         echo = await start(fake, ECHO, {"ECHO_REPLY": "fixed reply"}, "fixed-reply bot")
@@ -265,8 +294,24 @@ async def main(args: argparse.Namespace) -> None:
             f"{row['p99']:>8.1f} {row['max']:>8.1f} {row['per_s']:>7.0f} "
             f"{row['bot_cpu_ms']:>15.2f} {row['fake_cpu_ms']:>16.2f}"
         )
-    ratio = rows[1]["p99"] / rows[2]["p99"]
+    ratio = rows[1]["p99"] / rows[-1]["p99"]
     print(f"\np99 ratio, corpusbot / fixed reply under the same load: {ratio:.2f}")
+    print(f"\n{'process':<44} {'RSS MiB':>8} {'PSS MiB':>8}")
+    for label, memory in memories:
+        print(f"{label:<44} {memory.rss:>8.0f} {memory.pss:>8.0f}")
+
+
+async def start_cluster(
+    fake: FakeDiscord, env: dict[str, str], processes: int, shard_count: int, name: str
+) -> BotProcess:
+    """``corpusbot run --processes P --shard-count S``, once every shard is connected."""
+    argv = [*BOT, "--processes", str(processes), "--shard-count", str(shard_count)]
+    cluster = BotProcess(argv, {**fake.env(), **env, "SHARD_IDENTIFY_SECONDS": "1"}, name=name)
+    started = time.perf_counter()
+    await cluster.start()
+    await fake.wait_for_shards(shard_count, timeout=900)
+    print(f"{name}: ready in {time.perf_counter() - started:.1f} s")
+    return cluster
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -281,6 +326,15 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "corpusbot-load"))
+    parser.add_argument(
+        "--processes",
+        type=lambda text: [int(p) for p in text.split(",")],
+        default=[],
+        help="also run corpusbot run --processes P for each P of this comma list",
+    )
+    parser.add_argument(
+        "--shard-count", type=int, default=2, help="shards in all for the --processes runs"
+    )
     return parser.parse_args(argv)
 
 
