@@ -1,7 +1,8 @@
 """`corpusbot run --processes 2 --shard-count 4`: two bot processes with two shards each, over
 servers on all four shards. Every /ask is answered once and logged once, the processes take
-their IDENTIFY turns one after another, and a child killed outright is restarted by the
-supervisor, its shards answering again."""
+their IDENTIFY turns one after another, a child killed outright is restarted by the
+supervisor, its shards answering again, and a corpus change is built once and answered by
+both."""
 
 from __future__ import annotations
 
@@ -70,12 +71,12 @@ async def test_two_processes_with_two_shards_each_answer_every_server_once(
     guild_ids = [g["id"] for g in fake.guilds]
     assert {shard_of(g, SHARDS) for g in guild_ids} == set(range(SHARDS))
     database = tmp_path / "log.db"
+    corpus = make_corpus(tmp_path)
     env = bot_env(
-        make_corpus(tmp_path),
+        corpus,
         database,
         index_cache_dir=tmp_path / "index",
         shard_identify_seconds=IDENTIFY_SECONDS,
-        watch_corpus="false",
     )
     supervisor = await launch_bot(SUPERVISED, env, wait_ready=False, name="supervisor")
     await fake.wait_for_shards(SHARDS, timeout=60)
@@ -118,6 +119,17 @@ async def test_two_processes_with_two_shards_each_answer_every_server_once(
     await wait_for_rows(database, len(asked) + len(again))
     assert len({row["interaction_id"] for row in rows(database)}) == len(asked) + len(again)
     assert fake.gateway.identify_too_fast == 0  # the processes took their turns
+
+    # Both processes see the new file and reload: one builds the new index, the other maps it.
+    (corpus / "animals.md").write_text("# Animals\n\nQuokkas live on Rottnest Island.\n")
+    reloaded = r"Reloaded in [\d.]+ s: 3 documents.*1 added \(animals\)"
+    await fake.wait_until(lambda: len(re.findall(reloaded, supervisor.output)) == 2, timeout=40)
+    loads = re.findall(r"corpus .*: 3 documents, .* \((built|from cache)\)", supervisor.output)
+    assert sorted(loads) == ["built", "from cache"]
+    for shard_id in (0, 3):
+        guild_id = next(g for g in guild_ids if shard_of(g, SHARDS) == shard_id)
+        ix = await fake.send_command("ask", {"question": "quokkas"}, guild_id=guild_id)
+        assert "Rottnest" in (await ix.wait_for_message(timeout=20)).embeds[0]["description"]
 
     supervisor.send_signal(signal.SIGTERM)
     assert await supervisor.wait(40) == 0
