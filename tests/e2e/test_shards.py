@@ -134,3 +134,31 @@ async def test_two_processes_with_two_shards_each_answer_every_server_once(
     supervisor.send_signal(signal.SIGTERM)
     assert await supervisor.wait(40) == 0
     assert "every process has stopped" in supervisor.output
+
+
+@pytest.mark.parametrize("close_code", [None, 4000])
+async def test_every_shard_resumes_after_its_connection_drops(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path, close_code: int | None
+) -> None:  # type: ignore[no-untyped-def]
+    """A dropped connection (a network blip, or Discord closing with a resumable code) is
+    RESUMEd by each shard, and the events dispatched meanwhile are answered."""
+    fake = fake_discord
+    for shard_id in range(2):
+        fake.add_guild(f"shard {shard_id}", guild_id=P.snowflake_on_shard(shard_id, 2))
+    env = bot_env(
+        make_corpus(tmp_path),
+        tmp_path / "log.db",
+        index_cache_dir=tmp_path / "index",
+        shard_identify_seconds=IDENTIFY_SECONDS,
+        watch_corpus="false",
+    )
+    await launch_bot(
+        [sys.executable, "-m", "bot", "run", "--shard-count", "2"], env, wait_ready=False
+    )
+    await fake.wait_for_shards(2, timeout=60)
+    assert await fake.drop_gateway(close_code) == 2
+    guild_ids = [fake.guilds[-2]["id"], fake.guilds[-1]["id"]]
+    asked = await ask_everywhere(fake, guild_ids)  # buffered, replayed on RESUME
+    assert all(answered_once(ix) for ix in asked)
+    assert fake.resume_count == 2 and fake.identify_count == 2
+    await wait_for_rows(tmp_path / "log.db", 2)
