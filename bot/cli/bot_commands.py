@@ -58,7 +58,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if problem:
         return _refuse(problem)
     if args.processes is not None:
-        return _supervise(settings, shard_count or 1, shard_ids, args.processes)
+        from bot.cluster import split_shards
+
+        shards = shard_ids or list(range(shard_count or 1))
+        try:
+            split_shards(shards, args.processes)
+        except ValueError as error:
+            return _refuse(str(error))
+        return _supervise(settings, shard_count or 1, shards, args.processes)
     from bot.discord_bot.runner import run
 
     return run(settings.model_copy(update={"shard_count": shard_count, "shard_ids": shard_ids}))
@@ -70,16 +77,13 @@ def _supervise(settings: Settings, shard_count: int, shard_ids: list[int], proce
 
     if token_or_none(settings) is None:
         return 2
-    try:
-        return supervise(
-            shard_count,
-            shard_ids or list(range(shard_count)),
-            processes,
-            # --corpus reaches the children as the setting it stands for
-            environment={**os.environ, "CORPUS_DIR": str(settings.corpus_dir)},
-        )
-    except ValueError as error:
-        return _refuse(str(error))
+    return supervise(
+        shard_count,
+        shard_ids,
+        processes,
+        # --corpus reaches the children as the setting it stands for
+        environment={**os.environ, "CORPUS_DIR": str(settings.corpus_dir)},
+    )
 
 
 def _refuse(problem: str) -> int:
