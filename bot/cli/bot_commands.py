@@ -65,25 +65,25 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             split_shards(shards, args.processes)
         except ValueError as error:
             return _refuse(str(error))
-        return _supervise(settings, shard_count or 1, shards, args.processes)
+        return _supervise(settings, shard_count or 1, shards, args.processes, args.verbose)
     from bot.discord_bot.runner import run
 
     return run(settings.model_copy(update={"shard_count": shard_count, "shard_ids": shard_ids}))
 
 
-def _supervise(settings: Settings, shard_count: int, shard_ids: list[int], processes: int) -> int:
+def _supervise(
+    settings: Settings, shard_count: int, shard_ids: list[int], processes: int, verbose: bool
+) -> int:
     from bot.cluster.supervisor import supervise
     from bot.discord_bot.runner import token_or_none
 
     if token_or_none(settings) is None:
         return 2
-    return supervise(
-        shard_count,
-        shard_ids,
-        processes,
-        # --corpus reaches the children as the setting it stands for
-        environment={**os.environ, "CORPUS_DIR": str(settings.corpus_dir)},
-    )
+    # --corpus and -v reach the children as the settings they stand for
+    environment = {**os.environ, "CORPUS_DIR": str(settings.corpus_dir)}
+    if verbose:
+        environment["LOG_LEVEL"] = "DEBUG"
+    return supervise(shard_count, shard_ids, processes, environment)
 
 
 def _refuse(problem: str) -> int:

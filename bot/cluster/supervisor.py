@@ -88,6 +88,8 @@ class Supervisor:
         )
         child.started_at = time.monotonic()
         log.info("%s started, pid %d", child.label, child.process.pid)
+        if self.stopping.is_set():  # the signal came while it was being started
+            child.process.send_signal(signal.SIGTERM)
 
     async def run(self) -> int:
         """Start every child, keep them running until SIGTERM/SIGINT; the exit status."""
