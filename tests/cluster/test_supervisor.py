@@ -45,13 +45,14 @@ def test_fewer_shards_than_processes_is_refused(shards: int, processes: int) -> 
 CHILD = """
 import json, os, signal, sys, time
 from pathlib import Path
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # before the report says it runs
 index = int(os.environ["CORPUSBOT_PROCESS_INDEX"])
 report = Path(os.environ["CHILD_REPORT"]) / f"{index}-{os.getpid()}.json"
-report.write_text(json.dumps(sys.argv[1:]))
+report.with_suffix(".tmp").write_text(json.dumps(sys.argv[1:]))
+os.replace(report.with_suffix(".tmp"), report)  # whole, as the test may read it at once
 status = os.environ.get("CHILD_EXIT", "-").split(",")[index]
 if status != "-":
     sys.exit(int(status))
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 while True:
     time.sleep(0.1)
 """
