@@ -123,7 +123,7 @@ class Supervisor:
             status = await self._wait_for_exit(child)
             child.history.append(status)
             if self.stopping.is_set():
-                if status != 0:
+                if status != 0 and self.status == 0:  # the first reason to fail is the one told
                     self.status = 1
                 log.info("%s exited with status %d", child.label, status)
                 return
