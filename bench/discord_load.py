@@ -296,9 +296,9 @@ async def main(args: argparse.Namespace) -> None:
         )
     ratio = rows[1]["p99"] / rows[-1]["p99"]
     print(f"\np99 ratio, corpusbot / fixed reply under the same load: {ratio:.2f}")
-    print(f"\n{'process':<44} {'RSS MiB':>8} {'PSS MiB':>8}")
+    print(f"\n{'process':<44} {'RSS MiB':>8} {'PSS MiB':>8} {'private MiB':>12}")
     for label, memory in memories:
-        print(f"{label:<44} {memory.rss:>8.0f} {memory.pss:>8.0f}")
+        print(f"{label:<44} {memory.rss:>8.0f} {memory.pss:>8.0f} {memory.private:>12.0f}")
 
 
 async def start_cluster(

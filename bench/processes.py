@@ -23,10 +23,12 @@ def child_pids(pid: int) -> list[int]:
 
 @dataclass(frozen=True, slots=True)
 class Memory:
-    """A process's resident memory and its proportional share of pages it shares, in MiB."""
+    """A process's resident memory, its proportional share of the pages it shares, and the
+    pages only it holds, in MiB."""
 
     rss: float
     pss: float
+    private: float
 
 
 def memory_of(pid: int) -> Memory:
@@ -38,7 +40,8 @@ def memory_of(pid: int) -> Memory:
         name, _, rest = line.partition(":")
         if rest.strip().endswith("kB"):
             fields[name] = int(rest.split()[0])
-    return Memory(fields["Rss"] / 1024, fields["Pss"] / 1024)
+    private = fields["Private_Clean"] + fields["Private_Dirty"]
+    return Memory(fields["Rss"] / 1024, fields["Pss"] / 1024, private / 1024)
 
 
 def spread_guilds(fake: FakeDiscord, shard_count: int, per_shard: int = 2) -> list[str]:
