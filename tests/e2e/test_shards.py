@@ -162,3 +162,17 @@ async def test_every_shard_resumes_after_its_connection_drops(
     assert all(answered_once(ix) for ix in asked)
     assert fake.resume_count == 2 and fake.identify_count == 2
     await wait_for_rows(tmp_path / "log.db", 2)
+
+
+async def test_a_bot_discord_requires_to_shard_says_how(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Past Discord's servers per shard the unsharded IDENTIFY is closed with 4011: the bot
+    exits saying which setting to give, without a traceback."""
+    fake_discord.max_guilds_per_shard = 1
+    fake_discord.add_guild("a second server")
+    env = bot_env(make_corpus(tmp_path), tmp_path / "log.db", watch_corpus="false")
+    bot = await launch_bot([sys.executable, "-m", "bot", "run"], env, wait_ready=False)
+    assert await bot.wait(60) == 1
+    assert "Discord requires sharding (4011): set SHARD_COUNT" in bot.output
+    assert "Traceback" not in bot.output
