@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 SNAPSHOT_FORMAT = 4  # 2: /source completion entries; 3: sections; 4: languages
 KEEP_SNAPSHOTS = 2  # older cache entries are removed after a build
 BUILD_LOCK = ".build.lock"  # hidden, so neither a snapshot nor a staging folder to the pruning
+# A build still holding the lock after this (a huge corpus, or a file whose read never returns)
+# no longer holds up the others: they build for themselves, as before the lock.
+BUILD_LOCK_PATIENCE_SECONDS = 300.0
 # Code that decides what a snapshot holds: a change to any of it invalidates it. Every module
 # of the packages that read documents and make terms (the analysis layer has one module per
 # concern, and languages may bring more), and these modules beside them.
@@ -124,14 +128,32 @@ def _build_lock(cache_dir: Path) -> Iterator[None]:
         yield
         return
     try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log.info("another process is building the index in %s; waiting for it", cache_dir)
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        if not _lock_within(descriptor, BUILD_LOCK_PATIENCE_SECONDS, cache_dir):
+            log.warning(
+                "the index build in %s has held its lock for %.0f s; building without it",
+                cache_dir,
+                BUILD_LOCK_PATIENCE_SECONDS,
+            )
         yield
     finally:
         os.close(descriptor)  # releases the lock
+
+
+def _lock_within(descriptor: int, patience: float, cache_dir: Path) -> bool:
+    """Take the lock, waiting up to ``patience`` seconds; whether it was taken."""
+    deadline = time.monotonic() + patience
+    waiting = False
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            if not waiting:
+                log.info("another process is building the index in %s; waiting for it", cache_dir)
+                waiting = True
+            time.sleep(0.1)
 
 
 def _open_or_build(

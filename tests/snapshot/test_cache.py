@@ -19,6 +19,7 @@ from bot.index import BM25Parameters, PassageIndex
 from bot.present.answers import hit_quote
 from bot.search.service import SearchService
 from bot.snapshot import PassageSettings, load_snapshot
+from bot.snapshot import cache as cache_module
 from bot.snapshot.cache import BUILD_LOCK, corpus_key
 from tests.conftest import DATA, SEED_DIR
 
@@ -275,3 +276,33 @@ def test_sections_survive_the_cache_with_every_passage_in_its_own(tmp_path: Path
         1,
         2,
     }
+
+
+def test_a_build_lock_held_too_long_is_built_around(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build stuck under the lock (a file whose read never returns) must not keep every other
+    process from starting: past the patience they build for themselves."""
+    corpus, cache = write_corpus(tmp_path / "corpus"), tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setattr(cache_module, "BUILD_LOCK_PATIENCE_SECONDS", 0.3)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(cache / BUILD_LOCK)], stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        snapshot = load_snapshot(corpus, PassageSettings(), cache, progress=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not snapshot.cached and len(snapshot.store) > 0
+    assert "building without it" in caplog.text
+
+
+_HOLD_LOCK = """
+import fcntl, os, sys, time
+descriptor = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(descriptor, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(60)
+"""
