@@ -21,10 +21,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.cluster.plan import split_shards
+from bot.observability.server import PROCESS_INDEX_VARIABLE
 
 log = logging.getLogger(__name__)
 
-PROCESS_INDEX_VARIABLE = "CORPUSBOT_PROCESS_INDEX"
 # A child that exits with this status was refused its settings: starting it again cannot help.
 BAD_SETTINGS_STATUS = 2
 # Restart delays double from the first to the last; a child that ran this long starts afresh.
