@@ -13,6 +13,9 @@ from bot.corpus import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PDF_PAGES, FileRules
 from bot.corpus.languages import AUTO, language_code
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS
 from bot.index import BM25Parameters
+from bot.querylog.backends import LogBackend
+from bot.querylog.backends.postgres import PostgresBackend
+from bot.querylog.backends.sqlite import SqliteBackend
 from bot.querylog.identities import Identities
 
 
@@ -161,6 +164,11 @@ class Settings(BaseSettings):
 
     # --- Query log ---------------------------------------------------------------------------
     query_log_path: Path = Field(Path("data/corpusbot.db"), description="SQLite query log.")
+    query_log_url: SecretStr | None = Field(
+        None,
+        description="postgresql://user:password@host/db keeps the query log in PostgreSQL "
+        "instead of QUERY_LOG_PATH (whose folder still holds the side file).",
+    )
     query_log_flush_seconds: float = Field(
         0.0,
         ge=0,
@@ -249,6 +257,23 @@ class Settings(BaseSettings):
         if self.query_log_hash_users and len(salt) < 16:
             raise ValueError("QUERY_LOG_HASH_USERS needs QUERY_LOG_USER_SALT (16+ characters)")
         return self
+
+    @field_validator("query_log_url")
+    @classmethod
+    def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """Only PostgreSQL URLs; empty is unset. The message never repeats the URL."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (or be empty for SQLite)")
+        return value
+
+    @property
+    def log_backend(self) -> LogBackend:
+        """Where the query log is: PostgreSQL with ``QUERY_LOG_URL``, else the SQLite file."""
+        if self.query_log_url is None:
+            return SqliteBackend(self.query_log_path)
+        return PostgresBackend(self.query_log_url.get_secret_value())
 
     @property
     def identities(self) -> Identities:

@@ -1,9 +1,10 @@
 """``corpusbot log …``: the moderators' query-log review in the terminal.
 
 The same :mod:`bot.querylog` SQL and the same row summaries as ``/querylog``, on the same
-database. Safe while the bot runs: listings use a read-only connection, every connection waits
-for the bot's writer (``busy_timeout``) instead of failing, and the log is in WAL mode, so
-readers never block the writer.
+database: PostgreSQL with ``QUERY_LOG_URL``, else the SQLite file (``--db`` names another file).
+Safe while the bot runs: listings use a read-only connection, every connection waits for the
+bot's writer instead of failing, and SQLite's log is in WAL mode, so readers never block the
+writer. ``log copy`` copies a SQLite log into PostgreSQL.
 
 The operator sees every server's rows and direct messages' unless a subcommand is given
 ``--guild ID`` (one server's, as its ``/querylog`` shows them) or ``--dm`` (direct messages').
@@ -12,19 +13,23 @@ The operator sees every server's rows and direct messages' unless a subcommand i
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
 import getpass
 import json
-import sqlite3
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
 from bot.querylog.actions import Action, record_action
+from bot.querylog.backends import LogBackend
+from bot.querylog.backends.copy import copy_log
+from bot.querylog.backends.postgres import PostgresBackend
+from bot.querylog.backends.sqlite import SqliteBackend
 from bot.querylog.clock import cutoff, parse_since
-from bot.querylog.connection import connect, open_db
+from bot.querylog.dialect import LogConnection
 from bot.querylog.export import export
 from bot.querylog.filters import Filters
 from bot.querylog.identities import Identities
@@ -39,7 +44,9 @@ from bot.querylog.stats import compute_stats
 def add_log_commands(commands: Any) -> None:
     """Register ``log`` and its subcommands on the ``corpusbot`` subparsers."""
     log = commands.add_parser("log", help="review the query log (same as /querylog in Discord)")
-    log.add_argument("--db", type=Path, help="the query log (default: QUERY_LOG_PATH)")
+    log.add_argument(
+        "--db", type=Path, help="a SQLite query log (default: QUERY_LOG_URL, else QUERY_LOG_PATH)"
+    )
     sub = log.add_subparsers(dest="log_command", required=True)
 
     recent = sub.add_parser("recent", help="logged questions, newest first")
@@ -80,6 +87,11 @@ def add_log_commands(commands: Any) -> None:
     purge.add_argument("--older-than-days", type=int, required=True, metavar="N")
     purge.add_argument("--yes", action="store_true", help="do not ask to confirm")
     purge.set_defaults(handler=_purge)
+
+    copy = sub.add_parser("copy", help="copy a SQLite log into PostgreSQL (again: only new rows)")
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db")
+    copy.add_argument("--batch-size", type=_positive, default=1000, help="rows a transaction")
+    copy.set_defaults(handler=_copy)
 
 
 def _scope(parser: argparse.ArgumentParser) -> None:
@@ -128,36 +140,40 @@ class _Refused(Exception):
     """A message for the operator, exit status 2."""
 
 
+def _backend(args: argparse.Namespace, settings: Settings) -> LogBackend:
+    """``--db``'s file, else the bot's log (``QUERY_LOG_URL`` or ``QUERY_LOG_PATH``)."""
+    return SqliteBackend(args.db) if args.db else settings.log_backend
+
+
 def _run(args: argparse.Namespace, settings: Settings, work: Any, *, readonly: bool = True) -> int:
-    path: Path = args.db or settings.query_log_path
+    backend = _backend(args, settings)
+    failures: tuple[type[BaseException], ...] = backend.failures
     try:
-        conn = _open(path, readonly, settings.identities)
-        try:
+        with _open(backend, readonly, settings.identities) as conn:
             return int(work(conn))
-        finally:
-            conn.close()
     except (_Refused, ValueError, FileNotFoundError) as error:
         print(f"corpusbot log: {error}", file=sys.stderr)
         return 2
-    except sqlite3.Error as error:
-        print(f"corpusbot log: the query log at {path} cannot be used: {error}", file=sys.stderr)
+    except failures as error:
+        print(
+            f"corpusbot log: the query log at {backend.describe()} cannot be used: {error}",
+            file=sys.stderr,
+        )
         return 1
 
 
-def _open(path: Path, readonly: bool, identities: Identities) -> sqlite3.Connection:
+@contextlib.contextmanager
+def _open(backend: LogBackend, readonly: bool, identities: Identities) -> Iterator[LogConnection]:
     """A connection; a log the bot has not migrated yet is brought up to date first."""
-    if not path.exists():
-        raise _Refused(f"no query log at {path} (set QUERY_LOG_PATH or pass --db)")
-    try:
-        return open_db(path, readonly=readonly, identities=identities)
-    except SchemaError:
-        asyncio.run(_migrate(path))
-        return open_db(path, readonly=readonly, identities=identities)
-
-
-async def _migrate(path: Path) -> None:
-    db = await connect(path)
-    await db.close()
+    if isinstance(backend, SqliteBackend) and not backend.path.exists():
+        raise _Refused(f"no query log at {backend.path} (set QUERY_LOG_PATH or pass --db)")
+    with contextlib.ExitStack() as stack:
+        try:
+            conn = stack.enter_context(backend.connect(readonly=readonly, identities=identities))
+        except SchemaError:
+            backend.migrate()
+            conn = stack.enter_context(backend.connect(readonly=readonly, identities=identities))
+        yield conn
 
 
 def _filters_of(args: argparse.Namespace, settings: Settings) -> Filters:
@@ -175,7 +191,7 @@ def _print_page(page: Page[Any], lines: list[str], scope: str) -> None:
 
 
 def _recent(args: argparse.Namespace, settings: Settings) -> int:
-    def work(conn: sqlite3.Connection) -> int:
+    def work(conn: LogConnection) -> int:
         filters, scope = _filters_of(args, settings), _scope_of(args)
         page = recent(conn, scope, filters, args.page - 1, args.page_size)
         if args.json:
@@ -192,7 +208,7 @@ def _recent(args: argparse.Namespace, settings: Settings) -> int:
 def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
     below = settings.unanswered_below_score if args.below is None else args.below
 
-    def work(conn: sqlite3.Connection) -> int:
+    def work(conn: LogConnection) -> int:
         since = parse_since(args.since) if args.since else None
         scope = _scope_of(args)
         page = unanswered(
@@ -211,7 +227,7 @@ def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _feedback(args: argparse.Namespace, settings: Settings) -> int:
-    def work(conn: sqlite3.Connection) -> int:
+    def work(conn: LogConnection) -> int:
         since = parse_since(args.since) if args.since else None
         scope = _scope_of(args)
         page = feedback(conn, scope, since=since, page=args.page - 1, page_size=args.page_size)
@@ -227,7 +243,7 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         print("corpusbot log: --days must be between 1 and 3660", file=sys.stderr)
         return 2
 
-    def work(conn: sqlite3.Connection) -> int:
+    def work(conn: LogConnection) -> int:
         scope = _scope_of(args)
         result = compute_stats(conn, scope, args.days)
         if args.json:
@@ -252,7 +268,7 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    def work(conn: sqlite3.Connection) -> int:
+    def work(conn: LogConnection) -> int:
         filters, scope = _filters_of(args, settings), _scope_of(args)
         if args.output is None:
             count = export(conn, scope, filters, args.format, sys.stdout.buffer)
@@ -270,7 +286,7 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
         print("corpusbot log: --older-than-days cannot be negative", file=sys.stderr)
         return 2
 
-    def work(conn: sqlite3.Connection) -> int:
+    def work(conn: LogConnection) -> int:
         before = cutoff(args.older_than_days)  # a ValueError is explained by _run
         scope = _scope_of(args)
         count = count_before(conn, scope, before)
@@ -293,3 +309,22 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return _run(args, settings, work, readonly=False)
+
+
+def _copy(args: argparse.Namespace, settings: Settings) -> int:
+    """Copy the SQLite log into the PostgreSQL database at ``--to``."""
+    source = SqliteBackend(args.db or settings.query_log_path)
+    if not str(args.to).startswith(("postgresql://", "postgres://")):
+        print("corpusbot log copy: --to takes a postgresql:// URL", file=sys.stderr)
+        return 2
+    target = PostgresBackend(args.to)
+    if not source.path.exists():
+        print(f"corpusbot log copy: no query log at {source.path}", file=sys.stderr)
+        return 2
+    try:
+        copied = copy_log(source, target, batch_size=args.batch_size)
+    except (*source.failures, *target.failures) as error:
+        print(f"corpusbot log copy: {error}", file=sys.stderr)
+        return 1
+    print(f"copied to {target.describe()}: {copied.summary()}")
+    return 0

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bot.querylog.clock import timestamp
+from bot.querylog.dialect import LogConnection, dialect_of
 from bot.querylog.scope import Scope, both
 
 
@@ -26,12 +26,12 @@ class Action:
     id: int | None = None
 
 
-def record_action(conn: sqlite3.Connection, action: Action) -> int:
+def record_action(conn: LogConnection, action: Action) -> int:
     """Append a moderator action; returns its id (page buttons carry it)."""
     cursor = conn.execute(
         "INSERT INTO moderation_actions "
         "(created_at, source, guild_id, user_id, user_name, action, arguments, affected) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [
             action.created_at,
             action.source,
@@ -43,10 +43,10 @@ def record_action(conn: sqlite3.Connection, action: Action) -> int:
             action.affected,
         ],
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
-def get_action(conn: sqlite3.Connection, scope: Scope, action_id: int) -> Action | None:
+def get_action(conn: LogConnection, scope: Scope, action_id: int) -> Action | None:
     """A recorded action by id, or ``None`` (unknown, recorded in another server than
     ``scope``, or removed by retention)."""
     where, params = both(scope.where("a"), ("a.id = ?", [action_id]))
@@ -59,7 +59,7 @@ def get_action(conn: sqlite3.Connection, scope: Scope, action_id: int) -> Action
 
 
 def follow_up_of(
-    conn: sqlite3.Connection, scope: Scope, action_id: int, actions: tuple[str, ...]
+    conn: LogConnection, scope: Scope, action_id: int, actions: tuple[str, ...]
 ) -> bool:
     """Whether an action in ``scope`` already answered the one with ``action_id`` (e.g. a purge
     confirmed)."""
@@ -67,7 +67,7 @@ def follow_up_of(
     in_scope, params = scope.where("a")
     row = conn.execute(
         f"SELECT 1 FROM moderation_actions a WHERE {in_scope} AND a.action IN ({marks}) "
-        "AND json_extract(a.arguments, '$.request') = ? LIMIT 1",
+        f"AND {dialect_of(conn).json_integer('a.arguments', 'request')} = ? LIMIT 1",
         [*params, *actions, action_id],
     ).fetchone()
     return row is not None

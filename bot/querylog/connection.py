@@ -1,4 +1,4 @@
-"""The one way to open the query log: async for the bot's writer, sync for everything else.
+"""The one way to open a SQLite query log: async for the bot's writer, sync for everything else.
 
 Every connection waits for another writer (``busy_timeout``) rather than failing at once, and the
 database's files are private (:mod:`bot.querylog.files`). Synchronous connections are short and
@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import aiosqlite
 
+from bot.querylog.dialect import LogConnection, dialect_of
 from bot.querylog.files import private_database
 from bot.querylog.identities import Identities
 from bot.querylog.normalise import normalise_query
@@ -82,13 +83,14 @@ def open_db(
     return conn
 
 
-def atomically(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
-    """``work`` in one write transaction (``BEGIN IMMEDIATE``: other writers wait), or inside
-    the caller's when one is already open, so a check and the change it allows cannot be split
-    by another connection."""
+def atomically(conn: LogConnection, work: Callable[[], T]) -> T:
+    """``work`` in one write transaction (other writers wait: ``Dialect.begin_write``), or
+    inside the caller's when one is already open, so a check and the change it allows cannot be
+    split by another connection."""
     if conn.in_transaction:
         return work()
-    conn.execute("BEGIN IMMEDIATE")
+    for statement in dialect_of(conn).begin_write:
+        conn.execute(statement)
     try:
         result = work()
     except BaseException:

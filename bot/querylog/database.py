@@ -1,19 +1,19 @@
 """The query log as the bot's moderators and members reach it: short connections in a thread.
 
-Each call opens its own SQLite connection in a worker thread (read-only for listings), so a slow
-export never blocks the event loop and never holds a lock the batched writer needs. Buffered rows
-are flushed first, so a listing shows the interaction that happened a moment ago and
-``/forget-me`` deletes it too. The bot builds one :class:`LogDatabase` and every cog shares it.
+Each call opens its own connection (SQLite or PostgreSQL) in a worker thread (read-only for
+listings), so a slow export never blocks the event loop and never holds a lock the batched
+writer needs. Buffered rows are flushed first, so a listing shows the interaction that happened
+a moment ago and ``/forget-me`` deletes it too. The bot builds one :class:`LogDatabase` and every
+cog shares it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot.querylog.connection import open_db
+from bot.querylog.dialect import LogConnection
 from bot.querylog.identities import Identities
 from bot.querylog.schema import SchemaError
 from bot.querylog.writer import QueryLog
@@ -33,17 +33,17 @@ class LogDatabase:
         self.query_log = query_log
         self.identities = identities
 
-    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def read(self, work: Callable[[LogConnection], T]) -> T:
         """``work`` on a read-only connection, after buffered rows are written."""
         await self.query_log.flush()
         return await asyncio.to_thread(self._run, work, True)
 
-    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(self, work: Callable[[LogConnection], T]) -> T:
         """``work`` on a writable connection, after buffered rows are written."""
         await self.query_log.flush()
         return await asyncio.to_thread(self._run, work, False)
 
-    async def write_flushed(self, work: Callable[[sqlite3.Connection], T]) -> T | None:
+    async def write_flushed(self, work: Callable[[LogConnection], T]) -> T | None:
         """``work`` on a writable connection only once every buffered row is written; ``None``
         (and nothing done) if the log refused them: a delete must not run with rows still
         waiting, which would be written after it."""
@@ -51,14 +51,13 @@ class LogDatabase:
             return None
         return await asyncio.to_thread(self._run, work, False)
 
-    def _run(self, work: Callable[[sqlite3.Connection], T], readonly: bool) -> T:
+    def _run(self, work: Callable[[LogConnection], T], readonly: bool) -> T:
         """``work`` on a fresh connection; every way the database can fail is
         :class:`LogUnavailable`, so callers name one exception, not three."""
+        backend = self.query_log.backend
+        failures: tuple[type[BaseException], ...] = (*backend.failures, SchemaError)
         try:
-            conn = open_db(self.query_log.path, readonly=readonly, identities=self.identities)
-            try:
+            with backend.connect(readonly=readonly, identities=self.identities) as conn:
                 return work(conn)
-            finally:
-                conn.close()
-        except (sqlite3.Error, SchemaError, OSError) as error:
+        except failures as error:
             raise LogUnavailable(str(error)) from error

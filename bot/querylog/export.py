@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import Iterator
 from typing import IO, Any, Literal
 
+from bot.querylog.dialect import LogConnection, dialect_of
 from bot.querylog.filters import Filters
 from bot.querylog.records import EXPORT_COLUMNS, ROW_COLUMNS
 from bot.querylog.scope import Scope, both
@@ -16,20 +16,18 @@ from bot.querylog.scope import Scope, both
 ExportFormat = Literal["csv", "jsonl"]
 
 
-def export_rows(
-    conn: sqlite3.Connection, scope: Scope, filters: Filters
-) -> Iterator[tuple[Any, ...]]:
+def export_rows(conn: LogConnection, scope: Scope, filters: Filters) -> Iterator[tuple[Any, ...]]:
     """Every row in ``scope`` matching ``filters`` as a tuple in ``EXPORT_COLUMNS`` order,
     oldest first.
 
     Rows are fetched a batch at a time and never built into objects: 100k rows take a second.
     """
-    where, params = both(scope.where(), filters.where())
-    cursor = conn.cursor()
-    cursor.row_factory = None
-    cursor.execute(f"SELECT {ROW_COLUMNS} FROM queries q WHERE {where} ORDER BY q.id", params)
+    where, params = both(scope.where(), filters.where(dialect_of(conn)))
+    cursor = conn.execute(
+        f"SELECT {ROW_COLUMNS} FROM queries q WHERE {where} ORDER BY q.id", params
+    )
     while batch := cursor.fetchmany(1000):
-        yield from batch
+        yield from map(tuple, batch)
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -45,7 +43,7 @@ def _inert_cell(value: Any) -> Any:
 
 
 def export(
-    conn: sqlite3.Connection, scope: Scope, filters: Filters, fmt: ExportFormat, out: IO[bytes]
+    conn: LogConnection, scope: Scope, filters: Filters, fmt: ExportFormat, out: IO[bytes]
 ) -> int:
     """Write the rows in ``scope`` matching ``filters`` to ``out`` as CSV (with a header,
     formulas made inert) or JSON lines; returns how many."""

@@ -7,11 +7,11 @@ chosen here. ``contains`` is matched with ``LIKE … ESCAPE '\\'`` after escapin
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.corpus.text import shorten
+from bot.querylog.dialect import SQLITE, Dialect, LogConnection
 from bot.querylog.records import OUTCOMES
 
 
@@ -34,16 +34,16 @@ class Filters:
         if self.outcome is not None and self.outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
 
-    def where(self) -> tuple[str, list[Any]]:
-        """The WHERE clause over ``queries q`` and its parameters."""
+    def where(self, dialect: Dialect = SQLITE) -> tuple[str, list[Any]]:
+        """The WHERE clause over ``queries q`` and its parameters, in ``dialect``."""
         clauses: list[str] = []
         params: list[Any] = []
         if self.users:  # stored as the key, or under a raw id that hashes to it
             marks = ", ".join("?" for _ in self.users)
-            clauses.append(f"(q.user_id IN ({marks}) OR salted(q.user_id) IN ({marks}))")
+            clauses.append(f"(q.user_id IN ({marks}) OR {dialect.salted}(q.user_id) IN ({marks}))")
             params.extend([*self.users, *self.users])
         if self.contains:
-            clauses.append("q.query LIKE ? ESCAPE '\\'")
+            clauses.append(f"q.query {dialect.like} ? ESCAPE '\\'")
             params.append(f"%{like_escape(self.contains)}%")
         if self.since:
             clauses.append("q.created_at >= ?")
@@ -54,7 +54,7 @@ class Filters:
         if self.until_id is not None:
             clauses.append("q.id <= ?")
             params.append(self.until_id)
-        return (" AND ".join(clauses) or "1"), params
+        return (" AND ".join(clauses) or "TRUE"), params
 
     def to_json(self) -> dict[str, Any]:
         """The filters as stored with a moderator action."""
@@ -85,7 +85,7 @@ class Filters:
         return ", ".join(parts) or "all queries"
 
 
-def frozen(conn: sqlite3.Connection, filters: Filters) -> Filters:
+def frozen(conn: LogConnection, filters: Filters) -> Filters:
     """``filters`` limited to the rows that exist now, so later pages stay the same rows."""
     top = conn.execute("SELECT coalesce(max(id), 0) FROM queries").fetchone()[0]
     return Filters(filters.users, filters.contains, filters.since, filters.outcome, int(top))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from bot.corpus.text import shorten
+from bot.querylog.dialect import LogConnection, dialect_of
 from bot.querylog.filters import Filters
 from bot.querylog.records import ROW_COLUMNS
 from bot.querylog.scope import Scope, both
 
 T = TypeVar("T")
 PAGE_SIZE = 10
+_DOWN = "sum(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END)"
+_UP = "sum(CASE WHEN v.vote = 1 THEN 1 ELSE 0 END)"
 QUERY_SHOWN_CHARS = 150
 
 
@@ -94,14 +96,14 @@ def _page_bounds(page: int, page_size: int, total: int) -> tuple[int, int, int]:
 
 
 def recent(
-    conn: sqlite3.Connection,
+    conn: LogConnection,
     scope: Scope,
     filters: Filters,
     page: int = 0,
     page_size: int = PAGE_SIZE,
 ) -> Page[LoggedQuery]:
     """Logged queries in ``scope`` matching ``filters``, newest first."""
-    where, params = both(scope.where(), filters.where())
+    where, params = both(scope.where(), filters.where(dialect_of(conn)))
     total = conn.execute(f"SELECT count(*) FROM queries q WHERE {where}", params).fetchone()[0]
     limit, offset, page = _page_bounds(page, page_size, int(total))
     rows = conn.execute(
@@ -129,7 +131,7 @@ class Unanswered:
 
 
 def unanswered(
-    conn: sqlite3.Connection,
+    conn: LogConnection,
     scope: Scope,
     *,
     weak_score: float,
@@ -154,11 +156,11 @@ def unanswered(
         params.append(until_id)
     where = " AND ".join(clauses)
     grouped = (
-        "SELECT normalise_query(q.query) AS query, count(*) AS asked, "
+        "SELECT q.query_key AS query, count(*) AS asked, "
         "max(q.created_at) AS last_asked, max(q.top_score) AS best_score "
-        f"FROM queries q WHERE {where} GROUP BY normalise_query(q.query)"
+        f"FROM queries q WHERE {where} GROUP BY q.query_key"
     )
-    total = conn.execute(f"SELECT count(*) FROM ({grouped})", params).fetchone()[0]
+    total = conn.execute(f"SELECT count(*) FROM ({grouped}) AS g", params).fetchone()[0]
     limit, offset, page = _page_bounds(page, page_size, int(total))
     rows = conn.execute(
         f"{grouped} ORDER BY asked DESC, last_asked DESC, query LIMIT ? OFFSET ?",
@@ -181,7 +183,7 @@ class PassageFeedback:
 
 
 def feedback(
-    conn: sqlite3.Connection,
+    conn: LogConnection,
     scope: Scope,
     *,
     since: str | None = None,
@@ -189,14 +191,14 @@ def feedback(
     page_size: int = PAGE_SIZE,
 ) -> Page[PassageFeedback]:
     """Passages cited by answers in ``scope`` voted unhelpful, most down-votes first."""
-    when = ("v.updated_at >= ?", [since]) if since else ("1", [])
+    when = ("v.updated_at >= ?", [since]) if since else ("TRUE", [])
     where, params = both(scope.votes_where(), when)
     grouped = (
-        "SELECT p.value AS passage_id, sum(v.vote = -1) AS down, sum(v.vote = 1) AS up "
-        f"FROM votes v, json_each(v.passages) p WHERE {where} "
-        "GROUP BY p.value HAVING sum(v.vote = -1) > 0"
+        f"SELECT p.value AS passage_id, {_DOWN} AS down, {_UP} AS up "
+        f"FROM votes v, {dialect_of(conn).json_texts('v.passages', 'p')} WHERE {where} "
+        f"GROUP BY p.value HAVING {_DOWN} > 0"
     )
-    total = conn.execute(f"SELECT count(*) FROM ({grouped})", params).fetchone()[0]
+    total = conn.execute(f"SELECT count(*) FROM ({grouped}) AS g", params).fetchone()[0]
     limit, offset, page = _page_bounds(page, page_size, int(total))
     rows = conn.execute(
         f"{grouped} ORDER BY down DESC, up ASC, passage_id LIMIT ? OFFSET ?",

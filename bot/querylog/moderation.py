@@ -7,7 +7,6 @@ rules hold whichever process recorded the request and however often a button is 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -15,6 +14,7 @@ from typing import Literal
 from bot.querylog.actions import Action, follow_up_of, get_action, record_action
 from bot.querylog.clock import now_utc
 from bot.querylog.connection import atomically
+from bot.querylog.dialect import LogConnection
 from bot.querylog.retention import Deleted, purge
 from bot.querylog.scope import Scope
 
@@ -26,7 +26,7 @@ PurgeOutcome = Literal["unknown", "not_yours", "answered", "expired", "cancelled
 
 
 def owned_listing(
-    conn: sqlite3.Connection, scope: Scope, action_id: int, owner_key: int
+    conn: LogConnection, scope: Scope, action_id: int, owner_key: int
 ) -> Action | None:
     """The listing recorded as ``action_id``, or ``None`` unless it is a listing, in ``scope``
     (a button forged in another server finds nothing) and run by the member stored as
@@ -46,7 +46,7 @@ class PurgeSettled:
 
 
 def settle_purge(
-    conn: sqlite3.Connection,
+    conn: LogConnection,
     scope: Scope,
     request_id: int,
     owner_key: int,
@@ -62,7 +62,7 @@ def settle_purge(
 
 
 def _settle(
-    conn: sqlite3.Connection,
+    conn: LogConnection,
     scope: Scope,
     request_id: int,
     owner_key: int,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal, get_args
 
 from bot.querylog.clock import timestamp
+from bot.querylog.normalise import normalise_query
 
 Outcome = Literal["answered", "no_results", "rate_limited", "error"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
@@ -38,6 +39,7 @@ class QueryRecord:
         row["result_count"] = len(self.results)
         row["top_passage_id"] = self.results[0][0] if self.results else None
         row["top_score"] = self.results[0][1] if self.results else None
+        row["query_key"] = normalise_query(row["query"])
         return row
 
     @classmethod
@@ -49,10 +51,14 @@ class QueryRecord:
 
 
 def _storable(value: Any) -> Any:
-    """Text SQLite can store. A lone UTF-16 surrogate (which a client can send in a question or
-    a name) cannot be encoded as UTF-8 and would fail the whole batch: a split pair is joined,
-    a lone one becomes U+FFFD."""
-    if not isinstance(value, str) or value.isascii():
+    """Text either database can store. A lone UTF-16 surrogate (which a client can send in a
+    question or a name) cannot be encoded as UTF-8 and would fail the whole batch: a split pair
+    is joined, a lone one becomes U+FFFD. So does a NUL, which PostgreSQL text cannot hold."""
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    if value.isascii():
         return value
     try:
         value.encode("utf-8")

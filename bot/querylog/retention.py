@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from bot.querylog.connection import atomically
+from bot.querylog.dialect import LogConnection
 from bot.querylog.scope import Scope, both
 
 
@@ -23,14 +23,14 @@ class Deleted:
         return self.queries + self.votes + self.actions
 
 
-def count_before(conn: sqlite3.Connection, scope: Scope, before: str) -> int:
+def count_before(conn: LogConnection, scope: Scope, before: str) -> int:
     """How many logged queries a purge of ``scope`` with this cutoff would delete."""
     where, params = both(scope.where("queries"), ("queries.created_at < ?", [before]))
     row = conn.execute(f"SELECT count(*) FROM queries WHERE {where}", params).fetchone()
     return int(row[0])
 
 
-def purge(conn: sqlite3.Connection, scope: Scope, before: str) -> Deleted:
+def purge(conn: LogConnection, scope: Scope, before: str) -> Deleted:
     """Delete the logged queries in ``scope`` older than ``before`` with every vote on them, and
     the votes in ``scope`` older than ``before`` (moderator actions are kept)."""
     old_queries = both(scope.where("queries"), ("queries.created_at < ?", [before]))
@@ -49,7 +49,7 @@ def purge(conn: sqlite3.Connection, scope: Scope, before: str) -> Deleted:
     return atomically(conn, work)
 
 
-def expire(conn: sqlite3.Connection, before: str) -> Deleted:
+def expire(conn: LogConnection, before: str) -> Deleted:
     """The retention rule: queries, votes and moderator actions older than ``before`` go."""
 
     def work() -> Deleted:
@@ -63,7 +63,7 @@ def expire(conn: sqlite3.Connection, before: str) -> Deleted:
     return atomically(conn, work)
 
 
-def forget(conn: sqlite3.Connection, users: tuple[int, ...]) -> Deleted:
+def forget(conn: LogConnection, users: tuple[int, ...]) -> Deleted:
     """Delete a member's logged queries and votes (under every id they may be stored as)."""
     marks = ", ".join("?" for _ in users)
 

@@ -1,4 +1,6 @@
-"""The schema: ``migrations/NNNN_*.sql`` applied in order, each once, under the write lock."""
+"""The schema: ``migrations/<dialect>/NNNN_*.sql`` applied in order, each once, under the write
+lock. Each dialect's folder has the same numbers with the same meaning; this module applies
+SQLite's (:mod:`bot.querylog.backends.postgres` applies PostgreSQL's)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from importlib import resources
 
 import aiosqlite
 
+from bot.querylog.dialect import DialectName
+from bot.querylog.normalise import normalise_query
 from bot.querylog.transactions import write_transaction
 
 log = logging.getLogger(__name__)
@@ -17,18 +21,18 @@ class SchemaError(RuntimeError):
     """The database is older than this code (the bot has not migrated it yet)."""
 
 
-def migrations() -> list[tuple[int, str]]:
-    """``(version, sql)`` for every ``bot/querylog/migrations/NNNN_*.sql``, in order."""
-    folder = resources.files("bot.querylog") / "migrations"
+def migrations(dialect: DialectName = "sqlite") -> list[tuple[int, str]]:
+    """``(version, sql)`` for every ``bot/querylog/migrations/<dialect>/NNNN_*.sql``, in order."""
+    folder = resources.files("bot.querylog") / "migrations" / dialect
     scripts = sorted(
         (item for item in folder.iterdir() if item.name.endswith(".sql")), key=lambda i: i.name
     )
     return [(int(item.name.split("_", 1)[0]), item.read_text("utf-8")) for item in scripts]
 
 
-def latest_version() -> int:
+def latest_version(dialect: DialectName = "sqlite") -> int:
     """The schema version the migrations bring a database to."""
-    return max(version for version, _ in migrations())
+    return max(version for version, _ in migrations(dialect))
 
 
 async def migrate(db: aiosqlite.Connection) -> None:
@@ -37,6 +41,7 @@ async def migrate(db: aiosqlite.Connection) -> None:
     The version is read only once the write lock is held: another process (a second bot,
     ``corpusbot log``) may have migrated the file while this one waited for that lock.
     """
+    await db.create_function("normalise_query", 1, normalise_query, deterministic=True)
     for version, sql in migrations():
         if await _version(db) >= version:  # up to date: no need to wait for the write lock
             continue

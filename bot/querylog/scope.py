@@ -52,12 +52,12 @@ class Scope:
             return f"{table}.guild_id = ?", [self.guild_id]
         if self.kind == "direct_messages":
             return f"{table}.guild_id IS NULL", []
-        return "1", []
+        return "TRUE", []
 
     def votes_where(self, table: str = "v") -> tuple[str, list[Any]]:
         """The condition on a row of ``votes`` named ``table``: its answer is in scope."""
         if self.kind == "everything":
-            return "1", []  # votes on answers no longer logged too
+            return "TRUE", []  # votes on answers no longer logged too
         answer, params = self.where("answer")
         return (
             "EXISTS (SELECT 1 FROM queries answer "

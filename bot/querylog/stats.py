@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.querylog.clock import iso, now_utc
+from bot.querylog.dialect import LogConnection, dialect_of
 from bot.querylog.scope import Scope, both
 
 
@@ -61,7 +61,7 @@ class Stats:
         ]
 
 
-def _percentile(conn: sqlite3.Connection, where: str, params: list[Any], share: float) -> float:
+def _percentile(conn: LogConnection, where: str, params: list[Any], share: float) -> float:
     count = conn.execute(f"SELECT count(*) FROM queries q WHERE {where}", params).fetchone()[0]
     rank = max(0, min(count - 1, math.ceil(share * count) - 1))  # nearest rank
     row = conn.execute(
@@ -72,7 +72,7 @@ def _percentile(conn: sqlite3.Connection, where: str, params: list[Any], share: 
 
 
 def compute_stats(
-    conn: sqlite3.Connection,
+    conn: LogConnection,
     scope: Scope,
     days: int,
     now: datetime | None = None,
@@ -81,6 +81,7 @@ def compute_stats(
     """Questions per day, members, answered share, latency, top questions and passages, votes,
     of the questions in ``scope`` and the votes on them."""
     now = now or now_utc()
+    dialect = dialect_of(conn)
     first_day = (now.astimezone(UTC) - timedelta(days=days - 1)).date()
     since = iso(datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC))
     where, params = both(scope.where(), ("q.command = 'ask' AND q.created_at >= ?", [since]))
@@ -89,7 +90,8 @@ def compute_stats(
         row["day"]: DayCount(row["day"], row["queries"], row["answered"])
         for row in conn.execute(
             "SELECT substr(q.created_at, 1, 10) AS day, count(*) AS queries, "
-            f"sum(q.outcome = 'answered') AS answered FROM queries q WHERE {where} GROUP BY day",
+            "sum(CASE WHEN q.outcome = 'answered' THEN 1 ELSE 0 END) AS answered "
+            f"FROM queries q WHERE {where} GROUP BY day",
             params,
         )
     }
@@ -104,7 +106,7 @@ def compute_stats(
     top_queries = [
         (row[0], row[1])
         for row in conn.execute(
-            f"SELECT normalise_query(q.query) AS nq, count(*) AS n FROM queries q WHERE {where} "
+            f"SELECT q.query_key AS nq, count(*) AS n FROM queries q WHERE {where} "
             "GROUP BY nq ORDER BY n DESC, nq LIMIT ?",
             [*params, top],
         )
@@ -112,14 +114,15 @@ def compute_stats(
     top_passages = [
         (row[0], row[1])
         for row in conn.execute(
-            "SELECT json_extract(r.value, '$.id') AS pid, count(*) AS n "
-            f"FROM queries q, json_each(q.results) r WHERE {where} "
+            f"SELECT {dialect.json_text('r.value', 'id')} AS pid, count(*) AS n "
+            f"FROM queries q, {dialect.json_objects('q.results', 'r')} WHERE {where} "
             "GROUP BY pid ORDER BY n DESC, pid LIMIT ?",
             [*params, top],
         )
     ]
     up, down = conn.execute(
-        "SELECT coalesce(sum(v.vote = 1), 0), coalesce(sum(v.vote = -1), 0) FROM votes v "
+        "SELECT coalesce(sum(CASE WHEN v.vote = 1 THEN 1 ELSE 0 END), 0), "
+        "coalesce(sum(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END), 0) FROM votes v "
         f"WHERE {voted}",
         vote_params,
     ).fetchone()

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from bot.querylog.clock import timestamp
 from bot.querylog.connection import atomically
+from bot.querylog.dialect import LogConnection
 from bot.querylog.scope import OutOfScope, Scope
 
 
 def record_vote(
-    conn: sqlite3.Connection,
+    conn: LogConnection,
     scope: Scope,
     answer_id: int,
     user: int,

@@ -1,12 +1,14 @@
-"""The query log: every interaction recorded to SQLite without ever delaying a reply.
+"""The query log: every interaction recorded (SQLite or PostgreSQL) without delaying a reply.
 
 Rows are buffered in memory and written by a background task in one transaction per batch (as
 RoboDanny does). The task writes as soon as a row arrives and takes, in the next batch, every row
 recorded while it wrote: an idle bot commits each row within milliseconds, a busy one in large
 batches, and a process killed outright loses only the rows of its last moment (a run marker makes
-the next start say so). A locked or read-only database only delays the write: the batch stays
-buffered and is retried with back-off, and on shutdown whatever still cannot be written is kept
-in a JSON-lines side file that the next start imports.
+the next start say so). A locked, read-only, down or restarting database only delays the write:
+the batch stays buffered and is retried with back-off, and on shutdown whatever still cannot be
+written is kept in a JSON-lines side file (beside ``path``) that the next start imports. A row
+written twice (a retry after a lost reply, two processes) is stored once: ``interaction_id`` is
+unique and the insert skips a conflict.
 """
 
 from __future__ import annotations
@@ -16,38 +18,17 @@ import contextlib
 import json
 import logging
 import os
-import sqlite3
 from collections import deque
 from dataclasses import asdict
 from pathlib import Path
 
-import aiosqlite
-
-from bot.querylog.connection import WRITER_BUSY_TIMEOUT_MS, connect
-from bot.querylog.files import (
-    RunMarker,
-    file_identity,
-    open_private,
-    restore_shm,
-    shm_size,
-    tighten,
-)
+from bot.querylog.backends import LogBackend
+from bot.querylog.backends.sqlite import SqliteBackend
+from bot.querylog.connection import WRITER_BUSY_TIMEOUT_MS
+from bot.querylog.files import RunMarker, open_private, tighten
 from bot.querylog.records import QueryRecord
-from bot.querylog.transactions import write_transaction
 
 log = logging.getLogger(__name__)
-
-
-_INSERT = """
-INSERT OR IGNORE INTO queries (
-    interaction_id, created_at, guild_id, channel_id, user_id, user_name, command, query,
-    results, result_count, total_matches, top_passage_id, top_score, latency_ms, outcome, error_id
-) VALUES (
-    :interaction_id, :created_at, :guild_id, :channel_id, :user_id, :user_name, :command, :query,
-    :results, :result_count, :total_matches, :top_passage_id, :top_score, :latency_ms, :outcome,
-    :error_id
-)
-"""
 
 
 class QueryLog:
@@ -57,13 +38,15 @@ class QueryLog:
         self,
         path: Path,
         *,
+        backend: LogBackend | None = None,
         batch_size: int = 500,
         flush_interval: float = 0.0,
         busy_timeout_ms: int = WRITER_BUSY_TIMEOUT_MS,
         max_backoff: float = 5.0,
         max_buffered: int = 5000,
     ) -> None:
-        self.path = path
+        self.path = path  # the SQLite log, or (with another backend) where the side file goes
+        self.backend: LogBackend = backend or SqliteBackend(path)
         self.spill_path = path.with_name(path.name + ".unsaved.jsonl")
         self.batch_size = batch_size
         self.flush_interval = flush_interval
@@ -71,15 +54,13 @@ class QueryLog:
         self.max_backoff = max_backoff
         self.max_buffered = max(max_buffered, 1)
         self._buffer: deque[QueryRecord] = deque()
-        self._db: aiosqlite.Connection | None = None
+        self._store = self.backend.writer_store(busy_timeout_ms)
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._failing = False
         self._closed = False
         self._flush_lock = asyncio.Lock()
         self._marker = RunMarker(path)
-        self._identity: tuple[int, int] | None = None  # (device, inode) of the open database
-        self._shm_seen: int | None = None  # size of its -shm when last looked at
         self.written = 0
         self.spilled = 0  # rows put in the side file this run, for the next start to import
         self.lost = 0  # rows neither written nor kept: the side file could not be written
@@ -94,8 +75,8 @@ class QueryLog:
         """Open the database (if it can be opened now) and start the background writer."""
         self._claim_marker()
         self._load_spill()
-        with contextlib.suppress(sqlite3.Error, OSError):
-            await self._ensure_open()
+        with contextlib.suppress(*self._store.failures):
+            await self._store.open()
         self._writer = asyncio.create_task(self._run(), name="query-log-writer")
 
     def record(self, row: QueryRecord) -> None:
@@ -132,10 +113,8 @@ class QueryLog:
         while self._buffer:
             batch = [self._buffer[i] for i in range(min(self.batch_size, len(self._buffer)))]
             try:
-                db = await self._ensure_open()
-                async with write_transaction(db):
-                    await db.executemany(_INSERT, [row.to_row() for row in batch])
-            except (sqlite3.Error, OSError) as error:
+                await self._store.write([row.to_row() for row in batch])
+            except self._store.failures as error:
                 self._note_failure(error)
                 await self._drop_connection()
                 return False
@@ -147,7 +126,6 @@ class QueryLog:
                 self._spill(batch)
             else:
                 self.written += len(batch)
-                self._shm_seen = shm_size(self.path)
                 if self._failing:
                     waiting = len(self._buffer) - len(batch)
                     log.warning(
@@ -187,25 +165,19 @@ class QueryLog:
     async def get_meta(self, key: str) -> str | None:
         """A remembered value, or ``None`` (also when the database is unavailable)."""
         try:
-            db = await self._ensure_open()
-            async with db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
-                row = await cursor.fetchone()
-        except (sqlite3.Error, OSError) as error:
+            return await self._store.get_meta(key)
+        except self._store.failures as error:
             log.warning("query log: could not read %s: %s", key, error)
+            await self._drop_connection()
             return None
-        return None if row is None else str(row[0])
 
     async def set_meta(self, key: str, value: str) -> bool:
         """Remember a value; ``False`` if the database is unavailable."""
         try:
-            db = await self._ensure_open()
-            await db.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
-        except (sqlite3.Error, OSError) as error:
+            await self._store.set_meta(key, value)
+        except self._store.failures as error:
             log.warning("query log: could not write %s: %s", key, error)
+            await self._drop_connection()
             return False
         return True
 
@@ -249,70 +221,14 @@ class QueryLog:
                 self.path,
             )
 
-    async def _ensure_open(self) -> aiosqlite.Connection:
-        if self._db is not None and self._file_was_replaced():
-            log.warning(
-                "query log %s was deleted or replaced while open: closing the old file and "
-                "writing to a new log at that path from now on",
-                self.path,
-            )
-            await self._let_go_of_moved_file()
-        elif self._db is not None and self._shm_was_cut_short():
-            await self._let_go_of_moved_file()
-        if self._db is None:
-            self._db = await connect(self.path, self.busy_timeout_ms)
-            self._identity = file_identity(self.path)
-            self._shm_seen = shm_size(self.path)
-        return self._db
-
-    def _shm_was_cut_short(self) -> bool:
-        """Whether another program shrank or deleted the ``-shm`` this process has mapped
-        (SQLite itself only grows it while a connection is open); a shrunk one is given its
-        length back first, or the next use of the connection, even closing it, dies of
-        SIGBUS. Raises ``OSError`` if it cannot be."""
-        seen, now = self._shm_seen, shm_size(self.path)
-        if seen is None or (now is not None and now >= seen):
-            self._shm_seen = now
-            return False
-        log.warning(
-            "query log: %s-shm was %s by another program while open; reopening the log",
-            self.path,
-            "deleted" if now is None else f"cut from {seen} to {now} bytes",
-        )
-        if now is not None:
-            restore_shm(self.path, seen)
-        return True
-
-    def _file_was_replaced(self) -> bool:
-        """Whether the path no longer names the file the connection has open: rows written
-        through it would go to a deleted file, or one that is no longer the log. One ``stat``
-        a batch."""
-        try:
-            return file_identity(self.path) != self._identity
-        except OSError:
-            return True
-
-    async def _let_go_of_moved_file(self) -> None:
-        """Close the connection to a file no longer at the path. SQLite does not delete the
-        ``-wal`` of a file moved or deleted while open, and would replay it into the next
-        database at that path: the old file takes its pages first and the ``-wal`` is left
-        empty."""
-        if self._db is not None:
-            with contextlib.suppress(sqlite3.Error, ValueError):
-                await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        await self._drop_connection()
-
     async def _drop_connection(self) -> None:
-        if self._db is not None:
-            db, self._db = self._db, None
-            with contextlib.suppress(sqlite3.Error, OSError, ValueError):
-                await db.close()
+        await self._store.close()
 
     def _note_failure(self, error: BaseException) -> None:
         if not self._failing:
             log.warning(
                 "query log %s not writable (%s); keeping %d rows and retrying",
-                self.path,
+                self.backend.describe(),
                 error,
                 len(self._buffer),
             )

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.querylog.connection import connect, open_db
+from bot.querylog.normalise import normalise_query
 from bot.querylog.records import QueryRecord
 from bot.querylog.schema import SchemaError, migrations
 from bot.querylog.writer import QueryLog
@@ -215,6 +216,7 @@ async def test_two_processes_migrating_one_log_at_once_both_open_it(tmp_path: Pa
         other.execute("PRAGMA journal_mode = WAL")
         other.create_function("holding", 0, holding.set)
         other.create_function("pause", 1, time.sleep)
+        other.create_function("normalise_query", 1, normalise_query)
         # One script, so the lock is held throughout: the bot reads user_version 0 during the
         # pause, then waits for the lock.
         scripts = "\n".join(f"{sql};\nPRAGMA user_version = {v};" for v, sql in migrations())

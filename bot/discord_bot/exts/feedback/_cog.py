@@ -9,7 +9,6 @@ whichever page of results.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from typing import Any
 
 import discord
@@ -20,6 +19,7 @@ from bot.discord_bot.language import words_for
 from bot.discord_bot.respond import in_time, notice, send
 from bot.discord_bot.views import cited_passages
 from bot.querylog.database import LogDatabase, LogUnavailable
+from bot.querylog.dialect import LogConnection
 from bot.querylog.scope import OutOfScope, Scope
 from bot.querylog.votes import record_vote
 
@@ -48,7 +48,7 @@ class FeedbackCog(commands.Cog, name="FeedbackCog"):
         voter = self.identities.key(interaction.user.id)
         scope = Scope.where_asked(interaction.guild_id)
 
-        def work(conn: sqlite3.Connection) -> int | None:
+        def work(conn: LogConnection) -> int | None:
             return record_vote(conn, scope, answer_id, voter, vote, passages)
 
         try:

@@ -21,7 +21,6 @@ import dataclasses
 import io
 import logging
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
@@ -51,6 +50,7 @@ from bot.present.markdown import escape_markdown
 from bot.querylog.actions import Action, record_action
 from bot.querylog.clock import cutoff, parse_since
 from bot.querylog.database import LogDatabase, LogUnavailable
+from bot.querylog.dialect import LogConnection
 from bot.querylog.export import export
 from bot.querylog.filters import Filters, frozen
 from bot.querylog.moderation import CANCELLED, CONFIRMED, PurgeSettled, owned_listing, settle_purge
@@ -124,7 +124,7 @@ class ModerationCog(
         if filters is None:
             return
 
-        def freeze(conn: sqlite3.Connection) -> dict[str, Any]:
+        def freeze(conn: LogConnection) -> dict[str, Any]:
             return {"filters": frozen(conn, filters).to_json()}
 
         await self._open_listing(interaction, "recent", freeze)
@@ -146,7 +146,7 @@ class ModerationCog(
             return
         weak = self.settings.unanswered_below_score
 
-        def freeze(conn: sqlite3.Connection) -> dict[str, Any]:
+        def freeze(conn: LogConnection) -> dict[str, Any]:
             until = frozen(conn, filters).until_id
             return {"since": filters.since, "until_id": until, "weak_score": weak}
 
@@ -185,7 +185,7 @@ class ModerationCog(
         action = self._action(interaction, "stats", {"days": days})
         scope = server_scope(interaction)
 
-        def work(conn: sqlite3.Connection) -> Stats:
+        def work(conn: LogConnection) -> Stats:
             result = compute_stats(conn, scope, days)
             record_action(conn, dataclasses.replace(action, affected=result.queries))
             return result
@@ -227,7 +227,7 @@ class ModerationCog(
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="corpusbot-export-"))
 
-        def work(conn: sqlite3.Connection) -> tuple[int, list[Path]]:
+        def work(conn: LogConnection) -> tuple[int, list[Path]]:
             target = folder / f"querylog-{stamp}.{format}"
             with target.open("wb") as out:
                 count = export(conn, scope, filters, format, out)
@@ -273,7 +273,7 @@ class ModerationCog(
         action = self._action(interaction, "purge_requested", arguments)
         scope = server_scope(interaction)
 
-        def work(conn: sqlite3.Connection) -> tuple[int, int]:
+        def work(conn: LogConnection) -> tuple[int, int]:
             count = count_before(conn, scope, before)
             return record_action(conn, dataclasses.replace(action, affected=count)), count
 
@@ -297,7 +297,7 @@ class ModerationCog(
         scope = server_scope(interaction)
         words = words_for(interaction)
 
-        def work(conn: sqlite3.Connection) -> Listing | None:
+        def work(conn: LogConnection) -> Listing | None:
             stored = owned_listing(conn, scope, action_id, expected_user)
             if stored is None:
                 return None
@@ -326,7 +326,7 @@ class ModerationCog(
         # request is ever recorded there, so none is found.
         scope = Scope.where_asked(interaction.guild_id)
 
-        def work(conn: sqlite3.Connection) -> PurgeSettled:
+        def work(conn: LogConnection) -> PurgeSettled:
             return settle_purge(conn, scope, request_id, expected_user, record)
 
         async with self._database(interaction):
@@ -390,7 +390,7 @@ class ModerationCog(
         self,
         interaction: discord.Interaction[Any],
         kind: str,
-        freeze: Callable[[sqlite3.Connection], dict[str, Any]],
+        freeze: Callable[[LogConnection], dict[str, Any]],
     ) -> None:
         """Record the listing with the arguments ``freeze`` pins, in the same write, and show
         its first page."""
@@ -399,7 +399,7 @@ class ModerationCog(
         scope = server_scope(interaction)
         words = words_for(interaction)
 
-        def work(conn: sqlite3.Connection) -> tuple[int, Listing]:
+        def work(conn: LogConnection) -> tuple[int, Listing]:
             arguments = freeze(conn)
             listing = render_listing(conn, scope, kind, arguments, 0, words)
             stored = dataclasses.replace(action, arguments=arguments, affected=listing.page.total)

@@ -3,7 +3,6 @@ settled purge request is called: the moderation cog's steps that need no Discord
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +10,7 @@ import discord
 
 from bot.discord_bot.exts.moderation import _embeds as show
 from bot.i18n.catalog import Messages
+from bot.querylog.dialect import LogConnection
 from bot.querylog.filters import Filters
 from bot.querylog.listings import Page, feedback, recent, unanswered
 from bot.querylog.moderation import PurgeSettled
@@ -56,7 +56,7 @@ def server_scope(interaction: discord.Interaction[Any]) -> Scope:
 
 
 def render_listing(
-    conn: sqlite3.Connection,
+    conn: LogConnection,
     scope: Scope,
     kind: str,
     arguments: dict[str, Any],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from typing import Any
 
 import discord
@@ -16,6 +15,7 @@ from bot.discord_bot.respond import defer, notice, send
 from bot.querylog.actions import Action, record_action
 from bot.querylog.clock import cutoff
 from bot.querylog.database import LogDatabase, LogUnavailable
+from bot.querylog.dialect import LogConnection
 from bot.querylog.retention import Deleted, expire, forget
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class PrivacyCog(commands.Cog, name="PrivacyCog"):
         days = self.settings.query_log_retention_days
         before = cutoff(days)
 
-        def work(conn: sqlite3.Connection) -> Deleted:
+        def work(conn: LogConnection) -> Deleted:
             deleted = expire(conn, before)
             if deleted.total:
                 arguments = {"days": days, "before": before}

@@ -1,0 +1,72 @@
+"""Where the query log is stored: a SQLite file (the default) or a PostgreSQL database.
+
+A :class:`LogBackend` gives the two things the rest of :mod:`bot.querylog` needs of a database:
+a :class:`WriterStore` for the bot's buffered writer (async, one batch per transaction, each
+interaction once), and short synchronous :class:`~bot.querylog.dialect.LogConnection` s for
+readers and changes, run in a worker thread. Everything above this seam is the same code on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from bot.querylog.dialect import Dialect, LogConnection
+from bot.querylog.identities import Identities
+
+
+class WriterStore(Protocol):
+    """The bot's writer's connection: opened lazily, dropped and reopened after a failure."""
+
+    failures: tuple[type[BaseException], ...]  # the database unreachable, busy or read-only
+
+    async def open(self) -> None:
+        """Connect (and migrate) now if not connected; raises one of :attr:`failures`."""
+
+    async def write(self, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows`` (``QueryRecord.to_row``) in one transaction; an interaction already
+        logged (by this or another process) is skipped."""
+
+    async def get_meta(self, key: str) -> str | None:
+        """A remembered value, or ``None``."""
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Remember a value."""
+
+    async def close(self) -> None:
+        """Drop the connection; never raises."""
+
+
+class LogBackend(Protocol):
+    """One database holding the query log."""
+
+    dialect: Dialect
+    failures: tuple[type[BaseException], ...]  # what reading or changing it can raise
+
+    def describe(self) -> str:
+        """Where the log is, for messages (never a password)."""
+
+    def writer_store(self, busy_timeout_ms: int) -> WriterStore:
+        """A new store for the buffered writer."""
+
+    def connect(
+        self, *, readonly: bool, identities: Identities | None = None
+    ) -> AbstractContextManager[LogConnection]:
+        """A short synchronous connection, closed when the block ends; the schema must be up
+        to date (``SchemaError`` otherwise)."""
+
+    def migrate(self) -> None:
+        """Create the log or bring its schema up to date (synchronously)."""
+
+
+def rows_in_batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """``rows`` in lists of at most ``size``."""
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
