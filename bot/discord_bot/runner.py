@@ -84,6 +84,7 @@ async def _serve(settings: Settings, token: str, metrics: BotMetrics, readiness:
     service = await asyncio.to_thread(load_service, settings)
     query_log = QueryLog(
         settings.query_log_path,
+        backend=settings.log_backend,
         flush_interval=settings.query_log_flush_seconds,
         max_buffered=settings.query_log_max_buffered_rows,
     )
@@ -153,7 +154,7 @@ def sync(settings: Settings, guild_id: int | None) -> int:
 
 async def _sync(settings: Settings, token: str, guild_id: int | None) -> int:
     service = await asyncio.to_thread(load_service, settings)
-    query_log = QueryLog(settings.query_log_path)
+    query_log = QueryLog(settings.query_log_path, backend=settings.log_backend)
     await query_log.start()
     bot = CorpusBot(service, query_log, settings.model_copy(update={"auto_sync": False}))
     try:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.querylog.clock import iso
 from bot.querylog.connection import connect
+from bot.querylog.dialect import LogConnection
 from bot.querylog.listings import LoggedQuery, Page
 from bot.querylog.records import QueryRecord
 
@@ -37,7 +38,7 @@ async def migrate(path: Path) -> None:
     await db.close()
 
 
-def add(conn: sqlite3.Connection, **fields: object) -> QueryRecord:
+def add(conn: LogConnection, **fields: object) -> QueryRecord:
     """Insert one query-log row; ``ago`` (a timedelta before NOW) sets its time."""
     ago = fields.pop("ago", timedelta(0))
     assert isinstance(ago, timedelta)
@@ -57,7 +58,8 @@ def add(conn: sqlite3.Connection, **fields: object) -> QueryRecord:
     record = QueryRecord(**{**defaults, **fields})  # type: ignore[arg-type]
     row = record.to_row()
     conn.execute(
-        f"INSERT INTO queries ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row
+        f"INSERT INTO queries ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+        list(row.values()),
     )
     return record
 

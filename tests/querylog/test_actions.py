@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.querylog.actions import Action, follow_up_of, get_action, record_action
+from bot.querylog.dialect import LogConnection
 from bot.querylog.scope import EVERYTHING
 
 
-def test_actions_round_trip_and_follow_ups(db: sqlite3.Connection) -> None:
+def test_actions_round_trip_and_follow_ups(db: LogConnection) -> None:
     action = Action("discord", 1, "mod", "purge_requested", {"older_than_days": 30}, guild_id=7)
     request = record_action(db, action)
     stored = get_action(db, EVERYTHING, request)

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.querylog.actions import Action, follow_up_of, record_action
+from bot.querylog.backends import LogBackend
 from bot.querylog.clock import cutoff
 from bot.querylog.connection import atomically, open_db
+from bot.querylog.dialect import LogConnection
 from bot.querylog.retention import purge
 from bot.querylog.schema import SchemaError
 from bot.querylog.scope import EVERYTHING
@@ -38,7 +40,7 @@ def test_old_schema_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_check_and_the_change_it_allows_are_one_transaction(
-    db: sqlite3.Connection, path: Path
+    db: LogConnection, backend: LogBackend
 ) -> None:
     """What settles a purge request: a second connection checking meanwhile waits for the
     first to commit, then sees its change (so two presses at once purge and log once)."""
@@ -47,13 +49,10 @@ def test_a_check_and_the_change_it_allows_are_one_transaction(
     outcomes: list[str] = []
 
     def first_press() -> None:  # its own connection: SQLite's are per thread
-        conn = open_db(path, readonly=False, busy_timeout_ms=5000)
-        try:
+        with backend.connect(readonly=False) as conn:
             settle(conn, True)
-        finally:
-            conn.close()
 
-    def settle(conn: sqlite3.Connection, pause: bool) -> None:
+    def settle(conn: LogConnection, pause: bool) -> None:
         def work() -> str:
             if follow_up_of(conn, EVERYTHING, request, ("purge",)):
                 return "already answered"

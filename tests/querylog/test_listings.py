@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
+from bot.querylog.backends import LogBackend
 from bot.querylog.clock import iso, parse_since
-from bot.querylog.connection import open_db
+from bot.querylog.dialect import LogConnection
 from bot.querylog.filters import Filters, frozen
 from bot.querylog.identities import Identities
 from bot.querylog.listings import recent, unanswered
@@ -20,7 +19,7 @@ from bot.querylog.votes import record_vote
 from tests.querylog.rows import HOSTILE, NOW, add, ids
 
 
-def test_recent_is_newest_first_and_paged(db: sqlite3.Connection) -> None:
+def test_recent_is_newest_first_and_paged(db: LogConnection) -> None:
     for n in range(23):
         add(db, interaction_id=n, ago=timedelta(minutes=100 - n))
     first = recent(db, EVERYTHING, Filters(), page=0)
@@ -30,7 +29,7 @@ def test_recent_is_newest_first_and_paged(db: sqlite3.Connection) -> None:
     assert ids(last) == [2, 1, 0] and last.has_previous and not last.has_next
 
 
-def test_recent_row_summary_shows_everything_asked_for(db: sqlite3.Connection) -> None:
+def test_recent_row_summary_shows_everything_asked_for(db: LogConnection) -> None:
     add(db, interaction_id=5, user_name="bob", user_id=42, query="north korea")
     record_vote(db, EVERYTHING, 5, 99, 1, ["doc#1"])
     record_vote(db, EVERYTHING, 5, 98, -1, ["doc#1"])
@@ -41,7 +40,7 @@ def test_recent_row_summary_shows_everything_asked_for(db: sqlite3.Connection) -
     )
 
 
-def test_filters_combine(db: sqlite3.Connection) -> None:
+def test_filters_combine(db: LogConnection) -> None:
     add(db, interaction_id=1, user_id=1, query="satellite launch", outcome="answered")
     add(db, interaction_id=2, user_id=2, query="satellite launch", outcome="answered")
     add(db, interaction_id=3, user_id=1, query="satellite launch", outcome="no_results")
@@ -55,7 +54,7 @@ def test_filters_combine(db: sqlite3.Connection) -> None:
 
 
 @pytest.mark.parametrize("needle", HOSTILE)
-def test_contains_matches_hostile_text_literally(db: sqlite3.Connection, needle: str) -> None:
+def test_contains_matches_hostile_text_literally(db: LogConnection, needle: str) -> None:
     queries = [*HOSTILE, "plain question", "100 percent", "ab", "a-b", "x" * 4999]
     for n, text in enumerate(queries):
         add(db, interaction_id=n, query=text)
@@ -69,7 +68,7 @@ def test_unknown_outcome_is_refused() -> None:
         Filters(outcome="answered' OR 1=1 --")
 
 
-def test_frozen_filters_keep_pages_stable(db: sqlite3.Connection) -> None:
+def test_frozen_filters_keep_pages_stable(db: LogConnection) -> None:
     add(db, interaction_id=1)
     filters = frozen(db, Filters())
     add(db, interaction_id=2)
@@ -77,7 +76,7 @@ def test_frozen_filters_keep_pages_stable(db: sqlite3.Connection) -> None:
     assert Filters.from_json(json.loads(json.dumps(filters.to_json()))) == filters
 
 
-def test_unanswered_groups_weak_and_missing_answers(db: sqlite3.Connection) -> None:
+def test_unanswered_groups_weak_and_missing_answers(db: LogConnection) -> None:
     add(db, query="Where do quokkas live?", outcome="no_results", results=[], ago=timedelta(1))
     add(db, query="where do  QUOKKAS live", outcome="no_results", results=[])
     add(db, query="weak one", results=[("doc#3", 0.5)])
@@ -99,7 +98,7 @@ def test_unanswered_groups_weak_and_missing_answers(db: sqlite3.Connection) -> N
 
 
 def test_unanswered_groups_one_question_however_its_unicode_was_typed(
-    db: sqlite3.Connection,
+    db: LogConnection,
 ) -> None:
     """Keyboards differ: é as one code point or e + combining accent, CJK full-width ？ and
     letters. "What people ask" must count each question once."""
@@ -121,11 +120,15 @@ def test_unanswered_groups_one_question_however_its_unicode_was_typed(
 
 @pytest.mark.parametrize("hashing_on", [True, False])
 def test_a_member_filter_holds_no_raw_id_and_finds_rows_stored_either_way(
-    path: Path, hashing_on: bool
+    backend: LogBackend, hashing_on: bool
 ) -> None:
     identities = Identities(b"a-salt-of-sixteen-plus", hashing_on=hashing_on)
     member = 123456789012345678
-    conn = open_db(path, readonly=False, identities=identities)
+    with backend.connect(readonly=False, identities=identities) as conn:
+        check_member_filter(conn, identities, member)
+
+
+def check_member_filter(conn: LogConnection, identities: Identities, member: int) -> None:
     add(conn, interaction_id=1, user_id=member)  # stored unhashed
     add(conn, interaction_id=2, user_id=identities.key(member))
     add(conn, interaction_id=3, user_id=Identities(b"a-salt-of-sixteen-plus").key(member))
@@ -133,4 +136,3 @@ def test_a_member_filter_holds_no_raw_id_and_finds_rows_stored_either_way(
     filters = frozen(conn, Filters(users=(identities.filter_key(member),)))
     assert ids(recent(conn, EVERYTHING, filters)) == [3, 2, 1]
     assert str(member) not in json.dumps(filters.to_json())
-    conn.close()

@@ -3,13 +3,13 @@ purge request is settled by its requester, in its server, once, confirmed within
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
 
 from bot.querylog.actions import Action, get_action, record_action
 from bot.querylog.clock import iso
+from bot.querylog.dialect import LogConnection
 from bot.querylog.moderation import (
     CANCELLED,
     CONFIRMED,
@@ -24,7 +24,7 @@ SERVER = Scope.server(7)
 OWNER, OTHER = 1, 2
 
 
-def request_purge(conn: sqlite3.Connection, asked_ago: timedelta = timedelta(0)) -> int:
+def request_purge(conn: LogConnection, asked_ago: timedelta = timedelta(0)) -> int:
     """A purge request by OWNER in SERVER of everything older than a day before NOW."""
     arguments = {"older_than_days": 1, "before": iso(NOW - timedelta(days=1))}
     asked = Action(
@@ -38,11 +38,11 @@ def answer(action: str, request: int) -> Action:
     return Action("discord", OWNER, "mod", action, {"request": request}, 7)
 
 
-def questions(conn: sqlite3.Connection) -> int:
+def questions(conn: LogConnection) -> int:
     return int(conn.execute("SELECT count(*) FROM queries").fetchone()[0])
 
 
-def test_a_confirmed_purge_deletes_and_is_recorded_once(db: sqlite3.Connection) -> None:
+def test_a_confirmed_purge_deletes_and_is_recorded_once(db: LogConnection) -> None:
     add(db, ago=timedelta(days=3))
     add(db)
     request = request_purge(db)
@@ -54,7 +54,7 @@ def test_a_confirmed_purge_deletes_and_is_recorded_once(db: sqlite3.Connection) 
     assert [tuple(row) for row in recorded] == [("purge_requested", None), ("purge", 1)]
 
 
-def test_a_confirmation_too_late_expires_but_a_cancel_does_not(db: sqlite3.Connection) -> None:
+def test_a_confirmation_too_late_expires_but_a_cancel_does_not(db: LogConnection) -> None:
     add(db, ago=timedelta(days=3))
     late = PURGE_CONFIRM_WITHIN + timedelta(seconds=1)
     request = request_purge(db, asked_ago=late)
@@ -79,7 +79,7 @@ def test_a_confirmation_too_late_expires_but_a_cancel_does_not(db: sqlite3.Conne
     ],
 )
 def test_only_the_requester_in_its_server_settles_a_purge(
-    db: sqlite3.Connection, scope: Scope, owner: int, outcome: str
+    db: LogConnection, scope: Scope, owner: int, outcome: str
 ) -> None:
     add(db, ago=timedelta(days=3))
     request = request_purge(db)
@@ -90,7 +90,7 @@ def test_only_the_requester_in_its_server_settles_a_purge(
     assert questions(db) == 1
 
 
-def test_a_listing_is_found_only_for_its_owner_in_its_server(db: sqlite3.Connection) -> None:
+def test_a_listing_is_found_only_for_its_owner_in_its_server(db: LogConnection) -> None:
     listing = record_action(db, Action("discord", OWNER, "mod", "recent", {"filters": {}}, 7))
     not_a_listing = request_purge(db)
     assert owned_listing(db, SERVER, listing, OWNER) == get_action(db, SERVER, listing)

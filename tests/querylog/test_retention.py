@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 from bot.config import Settings
 from bot.querylog.actions import Action, get_action, record_action
 from bot.querylog.clock import cutoff, iso
+from bot.querylog.dialect import LogConnection
 from bot.querylog.filters import Filters
 from bot.querylog.identities import Identities
 from bot.querylog.listings import recent
@@ -17,7 +17,7 @@ from bot.querylog.votes import record_vote
 from tests.querylog.rows import NOW, add, ids
 
 
-def test_purge_deletes_old_queries_and_votes_but_keeps_actions(db: sqlite3.Connection) -> None:
+def test_purge_deletes_old_queries_and_votes_but_keeps_actions(db: LogConnection) -> None:
     add(db, interaction_id=1, ago=timedelta(days=40))
     add(db, interaction_id=2, ago=timedelta(days=2))
     record_vote(db, EVERYTHING, 1, 5, 1, [], at=iso(NOW - timedelta(days=40)))
@@ -29,7 +29,7 @@ def test_purge_deletes_old_queries_and_votes_but_keeps_actions(db: sqlite3.Conne
     assert db.execute("SELECT count(*) FROM moderation_actions").fetchone()[0] == 1
 
 
-def test_retention_also_expires_moderator_actions(db: sqlite3.Connection) -> None:
+def test_retention_also_expires_moderator_actions(db: LogConnection) -> None:
     add(db, ago=timedelta(days=100))
     old = iso(NOW - timedelta(days=100))
     record_action(db, Action("discord", 1, "mod", "recent", created_at=old))
@@ -38,7 +38,7 @@ def test_retention_also_expires_moderator_actions(db: sqlite3.Connection) -> Non
     assert get_action(db, EVERYTHING, kept) is not None
 
 
-def test_forget_removes_rows_under_raw_and_hashed_ids(db: sqlite3.Connection) -> None:
+def test_forget_removes_rows_under_raw_and_hashed_ids(db: LogConnection) -> None:
     identities = Identities(b"salt")
     member = 123456789012345678
     add(db, interaction_id=1, user_id=member)  # logged before hashing was turned on
@@ -52,7 +52,7 @@ def test_forget_removes_rows_under_raw_and_hashed_ids(db: sqlite3.Connection) ->
 
 
 def test_forget_after_hashing_was_turned_off_finds_the_hashed_rows(
-    db: sqlite3.Connection,
+    db: LogConnection,
 ) -> None:
     """QUERY_LOG_HASH_USERS on, then off with the salt still set: /forget-me (and the user
     filter) must still find what was stored hashed."""

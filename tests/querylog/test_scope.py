@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 from datetime import timedelta
 
 import pytest
 
 from bot.querylog.actions import Action, follow_up_of, get_action, record_action
 from bot.querylog.clock import cutoff, iso
+from bot.querylog.dialect import LogConnection
 from bot.querylog.export import export
 from bot.querylog.filters import Filters
 from bot.querylog.listings import feedback, recent, unanswered
@@ -27,7 +27,7 @@ DM = DIRECT_MESSAGES
 
 
 @pytest.fixture
-def servers(db: sqlite3.Connection) -> sqlite3.Connection:
+def servers(db: LogConnection) -> LogConnection:
     """Questions in server 7 (ids 1–3), server 8 (ids 11–12) and direct messages (id 21), each
     with a 👎 on a passage named after where it was asked, and one vote on an unlogged answer."""
     for answer, guild, outcome in [
@@ -53,7 +53,7 @@ def servers(db: sqlite3.Connection) -> sqlite3.Connection:
     return db
 
 
-def everything_seen(conn: sqlite3.Connection, scope: Scope) -> dict[str, object]:
+def everything_seen(conn: LogConnection, scope: Scope) -> dict[str, object]:
     """What each review function shows of ``scope``."""
     out = io.BytesIO()
     export(conn, scope, Filters(), "jsonl", out)
@@ -119,12 +119,12 @@ def everything_seen(conn: sqlite3.Connection, scope: Scope) -> dict[str, object]
     ids=["server-7", "server-8", "direct-messages", "everything"],
 )
 def test_each_review_sees_only_its_scope(
-    servers: sqlite3.Connection, scope: Scope, expected: dict[str, object]
+    servers: LogConnection, scope: Scope, expected: dict[str, object]
 ) -> None:
     assert everything_seen(servers, scope) == expected
 
 
-def test_purging_one_server_leaves_the_others_rows(servers: sqlite3.Connection) -> None:
+def test_purging_one_server_leaves_the_others_rows(servers: LogConnection) -> None:
     """Server 8's purge of everything older than now: its questions and every vote on them go,
     one cast after the cutoff too; server 7's, direct messages' and the unlogged answer's stay."""
     record_vote(servers, B, 12, 101, 1, [], at=iso(NOW + timedelta(days=1)))
@@ -138,13 +138,13 @@ def test_purging_one_server_leaves_the_others_rows(servers: sqlite3.Connection) 
     assert everything_seen(servers, A)["stats"] == (3, 3, 3)
 
 
-def test_purging_direct_messages_leaves_every_server(servers: sqlite3.Connection) -> None:
+def test_purging_direct_messages_leaves_every_server(servers: LogConnection) -> None:
     deleted = purge(servers, DM, cutoff(0, NOW + timedelta(seconds=1)))
     assert (deleted.queries, deleted.votes) == (1, 1)
     assert {row[0] for row in servers.execute("SELECT guild_id FROM queries")} == {7, 8}
 
 
-def test_a_vote_on_another_servers_answer_is_refused(servers: sqlite3.Connection) -> None:
+def test_a_vote_on_another_servers_answer_is_refused(servers: LogConnection) -> None:
     with pytest.raises(OutOfScope):
         record_vote(servers, B, 1, 102, 1, ["doc7#1"])
     with pytest.raises(OutOfScope):
@@ -154,7 +154,7 @@ def test_a_vote_on_another_servers_answer_is_refused(servers: sqlite3.Connection
     assert servers.execute("SELECT count(*) FROM votes WHERE user_id = 102").fetchone()[0] == 2
 
 
-def test_a_moderator_action_is_found_only_in_its_server(db: sqlite3.Connection) -> None:
+def test_a_moderator_action_is_found_only_in_its_server(db: LogConnection) -> None:
     request = record_action(db, Action("discord", 1, "mod", "purge_requested", guild_id=7))
     assert get_action(db, A, request) is not None
     assert get_action(db, B, request) is None and get_action(db, DM, request) is None

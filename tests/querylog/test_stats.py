@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
+from bot.querylog.dialect import LogConnection
 from bot.querylog.scope import EVERYTHING
 from bot.querylog.stats import compute_stats
 from bot.querylog.votes import record_vote
 from tests.querylog.rows import NOW, add
 
 
-def test_stats(db: sqlite3.Connection) -> None:
+def test_stats(db: LogConnection) -> None:
     for n, latency in enumerate([10, 20, 30, 40, 1000]):
         add(db, user_id=n % 2, latency_ms=latency)
     add(db, outcome="no_results", results=[], query="quokkas", latency_ms=5, ago=timedelta(1))
@@ -32,6 +32,6 @@ def test_stats(db: sqlite3.Connection) -> None:
     assert stats.summary_lines()[1] == "Answered: 5 (83%)"
 
 
-def test_stats_of_an_empty_log(db: sqlite3.Connection) -> None:
+def test_stats_of_an_empty_log(db: LogConnection) -> None:
     stats = compute_stats(db, EVERYTHING, days=3, now=NOW)
     assert stats.queries == 0 and stats.median_latency_ms is None and stats.answered_share is None

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
+from bot.querylog.dialect import LogConnection
 from bot.querylog.listings import feedback
 from bot.querylog.scope import EVERYTHING
 from bot.querylog.votes import record_vote
 
 
-def test_votes_change_and_feedback_ranks_unhelpful_passages(db: sqlite3.Connection) -> None:
+def test_votes_change_and_feedback_ranks_unhelpful_passages(db: LogConnection) -> None:
     assert record_vote(db, EVERYTHING, 1, 10, 1, ["doc#1", "doc#2"]) is None
     assert record_vote(db, EVERYTHING, 1, 10, -1, ["doc#1", "doc#2"]) == 1  # changed, not added
     record_vote(db, EVERYTHING, 2, 10, -1, ["doc#2"])
