@@ -103,6 +103,14 @@ class PostgresCluster:
         """Stop the server at once (``-m fast``: open connections are cut)."""
         self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
+    def is_running(self) -> bool:
+        """Whether the server is up (``pg_ctl status``)."""
+        try:
+            self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "status")
+        except RuntimeError:
+            return False
+        return True
+
     def url(self, database: str = "postgres") -> str:
         """The URL of a database on this cluster."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
