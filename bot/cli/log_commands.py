@@ -147,14 +147,14 @@ def _backend(args: argparse.Namespace, settings: Settings) -> LogBackend:
 
 def _run(args: argparse.Namespace, settings: Settings, work: Any, *, readonly: bool = True) -> int:
     backend = _backend(args, settings)
-    failures: tuple[type[BaseException], ...] = backend.failures
+    errors: tuple[type[BaseException], ...] = backend.errors  # OS errors: main() tells them
     try:
         with _open(backend, readonly, settings.identities) as conn:
             return int(work(conn))
     except (_Refused, ValueError, FileNotFoundError) as error:
         print(f"corpusbot log: {error}", file=sys.stderr)
         return 2
-    except failures as error:
+    except errors as error:
         print(
             f"corpusbot log: the query log at {backend.describe()} cannot be used: {error}",
             file=sys.stderr,
@@ -323,7 +323,7 @@ def _copy(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     try:
         copied = copy_log(source, target, batch_size=args.batch_size)
-    except (*source.failures, *target.failures) as error:
+    except (*source.errors, *target.errors) as error:
         print(f"corpusbot log copy: {error}", file=sys.stderr)
         return 1
     print(f"copied to {target.describe()}: {copied.summary()}")

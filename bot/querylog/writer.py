@@ -218,7 +218,7 @@ class QueryLog:
                 "query log: the previous run did not stop cleanly (killed or crashed): the "
                 "questions it answered in its last moments (normally well under a second; "
                 "longer if the log was not writable then) may be missing from %s",
-                self.path,
+                self.backend.describe(),
             )
 
     async def _drop_connection(self) -> None:

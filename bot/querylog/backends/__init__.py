@@ -8,7 +8,6 @@ readers and changes, run in a worker thread. Everything above this seam is the s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -42,7 +41,8 @@ class LogBackend(Protocol):
     """One database holding the query log."""
 
     dialect: Dialect
-    failures: tuple[type[BaseException], ...]  # what reading or changing it can raise
+    errors: tuple[type[BaseException], ...]  # the database's own errors
+    failures: tuple[type[BaseException], ...]  # those and the OS errors reaching it can raise
 
     def describe(self) -> str:
         """Where the log is, for messages (never a password)."""
@@ -58,15 +58,3 @@ class LogBackend(Protocol):
 
     def migrate(self) -> None:
         """Create the log or bring its schema up to date (synchronously)."""
-
-
-def rows_in_batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    """``rows`` in lists of at most ``size``."""
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

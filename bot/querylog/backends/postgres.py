@@ -52,7 +52,8 @@ class PostgresBackend:
     """The query log in a PostgreSQL database."""
 
     dialect = POSTGRES
-    failures: tuple[type[BaseException], ...] = (psycopg.Error, SchemaError, OSError)
+    errors: tuple[type[BaseException], ...] = (psycopg.Error,)
+    failures: tuple[type[BaseException], ...] = (psycopg.Error, OSError)
 
     def __init__(self, url: str) -> None:
         self.url = url

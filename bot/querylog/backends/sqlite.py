@@ -41,6 +41,7 @@ class SqliteBackend:
     """The query log in one SQLite file."""
 
     dialect = SQLITE
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
     failures: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
 
     def __init__(self, path: Path) -> None:

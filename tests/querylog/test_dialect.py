@@ -1,0 +1,40 @@
+"""What differs between SQLite and PostgreSQL, kept small: placeholders, URLs, migrations."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.querylog.backends.postgres import describe_url, to_pyformat
+from bot.querylog.schema import migrations
+
+
+@pytest.mark.parametrize(
+    ("sqlite", "postgres"),
+    [
+        ("SELECT ? + ?", "SELECT %s + %s"),
+        ("q.query LIKE ? ESCAPE '\\'", "q.query LIKE %s ESCAPE '\\'"),
+        ("SELECT '?', 'it''s ?', ?", "SELECT '?', 'it''s ?', %s"),
+        ("SELECT 5 % 2, ?", "SELECT 5 %% 2, %s"),
+        ("SELECT '100%'", "SELECT '100%'"),
+    ],
+)
+def test_placeholders_outside_quoted_text_become_psycopgs(sqlite: str, postgres: str) -> None:
+    assert to_pyformat(sqlite) == postgres
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://bot:s3cret@db.example.com:6543/log", "postgresql://db.example.com:6543/log"),
+        ("postgresql://bot:s3cret@db.example.com/log", "postgresql://db.example.com/log"),
+        ("postgresql:///log?host=/run/postgresql", "postgresql:///run/postgresql/log"),
+        ("postgresql://bot:s3cret@[bad", "postgresql://(an invalid URL)"),
+    ],
+)
+def test_a_url_is_described_without_its_user_and_password(url: str, shown: str) -> None:
+    assert describe_url(url) == shown
+
+
+def test_both_dialects_have_the_same_numbered_migrations() -> None:
+    sqlite, postgres = migrations("sqlite"), migrations("postgres")
+    assert [v for v, _ in sqlite] == [v for v, _ in postgres] == list(range(1, len(sqlite) + 1))
