@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import formats, snippets
+from bench import formats, querylog, snippets
 from bench.run import _table, _write_corpus, corpus_texts
 from bot.corpus import load_corpus
 
@@ -81,3 +81,11 @@ def test_format_benchmark_loads_every_format_and_prints_a_row_each(
     load = load_corpus(tmp_path / "html")
     # The <h1> with nothing under it folds into the first <h2>'s section: four headed parts.
     assert [len(d.sections) for d in load.documents] == [4, 4]
+
+
+def test_the_query_log_benchmark_writes_every_row_and_prints_its_figures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert querylog.main(["--rows", "300"]) == 0  # SQLite only: it asserts every row written
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith("sqlite: 300 rows written in ") and "stats" in line

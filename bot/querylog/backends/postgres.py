@@ -25,18 +25,38 @@ from bot.querylog.dialect import POSTGRES, WRITE_LOCK, LogConnection
 from bot.querylog.identities import Identities
 from bot.querylog.schema import SchemaError, latest_version, migrations
 
-INSERT = """
-INSERT INTO queries (
-    interaction_id, created_at, guild_id, channel_id, user_id, user_name, command, query,
-    query_key, results, result_count, total_matches, top_passage_id, top_score, latency_ms,
-    outcome, error_id
-) VALUES (
-    %(interaction_id)s, %(created_at)s, %(guild_id)s, %(channel_id)s, %(user_id)s,
-    %(user_name)s, %(command)s, %(query)s, %(query_key)s, %(results)s, %(result_count)s,
-    %(total_matches)s, %(top_passage_id)s, %(top_score)s, %(latency_ms)s, %(outcome)s,
-    %(error_id)s
-) ON CONFLICT (interaction_id) DO NOTHING
-"""
+# One statement a batch, its rows as one array a column: a single round trip, where executemany
+# costs one per row on an async connection (about six times slower).
+COLUMN_TYPES = {
+    "interaction_id": "bigint",
+    "created_at": "text",
+    "guild_id": "bigint",
+    "channel_id": "bigint",
+    "user_id": "bigint",
+    "user_name": "text",
+    "command": "text",
+    "query": "text",
+    "query_key": "text",
+    "results": "text",
+    "result_count": "integer",
+    "total_matches": "integer",
+    "top_passage_id": "text",
+    "top_score": "double precision",
+    "latency_ms": "double precision",
+    "outcome": "text",
+    "error_id": "text",
+}
+INSERT = (
+    f"INSERT INTO queries ({', '.join(COLUMN_TYPES)}) SELECT * FROM unnest("
+    + ", ".join(f"%s::{kind}[]" for kind in COLUMN_TYPES.values())
+    + ") ON CONFLICT (interaction_id) DO NOTHING"
+)
+
+
+def as_columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """``rows`` (``QueryRecord.to_row``) as one list a column, in :data:`COLUMN_TYPES` order."""
+    return [[row[name] for row in rows] for name in COLUMN_TYPES]
+
 
 # The server down, restarting or unreachable: the rows wait and are retried. Anything else
 # (bad data) is about the rows themselves.
@@ -240,12 +260,8 @@ class PostgresStore:
         """Insert ``rows`` in one transaction; a known ``interaction_id`` is skipped."""
         await self.open()
         assert self._pool is not None
-        async with (
-            self._pool.connection() as conn,
-            conn.transaction(),
-            conn.cursor() as cursor,
-        ):
-            await cursor.executemany(INSERT, rows)
+        async with self._pool.connection() as conn:
+            await conn.execute(INSERT, as_columns(rows))
 
     async def get_meta(self, key: str) -> str | None:
         """A remembered value, or ``None``."""
