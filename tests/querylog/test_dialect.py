@@ -1,11 +1,14 @@
-"""What differs between SQLite and PostgreSQL, kept small: placeholders, URLs, migrations."""
+"""What differs between SQLite and PostgreSQL, kept small: placeholders, URLs, migrations; and
+what must not: a read-only connection."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.querylog.backends import LogBackend
 from bot.querylog.backends.postgres import describe_url, to_pyformat
 from bot.querylog.schema import migrations
+from tests.querylog.rows import add
 
 
 @pytest.mark.parametrize(
@@ -38,3 +41,13 @@ def test_a_url_is_described_without_its_user_and_password(url: str, shown: str) 
 def test_both_dialects_have_the_same_numbered_migrations() -> None:
     sqlite, postgres = migrations("sqlite"), migrations("postgres")
     assert [v for v, _ in sqlite] == [v for v, _ in postgres] == list(range(1, len(sqlite) + 1))
+
+
+def test_a_read_only_connection_cannot_change_the_log(backend: LogBackend) -> None:
+    """Listings run read-only on both databases: a bug in one cannot delete rows."""
+    with backend.connect(readonly=False) as conn:
+        add(conn, interaction_id=1)
+    with backend.connect(readonly=True) as conn, pytest.raises(backend.errors):
+        conn.execute("DELETE FROM queries")
+    with backend.connect(readonly=True) as conn:
+        assert conn.execute("SELECT count(*) FROM queries").fetchone()[0] == 1
