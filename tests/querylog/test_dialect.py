@@ -8,6 +8,7 @@ import pytest
 from bot.querylog.backends import LogBackend
 from bot.querylog.backends.postgres import describe_url, to_pyformat
 from bot.querylog.schema import migrations
+from tests import pg
 from tests.querylog.rows import add
 
 
@@ -51,3 +52,12 @@ def test_a_read_only_connection_cannot_change_the_log(backend: LogBackend) -> No
         conn.execute("DELETE FROM queries")
     with backend.connect(readonly=True) as conn:
         assert conn.execute("SELECT count(*) FROM queries").fetchone()[0] == 1
+
+
+def test_missing_postgresql_binaries_fail_the_tests_saying_how_to_install_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pg, "SERVER_VERSIONS", ("0",))
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y postgresql-15"):
+        pg.find_bin_dir()
