@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any, Literal
 
+from bot.querylog.backends import stream_rows
 from bot.querylog.dialect import LogConnection, dialect_of
 from bot.querylog.filters import Filters
 from bot.querylog.records import EXPORT_COLUMNS, ROW_COLUMNS
@@ -23,11 +24,8 @@ def export_rows(conn: LogConnection, scope: Scope, filters: Filters) -> Iterator
     Rows are fetched a batch at a time and never built into objects: 100k rows take a second.
     """
     where, params = both(scope.where(), filters.where(dialect_of(conn)))
-    cursor = conn.execute(
-        f"SELECT {ROW_COLUMNS} FROM queries q WHERE {where} ORDER BY q.id", params
-    )
-    while batch := cursor.fetchmany(1000):
-        yield from map(tuple, batch)
+    sql = f"SELECT {ROW_COLUMNS} FROM queries q WHERE {where} ORDER BY q.id"
+    yield from stream_rows(conn, sql, params)
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

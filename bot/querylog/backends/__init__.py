@@ -8,9 +8,12 @@ readers and changes, run in a worker thread. Everything above this seam is the s
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from bot.querylog.backends.postgres import PgConnection
 from bot.querylog.dialect import Dialect, LogConnection
 from bot.querylog.identities import Identities
 
@@ -58,3 +61,21 @@ class LogBackend(Protocol):
 
     def migrate(self) -> None:
         """Create the log or bring its schema up to date (synchronously)."""
+
+
+def stream_rows(
+    conn: LogConnection, sql: str, parameters: Sequence[Any], size: int = 1000
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``sql`` as plain tuples, fetched ``size`` at a time and never built into
+    objects; on PostgreSQL through a server-side cursor, so a large export is never held whole."""
+    if isinstance(conn, sqlite3.Connection):
+        cursor = conn.cursor()
+        cursor.row_factory = None
+        cursor.execute(sql, parameters)
+        while batch := cursor.fetchmany(size):
+            yield from batch
+        return
+
+    if not isinstance(conn, PgConnection):
+        raise TypeError(f"not a query-log connection: {type(conn).__name__}")
+    yield from conn.stream(sql, parameters, size)

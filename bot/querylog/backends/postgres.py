@@ -225,6 +225,17 @@ class PgConnection:
         """Whether a transaction is open."""
         return self._conn.info.transaction_status != TransactionStatus.IDLE
 
+    def stream(self, sql: str, parameters: Sequence[Any], size: int) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql`` as tuples through a server-side cursor, ``size`` at a time: a
+        large export never sits whole in this process."""
+        with (
+            self._conn.transaction(),
+            self._conn.cursor(name="corpusbot_stream") as cursor,
+        ):
+            cursor.execute(to_pyformat(sql), list(parameters) or None)
+            while batch := cursor.fetchmany(size):
+                yield from batch
+
 
 class PostgresStore:
     """The writer's connection, from a pool that checks it before each use."""
