@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.querylog.backends import LogBackend
-from bot.querylog.backends.postgres import describe_url, to_pyformat
+from bot.querylog.backends.postgres import PostgresBackend, describe_url, to_pyformat
+from bot.querylog.identities import Identities
 from bot.querylog.schema import migrations
 from tests import pg
 from tests.querylog.rows import add
@@ -61,3 +62,15 @@ def test_missing_postgresql_binaries_fail_the_tests_saying_how_to_install_them(
     monkeypatch.setenv("PATH", "")
     with pytest.raises(pytest.fail.Exception, match="apt-get install -y postgresql-15"):
         pg.find_bin_dir()
+
+
+@pytest.mark.parametrize("salt", [b"a-salt-of-sixteen-plus", b"long" * 40], ids=["short", "long"])
+def test_postgresql_hashes_a_stored_id_as_python_does(pg_url: str, salt: bytes) -> None:
+    """The member filter's ``salted()`` on the server equals ``Identities.hash_of``."""
+    backend = PostgresBackend(pg_url)
+    backend.migrate()
+    identities = Identities(salt)
+    ids = [0, 1, 123456789012345678, 2**63 - 1]
+    with backend.connect(readonly=True, identities=identities) as conn:
+        hashed = [conn.execute("SELECT pg_temp.salted(?)", [i]).fetchone()[0] for i in ids]
+    assert hashed == [identities.hash_of(i) for i in ids]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
@@ -155,10 +156,24 @@ def migrate(url: str) -> None:
 
 
 def _define_salted(conn: psycopg.Connection[Any], identities: Identities | None) -> None:
-    """``pg_temp.salted(id)`` for this session: the member filter's ``Identities.hash_of``,
-    computed by the server with the salt (NULL without one)."""
+    """``pg_temp.salted(id)`` for this session: the member filter's ``Identities.hash_of``
+    (HMAC-SHA256 of the id's text under the salt, its first 8 bytes as an unsigned number >> 1),
+    computed by the server with its built-in ``sha256`` from the salt's inner and outer padded
+    keys (RFC 2104), so no extension is needed. NULL without a salt."""
     salt = identities.salt if identities else None
-    body = "NULL::bigint" if salt is None else f"corpusbot_salted(id, '\\x{salt.hex()}'::bytea)"
+    body = "NULL::bigint"
+    if salt is not None:
+        key = (hashlib.sha256(salt).digest() if len(salt) > 64 else salt).ljust(64, b"\0")
+        inner = bytes(byte ^ 0x36 for byte in key).hex()
+        outer = bytes(byte ^ 0x5C for byte in key).hex()
+        digest = (
+            f"sha256('\\x{outer}'::bytea || "
+            f"sha256('\\x{inner}'::bytea || convert_to(id::text, 'UTF8')))"
+        )
+        body = (
+            f"(('x' || encode(substring({digest} FROM 1 FOR 8), 'hex'))::bit(64)::bigint >> 1)"
+            " & 9223372036854775807"
+        )
     conn.execute(
         "CREATE FUNCTION pg_temp.salted(id BIGINT) RETURNS BIGINT "
         f"LANGUAGE SQL IMMUTABLE RETURN {body}".encode()
