@@ -66,11 +66,18 @@ def test_missing_postgresql_binaries_fail_the_tests_saying_how_to_install_them(
 
 @pytest.mark.parametrize("salt", [b"a-salt-of-sixteen-plus", b"long" * 40], ids=["short", "long"])
 def test_postgresql_hashes_a_stored_id_as_python_does(pg_url: str, salt: bytes) -> None:
-    """The member filter's ``salted()`` on the server equals ``Identities.hash_of``."""
+    """The member filter's ``salted()`` on the server equals ``Identities.hash_of``, and the
+    salt stays out of the catalog."""
     backend = PostgresBackend(pg_url)
     backend.migrate()
     identities = Identities(salt)
     ids = [0, 1, 123456789012345678, 2**63 - 1]
     with backend.connect(readonly=True, identities=identities) as conn:
         hashed = [conn.execute("SELECT pg_temp.salted(?)", [i]).fetchone()[0] for i in ids]
+        [defined] = conn.execute(
+            "SELECT pg_get_functiondef(oid) FROM pg_proc WHERE proname = 'salted'"
+        ).fetchone()
     assert hashed == [identities.hash_of(i) for i in ids]
+    # Every user of the database can read pg_proc: the salt is never in a function's text.
+    inner_key = bytes(byte ^ 0x36 for byte in salt[:8]).hex()
+    assert "sha256" in defined and salt.hex()[:16] not in defined and inner_key not in defined

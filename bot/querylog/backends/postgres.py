@@ -159,24 +159,31 @@ def _define_salted(conn: psycopg.Connection[Any], identities: Identities | None)
     """``pg_temp.salted(id)`` for this session: the member filter's ``Identities.hash_of``
     (HMAC-SHA256 of the id's text under the salt, its first 8 bytes as an unsigned number >> 1),
     computed by the server with its built-in ``sha256`` from the salt's inner and outer padded
-    keys (RFC 2104), so no extension is needed. NULL without a salt."""
+    keys (RFC 2104), so no extension is needed. NULL without a salt.
+
+    The keys are session settings passed as parameters, never text of the function, which
+    every user of the database could read in ``pg_proc``."""
     salt = identities.salt if identities else None
     body = "NULL::bigint"
     if salt is not None:
         key = (hashlib.sha256(salt).digest() if len(salt) > 64 else salt).ljust(64, b"\0")
-        inner = bytes(byte ^ 0x36 for byte in key).hex()
-        outer = bytes(byte ^ 0x5C for byte in key).hex()
+        conn.execute(
+            "SELECT set_config('corpusbot.hmac_inner', %s, false), "
+            "set_config('corpusbot.hmac_outer', %s, false)",
+            [bytes(byte ^ 0x36 for byte in key).hex(), bytes(byte ^ 0x5C for byte in key).hex()],
+        )
         digest = (
-            f"sha256('\\x{outer}'::bytea || "
-            f"sha256('\\x{inner}'::bytea || convert_to(id::text, 'UTF8')))"
+            "sha256(decode(current_setting('corpusbot.hmac_outer'), 'hex') || "
+            "sha256(decode(current_setting('corpusbot.hmac_inner'), 'hex') || "
+            "convert_to(id::text, 'UTF8')))"
         )
         body = (
             f"(('x' || encode(substring({digest} FROM 1 FOR 8), 'hex'))::bit(64)::bigint >> 1)"
             " & 9223372036854775807"
         )
     conn.execute(
-        "CREATE FUNCTION pg_temp.salted(id BIGINT) RETURNS BIGINT "
-        f"LANGUAGE SQL IMMUTABLE RETURN {body}".encode()
+        "CREATE FUNCTION pg_temp.salted(id BIGINT) RETURNS BIGINT LANGUAGE SQL STABLE "
+        f"RETURN {body}"
     )
 
 
