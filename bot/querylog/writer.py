@@ -182,8 +182,14 @@ class QueryLog:
         return True
 
     async def _run(self) -> None:
+        me = asyncio.current_task()
         backoff = 0.0  # seconds to wait before retrying a refused write; 0 while writes succeed
         while True:
+            if me is not None and me.cancelling():
+                # close() cancelled a write and the driver swallowed the CancelledError
+                # (psycopg-pool does, cancelled during its connection check): stop anyway,
+                # or close() would wait for this task forever.
+                raise asyncio.CancelledError
             if backoff:
                 await asyncio.sleep(backoff)
             else:

@@ -13,9 +13,11 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.querylog.backends.sqlite import SqliteBackend, SqliteStore
 from bot.querylog.connection import connect, open_db
 from bot.querylog.normalise import normalise_query
 from bot.querylog.records import QueryRecord
@@ -500,3 +502,37 @@ def test_a_shared_folder_is_left_as_it_is_and_warned_about_once(
             open_db(folder / "log.db", readonly=False).close()
     assert mode_of(folder) == 0o755 and mode_of(folder / "log.db") == 0o600
     assert caplog.text.count("is open to other users (mode 755)") == 1
+
+
+class SwallowingStore(SqliteStore):
+    """A store whose write, like a driver catching a cancel mid-write, never lets the writer's
+    CancelledError through."""
+
+    async def write(self, rows: list[dict[str, Any]]) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.5)
+        await super().write(rows)
+
+
+class SwallowingBackend(SqliteBackend):
+    def writer_store(self, busy_timeout_ms: int) -> SqliteStore:
+        return SwallowingStore(self.path, busy_timeout_ms)
+
+
+async def test_close_ends_the_writer_even_when_the_driver_swallows_its_cancel(
+    tmp_path: Path,
+) -> None:
+    """psycopg-pool can catch the CancelledError of a write close() interrupts; the writer
+    must stop anyway, or close() waits forever."""
+    path = tmp_path / "log.db"
+    log = QueryLog(path, backend=SwallowingBackend(path))
+    await log.start()
+    log.record(record(1))
+    await asyncio.sleep(0.1)  # the writer is inside its write now
+    log.record(record(2))
+    closing = asyncio.create_task(log.close())
+    done, _ = await asyncio.wait({closing}, timeout=10)  # a hang, not a speed: 10 s is ample
+    if not done:
+        closing.cancel()
+    assert closing in done, "close() waited forever for the writer"
+    assert [row["interaction_id"] for row in table(path)] == [1, 2]
