@@ -14,7 +14,7 @@ from bot.corpus.languages import AUTO, language_code
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS
 from bot.index import BM25Parameters
 from bot.querylog.backends import LogBackend
-from bot.querylog.backends.postgres import PostgresBackend
+from bot.querylog.backends.postgres import PostgresBackend, is_valid_url
 from bot.querylog.backends.sqlite import SqliteBackend
 from bot.querylog.identities import Identities
 
@@ -266,6 +266,8 @@ class Settings(BaseSettings):
             return None
         if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
             raise ValueError("must start with postgresql:// (or be empty for SQLite)")
+        if not is_valid_url(value.get_secret_value()):
+            raise ValueError("is not a valid postgresql://user:password@host:port/db URL")
         return value
 
     @property

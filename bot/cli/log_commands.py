@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.querylog.actions import Action, record_action
 from bot.querylog.backends import LogBackend
 from bot.querylog.backends.copy import copy_log
-from bot.querylog.backends.postgres import PostgresBackend
+from bot.querylog.backends.postgres import PostgresBackend, is_valid_url
 from bot.querylog.backends.sqlite import SqliteBackend
 from bot.querylog.clock import cutoff, parse_since
 from bot.querylog.dialect import LogConnection
@@ -314,8 +314,8 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
 def _copy(args: argparse.Namespace, settings: Settings) -> int:
     """Copy the SQLite log into the PostgreSQL database at ``--to``."""
     source = SqliteBackend(args.db or settings.query_log_path)
-    if not str(args.to).startswith(("postgresql://", "postgres://")):
-        print("corpusbot log copy: --to takes a postgresql:// URL", file=sys.stderr)
+    if not is_valid_url(args.to):
+        print("corpusbot log copy: --to takes a postgresql://user@host/db URL", file=sys.stderr)
         return 2
     target = PostgresBackend(args.to)
     if not source.path.exists():

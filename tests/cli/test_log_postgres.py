@@ -106,3 +106,21 @@ def test_a_server_that_cannot_be_reached_is_one_clear_line(
     error = capsys.readouterr().err
     assert error.startswith("corpusbot log: the query log at postgresql://127.0.0.1:1/none")
     assert "s3cret" not in error
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://bot:s3cret@[bad", "postgresql://bot:s3cret@h/db?x=1"]
+)
+def test_a_malformed_url_is_refused_without_repeating_it(
+    database: Path,  # noqa: F811
+    url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """libpq's own message for a URL it cannot parse quotes it whole, password included."""
+    assert main(["log", "--db", str(database), "copy", "--to", url]) == 2
+    monkeypatch.setenv("QUERY_LOG_URL", url)
+    assert main(["log", "recent"]) == 2
+    output = capsys.readouterr()
+    assert "s3cret" not in output.out + output.err
+    assert "QUERY_LOG_URL: is not a valid postgresql://" in output.err

@@ -112,6 +112,18 @@ class PostgresBackend:
         migrate(self.url)
 
 
+def is_valid_url(url: str) -> bool:
+    """Whether libpq can parse ``url``. Its own message for one it cannot quotes the whole URL,
+    password included, so callers say "not valid" instead of passing that message on."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        return False
+    try:
+        conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return False
+    return True
+
+
 def describe_url(url: str) -> str:
     """A PostgreSQL URL without its user and password."""
     try:
