@@ -1,0 +1,61 @@
+"""Help forums in the log: enabled per server, each post taken up once, each problem told once."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bot.querylog.connection import open_db
+from bot.querylog.forums import (
+    add_forum,
+    claim_notice,
+    claim_post,
+    enabled_forums,
+    forum_enabler,
+    remove_forum,
+)
+
+GUILD, OTHER_GUILD, FORUM, ADMIN = 10, 20, 100, 7
+
+
+def test_forums_are_enabled_per_server(db: sqlite3.Connection) -> None:
+    assert enabled_forums(db, GUILD) == []
+    assert add_forum(db, GUILD, FORUM, ADMIN)
+    assert not add_forum(db, GUILD, FORUM, ADMIN + 1)  # already: the first enabler is kept
+    assert add_forum(db, GUILD, FORUM + 1, ADMIN)
+    assert enabled_forums(db, GUILD) == [FORUM, FORUM + 1]
+    assert enabled_forums(db, OTHER_GUILD) == []
+    assert forum_enabler(db, GUILD, FORUM) == ADMIN
+    assert forum_enabler(db, OTHER_GUILD, FORUM) is None
+    assert not remove_forum(db, OTHER_GUILD, FORUM)  # another server cannot turn it off
+    assert remove_forum(db, GUILD, FORUM)
+    assert not remove_forum(db, GUILD, FORUM)
+    assert enabled_forums(db, GUILD) == [FORUM + 1]
+
+
+def test_a_post_is_taken_up_once_and_only_in_an_enabled_forum(db: sqlite3.Connection) -> None:
+    assert not claim_post(db, GUILD, FORUM, 1000)  # not enabled
+    add_forum(db, GUILD, FORUM, ADMIN)
+    assert not claim_post(db, OTHER_GUILD, FORUM, 1001)  # enabled in another server only
+    assert claim_post(db, GUILD, FORUM, 1000)
+    assert not claim_post(db, GUILD, FORUM, 1000)
+    assert claim_post(db, GUILD, FORUM, 1002)
+
+
+def test_a_claim_survives_a_new_connection(path: Path) -> None:
+    first = open_db(path, readonly=False)
+    add_forum(first, GUILD, FORUM, ADMIN)
+    assert claim_post(first, GUILD, FORUM, 1000)
+    first.close()
+    second = open_db(path, readonly=False)
+    try:
+        assert not claim_post(second, GUILD, FORUM, 1000)
+    finally:
+        second.close()
+
+
+def test_a_problem_is_told_once_per_channel(db: sqlite3.Connection) -> None:
+    assert claim_notice(db, GUILD, FORUM, "cannot_send")
+    assert not claim_notice(db, GUILD, FORUM, "cannot_send")
+    assert claim_notice(db, GUILD, FORUM, "cannot_read_history")
+    assert claim_notice(db, GUILD, FORUM + 1, "cannot_send")
