@@ -162,6 +162,24 @@ class Settings(BaseSettings):
         "127.0.0.1", description="The address the metrics port listens on (0.0.0.0: every one)."
     )
 
+    # --- Help forums ---------------------------------------------------------------------------
+    forum_min_score: float = Field(
+        8.0,
+        ge=0,
+        description=(
+            "A new help-forum post is answered only when its best passage scores at least this "
+            "(BM25); measured on on-topic and off-topic posts in docs/quality.md."
+        ),
+    )
+    forum_max_age_minutes: float = Field(
+        10.0,
+        gt=0,
+        description="Posts older than this when the bot sees them are never answered.",
+    )
+    forum_answers_per_hour: int = Field(
+        20, ge=1, description="At most this many answers per help forum in any hour."
+    )
+
     # --- Query log ---------------------------------------------------------------------------
     query_log_path: Path = Field(Path("data/corpusbot.db"), description="SQLite query log.")
     query_log_url: SecretStr | None = Field(

@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.discord_bot.exts.feedback._cog import FeedbackCog
+from bot.discord_bot.exts.help_channels._menu import FindInDocsCog
 from bot.discord_bot.exts.moderation._cog import ModerationCog
 from bot.discord_bot.exts.search._cog import SearchCog, Tracked
 from bot.discord_bot.language import CatalogTranslator
@@ -45,6 +46,7 @@ EXTENSIONS = (
     "bot.discord_bot.exts.moderation",  # /querylog
     "bot.discord_bot.exts.feedback",  # 👍 / 👎
     "bot.discord_bot.exts.privacy",  # /forget-me, retention
+    "bot.discord_bot.exts.help_channels",  # "Find in the docs", help forums
 )
 
 
@@ -120,6 +122,12 @@ class CorpusBot(commands.Bot):
         """The feedback extension: votes on answers."""
         cog = self.get_cog(FeedbackCog.__cog_name__)
         return cog if isinstance(cog, FeedbackCog) else None
+
+    @property
+    def find_in_docs(self) -> FindInDocsCog | None:
+        """The "Find in the docs" message command and its "Post publicly" button."""
+        cog = self.get_cog(FindInDocsCog.__cog_name__)
+        return cog if isinstance(cog, FindInDocsCog) else None
 
     @property
     def moderation(self) -> ModerationCog | None:

@@ -19,6 +19,7 @@ from bot.discord_bot.style import (
     COLOUR,
     DESCRIPTION_LIMIT,
     FIELD_LIMIT,
+    FOOTER_LIMIT,
     TITLE_LIMIT,
     URL_LIMIT,
 )
@@ -113,6 +114,23 @@ def answer(response: SearchResponse, limit: int, words: Messages) -> Reply:
         items.append(MoreResultsButton(last, limit, words))
     items.extend(VoteButton.pair())  # on their own row, or beside "More results"
     return Reply([embed], items=items)
+
+
+def forum_answer(response: SearchResponse, limit: int, words: Messages) -> Reply:
+    """The answer to a help-forum post: as /ask's, and a line on how to ask again."""
+    reply = answer(response, limit, words)
+    embed = reply.embeds[0]
+    footer = f"{embed.footer.text or ''} {words('footer.ask_again')}".strip()
+    embed.set_footer(text=footer[:FOOTER_LIMIT])
+    return reply
+
+
+def with_item(reply: Reply, item: discord.ui.Item[Any]) -> Reply:
+    """``reply`` with one more button (after its own)."""
+    if reply.view is None:
+        reply.view = discord.ui.View(timeout=None)
+    reply.view.add_item(item)
+    return reply
 
 
 def source(view: SourceView, words: Messages) -> Reply:

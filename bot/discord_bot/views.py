@@ -39,6 +39,14 @@ class SearchPresses(Protocol):
     async def navigate(self, interaction: discord.Interaction[Any], passage_id: str) -> None: ...
 
 
+class FindPresses(Protocol):
+    """What "Post publicly" asks of the message-menu extension."""
+
+    async def post_publicly(
+        self, interaction: discord.Interaction[Any], message_id: int
+    ) -> None: ...
+
+
 class VotePresses(Protocol):
     """What 👍 / 👎 ask of the feedback extension."""
 
@@ -66,6 +74,9 @@ class ButtonHost(Protocol):
 
     @property
     def feedback(self) -> VotePresses | None: ...
+
+    @property
+    def find_in_docs(self) -> FindPresses | None: ...
 
     @property
     def moderation(self) -> ModerationPresses | None: ...
@@ -251,6 +262,42 @@ class VoteButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Record the vote."""
         await _loaded(_host(interaction).feedback, "feedback").vote(interaction, self.vote)
+
+
+class PostPubliclyButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"cb:post:(?P<message_id>\d{1,20})",
+):
+    """ "Post publicly" under a private "Find in the docs" answer: the same answer, as a reply
+    to the message it was found for. Only its asker sees the private answer, so only they can
+    press it."""
+
+    def __init__(self, message_id: int, words: Messages = EN) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=words("button.post_publicly"),
+                style=discord.ButtonStyle.primary,
+                custom_id=f"cb:post:{message_id}",
+            ),
+            row=VOTE_ROW,
+        )
+        self.message_id = message_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        """Rebuild the button from a pressed ``custom_id``."""
+        return cls(int(match["message_id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Post the answer as a reply."""
+        host = _loaded(_host(interaction).find_in_docs, "find in the docs")
+        await host.post_publicly(interaction, self.message_id)
 
 
 async def _owned_by(interaction: discord.Interaction[Any], owner: int) -> bool:

@@ -9,9 +9,7 @@ import sqlite3
 from bot.querylog.clock import timestamp
 
 
-def add_forum(
-    conn: sqlite3.Connection, guild_id: int, channel_id: int, enabled_by: int
-) -> bool:
+def add_forum(conn: sqlite3.Connection, guild_id: int, channel_id: int, enabled_by: int) -> bool:
     """Enable a forum for a server; ``False`` if it already was (the enabler is kept)."""
     cursor = conn.execute(
         "INSERT INTO help_forums (guild_id, channel_id, enabled_by, created_at) "

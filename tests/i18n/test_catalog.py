@@ -73,6 +73,8 @@ LONGEST = {
     "changes": 1650,  # added, changed and removed, five ids each
     "skipped": 40,
     "label": 600,  # a section's headings, escaped
+    "channel": 25,  # a channel mention, <#snowflake>
+    "forums": 1000,  # the server's help forums, mentioned
 }
 
 

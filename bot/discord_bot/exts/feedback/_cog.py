@@ -1,7 +1,8 @@
 """👍 / 👎 on every answer: one vote per member per answer, a second press changes it.
 
 The buttons carry no state: the answer is the interaction that produced the pressed message
-(``message.interaction_metadata.id``, the ``interaction_id`` of its query-log row), and the
+(``message.interaction_metadata.id``, the ``interaction_id`` of its query-log row; for a message
+the bot posted itself, the message's own id, under which it is logged), and the
 passages voted on are the ones its "Open n" buttons name, i.e. exactly what the member saw, on
 whichever page of results.
 """
@@ -40,11 +41,11 @@ class FeedbackCog(commands.Cog, name="FeedbackCog"):
         """Store (or change) the member's vote and tell them, privately."""
         words = words_for(interaction)
         message = interaction.message
-        metadata = message.interaction_metadata if message else None
-        if message is None or metadata is None:
+        answer_id = _answer_id(message, interaction.client.user)
+        if message is None or answer_id is None:
             await send(interaction, notice(words("vote.closed")), ephemeral=True)
             return
-        answer_id, passages = metadata.id, cited_passages(message)
+        passages = cited_passages(message)
         voter = self.identities.key(interaction.user.id)
         scope = Scope.where_asked(interaction.guild_id)
 
@@ -69,3 +70,16 @@ class FeedbackCog(commands.Cog, name="FeedbackCog"):
         elif previous is not None:
             text = words("vote.changed", thanks=text)
         await send(interaction, notice(text), ephemeral=True)
+
+
+def _answer_id(message: discord.Message | None, bot: discord.ClientUser | None) -> int | None:
+    """The logged id of the answer a vote is on: the interaction that produced the message, or,
+    for a message the bot posted itself (a help-forum answer, a "Post publicly" reply), the
+    message's own id, under which its row is logged."""
+    if message is None:
+        return None
+    if message.interaction_metadata is not None:
+        return message.interaction_metadata.id
+    if bot is not None and message.author.id == bot.id:
+        return message.id
+    return None

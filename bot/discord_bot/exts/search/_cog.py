@@ -53,6 +53,9 @@ class Tracked:
     outcome: Outcome = "answered"
     results: list[tuple[str, float]] = field(default_factory=list)
     total_matches: int = 0
+    # The logged id when it is not the interaction's: a message the bot posted itself (which
+    # votes name), so a public reply and its votes meet in the log.
+    answer_id: int | None = None
 
     def answered_with(self, response: SearchResponse) -> None:
         """Take the outcome and cited passages from a search response."""
@@ -305,7 +308,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
         latency = time.perf_counter() - track.started
         self.query_log.record(
             QueryRecord(
-                interaction_id=interaction.id,
+                interaction_id=track.answer_id or interaction.id,
                 guild_id=interaction.guild_id,
                 channel_id=interaction.channel_id,
                 user_id=self.settings.identities.key(interaction.user.id),
