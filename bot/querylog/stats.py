@@ -11,10 +11,30 @@ from bot.querylog.clock import iso, now_utc
 from bot.querylog.dialect import LogConnection, dialect_of
 from bot.querylog.scope import Scope, both
 
+# Where members ask: /ask, "Find in the docs" on a message, a new help-forum post. A "Post
+# publicly" reply repeats a "Find in the docs" question, so it is counted by place only.
+QUESTION_COMMANDS = ("ask", "find_in_docs", "forum")
+PLACES = (*QUESTION_COMMANDS, "post_publicly")
+PLACE_NAMES = {
+    "ask": "/ask",
+    "find_in_docs": "Find in the docs",
+    "post_publicly": "posted publicly",
+    "forum": "help forums",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceCount:
+    """Questions asked in one place (a command) and how many got an answer."""
+
+    command: str
+    queries: int
+    answered: int
+
 
 @dataclass(frozen=True, slots=True)
 class DayCount:
-    """/ask questions on one UTC day and how many got an answer."""
+    """Questions on one UTC day and how many got an answer."""
 
     day: str
     queries: int
@@ -42,6 +62,7 @@ class Stats:
     top_passages: list[tuple[str, int]] = field(default_factory=list)
     votes_up: int = 0
     votes_down: int = 0
+    by_place: list[PlaceCount] = field(default_factory=list)
 
     @property
     def answered_share(self) -> float | None:
@@ -58,7 +79,17 @@ class Stats:
             f"Answered: {self.answered} ({share})",
             f"Latency: median {median}, p95 {p95}",
             f"Votes: 👍 {self.votes_up} 👎 {self.votes_down}",
+            *([self.places_line()] if self.by_place else []),
         ]
+
+    def places_line(self) -> str:
+        """Where the questions were asked: each place's count, answered in brackets."""
+        shown = [
+            f"{PLACE_NAMES.get(place.command, place.command)} {place.queries} "
+            f"({place.answered} answered)"
+            for place in self.by_place
+        ]
+        return "Where: " + ", ".join(shown)
 
 
 def _percentile(conn: LogConnection, where: str, params: list[Any], share: float) -> float:
@@ -84,7 +115,9 @@ def compute_stats(
     dialect = dialect_of(conn)
     first_day = (now.astimezone(UTC) - timedelta(days=days - 1)).date()
     since = iso(datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC))
-    where, params = both(scope.where(), ("q.command = 'ask' AND q.created_at >= ?", [since]))
+    in_window = both(scope.where(), ("q.created_at >= ?", [since]))
+    asked = ", ".join("?" * len(QUESTION_COMMANDS))
+    where, params = both(in_window, (f"q.command IN ({asked})", list(QUESTION_COMMANDS)))
     voted, vote_params = both(scope.votes_where(), ("v.updated_at >= ?", [since]))
     counted = {
         row["day"]: DayCount(row["day"], row["queries"], row["answered"])
@@ -120,6 +153,16 @@ def compute_stats(
             [*params, top],
         )
     ]
+    placed = ", ".join("?" * len(PLACES))
+    place_where, place_params = both(in_window, (f"q.command IN ({placed})", list(PLACES)))
+    counted_places = {
+        row[0]: PlaceCount(row[0], int(row[1]), int(row[2]))
+        for row in conn.execute(
+            "SELECT q.command, count(*), sum(q.outcome = 'answered') FROM queries q "
+            f"WHERE {place_where} GROUP BY q.command",
+            place_params,
+        )
+    }
     up, down = conn.execute(
         "SELECT coalesce(sum(CASE WHEN v.vote = 1 THEN 1 ELSE 0 END), 0), "
         "coalesce(sum(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END), 0) FROM votes v "
@@ -139,4 +182,5 @@ def compute_stats(
         top_passages=top_passages,
         votes_up=int(up),
         votes_down=int(down),
+        by_place=[counted_places[place] for place in PLACES if place in counted_places],
     )

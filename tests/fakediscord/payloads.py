@@ -24,6 +24,7 @@ PERM_EMBED_LINKS = 1 << 14
 PERM_ATTACH_FILES = 1 << 15
 PERM_READ_HISTORY = 1 << 16
 PERM_USE_APP_COMMANDS = 1 << 31
+PERM_SEND_MESSAGES_IN_THREADS = 1 << 38
 EVERYONE_PERMS = (
     PERM_VIEW_CHANNEL
     | PERM_SEND_MESSAGES
@@ -122,6 +123,72 @@ def text_channel(
         "last_message_id": None,
         "rate_limit_per_user": 0,
         "flags": 0,
+    }
+
+
+def forum_channel(
+    channel_id: str | int,
+    guild_id: str | int,
+    name: str = "help",
+    *,
+    position: int = 0,
+    permission_overwrites: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A GUILD_FORUM channel (type 15): it holds only threads, the forum's posts."""
+    return {
+        "id": str(channel_id),
+        "type": 15,
+        "guild_id": str(guild_id),
+        "name": name,
+        "position": position,
+        "permission_overwrites": permission_overwrites or [],
+        "nsfw": False,
+        "parent_id": None,
+        "topic": None,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "flags": 0,
+        "available_tags": [],
+        "default_reaction_emoji": None,
+        "default_thread_rate_limit_per_user": 0,
+        "default_sort_order": None,
+        "default_forum_layout": 0,
+        "default_auto_archive_duration": 1440,
+    }
+
+
+def thread(
+    thread_id: str | int,
+    guild_id: str | int,
+    parent_id: str | int,
+    owner_id: str | int,
+    name: str,
+    *,
+    created_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """A PUBLIC_THREAD (type 11), as a forum post is: its id is also its first message's."""
+    created = (created_at or dt.datetime.now(dt.UTC)).isoformat()
+    return {
+        "id": str(thread_id),
+        "type": 11,
+        "guild_id": str(guild_id),
+        "parent_id": str(parent_id),
+        "owner_id": str(owner_id),
+        "name": name,
+        "last_message_id": str(thread_id),
+        "rate_limit_per_user": 0,
+        "message_count": 1,
+        "member_count": 1,
+        "total_message_sent": 1,
+        "flags": 0,
+        "applied_tags": [],
+        "thread_metadata": {
+            "archived": False,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": created,
+            "locked": False,
+            "create_timestamp": created,
+        },
     }
 
 
@@ -255,6 +322,7 @@ def message(
     guild_id: str | None = None,
     interaction_metadata: dict[str, Any] | None = None,
     msg_type: int = 0,
+    referenced_message: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A message object as Discord returns it, built from the bot's request body."""
     data: dict[str, Any] = {
@@ -289,6 +357,16 @@ def message(
         data["interaction_metadata"] = interaction_metadata
     if body.get("poll"):
         data["poll"] = body["poll"]
+    if referenced_message is not None:
+        # A reply (type 19): Discord names the message and embeds it as it is now.
+        data["type"] = 19
+        data["message_reference"] = {
+            "type": 0,
+            "message_id": referenced_message["id"],
+            "channel_id": referenced_message["channel_id"],
+            **({"guild_id": guild_id} if guild_id is not None else {}),
+        }
+        data["referenced_message"] = referenced_message
     return data
 
 

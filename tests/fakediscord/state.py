@@ -78,11 +78,84 @@ class DiscordState:
         return next((g for g in self.guilds if g["id"] == str(guild_id)), None)
 
     def get_channel(self, channel_id: Any) -> dict[str, Any] | None:
+        """A guild channel or a thread (a forum post), by id."""
         for g in self.guilds:
             for c in g["channels"]:
                 if c["id"] == str(channel_id):
                     return c
-        return None
+        return self.threads.get(str(channel_id))
+
+    def add_forum(
+        self, name: str = "help", guild_id: Any = None, *, denied_to_bot: int = 0
+    ) -> dict[str, Any]:
+        """A forum channel (type 15) in a guild's cached payload (sent on the next IDENTIFY, so
+        add it before the bot connects). ``denied_to_bot`` permission bits are denied to the bot
+        by an overwrite, which Discord's REST enforces too (see :meth:`bot_denied`)."""
+        g = self._guild_or_default(guild_id)
+        overwrites = []
+        if denied_to_bot:
+            overwrites.append(
+                {"id": self.bot_user["id"], "type": 1, "allow": "0", "deny": str(denied_to_bot)}
+            )
+        forum = P.forum_channel(
+            P.snowflake(),
+            g["id"],
+            name,
+            position=len(g["channels"]),
+            permission_overwrites=overwrites,
+        )
+        g["channels"].append(forum)
+        return forum
+
+    def bot_denied(self, channel: dict[str, Any], permission: int) -> bool:
+        """Whether an overwrite on the channel (on its parent, for a thread) denies the bot
+        ``permission``."""
+        parent = self.get_channel(channel["parent_id"]) if channel.get("type") == 11 else channel
+        for overwrite in (parent or channel).get("permission_overwrites") or []:
+            if overwrite["id"] == self.bot_user["id"] and int(overwrite["deny"]) & permission:
+                return True
+        return False
+
+    def member_message(
+        self, channel_id: Any, content: str, user: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A message a member posted (the bot is not told: it has no message intents)."""
+        channel = self.get_channel(channel_id)
+        assert channel is not None, f"unknown channel {channel_id}"
+        return self._member_message(P.snowflake(), channel, content, user or self.default_user)
+
+    def _member_message(
+        self, message_id: str, channel: dict[str, Any], content: str, user: dict[str, Any]
+    ) -> dict[str, Any]:
+        msg = P.message(
+            message_id=message_id,
+            channel_id=channel["id"],
+            author=user,
+            body={"content": content},
+            attachments=[],
+            guild_id=channel.get("guild_id"),
+        )
+        self.messages[message_id] = msg
+        return msg
+
+    def new_forum_post(
+        self,
+        forum: dict[str, Any],
+        title: str,
+        content: str,
+        user: dict[str, Any] | None = None,
+        *,
+        created_at: Any = None,
+    ) -> dict[str, Any]:
+        """A post in a forum: a thread and its first message, which share an id."""
+        user = user or self.default_user
+        post_id = P.snowflake()
+        thread = P.thread(
+            post_id, forum["guild_id"], forum["id"], user["id"], title, created_at=created_at
+        )
+        self.threads[post_id] = thread
+        self._member_message(post_id, thread, content, user)
+        return thread
 
     def _guild_or_default(self, guild_id: Any) -> dict[str, Any]:
         """The guild with ``guild_id``; the default guild for ``None``."""
@@ -154,6 +227,7 @@ class DiscordState:
         guild_id: str | None,
         ix: FakeInteraction | None,
         flags: int | None = None,
+        referenced: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         mid = P.snowflake()
         meta = None
@@ -178,6 +252,7 @@ class DiscordState:
             guild_id=guild_id,
             interaction_metadata=meta,
             msg_type=20 if ix is not None and ix.type == APPLICATION_COMMAND else 0,
+            referenced_message=referenced,
         )
         if flags is not None:
             msg["flags"] = flags

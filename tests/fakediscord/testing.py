@@ -178,6 +178,61 @@ class Controls:
         data = self._command_data(name, options or {}, guild_id, None)
         return await self._inject(APPLICATION_COMMAND, data, ctx)
 
+    async def send_message_command(
+        self,
+        name: str,
+        message: dict[str, Any],
+        *,
+        user: dict[str, Any] | None = None,
+        member_permissions: int | None = None,
+        roles: list[str | int] | None = None,
+        locale: str = "en-US",
+    ) -> FakeInteraction:
+        """Use a message context-menu command (type 2, ``data.type`` 3) on ``message``, in its
+        channel: Discord sends the message whole in ``data.resolved.messages``, content included,
+        whatever the bot's intents."""
+        gid = message.get("guild_id")
+        cmd = self.commands.find(name, gid)
+        if cmd is None or cmd.get("type") != 3:
+            raise KeyError(f"no message command {name!r} registered")
+        ctx = self._context(user, gid, message["channel_id"], roles, member_permissions)
+        ctx["locale"] = locale
+        data: dict[str, Any] = {
+            "id": cmd["id"],
+            "name": cmd["name"],
+            "type": 3,
+            "target_id": message["id"],
+            "resolved": {"messages": {message["id"]: json.loads(json.dumps(message))}},
+        }
+        if cmd.get("guild_id"):
+            data["guild_id"] = cmd["guild_id"]
+        return await self._inject(APPLICATION_COMMAND, data, ctx)
+
+    async def create_forum_post(
+        self,
+        forum: dict[str, Any],
+        title: str,
+        content: str = "",
+        *,
+        user: dict[str, Any] | None = None,
+        created_at: Any = None,
+    ) -> dict[str, Any]:
+        """A member opens a post in ``forum``: its thread and first message are stored and
+        THREAD_CREATE (``newly_created``) is dispatched, as Discord does."""
+        post = self.new_forum_post(forum, title, content, user, created_at=created_at)
+        await self.dispatch_thread_create(post)
+        return post
+
+    async def dispatch_thread_create(
+        self, post: dict[str, Any], *, newly_created: bool = True
+    ) -> int:
+        """(Again) THREAD_CREATE for a post; Discord sends ``newly_created`` only the first
+        time, and a bare THREAD_CREATE when the bot is added to an existing thread."""
+        data = dict(post)
+        if newly_created:
+            data["newly_created"] = True
+        return await self.dispatch("THREAD_CREATE", data)
+
     async def send_autocomplete(
         self,
         name: str,

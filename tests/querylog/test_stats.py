@@ -35,3 +35,26 @@ def test_stats(db: LogConnection) -> None:
 def test_stats_of_an_empty_log(db: LogConnection) -> None:
     stats = compute_stats(db, EVERYTHING, days=3, now=NOW)
     assert stats.queries == 0 and stats.median_latency_ms is None and stats.answered_share is None
+
+
+def test_stats_count_questions_by_where_they_were_asked(db: sqlite3.Connection) -> None:
+    add(db, command="ask")
+    add(db, command="ask", outcome="no_results", results=[])
+    add(db, command="find_in_docs")
+    add(db, command="post_publicly")  # repeats the find_in_docs question: by place only
+    add(db, command="forum")
+    add(db, command="forum", outcome="no_results", results=[])
+    add(db, command="forum", outcome="rate_limited", results=[])
+    add(db, command="more")  # a page of an answer, not a question
+    stats = compute_stats(db, EVERYTHING, days=7, now=NOW)
+    assert (stats.queries, stats.answered) == (6, 3)
+    assert [(p.command, p.queries, p.answered) for p in stats.by_place] == [
+        ("ask", 2, 1),
+        ("find_in_docs", 1, 1),
+        ("forum", 3, 1),
+        ("post_publicly", 1, 1),
+    ]
+    assert stats.summary_lines()[-1] == (
+        "Where: /ask 2 (1 answered), Find in the docs 1 (1 answered), "
+        "help forums 3 (1 answered), posted publicly 1 (1 answered)"
+    )

@@ -6,7 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..errors import DiscordHTTPError
+from .. import payloads as P
+from ..errors import DiscordHTTPError, form_error
 from ..limits import check_message_body
 from ..records import RecordedRequest
 from ..responses import json_response
@@ -31,11 +32,36 @@ class ChannelRoutes:
         body = rec.json_object
         if self.validate:
             check_message_body(body, "")
+        send = P.PERM_SEND_MESSAGES_IN_THREADS if ch.get("type") == 11 else P.PERM_SEND_MESSAGES
+        if self.bot_denied(ch, send):
+            raise DiscordHTTPError(403, 50013, "Missing Permissions")
         msg = self._new_message(
-            body, rec.files, channel_id=cid, guild_id=ch.get("guild_id"), ix=None
+            body,
+            rec.files,
+            channel_id=cid,
+            guild_id=ch.get("guild_id"),
+            ix=None,
+            referenced=self._referenced(cid, body.get("message_reference")),
         )
         self._record(None, "channel", msg, body, rec.files, rec.at)
         return json_response(200, msg)
+
+    def _referenced(self, cid: str, reference: Any) -> dict[str, Any] | None:
+        """The message a reply names; an unknown one is refused unless the reference says
+        ``fail_if_not_exists: false`` (then the message is sent as no reply), as Discord does."""
+        if not isinstance(reference, dict) or reference.get("message_id") is None:
+            return None
+        msg = self.messages.get(str(reference["message_id"]))
+        if msg is not None and msg["channel_id"] == str(reference.get("channel_id") or cid):
+            return msg
+        if reference.get("fail_if_not_exists") is False:
+            return None
+        raise DiscordHTTPError(
+            400,
+            50035,
+            "Invalid Form Body",
+            form_error("message_reference", "Unknown message", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE"),
+        )
 
     def _channel_message(self, cid: str, mid: str) -> dict[str, Any]:
         msg = self.messages.get(mid)
@@ -46,6 +72,9 @@ class ChannelRoutes:
     async def _get_channel_message(
         self, request: web.Request, rec: RecordedRequest, cid: str, mid: str
     ) -> web.Response:
+        ch = self._channel_or_404(cid)
+        if self.bot_denied(ch, P.PERM_READ_HISTORY):
+            raise DiscordHTTPError(403, 50001, "Missing Access")
         return json_response(200, self._channel_message(cid, mid))
 
     async def _edit_channel_message(

@@ -44,6 +44,32 @@ HOUR_SECONDS = 3600.0
 _MISSING_PERMISSIONS = 50013
 
 
+class ForumOption(app_commands.Transformer):
+    """A forum channel option: Discord offers forums only (discord.py's ``ForumChannel``
+    would ask for media channels too, which help forums are not)."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        """A channel option."""
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        """Forums only."""
+        return [discord.ChannelType.forum]
+
+    async def transform(
+        self, interaction: discord.Interaction[Any], value: Any, /
+    ) -> app_commands.AppCommandChannel:
+        """The channel as the interaction resolved it (no cache needed)."""
+        if not isinstance(value, app_commands.AppCommandChannel):
+            raise app_commands.TransformerError(value, self.type, self)
+        return value
+
+
+Forum = app_commands.Transform[app_commands.AppCommandChannel, ForumOption]
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(administrator=True)
 class HelpForumCog(
@@ -84,9 +110,7 @@ class HelpForumCog(
     )
     @app_commands.rename(channel=command_text("option.forum.name"))
     @app_commands.describe(channel=command_text("option.forum.description"))
-    async def add(
-        self, interaction: discord.Interaction[Any], channel: discord.ForumChannel
-    ) -> None:
+    async def add(self, interaction: discord.Interaction[Any], channel: Forum) -> None:
         """Answer new posts in ``channel``."""
         guild_id, admin = interaction.guild_id, interaction.user.id
         if guild_id is None or await self._refused(interaction):
@@ -101,9 +125,7 @@ class HelpForumCog(
     )
     @app_commands.rename(channel=command_text("option.forum.name"))
     @app_commands.describe(channel=command_text("option.forum.description"))
-    async def remove(
-        self, interaction: discord.Interaction[Any], channel: discord.ForumChannel
-    ) -> None:
+    async def remove(self, interaction: discord.Interaction[Any], channel: Forum) -> None:
         """Stop answering posts in ``channel``."""
         guild_id = interaction.guild_id
         if guild_id is None or await self._refused(interaction):
