@@ -23,6 +23,9 @@ The spec's own conventions (its README) are applied here:
 - **Upload ids.** discord.py names a new attachment by its upload index, ``{"id": 0, …}``, where
   the spec types the id as a snowflake string; Discord accepts that, so ``MessageAttachmentRequest``
   also takes a non-negative integer id. Nothing else about attachments is relaxed.
+- **Replies.** discord.py sends ``message_reference`` ids as JSON numbers and a message's
+  ``nonce`` as a string of digits; Discord accepts both, so those ids also take a non-negative
+  integer and the nonce's union is "at least one form" (a digit string fits two of them).
 
 Formats are checked: ``uri`` (RFC 3986, so an embed or button URL of ``"not a url"`` is refused as
 Discord refuses it) and the integer ranges ``int32``/``int64``. Formats jsonschema cannot check
@@ -217,6 +220,22 @@ def _accept_upload_index_ids(spec: dict[str, Any]) -> None:
     props["id"] = {"anyOf": [props["id"], {"type": "integer", "minimum": 0}]}
 
 
+def _accept_integer_reference_ids(spec: dict[str, Any]) -> None:
+    """discord.py sends a reply's ``message_reference`` ids as JSON numbers, where the spec
+    types a snowflake as a string of digits; Discord reads either (every discord.py reply)."""
+    props = spec["components"]["schemas"]["MessageReferenceRequest"]["properties"]
+    for name in ("message_id", "channel_id", "guild_id"):
+        props[name] = {"anyOf": [props[name], {"type": "integer", "minimum": 0}]}
+
+
+def _accept_digit_string_nonces(spec: dict[str, Any]) -> None:
+    """discord.py sends a message's ``nonce`` as a string of digits: a string nonce to Discord,
+    but also the integer it spells under the int-parseable-string convention, so ``oneOf``
+    would refuse it for fitting twice. Either form is a nonce: at least one must fit."""
+    props = spec["components"]["schemas"]["MessageCreateRequest"]["properties"]
+    props["nonce"] = {"anyOf": props["nonce"]["oneOf"]}
+
+
 @dataclass(frozen=True)
 class _Operation:
     method: str
@@ -244,6 +263,8 @@ class OpenAPISpec:
     def __init__(self, path: Path = SPEC_PATH) -> None:
         spec = json.loads(path.read_text(encoding="utf-8"))
         _accept_upload_index_ids(spec)
+        _accept_integer_reference_ids(spec)
+        _accept_digit_string_nonces(spec)
         self._registry: Registry[Any] = Registry().with_resource(
             SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT202012)
         )

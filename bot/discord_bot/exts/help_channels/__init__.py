@@ -18,6 +18,6 @@ async def setup(bot: CorpusBot) -> None:
     if search is None:
         raise RuntimeError("the help_channels extension needs the search extension loaded first")
     service = lambda: bot.service  # noqa: E731  (a reload swaps the bot's service)
-    await bot.add_cog(FindInDocsCog(bot.settings, search, service))
+    await bot.add_cog(FindInDocsCog(bot.tree, bot.settings, search, service))
     await bot.add_cog(HelpForumCog(bot, bot.settings, bot.query_log, bot.log_database, service))
     bot.add_dynamic_items(PostPubliclyButton)

@@ -34,8 +34,13 @@ class FindInDocsCog(commands.Cog, name="FindInDocsCog"):
     """The "Find in the docs" message command and its "Post publicly" button."""
 
     def __init__(
-        self, settings: Settings, search: SearchCog, service: Callable[[], SearchService]
+        self,
+        tree: app_commands.CommandTree[Any],
+        settings: Settings,
+        search: SearchCog,
+        service: Callable[[], SearchService],
     ) -> None:
+        self.tree = tree
         self.settings = settings
         self.search = search
         self._current_service = service
@@ -45,19 +50,11 @@ class FindInDocsCog(commands.Cog, name="FindInDocsCog"):
 
     async def cog_load(self) -> None:
         """Context menus cannot be declared in a cog's body: add it to the tree here."""
-        tree = self._tree()
-        if tree is not None:
-            tree.add_command(self.menu)
+        self.tree.add_command(self.menu)
 
     async def cog_unload(self) -> None:
         """Take the menu off the tree with the cog."""
-        tree = self._tree()
-        if tree is not None:
-            tree.remove_command(self.menu.name, type=self.menu.type)
-
-    def _tree(self) -> app_commands.CommandTree[Any] | None:
-        bot = getattr(self, "bot", None)
-        return getattr(bot, "tree", None)
+        self.tree.remove_command(self.menu.name, type=self.menu.type)
 
     async def find_in_docs(
         self, interaction: discord.Interaction[Any], message: discord.Message
