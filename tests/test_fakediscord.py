@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from tests.fakediscord import BotProcess, FakeDiscord
+from tests.fakediscord import payloads as P
 from tests.fakediscord.harness import echo_bot_argv, fake_and_bot
 from tests.fakediscord.payloads import EPHEMERAL
 
@@ -475,3 +476,59 @@ def test_a_refused_body_fails_the_test_even_if_the_client_ignores_the_400(pytest
             "*request bodies validated against Discord's OpenAPI spec*",
         ]
     )
+
+
+# -- replies, forum posts and missing permissions, as Discord answers them ------------------------
+
+
+async def test_a_reply_names_and_embeds_the_message_it_answers(fake_discord: FakeDiscord):
+    fake = fake_discord
+    asked = fake.member_message(fake.channel["id"], "where is the satellite?")
+    channel = f"/channels/{fake.channel['id']}/messages"
+    reference = {"message_id": int(asked["id"]), "channel_id": int(fake.channel["id"])}
+    body = {"content": "here", "nonce": "8405945855709075009", "message_reference": reference}
+    status, reply = await _send(fake, "POST", channel, body)
+    assert status == 200 and fake.spec_violations == []  # discord.py's integer ids, digit nonce
+    assert reply["type"] == 19 and reply["message_reference"]["message_id"] == asked["id"]
+    assert reply["referenced_message"]["content"] == "where is the satellite?"
+
+
+async def test_a_reply_to_an_unknown_message_is_refused_unless_told_not_to(
+    fake_discord: FakeDiscord,
+):
+    fake = fake_discord
+    channel = f"/channels/{fake.channel['id']}/messages"
+    gone = {"message_id": "123", "channel_id": fake.channel["id"]}
+    status, answer = await _send(fake, "POST", channel, {"content": "x", "message_reference": gone})
+    assert status == 400 and answer["code"] == 50035
+    assert "message_reference" in answer["errors"]
+    lenient = {**gone, "fail_if_not_exists": False}
+    status, sent = await _send(
+        fake, "POST", channel, {"content": "x", "message_reference": lenient}
+    )
+    assert status == 200 and sent["type"] == 0 and "message_reference" not in sent
+
+
+async def test_a_nonce_longer_than_discord_takes_is_still_refused(fake_discord: FakeDiscord):
+    fake = fake_discord
+    channel = f"/channels/{fake.channel['id']}/messages"
+    status, _ = await _send(fake, "POST", channel, {"content": "x", "nonce": "n" * 26})
+    assert status == 400
+    assert len(fake.take_spec_violations()) == 1
+
+
+async def test_the_bot_denied_sending_in_a_forum_gets_403_in_its_posts(fake_discord: FakeDiscord):
+    fake = fake_discord
+    open_forum = fake.add_forum("help")
+    locked = fake.add_forum("locked", denied_to_bot=P.PERM_SEND_MESSAGES_IN_THREADS)
+    assert open_forum["type"] == 15 and locked["permission_overwrites"][0]["type"] == 1
+    fine = fake.new_forum_post(open_forum, "How?", "How do I?")
+    refused = fake.new_forum_post(locked, "Why?", "Why does it?")
+    assert fine["type"] == 11 and fine["parent_id"] == open_forum["id"]
+    assert fake.messages[fine["id"]]["channel_id"] == fine["id"]  # the post's first message
+    status, _ = await _send(fake, "POST", f"/channels/{fine['id']}/messages", {"content": "a"})
+    assert status == 200
+    status, answer = await _send(
+        fake, "POST", f"/channels/{refused['id']}/messages", {"content": "a"}
+    )
+    assert status == 403 and answer["code"] == 50013
