@@ -179,8 +179,12 @@ class HelpForumCog(
                 "help forum post %s not answered: the log is unavailable (%s)", thread.id, error
             )
             return
-        if claimed:
-            await self._answer(thread, forum)
+        if not claimed:
+            log.info(
+                "forum post %s: not taken up (not a help forum, or taken up before)", thread.id
+            )
+            return
+        await self._answer(thread, forum)
 
     def _not_for_us(self, thread: discord.Thread) -> bool:
         """The bot's own posts, and posts too old to answer now (an outage's backlog)."""
@@ -188,8 +192,11 @@ class HelpForumCog(
         if user is not None and thread.owner_id == user.id:
             return True
         created = thread.created_at or discord.utils.snowflake_time(thread.id)
-        age = datetime.now(UTC) - created
-        return age > timedelta(minutes=self.settings.forum_max_age_minutes)
+        limit = self.settings.forum_max_age_minutes
+        if datetime.now(UTC) - created > timedelta(minutes=limit):
+            log.info("forum post %s: older than %g minutes, left alone", thread.id, limit)
+            return True
+        return False
 
     async def _answer(self, thread: discord.Thread, forum: discord.ForumChannel) -> None:
         """Search for the post, answer when confident, and log it whatever happens."""
@@ -247,7 +254,7 @@ class HelpForumCog(
         except discord.NotFound:
             return title
         asked = question_part(starter.content)
-        return f"{title}\n{asked}" if asked and asked != title else title
+        return f"{title} {asked}" if asked and asked != title else title
 
     async def _post(
         self, thread: discord.Thread, forum: discord.ForumChannel, response: SearchResponse
