@@ -164,7 +164,7 @@ class Settings(BaseSettings):
 
     # --- Help forums ---------------------------------------------------------------------------
     forum_min_score: float = Field(
-        8.0,
+        10.0,
         ge=0,
         description=(
             "A new help-forum post is answered only when its best passage scores at least this "
