@@ -11,6 +11,7 @@ import pytest
 from bot.discord_bot import replies
 from bot.discord_bot.ratelimit import SearchCooldown, UserRateLimiter
 from bot.discord_bot.style import DESCRIPTION_LIMIT, FIELD_LIMIT
+from bot.discord_bot.views import PostPubliclyButton
 from bot.i18n.catalog import EN, ENGLISH, SHIPPED, messages_for
 from bot.search.service import SearchService
 from tests.conftest import DATA
@@ -169,3 +170,23 @@ def test_source_of_a_page_section_shows_it_and_links_to_its_anchor() -> None:
     assert "(https://docs.lantern.example/install.html#linux)" in answer.description
     [german] = replies.source(service.open("install#2"), messages_for("de")).embeds  # type: ignore[arg-type]
     assert {f.name: f.value for f in german.fields}["Abschnitt"] == "Installation › Linux"
+
+
+@pytest.mark.parametrize("locale", [ENGLISH, *SHIPPED])
+def test_a_forum_answer_says_how_to_ask_again_within_the_footer_limit(
+    seed_service: SearchService, locale: str
+) -> None:
+    words = messages_for(locale)
+    response = seed_service.search("What does Russia plan to give North Korea?")
+    reply = replies.forum_answer(response, 3, words)
+    footer = reply.embeds[0].footer.text or ""
+    assert footer.endswith(words("footer.ask_again")) and len(footer) <= 2048
+    assert footer.startswith(replies.answer(response, 3, words).embeds[0].footer.text or "")
+
+
+def test_with_item_puts_a_button_after_the_answers_own(seed_service: SearchService) -> None:
+    reply = replies.answer(seed_service.search("North Korea satellite"), 3, EN)
+    before = len(reply.view.children) if reply.view else 0
+    reply = replies.with_item(reply, PostPubliclyButton(42))
+    assert reply.view is not None and len(reply.view.children) == before + 1
+    assert reply.view.children[-1].custom_id == "cb:post:42"  # type: ignore[attr-defined]

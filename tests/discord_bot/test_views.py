@@ -13,6 +13,7 @@ from bot.discord_bot.views import (
     ExtensionNotLoaded,
     MoreResultsButton,
     PageButton,
+    PostPubliclyButton,
     PurgeButton,
     VoteButton,
 )
@@ -72,12 +73,14 @@ class NothingLoaded:
     search = None
     feedback = None
     moderation = None
+    find_in_docs = None
 
 
 PRESSES = {
     "search": lambda: MoreResultsButton(5, 5),
     "feedback": lambda: VoteButton(1),
     "moderation": lambda: PurgeButton(7, OWNER, "cancel"),
+    "find in the docs": lambda: PostPubliclyButton(42),
 }
 
 
