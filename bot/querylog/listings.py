@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 from bot.corpus.text import shorten
 from bot.querylog.dialect import LogConnection, dialect_of
 from bot.querylog.filters import Filters
-from bot.querylog.records import ROW_COLUMNS
+from bot.querylog.records import QUESTION_COMMANDS, ROW_COLUMNS
 from bot.querylog.scope import Scope, both
 
 T = TypeVar("T")
@@ -140,11 +140,13 @@ def unanswered(
     page: int = 0,
     page_size: int = PAGE_SIZE,
 ) -> Page[Unanswered]:
-    """/ask questions with no result or only ones scoring below ``weak_score``; most asked first."""
+    """Questions (/ask, "Find in the docs", help-forum posts) with no result or only ones
+    scoring below ``weak_score``; most asked first."""
     in_scope, params = scope.where()
+    params.extend(QUESTION_COMMANDS)
     clauses = [
         in_scope,
-        "q.command = 'ask'",
+        f"q.command IN ({', '.join('?' * len(QUESTION_COMMANDS))})",
         "(q.outcome = 'no_results' OR (q.outcome = 'answered' AND q.top_score < ?))",
     ]
     params.append(weak_score)

@@ -11,6 +11,9 @@ from bot.querylog.normalise import normalise_query
 
 Outcome = Literal["answered", "no_results", "rate_limited", "error"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+# The commands whose rows are members' questions: /ask, "Find in the docs" on a message, a new
+# help-forum post. (Pages, "Open", /source and a "Post publicly" repeat are not new questions.)
+QUESTION_COMMANDS = ("ask", "find_in_docs", "forum")
 
 
 @dataclass(slots=True)

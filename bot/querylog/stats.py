@@ -9,11 +9,11 @@ from typing import Any
 
 from bot.querylog.clock import iso, now_utc
 from bot.querylog.dialect import LogConnection, dialect_of
+from bot.querylog.records import QUESTION_COMMANDS
 from bot.querylog.scope import Scope, both
 
-# Where members ask: /ask, "Find in the docs" on a message, a new help-forum post. A "Post
-# publicly" reply repeats a "Find in the docs" question, so it is counted by place only.
-QUESTION_COMMANDS = ("ask", "find_in_docs", "forum")
+# Where members ask (QUESTION_COMMANDS); a "Post publicly" reply repeats a "Find in the docs"
+# question, so it is counted by place only.
 PLACES = (*QUESTION_COMMANDS, "post_publicly")
 PLACE_NAMES = {
     "ask": "/ask",

@@ -89,11 +89,20 @@ def test_unanswered_groups_weak_and_missing_answers(db: LogConnection) -> None:
         ("weak one", 1, 0.5),
     ]
     assert page.rows[0].last_asked == iso(NOW)
+    # Asked on a message or in a help forum, a question is a question too.
+    add(db, query="weak one", command="find_in_docs", results=[("doc#3", 0.5)])
+    add(db, query="Where do quokkas live?", command="forum", outcome="no_results", results=[])
+    add(db, query="where do quokkas live", command="post_publicly", outcome="no_results")
+    everywhere = unanswered(db, EVERYTHING, weak_score=1.0)
+    assert [(u.query, u.asked) for u in everywhere.rows] == [
+        ("where do quokkas live", 3),
+        ("weak one", 2),
+    ]
     assert page.rows[0].summary().startswith("2× “where do quokkas live” · last 2025-03-10 12:00")
     recent_only = unanswered(db, EVERYTHING, weak_score=1.0, since=parse_since("1h", NOW))
     assert [(u.query, u.asked) for u in recent_only.rows] == [
-        ("weak one", 1),  # equal counts and times: alphabetical
-        ("where do quokkas live", 1),
+        ("weak one", 2),
+        ("where do quokkas live", 2),  # equal counts and times: alphabetical
     ]
 
 
