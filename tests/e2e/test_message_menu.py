@@ -132,3 +132,23 @@ async def test_a_channel_the_bot_cannot_post_in_keeps_the_answer_private(
     assert len(fake.channel_messages) == posted_before
     [row] = await wait_for_rows(database, 1, "interaction_id = ?", (int(press.id),))
     assert row["command"] == "post_publicly" and row["outcome"] == "no_results"
+
+
+@shared
+async def test_in_a_thread_the_public_reply_stays_in_the_thread(
+    fake: FakeDiscord, database: Path
+) -> None:
+    forum = fake.add_forum("questions")  # a forum the bot has not been told of: not a help forum
+    post = fake.new_forum_post(forum, "Satellites?", POST)
+    starter = fake.messages[post["id"]]
+    ix = await fake.send_message_command(MENU, starter)
+    private = await ix.wait_for_message()
+    assert private.ephemeral and private.message["channel_id"] == post["id"]
+    posted_before = len(fake.channel_messages)
+    press = await fake.send_component(private, f"cb:post:{starter['id']}")
+    await press.wait_for_message()
+    reply = await channel_message(fake, posted_before + 1)
+    assert reply.message["channel_id"] == post["id"]
+    assert reply.message["message_reference"]["message_id"] == starter["id"]
+    [row] = await wait_for_rows(database, 1, "interaction_id = ?", (int(reply.message_id),))
+    assert row["channel_id"] == int(post["id"])
