@@ -64,12 +64,14 @@ def expire(conn: LogConnection, before: str) -> Deleted:
 
 
 def forget(conn: LogConnection, users: tuple[int, ...]) -> Deleted:
-    """Delete a member's logged queries and votes (under every id they may be stored as)."""
+    """Delete a member's logged queries and votes (under every id they may be stored as), and
+    forget them as the administrator who added a help forum (the forum stays)."""
     marks = ", ".join("?" for _ in users)
 
     def work() -> Deleted:
         queries = conn.execute(f"DELETE FROM queries WHERE user_id IN ({marks})", users).rowcount
         votes = conn.execute(f"DELETE FROM votes WHERE user_id IN ({marks})", users).rowcount
+        conn.execute(f"UPDATE help_forums SET enabled_by = 0 WHERE enabled_by IN ({marks})", users)
         return Deleted(queries, votes)
 
     return atomically(conn, work)

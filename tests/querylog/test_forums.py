@@ -14,6 +14,7 @@ from bot.querylog.forums import (
     forum_enabler,
     remove_forum,
 )
+from bot.querylog.retention import forget
 
 GUILD, OTHER_GUILD, FORUM, ADMIN = 10, 20, 100, 7
 
@@ -59,3 +60,12 @@ def test_a_problem_is_told_once_per_channel(db: sqlite3.Connection) -> None:
     assert not claim_notice(db, GUILD, FORUM, "cannot_send")
     assert claim_notice(db, GUILD, FORUM, "cannot_read_history")
     assert claim_notice(db, GUILD, FORUM + 1, "cannot_send")
+
+
+def test_an_administrator_who_is_forgotten_leaves_the_forum_enabled(db: sqlite3.Connection) -> None:
+    add_forum(db, GUILD, FORUM, ADMIN)
+    add_forum(db, GUILD, FORUM + 1, ADMIN + 1)
+    forget(db, (ADMIN,))
+    assert enabled_forums(db, GUILD) == [FORUM, FORUM + 1]
+    assert forum_enabler(db, GUILD, FORUM) == 0  # no one to tell privately any more
+    assert forum_enabler(db, GUILD, FORUM + 1) == ADMIN + 1

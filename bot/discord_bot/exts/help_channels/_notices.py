@@ -60,7 +60,7 @@ class PermissionNotices:
         guild = forum.guild
         try:
             enabler = await self.db.read(lambda conn: forum_enabler(conn, guild.id, forum.id))
-            if enabler is None:
+            if not enabler:  # not a help forum, or its administrator asked to be forgotten
                 return False
             user = self.client.get_user(enabler) or await self.client.fetch_user(enabler)
             await user.send(embeds=notice(text).embeds, allowed_mentions=NO_MENTIONS)
