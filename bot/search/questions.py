@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
-QUESTION_MAX_CHARS = 300  # a few sentences: BM25 over a whole post drifts to its noise
+# A few sentences: BM25 over a whole post drifts to its noise. As /ask's limit, so the question
+# fits an answer's author line, where "More results" and "Post publicly" read it back whole.
+QUESTION_MAX_CHARS = 250
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
 _CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 _INLINE_SPACE = re.compile(r"\s+")

@@ -50,3 +50,10 @@ def test_a_message_of_only_code_still_gives_text() -> None:
 
 def test_sentences_cut_on_marks_and_lines() -> None:
     assert sentences("One. Two?! Three\nFour") == ["One.", "Two?!", "Three", "Four"]
+
+
+def test_the_question_fits_an_answers_author_line() -> None:
+    """ "Post publicly" reads the question back from the private answer's author line (256
+    characters, "Q: " first): a longer question would be searched cut."""
+    part = question_part("Why " + "does this word repeat " * 40 + "?")
+    assert len("Q: " + part) <= 256
