@@ -68,6 +68,11 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         "locked": fake.add_forum("locked", denied_to_bot=P.PERM_SEND_MESSAGES_IN_THREADS),
         "unread": fake.add_forum("unread", denied_to_bot=P.PERM_READ_HISTORY),
     }
+    # A second server with no system channel: notices go to the administrator privately.
+    second = fake.add_guild("Second Guild", owner=fake.owner_user)
+    forums["quiet"] = fake.add_forum(
+        "quiet", second["id"], denied_to_bot=P.PERM_SEND_MESSAGES_IN_THREADS
+    )
     system_channel = next(c for c in fake.guild["channels"] if c["name"] == "bot-log")
     fake.guild["system_channel_id"] = system_channel["id"]
     env = bot_env(
@@ -85,6 +90,14 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
                 world, "corpus-help forum add", {"channel": forums[name]["id"]}
             )
             assert "I will answer new posts" in added.text()
+        quiet = forums["quiet"]
+        ix = await fake.send_command(
+            "corpus-help forum add",
+            {"channel": quiet["id"]},
+            user=fake.owner_user,
+            guild_id=quiet["guild_id"],
+        )
+        assert "I will answer new posts" in (await ix.wait_for_message()).text()
         yield world
     finally:
         for bot in world.bots:
@@ -252,3 +265,15 @@ async def test_a_restarted_bot_does_not_answer_a_post_again(world: World) -> Non
     await fake.dispatch_thread_create(post)
     await world.bot.wait_for_output(rf"forum post {post['id']}: not taken up")
     assert len(posted_in(fake, post["id"])) == 1 and len(forum_rows(database, post)) == 1
+
+
+@shared
+async def test_without_a_system_channel_the_administrator_is_told_privately(world: World) -> None:
+    fake, quiet = world.fake, world.forums["quiet"]
+    posts = [await fake.create_forum_post(quiet, TITLE, BODY) for _ in range(2)]
+    for post in posts:
+        [row] = await wait_forum_rows(world.database, post)
+        assert row["outcome"] == "error" and row["guild_id"] == int(quiet["guild_id"])
+    [dm] = [c for c in fake.dm_channels.values() if c["recipients"][0] == fake.owner_user]
+    [notice] = posted_in(fake, dm["id"])
+    assert f"<#{quiet['id']}>" in notice.text() and "cannot send messages" in notice.text()

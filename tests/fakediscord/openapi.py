@@ -23,9 +23,10 @@ The spec's own conventions (its README) are applied here:
 - **Upload ids.** discord.py names a new attachment by its upload index, ``{"id": 0, …}``, where
   the spec types the id as a snowflake string; Discord accepts that, so ``MessageAttachmentRequest``
   also takes a non-negative integer id. Nothing else about attachments is relaxed.
-- **Replies.** discord.py sends ``message_reference`` ids as JSON numbers and a message's
-  ``nonce`` as a string of digits; Discord accepts both, so those ids also take a non-negative
-  integer and the nonce's union is "at least one form" (a digit string fits two of them).
+- **Replies and DMs.** discord.py sends ``message_reference`` ids and a DM's ``recipient_id``
+  as JSON numbers and a message's ``nonce`` as a string of digits; Discord accepts them, so
+  those ids also take a non-negative integer and the nonce's union is "at least one form" (a
+  digit string fits two of them).
 
 Formats are checked: ``uri`` (RFC 3986, so an embed or button URL of ``"not a url"`` is refused as
 Discord refuses it) and the integer ranges ``int32``/``int64``. Formats jsonschema cannot check
@@ -220,12 +221,21 @@ def _accept_upload_index_ids(spec: dict[str, Any]) -> None:
     props["id"] = {"anyOf": [props["id"], {"type": "integer", "minimum": 0}]}
 
 
-def _accept_integer_reference_ids(spec: dict[str, Any]) -> None:
-    """discord.py sends a reply's ``message_reference`` ids as JSON numbers, where the spec
-    types a snowflake as a string of digits; Discord reads either (every discord.py reply)."""
-    props = spec["components"]["schemas"]["MessageReferenceRequest"]["properties"]
-    for name in ("message_id", "channel_id", "guild_id"):
-        props[name] = {"anyOf": [props[name], {"type": "integer", "minimum": 0}]}
+# Where discord.py sends snowflakes as JSON numbers: a reply's reference, a DM's recipient.
+_INTEGER_SNOWFLAKES = {
+    "MessageReferenceRequest": ("message_id", "channel_id", "guild_id"),
+    "CreatePrivateChannelRequest": ("recipient_id",),
+}
+
+
+def _accept_integer_snowflakes(spec: dict[str, Any]) -> None:
+    """discord.py sends a reply's ``message_reference`` ids and a DM's ``recipient_id`` as JSON
+    numbers, where the spec types a snowflake as a string of digits; Discord reads either
+    (every discord.py reply and DM)."""
+    for schema, names in _INTEGER_SNOWFLAKES.items():
+        props = spec["components"]["schemas"][schema]["properties"]
+        for name in names:
+            props[name] = {"anyOf": [props[name], {"type": "integer", "minimum": 0}]}
 
 
 def _accept_digit_string_nonces(spec: dict[str, Any]) -> None:
@@ -263,7 +273,7 @@ class OpenAPISpec:
     def __init__(self, path: Path = SPEC_PATH) -> None:
         spec = json.loads(path.read_text(encoding="utf-8"))
         _accept_upload_index_ids(spec)
-        _accept_integer_reference_ids(spec)
+        _accept_integer_snowflakes(spec)
         _accept_digit_string_nonces(spec)
         self._registry: Registry[Any] = Registry().with_resource(
             SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT202012)

@@ -95,6 +95,7 @@ class FakeDiscord(DiscordState, InteractionPayloads, Controls, RestRoutes):
         self._by_token: dict[str, FakeInteraction] = {}
         self.messages: dict[str, dict[str, Any]] = {}
         self.threads: dict[str, dict[str, Any]] = {}  # forum posts, by id
+        self.dm_channels: dict[str, dict[str, Any]] = {}  # the bot's DMs, by channel id
         self.channel_messages: list[RecordedMessage] = []
         self.requests: list[RecordedRequest] = []
         self.unknown_requests: list[RecordedRequest] = []

@@ -78,12 +78,12 @@ class DiscordState:
         return next((g for g in self.guilds if g["id"] == str(guild_id)), None)
 
     def get_channel(self, channel_id: Any) -> dict[str, Any] | None:
-        """A guild channel or a thread (a forum post), by id."""
+        """A guild channel, a thread (a forum post) or the bot's DM channel, by id."""
         for g in self.guilds:
             for c in g["channels"]:
                 if c["id"] == str(channel_id):
                     return c
-        return self.threads.get(str(channel_id))
+        return self.threads.get(str(channel_id)) or self.dm_channels.get(str(channel_id))
 
     def add_forum(
         self, name: str = "help", guild_id: Any = None, *, denied_to_bot: int = 0

@@ -50,6 +50,7 @@ class RestRoutes(IdentityRoutes, CommandRoutes, InteractionRoutes, ChannelRoutes
             table: list[tuple[str, str, bool, Callable[..., Awaitable[Any]]]] = [
                 ("GET", "/users/@me", True, self._get_me),
                 ("GET", r"/users/(?P<uid>[0-9]+)", True, self._get_user),
+                ("POST", "/users/@me/channels", True, self._create_dm),
                 ("GET", "/oauth2/applications/@me", True, self._get_app),
                 ("GET", "/applications/@me", True, self._get_app),
                 ("GET", "/gateway", False, self._get_gateway),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from .. import payloads as P
 from ..errors import DiscordHTTPError
 from ..records import RecordedRequest
 from ..responses import json_response
@@ -19,6 +20,23 @@ class IdentityRoutes:
                 if m["user"]["id"] == uid:
                     return json_response(200, m["user"])
         raise DiscordHTTPError(404, 10013, "Unknown User")
+
+    async def _create_dm(self, request: web.Request, rec: RecordedRequest) -> web.Response:
+        """POST /users/@me/channels: the bot's DM channel with a user (one per user, as on
+        Discord); the bot's messages to it are recorded like any channel's."""
+        uid = str(rec.json_object.get("recipient_id"))
+        user = next(
+            (m["user"] for g in self.guilds for m in g["members"] if m["user"]["id"] == uid), None
+        )
+        if user is None:
+            raise DiscordHTTPError(400, 50007, "Cannot send messages to this user")
+        channel = next(
+            (c for c in self.dm_channels.values() if c["recipients"][0]["id"] == uid), None
+        )
+        if channel is None:
+            channel = P.dm_channel(P.snowflake(), user)
+            self.dm_channels[channel["id"]] = channel
+        return json_response(200, channel)
 
     async def _get_app(self, request: web.Request, rec: RecordedRequest) -> web.Response:
         return json_response(200, self.application)
