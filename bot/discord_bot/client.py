@@ -35,9 +35,15 @@ log = logging.getLogger(__name__)
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-# What the bot needs in a channel; replies to interactions need no more than this.
+# What the bot needs in a channel; replies to interactions need no more than this. Help forums
+# and "Post publicly" in a thread also need to post in threads and read a post's first message.
 INVITE_PERMISSIONS = discord.Permissions(
-    view_channel=True, send_messages=True, embed_links=True, attach_files=True
+    view_channel=True,
+    send_messages=True,
+    embed_links=True,
+    attach_files=True,
+    send_messages_in_threads=True,
+    read_message_history=True,
 )
 # Loaded in this order, which is also the order of the commands Discord is sent.
 EXTENSIONS = (

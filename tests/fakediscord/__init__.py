@@ -15,9 +15,12 @@ one module each: ``state.py`` (guilds, members, channels, messages, interactions
 ``command_store.py``; ``routes/`` (Discord's REST routes, a module per resource family);
 ``testing.py`` (what tests call: inject interactions, wait, inject failures), building payloads
 with ``interaction_payloads.py`` and handing out ``interaction.py``'s ``FakeInteraction``.
-``records.py`` holds what is recorded for assertions, ``errors.py`` and ``responses.py``
-Discord-shaped errors and responses, ``limits.py`` the hand-written size limits, ``openapi.py``
-the spec validation and ``gateway.py`` the websocket.
+Forum channels and their posts (``add_forum``, ``create_forum_post``: THREAD_CREATE), members'
+messages (``member_message``) and message commands on them (``send_message_command``) are in
+``state.py`` and ``testing.py``; an overwrite denying the bot a permission makes REST answer 403
+as Discord does. ``records.py`` holds what is recorded for assertions, ``errors.py`` and
+``responses.py`` Discord-shaped errors and responses, ``limits.py`` the hand-written size
+limits, ``openapi.py`` the spec validation and ``gateway.py`` the websocket.
 """
 
 from .command_store import CommandStore

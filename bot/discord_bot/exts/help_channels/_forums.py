@@ -228,6 +228,9 @@ class HelpForumCog(
                 error_id = "forbidden"
                 return
             track.answer_id = posted.id
+        except asyncio.CancelledError:
+            track.outcome = "error"  # stopped mid-answer (shutdown): still logged, below
+            raise
         except Exception:
             track.outcome = "error"
             error_id = secrets.token_hex(4)
