@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.discord_bot.exts.help_channels._forums import HelpForumCog
+from bot.discord_bot.exts.help_channels._forums import HelpForumCommandsCog
 from bot.discord_bot.exts.help_channels._menu import FindInDocsCog
+from bot.discord_bot.exts.help_channels._posts import ForumPostsCog
 from bot.discord_bot.views import PostPubliclyButton
 
 if TYPE_CHECKING:
@@ -13,11 +14,12 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: CorpusBot) -> None:
-    """Add both cogs (after the search extension, whose steps the menu shares)."""
+    """Add the three cogs (after the search extension, whose steps the menu shares)."""
     search = bot.search
     if search is None:
         raise RuntimeError("the help_channels extension needs the search extension loaded first")
     service = lambda: bot.service  # noqa: E731  (a reload swaps the bot's service)
     await bot.add_cog(FindInDocsCog(bot.tree, bot.settings, search, service))
-    await bot.add_cog(HelpForumCog(bot, bot.settings, bot.query_log, bot.log_database, service))
+    await bot.add_cog(HelpForumCommandsCog(bot.log_database))
+    await bot.add_cog(ForumPostsCog(bot, bot.settings, bot.query_log, bot.log_database, service))
     bot.add_dynamic_items(PostPubliclyButton)
