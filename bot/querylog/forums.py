@@ -4,14 +4,13 @@ whose conflict clause decides, so two events for one post cannot both win."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.querylog.clock import timestamp
+from bot.querylog.dialect import LogConnection, LogCursor
 
 
-def add_forum(conn: sqlite3.Connection, guild_id: int, channel_id: int, enabled_by: int) -> bool:
+def add_forum(conn: LogConnection, guild_id: int, channel_id: int, enabled_by: int) -> bool:
     """Enable a forum for a server; ``False`` if it already was (the enabler is kept)."""
-    cursor = conn.execute(
+    cursor: LogCursor = conn.execute(
         "INSERT INTO help_forums (guild_id, channel_id, enabled_by, created_at) "
         "VALUES (?, ?, ?, ?) ON CONFLICT (guild_id, channel_id) DO NOTHING",
         [guild_id, channel_id, enabled_by, timestamp()],
@@ -19,15 +18,15 @@ def add_forum(conn: sqlite3.Connection, guild_id: int, channel_id: int, enabled_
     return cursor.rowcount == 1
 
 
-def remove_forum(conn: sqlite3.Connection, guild_id: int, channel_id: int) -> bool:
+def remove_forum(conn: LogConnection, guild_id: int, channel_id: int) -> bool:
     """Disable a forum; ``False`` if it was not enabled in this server."""
-    cursor = conn.execute(
+    cursor: LogCursor = conn.execute(
         "DELETE FROM help_forums WHERE guild_id = ? AND channel_id = ?", [guild_id, channel_id]
     )
     return cursor.rowcount == 1
 
 
-def enabled_forums(conn: sqlite3.Connection, guild_id: int) -> list[int]:
+def enabled_forums(conn: LogConnection, guild_id: int) -> list[int]:
     """The server's enabled forum channel ids, oldest first."""
     rows = conn.execute(
         "SELECT channel_id FROM help_forums WHERE guild_id = ? ORDER BY created_at, channel_id",
@@ -36,7 +35,7 @@ def enabled_forums(conn: sqlite3.Connection, guild_id: int) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
-def forum_enabler(conn: sqlite3.Connection, guild_id: int, channel_id: int) -> int | None:
+def forum_enabler(conn: LogConnection, guild_id: int, channel_id: int) -> int | None:
     """Who enabled the forum (to tell of a problem there), or ``None`` if it is not enabled."""
     row = conn.execute(
         "SELECT enabled_by FROM help_forums WHERE guild_id = ? AND channel_id = ?",
@@ -45,10 +44,10 @@ def forum_enabler(conn: sqlite3.Connection, guild_id: int, channel_id: int) -> i
     return None if row is None else int(row[0])
 
 
-def claim_post(conn: sqlite3.Connection, guild_id: int, channel_id: int, thread_id: int) -> bool:
+def claim_post(conn: LogConnection, guild_id: int, channel_id: int, thread_id: int) -> bool:
     """Take up a new post of an enabled forum: ``True`` once per post, ``False`` for a post
     already taken up (a replayed event, another process) or a forum not enabled."""
-    cursor = conn.execute(
+    cursor: LogCursor = conn.execute(
         "INSERT INTO help_forum_posts (thread_id, guild_id, channel_id, claimed_at) "
         "SELECT ?, guild_id, channel_id, ? FROM help_forums WHERE guild_id = ? AND channel_id = ? "
         "ON CONFLICT (thread_id) DO NOTHING",
@@ -57,9 +56,9 @@ def claim_post(conn: sqlite3.Connection, guild_id: int, channel_id: int, thread_
     return cursor.rowcount == 1
 
 
-def claim_notice(conn: sqlite3.Connection, guild_id: int, channel_id: int, problem: str) -> bool:
+def claim_notice(conn: LogConnection, guild_id: int, channel_id: int, problem: str) -> bool:
     """``True`` the first time a problem in a channel is to be reported, ``False`` after."""
-    cursor = conn.execute(
+    cursor: LogCursor = conn.execute(
         "INSERT INTO permission_notices (guild_id, channel_id, problem, created_at) "
         "VALUES (?, ?, ?, ?) ON CONFLICT (channel_id, problem) DO NOTHING",
         [guild_id, channel_id, problem, timestamp()],

@@ -158,7 +158,8 @@ def compute_stats(
     counted_places = {
         row[0]: PlaceCount(row[0], int(row[1]), int(row[2]))
         for row in conn.execute(
-            "SELECT q.command, count(*), sum(q.outcome = 'answered') FROM queries q "
+            "SELECT q.command, count(*), "
+            "sum(CASE WHEN q.outcome = 'answered' THEN 1 ELSE 0 END) FROM queries q "
             f"WHERE {place_where} GROUP BY q.command",
             place_params,
         )

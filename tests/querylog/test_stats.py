@@ -37,7 +37,7 @@ def test_stats_of_an_empty_log(db: LogConnection) -> None:
     assert stats.queries == 0 and stats.median_latency_ms is None and stats.answered_share is None
 
 
-def test_stats_count_questions_by_where_they_were_asked(db: sqlite3.Connection) -> None:
+def test_stats_count_questions_by_where_they_were_asked(db: LogConnection) -> None:
     add(db, command="ask")
     add(db, command="ask", outcome="no_results", results=[])
     add(db, command="find_in_docs")

@@ -1,5 +1,5 @@
 -- Help forums: which forum channels a server's administrators chose, the posts answered there,
--- and the permission notices already given. Plain SQL that SQLite and PostgreSQL both read.
+-- and the permission notices already given. The SQLite version is the same SQL.
 
 -- A forum channel the bot answers new posts in; off unless an administrator adds it.
 CREATE TABLE help_forums (
