@@ -86,6 +86,43 @@ def open_private(path: Path, mode: str = "ab") -> Iterator[IO[bytes]]:
         yield file
 
 
+@contextlib.contextmanager
+def locked_side_file(path: Path) -> Iterator[IO[bytes]]:
+    """``path`` opened to append (created 0600 if new) and held under an exclusive ``flock``.
+
+    Several processes share one log's side file: each appends under the lock, and the one that
+    imports it reads and removes it under the same lock. A process that opened the file just
+    before it was imported and removed would append to a file no one reads again, so after the
+    lock is taken the open file must still be the one at ``path``; if not, it is opened again.
+    """
+    while True:
+        with open_private(path, "a+b") as file:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX)
+            try:
+                current = os.stat(path)
+            except FileNotFoundError:
+                continue
+            opened = os.fstat(file.fileno())
+            if (current.st_dev, current.st_ino) != (opened.st_dev, opened.st_ino):
+                continue
+            yield file
+            return
+
+
+@contextlib.contextmanager
+def locked_existing(path: Path) -> Iterator[IO[bytes] | None]:
+    """``path`` opened to read, under an exclusive ``flock``, or ``None`` if there is none."""
+    tighten(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        yield None
+        return
+    with os.fdopen(fd, "rb") as file:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield file
+
+
 class RunMarker:
     """``<database>.running.<pid>``: a file each process with the log open holds locked.
 

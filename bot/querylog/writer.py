@@ -25,7 +25,7 @@ from pathlib import Path
 from bot.querylog.backends import LogBackend
 from bot.querylog.backends.sqlite import SqliteBackend
 from bot.querylog.connection import WRITER_BUSY_TIMEOUT_MS
-from bot.querylog.files import RunMarker, open_private, tighten
+from bot.querylog.files import RunMarker, locked_existing, locked_side_file, open_private, tighten
 from bot.querylog.records import QueryRecord
 
 log = logging.getLogger(__name__)
@@ -258,7 +258,7 @@ class QueryLog:
         buffer stays as it is."""
         spilled = list(self._buffer) if rows is None else rows
         try:
-            with open_private(self.spill_path, "a+b") as file:
+            with locked_side_file(self.spill_path) as file:
                 if file.seek(0, os.SEEK_END):
                     file.seek(-1, os.SEEK_END)
                     if file.read(1) != b"\n":  # a line cut short (disk full) must not
@@ -284,30 +284,30 @@ class QueryLog:
 
     def _load_spill(self) -> None:
         """Import the side file. A line that cannot be read (cut short when the disk filled up)
-        is kept in ``<side file>.unreadable`` for the operator; every other row is imported."""
+        is kept in ``<side file>.unreadable`` for the operator; every other row is imported.
+
+        The file is read and removed under its lock: another process of the same log may be
+        appending to it right now, and none of its rows may fall between the read and the
+        removal."""
         kept = self.spill_path.with_name(self.spill_path.name + ".unreadable")
-        tighten(self.spill_path)
         tighten(kept)
-        if not self.spill_path.exists():
-            return
-        try:
-            lines = self.spill_path.read_bytes().decode("utf-8", "replace").splitlines()
-        except OSError as error:
-            log.error("query log: could not import %s: %s", self.spill_path, error)
-            return
         rows: list[QueryRecord] = []
         unreadable: list[str] = []
-        for line in filter(None, lines):
-            try:
-                rows.append(QueryRecord.from_json(json.loads(line)))
-            except (ValueError, TypeError, AttributeError):
-                unreadable.append(line)
         try:
-            if unreadable:
-                with open_private(kept) as file:
-                    file.writelines((line + "\n").encode("utf-8") for line in unreadable)
-                log.error("query log: %d unreadable rows kept in %s", len(unreadable), kept)
-            self.spill_path.unlink()
+            with locked_existing(self.spill_path) as file:
+                if file is None:
+                    return
+                lines = file.read().decode("utf-8", "replace").splitlines()
+                for line in filter(None, lines):
+                    try:
+                        rows.append(QueryRecord.from_json(json.loads(line)))
+                    except (ValueError, TypeError, AttributeError):
+                        unreadable.append(line)
+                if unreadable:
+                    with open_private(kept) as kept_file:
+                        kept_file.writelines((line + "\n").encode("utf-8") for line in unreadable)
+                    log.error("query log: %d unreadable rows kept in %s", len(unreadable), kept)
+                self.spill_path.unlink()
         except OSError as error:
             log.error("query log: could not import %s: %s", self.spill_path, error)
             return

@@ -536,3 +536,54 @@ async def test_close_ends_the_writer_even_when_the_driver_swallows_its_cancel(
         closing.cancel()
     assert closing in done, "close() waited forever for the writer"
     assert [row["interaction_id"] for row in table(path)] == [1, 2]
+
+
+SPILL_ROWS = """
+import sys
+from pathlib import Path
+from bot.querylog.writer import QueryLog
+from tests.querylog.test_writer import record
+
+log = QueryLog(Path(sys.argv[1]))
+first, count = int(sys.argv[2]), int(sys.argv[3])
+for n in range(first, first + count):
+    log._spill([record(n)])  # as a process whose database is down does, a row at a time
+assert log.lost == 0
+"""
+
+
+async def test_processes_sharing_a_side_file_lose_no_row_while_one_imports_it(
+    tmp_path: Path,
+) -> None:
+    """Bot processes of one log (``corpusbot run --processes``) spill to one side file; a
+    process that starts imports and removes it while the others may still be appending."""
+    path = tmp_path / "log.db"
+    per_process = 1500
+    writers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            SPILL_ROWS,
+            str(path),
+            str(1 + index * per_process),
+            str(per_process),
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for index in range(2)
+    ]
+    imported: list[int] = []
+    imports = 0
+    while any(writer.returncode is None for writer in writers):
+        importer = QueryLog(path)
+        importer._load_spill()  # what each start does first
+        imported += [row.interaction_id for row in importer._buffer]
+        imports += 1
+        await asyncio.sleep(0.005)
+    for writer in writers:
+        _, errors = await writer.communicate()
+        assert writer.returncode == 0, errors.decode()
+    last = QueryLog(path)
+    last._load_spill()
+    imported += [row.interaction_id for row in last._buffer]
+    assert imports > 1
+    assert sorted(imported) == list(range(1, 2 * per_process + 1))
