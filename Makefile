@@ -4,8 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 Q ?= What does Russia plan to give North Korea?
-# Each test file runs whole in one of two workers, so a file's bot process starts once.
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# Each test file runs whole in one of three workers, so a file's bot process starts once; three
+# on two cores, as much of the suite waits on processes starting and on sockets.
+PYTEST_ARGS ?= -n 3 --dist loadfile
 
 .PHONY: help install ask test lint typecheck pytest format clean
 

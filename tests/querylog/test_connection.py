@@ -71,6 +71,7 @@ def test_a_check_and_the_change_it_allows_are_one_transaction(
     assert checked.wait(5)
     settle(db, False)
     first.join()
-    assert outcomes == ["purged", "already answered"]
+    # Either may append first: the waiting press resumes the moment the other commits.
+    assert sorted(outcomes) == ["already answered", "purged"]
     actions = db.execute("SELECT count(*) FROM moderation_actions WHERE action = 'purge'")
     assert actions.fetchone()[0] == 1
