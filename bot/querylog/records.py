@@ -14,6 +14,27 @@ OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 # The commands whose rows are members' questions: /ask, "Find in the docs" on a message, a new
 # help-forum post. (Pages, "Open", /source and a "Post publicly" repeat are not new questions.)
 QUESTION_COMMANDS = ("ask", "find_in_docs", "forum")
+# The columns a row is stored in (the keys of ``QueryRecord.to_row``), in one order for every
+# INSERT: the writer's on either database and ``corpusbot log copy``.
+STORED_COLUMNS = (
+    "interaction_id",
+    "created_at",
+    "guild_id",
+    "channel_id",
+    "user_id",
+    "user_name",
+    "command",
+    "query",
+    "query_key",
+    "results",
+    "result_count",
+    "total_matches",
+    "top_passage_id",
+    "top_score",
+    "latency_ms",
+    "outcome",
+    "error_id",
+)
 
 
 @dataclass(slots=True)

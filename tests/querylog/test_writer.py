@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
+from bot.querylog.backends.postgres import COLUMN_TYPES
 from bot.querylog.backends.sqlite import SqliteBackend, SqliteStore
 from bot.querylog.connection import connect, open_db
 from bot.querylog.normalise import normalise_query
-from bot.querylog.records import QueryRecord
+from bot.querylog.records import STORED_COLUMNS, QueryRecord
 from bot.querylog.schema import SchemaError, migrations
 from bot.querylog.writer import QueryLog
 from tests.querylog.rows import locked
@@ -590,3 +591,10 @@ async def test_processes_sharing_a_side_file_lose_no_row_while_one_imports_it(
     imported += [row.interaction_id for row in last._buffer]
     assert imports > 1
     assert sorted(imported) == list(range(1, 2 * per_process + 1))
+
+
+def test_a_row_is_stored_in_exactly_the_columns_every_insert_names() -> None:
+    """The SQLite and PostgreSQL inserts and ``log copy`` all take ``STORED_COLUMNS``."""
+    assert set(record(1).to_row()) == set(STORED_COLUMNS)
+    assert len(set(STORED_COLUMNS)) == len(STORED_COLUMNS)
+    assert set(COLUMN_TYPES) == set(STORED_COLUMNS)

@@ -18,15 +18,12 @@ import psycopg
 from bot.querylog.backends.postgres import CONNECT_TIMEOUT_SECONDS, PostgresBackend
 from bot.querylog.backends.sqlite import SqliteBackend
 from bot.querylog.dialect import LogConnection
+from bot.querylog.records import STORED_COLUMNS
 from bot.querylog.schema import SchemaError
 
-QUESTION_COLUMNS = (
-    "interaction_id, created_at, guild_id, channel_id, user_id, user_name, command, query, "
-    "query_key, results, result_count, total_matches, top_passage_id, top_score, latency_ms, "
-    "outcome, error_id"
-)
+QUESTION_COLUMNS = ", ".join(STORED_COLUMNS)
 _QUESTIONS = (
-    f"INSERT INTO queries ({QUESTION_COLUMNS}) VALUES ({', '.join(['%s'] * 17)}) "
+    f"INSERT INTO queries ({QUESTION_COLUMNS}) VALUES ({', '.join(['%s'] * len(STORED_COLUMNS))}) "
     "ON CONFLICT (interaction_id) DO NOTHING"
 )
 _VOTES = (

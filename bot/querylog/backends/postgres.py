@@ -24,10 +24,12 @@ from psycopg_pool import AsyncConnectionPool
 from bot.querylog.clock import timestamp
 from bot.querylog.dialect import POSTGRES, WRITE_LOCK, LogConnection
 from bot.querylog.identities import Identities
+from bot.querylog.records import STORED_COLUMNS
 from bot.querylog.schema import SchemaError, latest_version, migrations
 
-# One statement a batch, its rows as one array a column: a single round trip, where executemany
-# costs one per row on an async connection (about six times slower).
+# Each stored column's type, for its array: one statement a batch, its rows as one array a
+# column, is a single round trip, where executemany costs one per row on an async connection
+# (about six times slower).
 COLUMN_TYPES = {
     "interaction_id": "bigint",
     "created_at": "text",
@@ -48,15 +50,15 @@ COLUMN_TYPES = {
     "error_id": "text",
 }
 INSERT = (
-    f"INSERT INTO queries ({', '.join(COLUMN_TYPES)}) SELECT * FROM unnest("
-    + ", ".join(f"%s::{kind}[]" for kind in COLUMN_TYPES.values())
+    f"INSERT INTO queries ({', '.join(STORED_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"%s::{COLUMN_TYPES[name]}[]" for name in STORED_COLUMNS)
     + ") ON CONFLICT (interaction_id) DO NOTHING"
 )
 
 
 def as_columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
-    """``rows`` (``QueryRecord.to_row``) as one list a column, in :data:`COLUMN_TYPES` order."""
-    return [[row[name] for row in rows] for name in COLUMN_TYPES]
+    """``rows`` (``QueryRecord.to_row``) as one list a column, in :data:`STORED_COLUMNS` order."""
+    return [[row[name] for row in rows] for name in STORED_COLUMNS]
 
 
 # The server down, restarting or unreachable: the rows wait and are retried. Anything else

@@ -20,21 +20,16 @@ from bot.querylog.connection import connect, open_db
 from bot.querylog.dialect import SQLITE, LogConnection
 from bot.querylog.files import file_identity, restore_shm, shm_size
 from bot.querylog.identities import Identities
+from bot.querylog.records import STORED_COLUMNS
 from bot.querylog.transactions import write_transaction
 
 log = logging.getLogger(__name__)
 
-INSERT = """
-INSERT INTO queries (
-    interaction_id, created_at, guild_id, channel_id, user_id, user_name, command, query,
-    query_key, results, result_count, total_matches, top_passage_id, top_score, latency_ms,
-    outcome, error_id
-) VALUES (
-    :interaction_id, :created_at, :guild_id, :channel_id, :user_id, :user_name, :command, :query,
-    :query_key, :results, :result_count, :total_matches, :top_passage_id, :top_score,
-    :latency_ms, :outcome, :error_id
-) ON CONFLICT (interaction_id) DO NOTHING
-"""
+INSERT = (
+    f"INSERT INTO queries ({', '.join(STORED_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + name for name in STORED_COLUMNS)}) "
+    "ON CONFLICT (interaction_id) DO NOTHING"
+)
 
 
 class SqliteBackend:
