@@ -8,7 +8,7 @@ size, each shard's latency) are read when Prometheus scrapes, so they are never 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -21,6 +21,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from bot.observability.health import ShardState, no_shards
+
+T = TypeVar("T")
 
 # A search is a millisecond or two on a large corpus; past a second something is wrong.
 SEARCH_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -86,6 +88,11 @@ class BotMetrics:
         """Count one interaction recorded in the query log, and how long its reply took."""
         self.questions.labels(command=command, outcome=outcome).inc()
         self.reply_seconds.observe(reply_seconds)
+
+    def timed_search(self, search: Callable[[], T]) -> T:
+        """``search()``, its duration observed in the search histogram (even when it raises)."""
+        with self.search_seconds.time():
+            return search()
 
     def reload(self, result: str) -> None:
         """Count one corpus reload's result."""

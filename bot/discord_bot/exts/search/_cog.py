@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -34,7 +34,6 @@ from bot.querylog.writer import QueryLog
 from bot.search.service import MAX_QUERY_CHARS, QueryTooLongError, SearchResponse, SearchService
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 QUESTION_MAX_CHARS = 250  # fits the embed author line that keeps the question for "More results"
 ASK_MAX_RESULTS = 5  # the /ask option's range is 1 to this
 
@@ -224,7 +223,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
         )
         return await run_in_time(
             interaction,
-            partial(_timed, search, self.metrics.search_seconds.observe),
+            partial(self.metrics.timed_search, search),
             defer_after=self.settings.defer_after_seconds,
             ephemeral=private,
             update=update,
@@ -325,12 +324,3 @@ class SearchCog(commands.Cog, name="SearchCog"):
             )
         )
         self.metrics.question(command, track.outcome, latency)
-
-
-def _timed(work: Callable[[], T], observe: Callable[[float], None]) -> T:
-    """``work()``, its duration in seconds told to ``observe`` (even when it raises)."""
-    started = time.perf_counter()
-    try:
-        return work()
-    finally:
-        observe(time.perf_counter() - started)
