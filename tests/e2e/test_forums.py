@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 import pytest_asyncio
 
 from tests.e2e.helpers import BOT_ARGV, bot_env, make_corpus, rows, wait_for_rows
+from tests.e2e.test_metrics import SERVING, scrape
 from tests.fakediscord import BotProcess, FakeDiscord, RecordedMessage
 from tests.fakediscord import payloads as P
 from tests.fakediscord.harness import wait_ready_or_exit
@@ -80,6 +82,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         database,
         forum_min_score=MIN_SCORE,
         forum_answers_per_hour=PER_HOUR,
+        metrics_port=0,
     )
     await fake.start()
     world = World(fake, database, env, forums, system_channel)
@@ -250,6 +253,20 @@ async def test_querylog_stats_count_forum_questions(world: World) -> None:
     ix = await world.fake.send_command("querylog stats", {}, user=world.fake.owner_user)
     stats = await ix.wait_for_message(timeout=15)
     assert "help forums" in stats.text()
+
+
+@shared
+async def test_metrics_count_forum_posts_as_the_log_holds_them(world: World) -> None:
+    """Every post taken up so far was this bot's: its counts by outcome are the log's rows."""
+    base = (await world.bot.wait_for_output(SERVING)).group(1)
+    counted = {
+        dict(labels)["outcome"]: int(value)
+        for (name, labels), value in (await scrape(base)).items()
+        if name == "corpusbot_questions_total" and dict(labels).get("command") == "forum"
+    }
+    logged = await wait_for_rows(world.database, sum(counted.values()), "command = 'forum'")
+    assert counted == Counter(row["outcome"] for row in logged)
+    assert {"answered", "no_results", "rate_limited"} <= set(counted)
 
 
 @shared

@@ -21,5 +21,7 @@ async def setup(bot: CorpusBot) -> None:
     service = lambda: bot.service  # noqa: E731  (a reload swaps the bot's service)
     await bot.add_cog(FindInDocsCog(bot.tree, bot.settings, search, service))
     await bot.add_cog(HelpForumCommandsCog(bot.log_database))
-    await bot.add_cog(ForumPostsCog(bot, bot.settings, bot.query_log, bot.log_database, service))
+    await bot.add_cog(
+        ForumPostsCog(bot, bot.settings, bot.query_log, bot.log_database, service, bot.metrics)
+    )
     bot.add_dynamic_items(PostPubliclyButton)

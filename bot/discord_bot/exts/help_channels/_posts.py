@@ -29,6 +29,7 @@ from bot.discord_bot.exts.search._cog import Tracked
 from bot.discord_bot.ratelimit import SearchCooldown, UserRateLimiter
 from bot.discord_bot.respond import NO_MENTIONS
 from bot.i18n.catalog import messages_for
+from bot.observability import BotMetrics
 from bot.querylog.database import LogDatabase, LogUnavailable
 from bot.querylog.forums import claim_post
 from bot.querylog.records import QueryRecord
@@ -51,8 +52,10 @@ class ForumPostsCog(commands.Cog, name="ForumPostsCog"):
         query_log: QueryLog,
         db: LogDatabase,
         service: Callable[[], SearchService],
+        metrics: BotMetrics,
     ) -> None:
         self.client = client
+        self.metrics = metrics
         self.settings = settings
         self.query_log = query_log
         self.db = db
@@ -101,14 +104,13 @@ class ForumPostsCog(commands.Cog, name="ForumPostsCog"):
         error_id: str | None = None
         try:
             query = await self._question_of(thread, forum)
-            response = await asyncio.to_thread(
-                partial(
-                    self._current_service().search,
-                    query,
-                    limit=self.settings.ask_default_results,
-                    locale=thread.guild.preferred_locale.value,
-                )
+            search = partial(
+                self._current_service().search,
+                query,
+                limit=self.settings.ask_default_results,
+                locale=thread.guild.preferred_locale.value,
             )
+            response = await asyncio.to_thread(self.metrics.timed_search, search)
             track.answered_with(response)
             if not self._confident(response):
                 track.outcome = "no_results"
@@ -173,8 +175,9 @@ class ForumPostsCog(commands.Cog, name="ForumPostsCog"):
     def _record(
         self, thread: discord.Thread, query: str, track: Tracked, error_id: str | None
     ) -> None:
-        """The post's query-log row: under the answer's message id when there is one (votes
-        name it), else the post's own id."""
+        """The post's query-log row, counted in the metrics as every row is: under the answer's
+        message id when there is one (votes name it), else the post's own id."""
+        latency = time.perf_counter() - track.started
         identities = self.settings.identities
         owner_id = thread.owner_id or 0
         owner = thread.owner
@@ -190,8 +193,9 @@ class ForumPostsCog(commands.Cog, name="ForumPostsCog"):
                 query=query,
                 results=track.results,
                 total_matches=track.total_matches,
-                latency_ms=(time.perf_counter() - track.started) * 1000,
+                latency_ms=latency * 1000,
                 outcome=track.outcome,
                 error_id=error_id,
             )
         )
+        self.metrics.question("forum", track.outcome, latency)
