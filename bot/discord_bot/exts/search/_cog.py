@@ -31,10 +31,10 @@ from bot.discord_bot.respond import (
 from bot.observability import BotMetrics
 from bot.querylog.records import Outcome, QueryRecord
 from bot.querylog.writer import QueryLog
+from bot.search.questions import QUESTION_MAX_CHARS
 from bot.search.service import MAX_QUERY_CHARS, QueryTooLongError, SearchResponse, SearchService
 
 log = logging.getLogger(__name__)
-QUESTION_MAX_CHARS = 250  # fits the embed author line that keeps the question for "More results"
 ASK_MAX_RESULTS = 5  # the /ask option's range is 1 to this
 
 
