@@ -13,6 +13,10 @@ import functools
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from bot.index.arrays import IndexArrays, load_arrays, save_arrays, term_hash
 from bot.index.backends import Backend, open_backend
@@ -100,6 +104,14 @@ class PassageIndex:
                 return term_id
             at += 1
         return -1
+
+    def term_id(self, term: str) -> int:
+        """The term's column in the index, -1 if the corpus does not contain it."""
+        return self._term_id(term)
+
+    def postings(self, term_id: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
+        """The passages a term (by column) occurs in, ascending, and how often in each."""
+        return self._scorer.postings(term_id)
 
     def idf(self, term: str) -> float:
         """The term's idf, 0 for a term the corpus does not contain."""

@@ -1,0 +1,181 @@
+"""The index of a corpus edited since its index was saved: the saved index (the base) without the
+passages of the files that changed or went, plus a small index of what those files hold now (the
+delta), answering exactly as one index built from scratch on the corpus as it now is.
+
+Only the changed files are read and indexed, so an edit is searchable in well under a second at
+a million passages. Scores stay ``rank-bm25``'s for the current corpus: the document count, the
+average length and each term's document frequency are the whole current corpus's (the base's
+less the removed passages', plus the delta's), and each contribution is the expression
+``get_scores`` evaluates, summed in query order. The base's stored idf and range bounds describe
+the corpus it was built from, so a query here scores every posting of its terms (no pruning);
+a merge, a full build in the background, brings the pruned paths back.
+
+Positions are dense: the base's kept passages in their order, then the delta's (as
+:class:`~bot.storage.layered_store.LayeredStore` numbers them).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.index.backends.base import IntArray, ScoredPassage, Scratch, best
+from bot.index.bm25 import FloatArray, average_length, idf, impacts, length_norm
+from bot.index.passage_index import PassageIndex
+from bot.index.subset import Subset
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """A query term: its column in the base (-1: no kept passage has it) and in the delta
+    (-1: none), and its idf over the current corpus."""
+
+    base: int
+    delta: int
+    idf: float
+
+
+class LayeredIndex:
+    """BM25 over the base's kept passages and the delta's, as one corpus."""
+
+    def __init__(
+        self,
+        base: PassageIndex,
+        kept: npt.NDArray[np.bool_],
+        delta: PassageIndex,
+        removed_terms: Mapping[str, int],
+    ) -> None:
+        """``kept``: which base passages are still in the corpus; ``removed_terms``: in how many
+        of the others each term occurs (their document frequencies, to take off the base's)."""
+        self.params = base.params
+        self.base = base
+        self.delta = delta
+        self._kept = np.asarray(kept, dtype=np.bool_)
+        kept_positions = np.flatnonzero(self._kept)
+        self._offset = int(kept_positions.size)
+        self._dense = np.cumsum(self._kept, dtype=np.int64) - 1  # a kept passage's position
+        lengths = np.concatenate(
+            [base.arrays.doc_len[kept_positions], delta.arrays.doc_len]
+        ).astype(np.int64)
+        self.size = int(lengths.size)
+        self._norm = length_norm(lengths, average_length(lengths), self.params)
+        removed = np.zeros(base.arrays.indptr.size - 1, dtype=np.int64)
+        for term, count in removed_terms.items():
+            column = base.term_id(term)
+            if column < 0:
+                raise ValueError(f"a removed passage has a term the index lacks: {term!r}")
+            removed[column] += count
+        self._base_df = np.diff(base.arrays.indptr) - removed
+        if self._base_df.size and int(self._base_df.min()) < 0:
+            raise ValueError("more removed passages hold a term than the index has")
+        self._delta_df = np.diff(delta.arrays.indptr)
+        self._scratch = Scratch()
+        self._term = functools.lru_cache(maxsize=65_536)(self._find)
+
+    @property
+    def backend(self) -> str:
+        """What answers queries: every posting scored with numpy, until the next merge."""
+        return "layered"
+
+    def warm_up(self) -> None:
+        """Nothing to load: numpy is ready."""
+
+    @functools.cached_property
+    def vocabulary_size(self) -> int:
+        """How many distinct terms the current corpus has."""
+        count = int(np.count_nonzero(self._base_df))
+        for term in self.delta.arrays.terms:
+            column = self.base.term_id(term)
+            count += column < 0 or self._base_df[column] == 0
+        return count
+
+    def _find(self, term: str) -> _Term | None:
+        base, delta = self.base.term_id(term), self.delta.term_id(term)
+        base_df = int(self._base_df[base]) if base >= 0 else 0
+        df = base_df + (int(self._delta_df[delta]) if delta >= 0 else 0)
+        if df == 0:
+            return None
+        return _Term(base if base_df else -1, delta, idf(self.size, df))
+
+    def idf(self, term: str) -> float:
+        """The term's idf, 0 for a term the corpus does not contain."""
+        found = self._term(term)
+        return 0.0 if found is None else found.idf
+
+    def known_terms(self, terms: Sequence[str]) -> list[str]:
+        """The query terms that occur somewhere in the corpus."""
+        return [term for term in terms if self._term(term) is not None]
+
+    def _postings(self, term: _Term) -> tuple[IntArray, npt.NDArray[Any]]:
+        """The term's passages (dense positions, ascending) and counts."""
+        positions: list[IntArray] = []
+        counts: list[npt.NDArray[Any]] = []
+        if term.base >= 0:
+            docs, tfs = self.base.postings(term.base)
+            keep = self._kept[docs]
+            positions.append(self._dense[docs[keep]])
+            counts.append(tfs[keep])
+        if term.delta >= 0:
+            docs, tfs = self.delta.postings(term.delta)
+            positions.append(docs.astype(np.int64) + self._offset)
+            counts.append(tfs)
+        return np.concatenate(positions), np.concatenate(counts)
+
+    def _contributions(
+        self, terms: Sequence[str], subset: Subset | None
+    ) -> tuple[list[_Term], dict[_Term, tuple[IntArray, FloatArray]]]:
+        """The known query terms in query order, and each distinct one's passages and
+        contributions (only passages of ``subset`` when given)."""
+        resolved = [found for found in map(self._term, terms) if found is not None]
+        parts: dict[_Term, tuple[IntArray, FloatArray]] = {}
+        for term in dict.fromkeys(resolved):
+            positions, tfs = self._postings(term)
+            if subset is not None:
+                keep = subset.holds(positions)
+                positions, tfs = positions[keep], tfs[keep]
+            parts[term] = positions, impacts(term.idf, tfs, self._norm[positions], self.params)
+        return resolved, parts
+
+    def scores(self, terms: Sequence[str]) -> FloatArray:
+        """BM25 score of every passage for the query terms (zeros where no term matches)."""
+        scores = np.zeros(self.size)
+        resolved, parts = self._contributions(terms, None)
+        for term in resolved:  # in query order, repeats again: rank-bm25's sum
+            positions, values = parts[term]
+            scores[positions] += values
+        return scores
+
+    def top(
+        self, terms: Sequence[str], limit: int, subset: Subset | None = None
+    ) -> tuple[list[ScoredPassage], int]:
+        """The best ``limit`` passages that match at least one term, and how many match; only
+        passages of ``subset`` when one is given (scored against the whole corpus all the
+        same)."""
+        resolved, parts = self._contributions(terms, subset)
+        if not resolved:
+            return [], 0
+        acc, mark = self._scratch.get(self.size)
+        found = []
+        for positions, _ in parts.values():
+            fresh = positions[~mark[positions]]
+            mark[fresh] = True
+            found.append(fresh)
+        union = np.concatenate(found)
+        mark[union] = False
+        if limit <= 0:
+            return [], int(union.size)
+        for term in resolved:  # in query order, repeats again: rank-bm25's sum
+            positions, values = parts[term]
+            acc[positions] += values
+        scores = acc[union]
+        acc[union] = 0.0
+        return best(union, scores, limit), int(union.size)
+
+    def count(self, terms: Sequence[str]) -> int:
+        """How many passages contain at least one of the terms."""
+        return self.top(terms, 0)[1]
