@@ -65,11 +65,12 @@ class LayeredIndex:
         self.size = int(lengths.size)
         self._norm = length_norm(lengths, average_length(lengths), self.params)
         removed = np.zeros(base.arrays.indptr.size - 1, dtype=np.int64)
-        for term, count in removed_terms.items():
-            column = base.term_id(term)
-            if column < 0:
-                raise ValueError(f"a removed passage has a term the index lacks: {term!r}")
-            removed[column] += count
+        names = list(removed_terms)
+        columns = base.term_ids(names)
+        if names and int(columns.min()) < 0:
+            lacking = names[int(np.argmin(columns))]
+            raise ValueError(f"a removed passage has a term the index lacks: {lacking!r}")
+        np.add.at(removed, columns, np.fromiter(removed_terms.values(), np.int64, len(names)))
         self._base_df = np.diff(base.arrays.indptr) - removed
         if self._base_df.size and int(self._base_df.min()) < 0:
             raise ValueError("more removed passages hold a term than the index has")
@@ -88,11 +89,11 @@ class LayeredIndex:
     @functools.cached_property
     def vocabulary_size(self) -> int:
         """How many distinct terms the current corpus has."""
-        count = int(np.count_nonzero(self._base_df))
-        for term in self.delta.arrays.terms:
-            column = self.base.term_id(term)
-            count += column < 0 or self._base_df[column] == 0
-        return count
+        columns = self.base.term_ids(list(self.delta.arrays.terms))
+        in_base = columns >= 0
+        live_in_base = np.zeros(columns.size, dtype=np.bool_)
+        live_in_base[in_base] = self._base_df[columns[in_base]] > 0
+        return int(np.count_nonzero(self._base_df)) + int(np.count_nonzero(~live_in_base))
 
     def _find(self, term: str) -> _Term | None:
         base, delta = self.base.term_id(term), self.delta.term_id(term)

@@ -109,6 +109,23 @@ class PassageIndex:
         """The term's column in the index, -1 if the corpus does not contain it."""
         return self._term_id(term)
 
+    def term_ids(self, terms: Sequence[str]) -> npt.NDArray[np.int64]:
+        """:meth:`term_id` of each term, in one sorted-array search (many terms at once)."""
+        hashes = np.fromiter(map(term_hash, terms), dtype=np.uint64, count=len(terms))
+        sorted_hashes = self.arrays.term_hash
+        at = np.searchsorted(sorted_hashes, hashes)
+        found = np.full(len(terms), -1, dtype=np.int64)
+        hit = at < sorted_hashes.size
+        hit[hit] = sorted_hashes[at[hit]] == hashes[hit]
+        columns = self.arrays.term_hash_ids
+        for number in np.flatnonzero(hit).tolist():
+            column = int(columns[at[number]])
+            if self._terms.encoded(column) == terms[number].encode("utf-8", "surrogatepass"):
+                found[number] = column
+            else:  # a hash shared with another term: the one-at-a-time search settles it
+                found[number] = self._term_id(terms[number])
+        return found
+
     def postings(self, term_id: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
         """The passages a term (by column) occurs in, ascending, and how often in each."""
         return self._scorer.postings(term_id)

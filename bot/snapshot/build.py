@@ -95,7 +95,7 @@ def build_snapshot(
 
 
 @dataclass(frozen=True, slots=True)
-class _SplitChunk:
+class SplitChunk:
     """What a tokenising task sends back: each document's passage spans and language, and the
     term counts of all their passages."""
 
@@ -108,7 +108,7 @@ def _add(
     store: PassageStoreBuilder,
     builder: IndexBuilder,
     chunk: Sequence[Document],
-    split: _SplitChunk,
+    split: SplitChunk,
     bar: Progress,
 ) -> None:
     for document, spans, language in zip(chunk, split.spans, split.languages, strict=True):
@@ -117,10 +117,14 @@ def _add(
     bar.update(len(chunk), int(split.counted.lengths.size), sum(len(d.text) for d in chunk))
 
 
-def _split_and_count(task: tuple[Sequence[Document], PassageSettings]) -> _SplitChunk:
+def _split_and_count(task: tuple[Sequence[Document], PassageSettings]) -> SplitChunk:
+    """:func:`split_and_count` as a worker's task."""
+    return split_and_count(*task)
+
+
+def split_and_count(documents: Sequence[Document], settings: PassageSettings) -> SplitChunk:
     """Passage spans and the language of each document, and the term counts of all their
     passages, each passage's terms from its document's language's analyzer."""
-    documents, settings = task
     spans: list[list[tuple[int, int, int]]] = []
     found: list[str] = []
     terms: list[list[str]] = []
@@ -130,7 +134,7 @@ def _split_and_count(task: tuple[Sequence[Document], PassageSettings]) -> _Split
         spans.append([(p.start, p.end, p.section_number) for p in cut])
         found.append(language)
         terms.extend(cut_terms)
-    return _SplitChunk(spans, found, count_terms(terms))
+    return SplitChunk(spans, found, count_terms(terms))
 
 
 def passage_terms(
