@@ -222,9 +222,8 @@ class CorpusReloader:
 
     def _schedule_merge(self) -> None:
         """(Re)start the quiet-spell timer of a merge when the service is layered."""
-        timer = self._merge_timer
-        if timer is not None and timer is not asyncio.current_task():
-            timer.cancel()
+        if self._merge_timer is not None:  # still in its quiet spell: a change restarts it
+            self._merge_timer.cancel()
         self._merge_timer = None
         if self._merge is not None and self._get().layered:
             self._merge_timer = asyncio.create_task(self._merge_when_quiet(self._merge))
@@ -233,6 +232,7 @@ class CorpusReloader:
         """After a quiet spell, build the corpus in full (in a thread, without holding up
         reloads), then reload onto that build."""
         await asyncio.sleep(self.merge_after_seconds)
+        self._merge_timer = None  # merging now: a change meanwhile starts a new spell
         log.info("merging the changed files into a full index build in the background")
         try:
             await _in_daemon_thread(merge)
