@@ -30,7 +30,7 @@ from bot.corpus.walk import CorpusListing
 from bot.index.backends import Backend
 from bot.snapshot.build import build_snapshot
 from bot.snapshot.layers import layer_changes
-from bot.snapshot.manifest import Changes, FileEntry, Manifest, changes, file_identity, notes
+from bot.snapshot.manifest import Changes, FileEntry, Manifest, changes, notes
 from bot.snapshot.snapshot import META_FILE, PassageSettings, Snapshot, open_snapshot
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,7 @@ def corpus_key(root: Path, settings: PassageSettings, listing: CorpusListing | N
     if listing is None:
         listing = list_corpus(root, settings.files)  # the very files a build reads
     for file in listing.files:
-        identity = file_identity(file.path) or "unreadable"
-        digest.update(f"{file.relative}|{identity}\n".encode())
+        digest.update(f"{file.relative}|{file.version}\n".encode())
     for refused in listing.skipped:  # a folder that becomes readable changes the corpus
         digest.update(f"{refused.path}|{refused.reason}\n".encode())
     return digest.hexdigest()[:24]
@@ -164,11 +163,12 @@ def _layered(
     if best is None:
         return None
     changed_bytes, entry, manifest, found = best
-    total = sum(_size(file_identity(file.path)) for file in listing.files)
+    total = sum(_size(file.version) for file in listing.files)
     if changed_bytes > MAX_LAYERED_SHARE * total:
         return None
     try:
-        base = open_snapshot(entry, backend)
+        # Layers read the saved postings themselves: no compiled backend to load for the base.
+        base = open_snapshot(entry, "numpy")
         return layer_changes(base, manifest, listing, found, settings)
     except (OSError, ValueError, KeyError) as error:
         log.warning("cannot lay the changes over %s (%s); building in full", entry, error)
@@ -176,7 +176,7 @@ def _layered(
 
 
 def _size(identity: str) -> int:
-    """The size a :func:`file_identity` holds (0 for an unreadable file)."""
+    """The size a file's version holds (``CorpusFile.version``)."""
     return int(identity.partition("|")[0] or 0)
 
 
@@ -375,7 +375,7 @@ def _documents_noted(
         load.skip(refused.path, refused.reason)
     seen: set[str] = set()
     for file in listing.files:
-        identity = file_identity(file.path)
+        identity = file.version
         skipped, repaired = len(load.skipped), len(load.repaired)
         for _, documents in iter_file_documents([file], load, rules, seen):
             entries.append(

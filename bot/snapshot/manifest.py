@@ -8,6 +8,7 @@ with how many documents it gave, so a file's documents are a range of document n
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,21 +22,12 @@ MANIFEST_FILE = "manifest.json"
 Notes = tuple[tuple[str, str], ...]  # (path, reason): what a load skipped or repaired
 
 
-def file_identity(path: Path) -> str:
-    """``size|mtime|ctime|inode`` of a file now, ``""`` when it cannot be read."""
-    try:
-        status = path.stat()
-    except OSError:
-        return ""
-    return f"{status.st_size}|{status.st_mtime_ns}|{status.st_ctime_ns}|{status.st_ino}"
-
-
 @dataclass(frozen=True, slots=True)
 class FileEntry:
     """One corpus file as a snapshot read it."""
 
     relative: str
-    identity: str  # file_identity() taken before the file was read
+    identity: str  # its CorpusFile.version, taken before it was read
     documents: int  # how many documents it gave, numbered after the previous file's
     skipped: Notes = ()  # what of it was skipped, and why
     repaired: Notes = ()
@@ -79,13 +71,23 @@ class Manifest:
 
     @classmethod
     def load(cls, directory: Path) -> Manifest:
-        """Read one written by :meth:`save`; ``OSError`` or ``ValueError`` if it cannot be."""
-        data = json.loads((directory / MANIFEST_FILE).read_text())
-        files = tuple(
-            FileEntry(relative, identity, int(documents), _pairs(skipped), _pairs(repaired))
-            for relative, identity, documents, skipped, repaired in data["files"]
-        )
-        return cls(files, _pairs(data["refused"]))
+        """Read one written by :meth:`save`; ``OSError`` or ``ValueError`` if it cannot be.
+        A snapshot is never changed, so a manifest read before is not parsed again."""
+        path = directory / MANIFEST_FILE
+        status = path.stat()
+        return _parsed(str(path), status.st_mtime_ns, status.st_ino)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: str, modified: int, inode: int) -> Manifest:
+    """The manifest in ``path`` as it was at that modification time and inode."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    files = tuple(
+        FileEntry(relative, identity, int(documents), _pairs(skipped), _pairs(repaired))
+        for relative, identity, documents, skipped, repaired in data["files"]
+    )
+    return Manifest(files, _pairs(data["refused"]))
 
 
 def _pairs(stored: Iterable[Sequence[str]]) -> Notes:
@@ -117,7 +119,7 @@ def changes(manifest: Manifest, files: Iterable[CorpusFile]) -> Changes:
     listed: set[str] = set()
     for file in files:
         listed.add(file.relative)
-        identity = file_identity(file.path)
+        identity = file.version
         if not identity or known.get(file.relative) != identity:
             reread.append(file)
             identities[file.relative] = identity
