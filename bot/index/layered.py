@@ -19,15 +19,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from bot.index.backends import Backend, resolve
 from bot.index.backends.base import IntArray, ScoredPassage, Scratch, best
 from bot.index.bm25 import FloatArray, average_length, idf, impacts, length_norm
 from bot.index.passage_index import PassageIndex
 from bot.index.subset import Subset
+
+_NO_LABELS = np.zeros(1, dtype=np.uint8)  # what the kernel is given when no subset applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +53,12 @@ class LayeredIndex:
         kept: npt.NDArray[np.bool_],
         delta: PassageIndex,
         removed_terms: Mapping[str, int],
+        *,
+        backend: Backend = "auto",
     ) -> None:
         """``kept``: which base passages are still in the corpus; ``removed_terms``: in how many
-        of the others each term occurs (their document frequencies, to take off the base's)."""
+        of the others each term occurs (their document frequencies, to take off the base's).
+        ``backend``: numba's compiled loop when it can run, else numpy, for the same scores."""
         self.params = base.params
         self.base = base
         self.delta = delta
@@ -77,11 +84,17 @@ class LayeredIndex:
         self._delta_df = np.diff(delta.arrays.indptr)
         self._scratch = Scratch()
         self._term = functools.lru_cache(maxsize=65_536)(self._find)
+        self._kernels: ModuleType | None = None
+        if resolve(backend) == "numba":
+            from bot.index.backends import numba_kernels  # numba itself loads here, on demand
+
+            self._kernels = numba_kernels
+            self.top([], 1)  # loads the kernel for these arrays' types now, not on a question
 
     @property
     def backend(self) -> str:
-        """What answers queries: every posting scored with numpy, until the next merge."""
-        return "layered"
+        """What answers queries: every posting scored, until the next merge."""
+        return "layered-numba" if self._kernels is not None else "layered-numpy"
 
     def warm_up(self) -> None:
         """Nothing to load: numpy is ready."""
@@ -157,6 +170,8 @@ class LayeredIndex:
         """The best ``limit`` passages that match at least one term, and how many match; only
         passages of ``subset`` when one is given (scored against the whole corpus all the
         same)."""
+        if self._kernels is not None:
+            return self._top_compiled(terms, limit, subset)
         resolved, parts = self._contributions(terms, subset)
         if not resolved:
             return [], 0
@@ -176,6 +191,42 @@ class LayeredIndex:
         scores = acc[union]
         acc[union] = 0.0
         return best(union, scores, limit), int(union.size)
+
+    def _top_compiled(
+        self, terms: Sequence[str], limit: int, subset: Subset | None
+    ) -> tuple[list[ScoredPassage], int]:
+        """:meth:`top` by the compiled kernel: the same sums, in the same order."""
+        assert self._kernels is not None
+        resolved = [found for found in map(self._term, terms) if found is not None]
+        distinct = list(dict.fromkeys(resolved))
+        spans = np.zeros((max(len(distinct), 1), 4), dtype=np.int64)
+        for row, term in enumerate(distinct):
+            if term.base >= 0:
+                spans[row, :2] = self.base.arrays.indptr[term.base : term.base + 2]
+            if term.delta >= 0:
+                spans[row, 2:] = self.delta.arrays.indptr[term.delta : term.delta + 2]
+        slot = {term: row for row, term in enumerate(distinct)}
+        acc, touched = self._scratch.compiled(self.size)
+        positions, scores, total = self._kernels.layered_top_k(
+            self.base.arrays.docs,
+            self.base.arrays.tfs,
+            self._kept,
+            self._dense,
+            self.delta.arrays.docs,
+            self.delta.arrays.tfs,
+            self._offset,
+            self._norm,
+            _NO_LABELS if subset is None else subset.labels,
+            -1 if subset is None else subset.label,
+            spans,
+            np.array([term.idf for term in distinct] or [0.0]),
+            np.array([slot[term] for term in resolved], dtype=np.int64),
+            self.params.k1 + 1,
+            max(limit, 0),
+            acc,
+            touched,
+        )
+        return (best(positions, scores, limit) if limit > 0 else []), int(total)
 
     def count(self, terms: Sequence[str]) -> int:
         """How many passages contain at least one of the terms."""

@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from bot.index import BM25Parameters, LuceneBM25, PassageIndex, Subset
+from bot.index import Backend, BM25Parameters, LuceneBM25, PassageIndex, Subset
 from bot.index.layered import LayeredIndex
 
 PARAMS = BM25Parameters()
@@ -21,18 +21,23 @@ def corpus(rng: random.Random, passages: int, zipf: bool) -> list[list[str]]:
     return [rng.choices(words, weights, k=rng.randint(1, 60)) for _ in range(passages)]
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
 @pytest.mark.parametrize("zipf", [False, True])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_scores_equal_rank_bm25_on_the_edited_corpus(seed: int, zipf: bool) -> None:
+def test_scores_equal_rank_bm25_on_the_edited_corpus(
+    seed: int, zipf: bool, backend: Backend
+) -> None:
+    if backend == "numba":
+        pytest.importorskip("numba")
     rng = random.Random(seed)
     base_tokens = corpus(rng, 600, zipf)
     kept = np.array([rng.random() > 0.1 for _ in base_tokens])
     added = [*corpus(rng, 50, zipf), ["brandnew", "t0"]]
     pairs = list(zip(base_tokens, kept, strict=True))
     removed = Counter(t for tokens, k in pairs if not k for t in set(tokens))
-    layered = LayeredIndex(
-        PassageIndex.build(base_tokens, PARAMS), kept, PassageIndex.build(added, PARAMS), removed
-    )
+    base, delta = PassageIndex.build(base_tokens, PARAMS), PassageIndex.build(added, PARAMS)
+    layered = LayeredIndex(base, kept, delta, removed, backend=backend)
+    assert layered.backend == f"layered-{backend}"
     edited = [tokens for tokens, k in pairs if k] + added
     reference = LuceneBM25(edited, k1=PARAMS.k1, b=PARAMS.b)
     fresh = PassageIndex.build(edited, PARAMS)
@@ -47,6 +52,7 @@ def test_scores_equal_rank_bm25_on_the_edited_corpus(seed: int, zipf: bool) -> N
         )
         subset = Subset(labels, 1)
         assert layered.top(query, 5, subset) == fresh.top(query, 5, subset)
+        assert layered.top(query, 0) == ([], fresh.count(query))
         assert layered.count(query) == fresh.count(query)
         assert [layered.idf(t) for t in query] == [reference.idf.get(t, 0.0) for t in query]
     assert layered.vocabulary_size == fresh.vocabulary_size
