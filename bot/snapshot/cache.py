@@ -157,7 +157,9 @@ def _layered(
         except (OSError, ValueError, KeyError, TypeError):
             continue
         found = changes(manifest, listing.files)
-        changed_bytes = sum(_size(identity) for identity in found.identities.values())
+        was = {e.relative: e.identity for e in manifest.files if e.relative in found.touched}
+        # Both what is read again and what is taken out (re-tokenised) cost work.
+        changed_bytes = sum(map(_size, found.identities.values())) + sum(map(_size, was.values()))
         if best is None or changed_bytes < best[0]:
             best = (changed_bytes, entry, manifest, found)
     if best is None:
@@ -169,7 +171,7 @@ def _layered(
     try:
         # Layers read the saved postings themselves: no compiled backend to load for the base.
         base = open_snapshot(entry, "numpy")
-        return layer_changes(base, manifest, listing, found, settings)
+        return layer_changes(base, manifest, listing, found, settings, backend)
     except (OSError, ValueError, KeyError) as error:
         log.warning("cannot lay the changes over %s (%s); building in full", entry, error)
         return None

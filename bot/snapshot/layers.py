@@ -22,6 +22,7 @@ import numpy.typing as npt
 from bot.corpus import CorpusLoad, Document
 from bot.corpus.load import iter_file_documents
 from bot.corpus.walk import CorpusFile, CorpusListing
+from bot.index.backends import Backend
 from bot.index.build import IndexBuilder
 from bot.index.layered import LayeredIndex
 from bot.index.passage_index import PassageIndex
@@ -82,9 +83,10 @@ def layer_changes(
     listing: CorpusListing,
     changes: Changes,
     settings: PassageSettings,
+    backend: Backend = "auto",
 ) -> Snapshot | None:
-    """``base`` with the changed files read again; ``None`` when only a full build is sure to
-    give the right corpus."""
+    """``base`` with the changed files read again, its queries answered by ``backend``;
+    ``None`` when only a full build is sure to give the right corpus."""
     if not isinstance(base.store, PassageStore) or not isinstance(base.index, PassageIndex):
         raise TypeError("only a saved snapshot takes layers")
     if any(entry.has_duplicates for entry in manifest.files):
@@ -111,7 +113,7 @@ def layer_changes(
     delta_store, delta_index = _delta(pieces, settings)
     kept_passages = np.repeat(kept_documents, base.store.passage_counts())
     try:
-        index = LayeredIndex(base.index, kept_passages, delta_index, removed)
+        index = LayeredIndex(base.index, kept_passages, delta_index, removed, backend=backend)
     except ValueError as error:  # the saved index does not hold what its documents make
         log.warning("cannot lay changes over %s (%s); building in full", base.directory, error)
         return None

@@ -23,7 +23,7 @@ def corpus(rng: random.Random, passages: int, zipf: bool) -> list[list[str]]:
 
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 @pytest.mark.parametrize("zipf", [False, True])
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2])
 def test_scores_equal_rank_bm25_on_the_edited_corpus(
     seed: int, zipf: bool, backend: Backend
 ) -> None:

@@ -83,7 +83,7 @@ def test_every_kind_of_change_scores_exactly_as_rank_bm25_on_the_edited_corpus(
     tmp_path: Path,
 ) -> None:
     corpus, cache = tmp_path / "corpus", tmp_path / "cache"
-    rng = make_corpus(corpus)
+    rng = make_corpus(corpus, files=80)  # so all six changes stay a small part of it
     assert not isinstance(load_snapshot(corpus, SETTINGS, cache).index, LayeredIndex)
     changes = [
         lambda: write_file(corpus / "doc03.md", rng, "zebra"),  # edit
@@ -173,7 +173,7 @@ def test_lookups_see_the_corpus_as_it_now_is(tmp_path: Path) -> None:
 
 def test_a_language_subset_counts_the_whole_corpus(tmp_path: Path) -> None:
     corpus, cache = tmp_path / "corpus", tmp_path / "cache"
-    rng = make_corpus(corpus, files=20)
+    rng = make_corpus(corpus)
     (corpus / "fr.md").write_text("---\nlang: fr\n---\n# fr\n\nw0 w1 zebra quokka w2\n")
     settings = SETTINGS
     load_snapshot(corpus, settings, cache)
@@ -211,9 +211,9 @@ def test_an_id_another_file_has_means_a_full_build(tmp_path: Path) -> None:
 
 def test_much_changed_or_a_damaged_manifest_means_a_full_build(tmp_path: Path) -> None:
     corpus, cache = tmp_path / "corpus", tmp_path / "cache"
-    rng = make_corpus(corpus, files=20)
+    rng = make_corpus(corpus)
     first = load_snapshot(corpus, SETTINGS, cache)
-    for number in range(5):  # a quarter of the corpus
+    for number in range(5):  # an eighth of the files, each read again and taken out
         write_file(corpus / f"doc{number:02d}.md", rng, "zebra")
     rebuilt = load_snapshot(corpus, SETTINGS, cache)
     assert not isinstance(rebuilt.index, LayeredIndex) and rebuilt.directory != first.directory
