@@ -26,7 +26,13 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.index.backends import Backend, resolve
-from bot.index.backends.base import IntArray, ScoredPassage, Scratch, best
+from bot.index.backends.base import (
+    COMPILED_LAYERS_FROM,
+    IntArray,
+    ScoredPassage,
+    Scratch,
+    best,
+)
 from bot.index.bm25 import FloatArray, average_length, idf, impacts, length_norm
 from bot.index.passage_index import PassageIndex
 from bot.index.subset import Subset
@@ -58,7 +64,8 @@ class LayeredIndex:
     ) -> None:
         """``kept``: which base passages are still in the corpus; ``removed_terms``: in how many
         of the others each term occurs (their document frequencies, to take off the base's).
-        ``backend``: numba's compiled loop when it can run, else numpy, for the same scores."""
+        ``backend``: numba's compiled loop (``auto``: when it can run and the corpus is large),
+        else numpy, for the same scores."""
         self.params = base.params
         self.base = base
         self.delta = delta
@@ -85,7 +92,8 @@ class LayeredIndex:
         self._scratch = Scratch()
         self._term = functools.lru_cache(maxsize=65_536)(self._find)
         self._kernels: ModuleType | None = None
-        if resolve(backend) == "numba":
+        compiled = backend == "numba" or (backend == "auto" and self.size >= COMPILED_LAYERS_FROM)
+        if compiled and resolve(backend) == "numba":
             from bot.index.backends import numba_kernels  # numba itself loads here, on demand
 
             self._kernels = numba_kernels

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -82,3 +83,21 @@ def test_term_ids_finds_each_term_as_term_id_does() -> None:
     index = PassageIndex.build(corpus(random.Random(5), 300, True), PARAMS)
     terms = [f"t{n}" for n in range(0, 500, 7)] + ["", "nowhere", "t0"]
     assert index.term_ids(terms).tolist() == [index.term_id(t) for t in terms]
+
+
+def test_warming_the_saved_index_loads_the_kernel_its_layers_use(tmp_path: Path) -> None:
+    pytest.importorskip("numba")
+    from bot.index.backends import numba_kernels
+    from bot.index.backends.numba_backend import NumbaBackend
+
+    tokens = corpus(random.Random(9), 300, True)
+    PassageIndex.build(tokens, PARAMS).save(tmp_path)
+    saved = PassageIndex.load(tmp_path, backend="numba")  # memory-mapped, as in the bot
+    backend = saved._backend
+    assert isinstance(backend, NumbaBackend)
+    backend._warm_layers()
+    warmed = set(numba_kernels.layered_top_k.signatures)
+    delta = PassageIndex.build(corpus(random.Random(10), 20, True), PARAMS)
+    layered = LayeredIndex(saved, np.ones(300, dtype=np.bool_), delta, {}, backend="numba")
+    layered.top(["t0", "t1"], 3, Subset(np.zeros(layered.size, dtype=np.uint8), 0))
+    assert set(numba_kernels.layered_top_k.signatures) == warmed
