@@ -91,6 +91,9 @@ def layer_changes(
         raise TypeError("only a saved snapshot takes layers")
     if any(entry.has_duplicates for entry in manifest.files):
         return None  # a file's removal may bring back a document it shadowed
+    if sum(entry.documents for entry in manifest.files) != base.store.document_count:
+        log.warning("the manifest of %s does not match its documents", base.directory)
+        return None
     ranges = manifest.ranges()
     kept_documents = np.ones(base.store.document_count, dtype=np.bool_)
     removed: Counter[str] = Counter()

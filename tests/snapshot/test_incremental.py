@@ -4,6 +4,7 @@ build in full instead."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -242,3 +243,18 @@ def test_queries_in_flight_keep_the_snapshot_they_started_with(tmp_path: Path) -
         h.passage.id for h in before.hits
     ]
     assert np.isfinite([h.score for h in new.search("w3 w4", 3).hits]).all()
+
+
+def test_a_manifest_that_does_not_match_its_snapshot_means_a_full_build(tmp_path: Path) -> None:
+    corpus, cache = tmp_path / "corpus", tmp_path / "cache"
+    rng = make_corpus(corpus)
+    saved = load_snapshot(corpus, SETTINGS, cache)
+    assert saved.directory is not None
+    manifest = saved.directory / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["files"][0][2] += 5  # five documents more than the store has
+    manifest.write_text(json.dumps(data))
+    write_file(corpus / "doc30.md", rng, "zebra")
+    rebuilt = load_snapshot(corpus, SETTINGS, cache)
+    assert not isinstance(rebuilt.index, LayeredIndex)
+    assert_exact(rebuilt, corpus)
