@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -169,12 +170,31 @@ def _layered(
     if changed_bytes > MAX_LAYERED_SHARE * total:
         return None
     try:
-        # Layers read the saved postings themselves: no compiled backend to load for the base.
-        base = open_snapshot(entry, "numpy")
+        base = _opened_base(entry)
         return layer_changes(base, manifest, listing, found, settings, backend)
     except (OSError, ValueError, KeyError) as error:
         log.warning("cannot lay the changes over %s (%s); building in full", entry, error)
         return None
+
+
+_BASES: dict[Path, tuple[int, Snapshot]] = {}  # saved snapshots opened to lay changes over
+_BASES_LOCK = threading.Lock()
+
+
+def _opened_base(entry: Path) -> Snapshot:
+    """The saved snapshot in ``entry``, opened once (a saved snapshot never changes; a folder
+    of that name written again has a new metadata file), for every load that layers over it."""
+    stamp = (entry / META_FILE).stat().st_mtime_ns
+    with _BASES_LOCK:
+        known = _BASES.get(entry)
+        if known is not None and known[0] == stamp:
+            return known[1]
+    # Layers read the saved postings themselves: no compiled backend to load for the base.
+    opened = open_snapshot(entry, "numpy")
+    with _BASES_LOCK:
+        _BASES.clear()  # only the newest base is laid over again
+        _BASES[entry] = (stamp, opened)
+    return opened
 
 
 def _size(identity: str) -> int:
