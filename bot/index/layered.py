@@ -50,6 +50,19 @@ class _Term:
     idf: float
 
 
+def removed_frequencies(base: PassageIndex, terms: Mapping[str, int]) -> npt.NDArray[np.int64]:
+    """``terms`` (how many removed passages hold each) by base column, for :class:`LayeredIndex`;
+    ``ValueError`` for a term the base lacks (it cannot be what its passages held)."""
+    names = list(terms)
+    columns = base.term_ids(names)
+    if names and int(columns.min()) < 0:
+        lacking = names[int(np.argmin(columns))]
+        raise ValueError(f"a removed passage has a term the index lacks: {lacking!r}")
+    removed = np.zeros(base.arrays.indptr.size - 1, dtype=np.int64)
+    np.add.at(removed, columns, np.fromiter(terms.values(), np.int64, len(names)))
+    return removed
+
+
 class LayeredIndex:
     """BM25 over the base's kept passages and the delta's, as one corpus."""
 
@@ -58,12 +71,15 @@ class LayeredIndex:
         base: PassageIndex,
         kept: npt.NDArray[np.bool_],
         delta: PassageIndex,
-        removed_terms: Mapping[str, int],
+        removed_df: npt.NDArray[np.int64],
         *,
+        delta_columns: npt.NDArray[np.int64] | None = None,
         backend: Backend = "auto",
     ) -> None:
-        """``kept``: which base passages are still in the corpus; ``removed_terms``: in how many
-        of the others each term occurs (their document frequencies, to take off the base's).
+        """``kept``: which base passages are still in the corpus; ``removed_df``: in how many of
+        the others each base term (by column) occurs, to take off the base's document
+        frequencies (:func:`removed_frequencies`); ``delta_columns``: each delta term's column
+        in the base, -1 for none (looked up when not given).
         ``backend``: numba's compiled loop (``auto``: when it can run and the corpus is large),
         else numpy, for the same scores."""
         self.params = base.params
@@ -78,17 +94,17 @@ class LayeredIndex:
         ).astype(np.int64)
         self.size = int(lengths.size)
         self._norm = length_norm(lengths, average_length(lengths), self.params)
-        removed = np.zeros(base.arrays.indptr.size - 1, dtype=np.int64)
-        names = list(removed_terms)
-        columns = base.term_ids(names)
-        if names and int(columns.min()) < 0:
-            lacking = names[int(np.argmin(columns))]
-            raise ValueError(f"a removed passage has a term the index lacks: {lacking!r}")
-        np.add.at(removed, columns, np.fromiter(removed_terms.values(), np.int64, len(names)))
-        self._base_df = np.diff(base.arrays.indptr) - removed
+        if removed_df.shape != (base.arrays.indptr.size - 1,):
+            raise ValueError("removed document frequencies are not one per base term")
+        self._base_df = np.diff(base.arrays.indptr) - removed_df
         if self._base_df.size and int(self._base_df.min()) < 0:
             raise ValueError("more removed passages hold a term than the index has")
         self._delta_df = np.diff(delta.arrays.indptr)
+        if delta_columns is None:
+            delta_columns = base.term_ids(list(delta.arrays.terms))
+        if delta_columns.shape != self._delta_df.shape:
+            raise ValueError("delta term columns are not one per delta term")
+        self._delta_columns = delta_columns
         self._scratch = Scratch()
         self._term = functools.lru_cache(maxsize=65_536)(self._find)
         self._kernels: ModuleType | None = None
@@ -110,7 +126,7 @@ class LayeredIndex:
     @functools.cached_property
     def vocabulary_size(self) -> int:
         """How many distinct terms the current corpus has."""
-        columns = self.base.term_ids(list(self.delta.arrays.terms))
+        columns = self._delta_columns
         in_base = columns >= 0
         live_in_base = np.zeros(columns.size, dtype=np.bool_)
         live_in_base[in_base] = self._base_df[columns[in_base]] > 0

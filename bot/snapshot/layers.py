@@ -23,6 +23,7 @@ from bot.corpus import CorpusLoad, Document
 from bot.corpus.load import iter_file_documents
 from bot.corpus.walk import CorpusFile, CorpusListing
 from bot.index.backends import Backend
+from bot.index.backends.base import IntArray
 from bot.index.build import IndexBuilder
 from bot.index.layered import LayeredIndex
 from bot.index.passage_index import PassageIndex
@@ -44,6 +45,7 @@ MEMO_FILES = 4096
 class _FilePiece:
     """A re-read file: its entry, its documents and their passages' term counts."""
 
+    key: tuple[str, ...]  # settings, path and version: what the memo keeps it under
     entry: FileEntry
     documents: list[Document]
     split: SplitChunk
@@ -96,27 +98,39 @@ def layer_changes(
         return None
     ranges = manifest.ranges()
     kept_documents = np.ones(base.store.document_count, dtype=np.bool_)
-    removed: Counter[str] = Counter()
+    removed = np.zeros(base.index.arrays.indptr.size - 1, dtype=np.int64)
     for relative in sorted(changes.touched & ranges.keys()):
         found = ranges[relative]
         kept_documents[found.start : found.stop] = False
         counted = _removed_terms(base, relative, found, settings)
         if counted is None:
             return None
-        removed.update(counted)
+        np.add.at(removed, *counted)
     pieces = [_piece(file, changes.identities[file.relative], settings) for file in changes.reread]
     documents = [document for piece in pieces for document in piece.documents]
     if len({document.id for document in documents}) < len(documents):
         return None  # two re-read files share an id: the walk's order decides
-    for document in documents:
-        number = base.store.find_document(document.id)
-        if number >= 0 and kept_documents[number]:
-            log.info("%s: an id another file has too; building in full", document.id)
+    placed = [_placed(base, piece) for piece in pieces]
+    for piece, (numbers, _) in zip(pieces, placed, strict=True):
+        clashes = numbers[numbers >= 0]
+        if kept_documents[clashes].any():
+            log.info("%s: an id another file has too; building in full", piece.entry.relative)
             return None
     delta_store, delta_index = _delta(pieces, settings)
+    columns: dict[str, int] = {}
+    for piece, (_, piece_columns) in zip(pieces, placed, strict=True):
+        for term, column in zip(piece.split.counted.terms, piece_columns.tolist(), strict=True):
+            columns.setdefault(term, column)  # the delta numbers its terms in this order
     kept_passages = np.repeat(kept_documents, base.store.passage_counts())
     try:
-        index = LayeredIndex(base.index, kept_passages, delta_index, removed, backend=backend)
+        index = LayeredIndex(
+            base.index,
+            kept_passages,
+            delta_index,
+            removed,
+            delta_columns=np.fromiter(columns.values(), np.int64, len(columns)),
+            backend=backend,
+        )
     except ValueError as error:  # the saved index does not hold what its documents make
         log.warning("cannot lay changes over %s (%s); building in full", base.directory, error)
         return None
@@ -136,9 +150,24 @@ def layer_changes(
     )
 
 
+def _placed(base: Snapshot, piece: _FilePiece) -> tuple[IntArray, IntArray]:
+    """Where a re-read file's documents and terms are in the saved snapshot: the number of the
+    saved document with each document's id (-1: none), and each term's column (-1: none)."""
+    key = ("placed", str(base.directory), *piece.key)
+    found = _MEMO.get(key)
+    if isinstance(found, tuple):
+        return found
+    if not isinstance(base.store, PassageStore) or not isinstance(base.index, PassageIndex):
+        raise TypeError("only a saved snapshot takes layers")
+    numbers = np.array([base.store.find_document(d.id) for d in piece.documents], dtype=np.int64)
+    placed = numbers, base.index.term_ids(piece.split.counted.terms)
+    _MEMO.put(key, placed)
+    return placed
+
+
 def _piece(file: CorpusFile, identity: str, settings: PassageSettings) -> _FilePiece:
     """A re-read file, split and counted (or as an earlier load found it, unchanged since)."""
-    key = (repr(settings), str(file.path), identity)
+    key = (repr(settings), file.location, identity)
     found = _MEMO.get(key) if identity else None
     if isinstance(found, _FilePiece):
         return found
@@ -151,7 +180,7 @@ def _piece(file: CorpusFile, identity: str, settings: PassageSettings) -> _FileP
     entry = FileEntry(
         file.relative, identity, len(documents), notes(load.skipped), notes(load.repaired)
     )
-    piece = _FilePiece(entry, documents, split_and_count(documents, settings))
+    piece = _FilePiece(key, entry, documents, split_and_count(documents, settings))
     _MEMO.put(key, piece)
     return piece
 
@@ -175,14 +204,17 @@ def _delta(
 
 def _removed_terms(
     base: Snapshot, relative: str, numbers: range, settings: PassageSettings
-) -> Counter[str] | None:
-    """In how many of a saved file's passages each term occurs, as the build counted them
-    (their text, language and passages are the saved ones); ``None`` if a document no longer
-    cuts into the passages it had (the saved snapshot is not this code's)."""
-    key = (repr(settings), str(base.directory), relative)
+) -> tuple[IntArray, IntArray] | None:
+    """The base columns of the terms of a saved file's passages, and in how many passages each
+    occurs, as the build counted them (their text, language and passages are the saved ones);
+    ``None`` if a document no longer cuts into the passages it had, or has a term the index
+    lacks (the saved snapshot is not this code's)."""
+    key = ("removed", repr(settings), str(base.directory), relative)
     found = _MEMO.get(key)
-    if isinstance(found, Counter):
+    if isinstance(found, tuple):
         return found
+    if not isinstance(base.store, PassageStore) or not isinstance(base.index, PassageIndex):
+        raise TypeError("only a saved snapshot takes layers")
     store = base.store
     removed: Counter[str] = Counter()
     for number in numbers:
@@ -193,8 +225,12 @@ def _removed_terms(
             return None
         for passage in terms:
             removed.update(set(passage))
-    _MEMO.put(key, removed)
-    return removed
+    columns = base.index.term_ids(list(removed))
+    if columns.size and int(columns.min()) < 0:
+        return None
+    counted = columns, np.fromiter(removed.values(), np.int64, len(removed))
+    _MEMO.put(key, counted)
+    return counted
 
 
 def _file_documents(

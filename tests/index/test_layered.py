@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bot.index import Backend, BM25Parameters, LuceneBM25, PassageIndex, Subset
-from bot.index.layered import LayeredIndex
+from bot.index.layered import LayeredIndex, removed_frequencies
 
 PARAMS = BM25Parameters()
 
@@ -37,7 +37,7 @@ def test_scores_equal_rank_bm25_on_the_edited_corpus(
     pairs = list(zip(base_tokens, kept, strict=True))
     removed = Counter(t for tokens, k in pairs if not k for t in set(tokens))
     base, delta = PassageIndex.build(base_tokens, PARAMS), PassageIndex.build(added, PARAMS)
-    layered = LayeredIndex(base, kept, delta, removed, backend=backend)
+    layered = LayeredIndex(base, kept, delta, removed_frequencies(base, removed), backend=backend)
     assert layered.backend == f"layered-{backend}"
     edited = [tokens for tokens, k in pairs if k] + added
     reference = LuceneBM25(edited, k1=PARAMS.k1, b=PARAMS.b)
@@ -62,8 +62,9 @@ def test_scores_equal_rank_bm25_on_the_edited_corpus(
 
 def test_a_term_only_removed_passages_had_is_unknown() -> None:
     base = PassageIndex.build([["gone", "stay"], ["stay"]], PARAMS)
+    removed = removed_frequencies(base, {"gone": 1, "stay": 1})
     layered = LayeredIndex(
-        base, np.array([False, True]), PassageIndex.build([["new"]], PARAMS), {"gone": 1, "stay": 1}
+        base, np.array([False, True]), PassageIndex.build([["new"]], PARAMS), removed
     )
     assert layered.known_terms(["gone", "stay", "new"]) == ["stay", "new"]
     assert layered.top(["gone"], 5) == ([], 0)
@@ -74,9 +75,11 @@ def test_removed_counts_the_index_cannot_hold_are_refused() -> None:
     base = PassageIndex.build([["a"], ["b"]], PARAMS)
     delta = PassageIndex.build([], PARAMS)
     with pytest.raises(ValueError, match="lacks"):
-        LayeredIndex(base, np.array([True, False]), delta, {"zzz": 1})
+        removed_frequencies(base, {"zzz": 1})
     with pytest.raises(ValueError, match="more removed"):
-        LayeredIndex(base, np.array([True, False]), delta, {"b": 2})
+        LayeredIndex(base, np.array([True, False]), delta, removed_frequencies(base, {"b": 2}))
+    with pytest.raises(ValueError, match="one per base term"):
+        LayeredIndex(base, np.array([True, False]), delta, np.zeros(5, dtype=np.int64))
 
 
 def test_term_ids_finds_each_term_as_term_id_does() -> None:
@@ -98,6 +101,7 @@ def test_warming_the_saved_index_loads_the_kernel_its_layers_use(tmp_path: Path)
     backend._warm_layers()
     warmed = set(numba_kernels.layered_top_k.signatures)
     delta = PassageIndex.build(corpus(random.Random(10), 20, True), PARAMS)
-    layered = LayeredIndex(saved, np.ones(300, dtype=np.bool_), delta, {}, backend="numba")
+    nothing = removed_frequencies(saved, {})
+    layered = LayeredIndex(saved, np.ones(300, dtype=np.bool_), delta, nothing, backend="numba")
     layered.top(["t0", "t1"], 3, Subset(np.zeros(layered.size, dtype=np.uint8), 0))
     assert set(numba_kernels.layered_top_k.signatures) == warmed
