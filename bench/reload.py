@@ -22,6 +22,7 @@ import math
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--corpus", type=Path, action="append", default=[], help="JSONL(.gz)")
-    parser.add_argument("--per-file", type=int, default=1_000, help="passages a corpus file")
+    parser.add_argument("--per-file", type=int, default=100, help="passages a corpus file")
     parser.add_argument("--trials", type=int, default=10, help="changes of each kind")
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
     parser.add_argument(
@@ -131,30 +132,43 @@ def table(size: int, per_file: int, results: dict[str, dict[str, Any]]) -> str:
     files = math.ceil(size / per_file)
     lines = [
         f"\n### {size:,} passages, {files:,} files of {per_file:,}\n",
-        "| system | change | n | not seen | p50 s | p99 s | max s |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| system | change | n | not seen | p50 s | p99 s | max s | answered by |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for system, result in results.items():
         build = _seconds(result["build_s"])
-        lines.append(f"| {system} | build at start-up | 1 | 0 | {build} | – | – |")
+        lines.append(f"| {system} | build at start-up | 1 | 0 | {build} | – | – | – |")
         for kind in KINDS:
-            seen = [s for s in result[kind] if s is not None]
+            seen = [seconds for seconds, _ in result[kind] if seconds is not None]
             missed = len(result[kind]) - len(seen)
             p50, p99, most = (
                 (np.percentile(seen, 50), np.percentile(seen, 99), max(seen))
                 if seen
                 else (math.nan,) * 3
             )
+            answered = Counter(by for seconds, by in result[kind] if seconds is not None)
+            by = ", ".join(f"{count} {name}" for name, count in sorted(answered.items()))
             lines.append(
                 f"| {system} | {kind} | {len(seen)} | {missed} | {_seconds(p50)} "
-                f"| {_seconds(p99)} | {_seconds(most)} |"
+                f"| {_seconds(p99)} | {_seconds(most)} | {by or '–'} |"
             )
-    debounce = {result["debounce_ms"] for result in results.values()}
-    lines.append(
-        f"\nSeconds from the change on disk (a whole file renamed into place, or unlinked) to "
-        f"the first search, polled every 10 ms, that shows it; 'not seen': not within the "
-        f"timeout. Both systems watch the folder with watchfiles, debounce "
-        f"{', '.join(map(str, sorted(debounce)))} ms (corpusbot's CorpusReloader default; "
-        f"a change is picked up after 50 ms without another, at most that late)."
-    )
-    return "\n".join(lines)
+    return "\n".join([*lines, "", _notes(results)])
+
+
+def _notes(results: dict[str, dict[str, Any]]) -> str:
+    debounce = sorted({result["debounce_ms"] for result in results.values()})
+    merge = sorted({r["merge_after_s"] for r in results.values() if r["merge_after_s"]})
+    notes = [
+        "Seconds from the change on disk (a whole file renamed into place, or unlinked) to the "
+        "first search, polled every 10 ms, that shows it; 'not seen': not within the timeout. "
+        f"Both systems watch the folder with watchfiles, debounce "
+        f"{', '.join(map(str, debounce))} ms (corpusbot's CorpusReloader default; a change is "
+        "picked up after 50 ms without another, at most that late)."
+    ]
+    if merge:
+        notes.append(
+            f"corpusbot folds laid-over files into a full build after "
+            f"{', '.join(f'{m:g}' for m in merge)} s of quiet (INDEX_MERGE_SECONDS' default); "
+            "'answered by' says which index first showed each change."
+        )
+    return " ".join(notes)

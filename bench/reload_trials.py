@@ -30,10 +30,12 @@ from typing import Any, Protocol
 import watchfiles
 
 from bench.reload import ADDED_PREFIX, KINDS
+from bot.config import Settings
 from bot.discord_bot.reloader import CorpusReloader
 from bot.search.service import SearchService
 
 POLL_SECONDS = 0.01
+Trial = tuple[float | None, str]  # seconds until seen (None: never), what answered then
 
 
 class System(Protocol):
@@ -44,6 +46,10 @@ class System(Protocol):
 
     def shows(self, word: str) -> bool:
         """Whether a passage holding ``word`` is among what the system answers from now."""
+        ...
+
+    def answering(self) -> str:
+        """What kind of index answers now (a layered one, a full build, segments)."""
         ...
 
 
@@ -71,7 +77,7 @@ async def _trials(args: argparse.Namespace) -> dict[str, Any]:
         _say(f"{args.system}: built in {system.build_s:.1f} s")
         await asyncio.sleep(1.0)  # the watch arms in a thread: let it before the first change
         trials = _Trials(corpus, args.originals, system, args.timeout, args.system)
-        times: dict[str, list[float | None]] = {kind: [] for kind in KINDS}
+        times: dict[str, list[Trial]] = {kind: [] for kind in KINDS}
         edited = _spread(sorted(corpus.glob("part*.jsonl")), args.trials)
         for number in range(args.trials):
             times["add"].append(await trials.add(number))
@@ -79,7 +85,11 @@ async def _trials(args: argparse.Namespace) -> dict[str, Any]:
             times["edit"].append(await trials.edit(path))
         for path in edited:
             times["delete"].append(await trials.delete(path))
-        return {"build_s": system.build_s, "debounce_ms": system.debounce_ms, **times}
+        merge = getattr(system, "merge_after_seconds", None)
+        return {
+            **{"build_s": system.build_s, "debounce_ms": system.debounce_ms},
+            **{"merge_after_s": merge, **times},
+        }
 
 
 def _spread(files: list[Path], count: int) -> list[Path]:
@@ -111,7 +121,7 @@ class _Trials:
         """A word no passage holds: letters only, so every analyzer keeps it one word."""
         return "zq" + "".join(self._random.choices(string.ascii_lowercase, k=12))
 
-    async def add(self, number: int) -> float | None:
+    async def add(self, number: int) -> Trial:
         """A new file of the corpus's shape, one passage holding a fresh word."""
         word = self._fresh_word()
         template = next(iter(sorted(self.corpus.glob("part*.jsonl"))))
@@ -123,7 +133,7 @@ class _Trials:
         path = self.corpus / f"{ADDED_PREFIX}{number:03d}.jsonl"
         return await self._timed("add", path, lambda: _write_whole(path, records), word, True)
 
-    async def edit(self, path: Path) -> float | None:
+    async def edit(self, path: Path) -> Trial:
         """One passage of an existing file gets a fresh word."""
         if not (self.originals / path.name).exists():
             self.originals.mkdir(parents=True, exist_ok=True)
@@ -133,23 +143,26 @@ class _Trials:
         records[len(records) // 2]["text"] += f" {word}"
         return await self._timed("edit", path, lambda: _write_whole(path, records), word, True)
 
-    async def delete(self, path: Path) -> float | None:
+    async def delete(self, path: Path) -> Trial:
         """An edited file removed: its fresh word must go with it."""
         return await self._timed("delete", path, path.unlink, self.words[path], False)
 
     async def _timed(
         self, kind: str, path: Path, change: Callable[[], None], word: str, present: bool
-    ) -> float | None:
+    ) -> Trial:
+        """Seconds from ``change`` to the first search that shows it (``None``: not within
+        the timeout), and what answered that search."""
         change()
         written = time.perf_counter()
         while self.system.shows(word) != present:
             if time.perf_counter() - written > self.timeout:
                 _say(f"{self.name} {kind} {path.name}: not seen after {self.timeout:g} s")
-                return None
+                return None, self.system.answering()
             await asyncio.sleep(POLL_SECONDS)
         seconds = time.perf_counter() - written
-        _say(f"{self.name} {kind} {path.name}: {seconds:.3f} s")
-        return seconds
+        answering = self.system.answering()
+        _say(f"{self.name} {kind} {path.name}: {seconds:.3f} s ({answering})")
+        return seconds, answering
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
@@ -171,15 +184,23 @@ class _Corpusbot:
     """The bot's own path: one service, and a reloader watching the folder that swaps it."""
 
     def __init__(self, corpus: Path, store: Path) -> None:
-        self._load = partial(SearchService.from_folder, corpus, cache_dir=store, progress=False)
+        load = partial(SearchService.from_folder, corpus, cache_dir=store, progress=False)
         started = time.perf_counter()
-        self.service = self._load()
+        self.service = load()
         self.build_s = time.perf_counter() - started
         self.service.index.warm_up()  # as the bot does before it connects
+        # Wired as bot.discord_bot.client wires it: changed files laid over the saved index,
+        # and a full build folding them in after the default quiet spell.
         self.reloader = CorpusReloader(
-            corpus, load=self._load, get=lambda: self.service, swap=self._swap
+            corpus,
+            load=load,
+            get=lambda: self.service,
+            swap=self._swap,
+            merge=partial(load, layered=False),
+            merge_after_seconds=Settings.model_fields["index_merge_seconds"].default,
         )
         self.debounce_ms = self.reloader.debounce_ms
+        self.merge_after_seconds = self.reloader.merge_after_seconds
 
     def _swap(self, service: SearchService) -> None:
         self.service = service
@@ -187,6 +208,10 @@ class _Corpusbot:
     def shows(self, word: str) -> bool:
         """Asked as a member's question is: of the service the reloader swapped in last."""
         return bool(self.service.search(word, limit=1).hits)
+
+    def answering(self) -> str:
+        """Whether the service answering now lays changed files over the saved index."""
+        return "layered" if self.service.layered else "full build"
 
 
 @asynccontextmanager
@@ -239,6 +264,10 @@ class _Tantivy:
         """Whether the reader reloaded last finds ``word``."""
         query = self.index.parse_query(word, ["body"])
         return bool(self.index.searcher().search(query, 1).hits)
+
+    def answering(self) -> str:
+        """tantivy always answers from its segments."""
+        return "segments"
 
     async def watch(self) -> None:
         """Apply each burst of changes to the folder, as corpusbot's reloader picks them up."""
