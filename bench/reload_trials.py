@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import os
 import random
@@ -43,6 +44,11 @@ class System(Protocol):
 
     build_s: float
     debounce_ms: int
+
+    @property
+    def merge_after_seconds(self) -> float | None:
+        """The quiet spell after which a full build folds the changes in (``None``: none)."""
+        ...
 
     def shows(self, word: str) -> bool:
         """Whether a passage holding ``word`` is among what the system answers from now."""
@@ -85,10 +91,9 @@ async def _trials(args: argparse.Namespace) -> dict[str, Any]:
             times["edit"].append(await trials.edit(path))
         for path in edited:
             times["delete"].append(await trials.delete(path))
-        merge = getattr(system, "merge_after_seconds", None)
         return {
             **{"build_s": system.build_s, "debounce_ms": system.debounce_ms},
-            **{"merge_after_s": merge, **times},
+            **{"merge_after_s": system.merge_after_seconds, **times},
         }
 
 
@@ -232,6 +237,7 @@ class _Tantivy:
 
         self.corpus = corpus
         self.debounce_ms = debounce_ms
+        self.merge_after_seconds = None  # tantivy merges segments as it goes
         schema = tantivy.SchemaBuilder()
         schema.add_text_field("path", stored=True, tokenizer_name="raw")
         schema.add_text_field("body", stored=False, tokenizer_name="en_stem")
@@ -285,8 +291,6 @@ def _jsonl_change(change: watchfiles.Change, path: str) -> bool:
 
 def _default_debounce_ms() -> int:
     """The reloader's own default, so both systems wait alike whatever it is set to."""
-    import inspect
-
     default = inspect.signature(CorpusReloader).parameters["debounce_ms"].default
     assert isinstance(default, int)
     return default
