@@ -108,6 +108,16 @@ def score_all_top_k(
                 touched[count] = doc
                 count += 1
             acc[doc] += idf_t * w
+    positions, scores = _best_touched(acc, touched, count, limit)
+    return positions, scores, count
+
+
+@njit(cache=True, nogil=True)
+def _best_touched(
+    acc: Any, touched: Any, count: int, limit: int
+) -> tuple[Any, Any]:  # pragma: no cover
+    """The best ``limit`` of the ``count`` passages in ``touched`` by their ``acc`` scores
+    (heap order), leaving ``acc`` all zeros again."""
     size = min(limit, count)
     heap_scores = np.empty(max(size, 1))
     heap_docs = np.empty(max(size, 1), dtype=np.int64)
@@ -118,7 +128,7 @@ def score_all_top_k(
         acc[doc] = 0.0
         if size > 0 and (filled < size or score >= heap_scores[0]):
             filled = _offer(heap_scores, heap_docs, filled, size, score, doc)
-    return heap_docs[:filled].copy(), heap_scores[:filled].copy(), count
+    return heap_docs[:filled].copy(), heap_scores[:filled].copy()
 
 
 @njit(cache=True, nogil=True)
@@ -387,35 +397,35 @@ def layered_top_k(
         idf_t = idf[t]
         for i in range(spans[t, 0], spans[t, 1]):
             doc = base_docs[i]
-            if not kept[doc]:
-                continue
-            position = dense[doc]
-            if label >= 0 and labels[position] != label:
-                continue
-            q_freq = float(base_tfs[i])
-            weight = q_freq * k1_plus_1 / (q_freq + norm[position])
-            if acc[position] == 0.0:
-                touched[count] = position
-                count += 1
-            acc[position] += idf_t * weight
+            if kept[doc]:
+                position = dense[doc]
+                if label < 0 or labels[position] == label:
+                    count = _add(acc, touched, count, position, idf_t, base_tfs[i], norm, k1_plus_1)
         for i in range(spans[t, 2], spans[t, 3]):
             position = delta_docs[i] + offset
-            if label >= 0 and labels[position] != label:
-                continue
-            q_freq = float(delta_tfs[i])
-            weight = q_freq * k1_plus_1 / (q_freq + norm[position])
-            if acc[position] == 0.0:
-                touched[count] = position
-                count += 1
-            acc[position] += idf_t * weight
-    size = min(limit, count)
-    heap_scores = np.empty(max(size, 1))
-    heap_docs = np.empty(max(size, 1), dtype=np.int64)
-    filled = 0
-    for j in range(count):
-        position = touched[j]
-        score = acc[position]
-        acc[position] = 0.0
-        if size > 0 and (filled < size or score >= heap_scores[0]):
-            filled = _offer(heap_scores, heap_docs, filled, size, score, position)
-    return heap_docs[:filled].copy(), heap_scores[:filled].copy(), count
+            if label < 0 or labels[position] == label:
+                count = _add(acc, touched, count, position, idf_t, delta_tfs[i], norm, k1_plus_1)
+    positions, scores = _best_touched(acc, touched, count, limit)
+    return positions, scores, count
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add(
+    acc: Any,
+    touched: Any,
+    count: int,
+    position: int,
+    idf_t: float,
+    tf: int,
+    norm: Any,
+    k1_plus_1: float,
+) -> int:  # pragma: no cover
+    """One posting's exact contribution added (``idf * q_freq * (k1 + 1) / (q_freq + norm)``,
+    rank-bm25's operations); a passage touched first is listed. How many are listed now."""
+    q_freq = float(tf)
+    weight = q_freq * k1_plus_1 / (q_freq + norm[position])
+    if acc[position] == 0.0:
+        touched[count] = position
+        count += 1
+    acc[position] += idf_t * weight
+    return count
