@@ -18,7 +18,12 @@ import numpy.typing as npt
 
 from bot.corpus import Document
 from bot.corpus.passages import Passage
-from bot.storage.passage_store import DocumentSpan, PassageStore, passage_position
+from bot.storage.passage_store import (
+    DocumentSpan,
+    PassageStore,
+    StoreDocuments,
+    passage_position,
+)
 from bot.storage.sequences import LazySequence
 
 
@@ -52,7 +57,7 @@ class LayeredStore(LazySequence[Passage]):
             [base.passage_languages[self._kept_passages], renumber[delta.passage_languages]]
         )
         """Each passage's language, as its number in :attr:`languages`."""
-        self.documents = _Documents(self)
+        self.documents = StoreDocuments(self)
         self.document = lru_cache(maxsize=512)(self._make_document)
 
     def __len__(self) -> int:
@@ -161,16 +166,3 @@ class LayeredStore(LazySequence[Passage]):
         if number < self._base_documents:
             return self.base.document_title(int(self._kept_documents[number]))
         return self.delta.document_title(number - self._base_documents)
-
-
-class _Documents(LazySequence[Document]):
-    """The store's documents, in order, made on demand."""
-
-    def __init__(self, store: LayeredStore) -> None:
-        self._store = store
-
-    def __len__(self) -> int:
-        return self._store.document_count
-
-    def _item(self, index: int) -> Document:
-        return self._store.document(index)

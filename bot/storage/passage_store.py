@@ -170,7 +170,7 @@ class PassageStore(LazySequence[Passage]):
         """Each passage's language, as its number in :attr:`languages`."""
         self.languages: tuple[str, ...] = tuple(tables[_LANGUAGES])
         """The corpus's language codes, numbered as the passages' languages are."""
-        self.documents = _Documents(self)
+        self.documents = StoreDocuments(self)
         # Search hits often come from the same few documents; decode each once.
         self.document = lru_cache(maxsize=512)(self._make_document)
 
@@ -322,10 +322,17 @@ class _SortedIds(LazySequence[str]):
         return self._ids._item(int(self._order[index]))  # a stored order is always in range
 
 
-class _Documents(LazySequence[Document]):
-    """The store's documents, in corpus order, made on demand."""
+class _NumberedDocuments(Protocol):
+    @property
+    def document_count(self) -> int: ...
 
-    def __init__(self, store: PassageStore) -> None:
+    def document(self, number: int) -> Document: ...
+
+
+class StoreDocuments(LazySequence[Document]):
+    """A store's documents, in order, made on demand."""
+
+    def __init__(self, store: _NumberedDocuments) -> None:
         self._store = store
 
     def __len__(self) -> int:
