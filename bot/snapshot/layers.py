@@ -35,10 +35,10 @@ from bot.storage.passage_store import PassageStore, PassageStoreBuilder
 
 log = logging.getLogger(__name__)
 
-# Files whose re-read content (or whose saved terms) the memo keeps: a layered corpus is at most
+# What the memo keeps, at most (about three entries a changed file): a layered corpus is at most
 # a tenth of the corpus away from its saved snapshot, and the files it re-read are what the next
 # change lays over it again.
-MEMO_FILES = 4096
+MEMO_ENTRIES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +52,9 @@ class _FilePiece:
 
 
 class _Memo:
-    """The work of earlier layered loads, so a second edit does not re-read the first one's
-    files: pieces by file path and identity, removed counts by saved snapshot and file. Bounded,
-    least recently used first out."""
+    """The work of earlier layered loads, so a second edit does not redo the first one's: each
+    re-read file by path and version, where its documents and terms stand in a saved snapshot,
+    and each saved file's removed counts. Bounded, least recently used first out."""
 
     def __init__(self, size: int) -> None:
         self._size = size
@@ -76,7 +76,7 @@ class _Memo:
                 self._items.popitem(last=False)
 
 
-_MEMO = _Memo(MEMO_FILES)
+_MEMO = _Memo(MEMO_ENTRIES)
 
 
 def layer_changes(
