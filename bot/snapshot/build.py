@@ -68,6 +68,8 @@ def build_snapshot(
     bar = Progress(expected_chars, enabled=progress)
     chunks = _by_chars(documents)
     if parallel:
+        if settings.language == AUTO:
+            languages.load_detector()  # once here, not once in each forked worker
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         # Workers ignore Ctrl-C: the parent stops them, and the terminal shows no traceback
         # from each of them.
