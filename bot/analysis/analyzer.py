@@ -64,8 +64,8 @@ class Analyzer:
         if "'" in folded or "’" in folded:  # most texts have none: two scans saved
             folded = _POSSESSIVE.sub(r"\1", folded)
             folded = _APOSTROPHE.sub(r"\1\2", folded)
-        words = [word for word in _TOKEN.findall(folded) if word not in self.stop_words]
-        return [self._stem(word) for word in words]
+        stem, stop_words = self._stem, self.stop_words
+        return [stem(word) for word in _TOKEN.findall(folded) if word not in stop_words]
 
     def passage_terms(self, title: str, text: str, title_weight: int = 0) -> list[str]:
         """The terms a passage is indexed under: its title's ``title_weight`` times, then its
@@ -126,8 +126,21 @@ def fold(text: str) -> str:
     folded = text.casefold()
     if folded.isascii():
         return folded
-    folded = folded.translate(_symbols_with_letters())
-    return unicodedata.normalize("NFKD", folded).translate(_combining_marks())
+    # Only characters outside ASCII change: translating just their runs skips the table
+    # lookup ``str.translate`` makes for every ASCII character once it meets another.
+    spaced = _NON_ASCII.sub(_spaced_symbols, folded)
+    return _NON_ASCII.sub(_without_marks, unicodedata.normalize("NFKD", spaced))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _spaced_symbols(run: re.Match[str]) -> str:
+    return run.group().translate(_symbols_with_letters())
+
+
+def _without_marks(run: re.Match[str]) -> str:
+    return run.group().translate(_combining_marks())
 
 
 @lru_cache(maxsize=1)

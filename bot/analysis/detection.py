@@ -152,9 +152,12 @@ class _CompiledModel:
     def __init__(self, identifier: LanguageIdentifier, kernel: Any) -> None:
         self._identifier = identifier
         self._kernel = kernel
-        self._nextmove = np.asarray(identifier.tk_nextmove)
-        self._rowbase = np.asarray(identifier.tk_row, dtype=np.int64) << 8
-        self._output = np.asarray(identifier.tk_output, dtype=np.int64)
+        following = np.asarray(identifier.tk_nextmove, dtype=np.int64)
+        rows = np.asarray(identifier.tk_row, dtype=np.int64) << 8
+        self._moves = rows[following].astype(np.uint32)
+        self._features = np.asarray(identifier.tk_output, dtype=np.int32)[following]
+        self._start = int(rows[0])
+        del following
         self._table = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32)
         self._prior = np.asarray(identifier.nb_pc, dtype=np.float32)
         self._classes = [str(c) for c in identifier.nb_classes]
@@ -171,9 +174,9 @@ class _CompiledModel:
         data = np.frombuffer(self._identifier._encode(text), dtype=np.uint8)
         column = self._kernel(
             data,
-            self._nextmove,
-            self._rowbase,
-            self._output,
+            self._moves,
+            self._features,
+            self._start,
             self._table,
             self._prior,
             self._labels,

@@ -27,9 +27,9 @@ _LOG_TWO = math.log(2.0)
 @njit(cache=True, nogil=True)
 def best_column(
     data: Any,
-    nextmove: Any,
-    rowbase: Any,
-    output: Any,
+    moves: Any,
+    features: Any,
+    start: int,
     table: Any,
     prior: Any,
     labels: Any,
@@ -38,15 +38,19 @@ def best_column(
 ) -> int:  # pragma: no cover - compiled
     """The column py3langid ranks first for the UTF-8 ``data``, or -1 when that is not certain.
 
+    The automaton is py3langid's with each state's row and output looked up in advance: from
+    the row at ``start``, byte ``b`` leads to the row at ``moves[row + b]`` and counts the
+    feature ``features[row + b]`` (none when negative), one memory read on the path per byte.
     ``labels`` numbers each column's language and ``shared`` marks the columns of a language
     with several; ``counts`` is scratch of one zero per feature, left zeroed again.
     """
     touched = np.empty(data.size, dtype=np.int64)
     distinct = 0
-    state = 0
+    row = start
     for byte in data:
-        state = nextmove[rowbase[state] + byte]
-        feature = output[state]
+        at = row + byte
+        row = moves[at]
+        feature = features[at]
         if feature >= 0:
             if counts[feature] == 0:
                 touched[distinct] = feature
