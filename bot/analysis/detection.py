@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import unicodedata
 from collections import Counter
@@ -89,6 +90,7 @@ def detect_with(text: str, hint: str | None, languages: frozenset[str]) -> str:
     return preferred if preferred in plausible else str(best)
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # Every byte but an ASCII letter: deleting them from ASCII text leaves its letters.
 _ASCII_NON_LETTERS = bytes(b for b in range(256) if not chr(b).isalpha() or b > 127)
 
@@ -96,10 +98,12 @@ _ASCII_NON_LETTERS = bytes(b for b in range(256) if not chr(b).isalpha() or b > 
 def _letter_counts(text: str) -> tuple[int, dict[str, int]]:
     """How many letters ``text`` has, and how often each letter outside ASCII occurs, in order
     of first occurrence (no ASCII letter has a script of :data:`_SCRIPT_LANGUAGES`)."""
+    ascii_letters = len(text.encode("ascii", "ignore").translate(None, _ASCII_NON_LETTERS))
     if text.isascii():
-        return len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS)), {}
-    letters = {char: count for char, count in Counter(text).items() if char.isalpha()}
-    return sum(letters.values()), {char: n for char, n in letters.items() if not char.isascii()}
+        return ascii_letters, {}
+    outside = Counter("".join(_NON_ASCII.findall(text)))
+    letters = {char: count for char, count in outside.items() if char.isalpha()}
+    return ascii_letters + sum(letters.values()), letters
 
 
 def _language_of_script(
@@ -146,18 +150,26 @@ def _identifier(languages: frozenset[str]) -> LanguageIdentifier:
     return identifier
 
 
+_BLOCK = 1 << 20
+
+
 class _CompiledModel:
     """The model's arrays as :func:`detection_kernel.best_column` takes them."""
 
     def __init__(self, identifier: LanguageIdentifier, kernel: Any) -> None:
         self._identifier = identifier
         self._kernel = kernel
-        following = np.asarray(identifier.tk_nextmove, dtype=np.int64)
-        rows = np.asarray(identifier.tk_row, dtype=np.int64) << 8
-        self._moves = rows[following].astype(np.uint32)
-        self._features = np.asarray(identifier.tk_output, dtype=np.int32)[following]
+        following = np.asarray(identifier.tk_nextmove)
+        rows = np.asarray(identifier.tk_row, dtype=np.uint32) << 8
+        outputs = np.asarray(identifier.tk_output, dtype=np.int32)
+        self._moves = np.empty(following.size, dtype=np.uint32)
+        self._features = np.empty(following.size, dtype=np.int32)
+        # A block at a time: indexing converts the whole index array to 64 bits otherwise.
+        for first in range(0, following.size, _BLOCK):
+            block = following[first : first + _BLOCK]
+            self._moves[first : first + _BLOCK] = rows[block]
+            self._features[first : first + _BLOCK] = outputs[block]
         self._start = int(rows[0])
-        del following
         self._table = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32)
         self._prior = np.asarray(identifier.nb_pc, dtype=np.float32)
         self._classes = [str(c) for c in identifier.nb_classes]
