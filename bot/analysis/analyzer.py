@@ -86,6 +86,12 @@ class Analyzer:
         make every passage look like the opening one (on the seed article "What does Russia plan
         to give North Korea?" then quotes the third passage instead of the first).
         """
+        if _opens_with(text, title.removesuffix("…")):
+            return 0
+        return self._title_weight_by_terms(title, text)
+
+    def _title_weight_by_terms(self, title: str, text: str) -> int:
+        """:meth:`title_weight` from the title's terms and the opening's."""
         terms = self.tokenize(title.removesuffix("…"))
         if title.endswith("…"):
             terms = terms[:-1]  # the shortened title's last word may be cut
@@ -111,6 +117,22 @@ class Analyzer:
 
     def _stem_word(self, word: str) -> str:
         return word if self._stemmer is None else str(self._stemmer.stemWord(word))
+
+
+def _opens_with(text: str, prefix: str) -> bool:
+    """Whether ``text`` is ``prefix``, or ``prefix`` and then an ASCII character that no term
+    holds or joins across (a space, a full stop; not a letter, digit, ``_`` or apostrophe).
+
+    Then ``prefix``'s terms are the first of ``text``'s: every step of tokenising (folding,
+    the apostrophe rules, words, stems) works within the words on either side of that
+    character, so :meth:`Analyzer.title_weight` is 0 without tokenising either.
+    """
+    if not prefix or not text.startswith(prefix):
+        return False
+    if len(text) == len(prefix):
+        return True
+    follower = text[len(prefix)]
+    return follower.isascii() and not follower.isalnum() and follower not in "_'"
 
 
 # The analyzer of the index and of every query.

@@ -57,8 +57,13 @@ def base_language(code: str) -> str:
     return code.strip().replace("_", "-").split("-", 1)[0].lower()
 
 
-def detect_with(text: str, hint: str | None, languages: frozenset[str]) -> str:
-    """The language of ``text`` among ``languages`` (see :func:`languages.detect_language`)."""
+def detect_with(
+    text: str, hint: str | None, languages: frozenset[str], *, compiled: bool = False
+) -> str:
+    """The language of ``text`` among ``languages`` (see :func:`languages.detect_language`);
+    with ``compiled``, the model's decision is taken from the compiled kernel where that is
+    certain to give the same (documents: the numba import and its tables cost 200 MB, which
+    a process answering questions only is better without)."""
     hinted = base_language(hint) if hint and base_language(hint) else None
     text = text[:DETECTION_CHARS]
     letter_count, letters = _letter_counts(text)
@@ -67,11 +72,11 @@ def detect_with(text: str, hint: str | None, languages: frozenset[str]) -> str:
     by_script = _language_of_script(letters, letter_count, hinted)
     if by_script is not None:
         return by_script
-    if hinted is None and letter_count >= MIN_LETTERS:
+    if compiled and hinted is None and letter_count >= MIN_LETTERS:
         # Long enough that the model's best decides whatever its probability: the compiled
         # walk finds it when it is certain to be the model's own.
-        compiled = _compiled(languages)
-        best = compiled.best(text) if compiled is not None else None
+        model = _compiled(languages)
+        best = model.best(text) if model is not None else None
         if best is not None:
             return best
     ranked = _identifier(languages).rank(text)
@@ -139,7 +144,17 @@ def _script(letter: str) -> str | None:
 def load_model(languages: frozenset[str]) -> None:
     """Load the model for ``languages`` now, so the first detection does not wait for it."""
     _identifier(languages)
+
+
+def load_compiled(languages: frozenset[str]) -> None:
+    """Load (or compile) the compiled decision for ``languages`` now, in a process about to
+    fork workers that detect documents' languages."""
     _compiled(languages)
+
+
+def unload_compiled() -> None:
+    """Let the compiled decision's tables (about 100 MB) go once a build is done with them."""
+    _compiled.cache_clear()
 
 
 @lru_cache(maxsize=4)

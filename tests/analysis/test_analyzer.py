@@ -8,6 +8,8 @@ import json
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.analysis.analyzer import fold, tokenize
 from bot.analysis.languages import analyzer_for
@@ -102,3 +104,26 @@ def test_folding_drops_what_a_character_by_character_fold_drops() -> None:
         )
         text = "é" + " a".join(chars)
         assert fold(text) == by_character(text)
+
+
+_TITLE_PIECES = [
+    *("Word", "word", "Bob's", "rock'n'roll", "’s", "It’s", "3.5", "a", "the", "Café", "ß"),
+    *("İstanbul", "e\u0301", "\u0301", "北京大学", "Ελλάδα", "हिन्दी", "_x", "™", "x2"),
+    *(" ", " ", ". ", ", ", "!", "?", "-", "'", "’", "\n", "(", ")", ":", "…"),
+]
+
+
+@given(
+    pieces=st.lists(st.sampled_from(_TITLE_PIECES), max_size=30),
+    cut=st.integers(min_value=0, max_value=200),
+    shortened=st.booleans(),
+    language=st.sampled_from(["en", "de", "zh", "hi"]),
+)
+@settings(max_examples=500, deadline=None)
+def test_a_title_the_text_opens_with_weighs_what_its_terms_say(
+    pieces: list[str], cut: int, shortened: bool, language: str
+) -> None:
+    text = "".join(pieces)
+    title = text[:cut] + ("…" if shortened else "")
+    analyzer = analyzer_for(language)
+    assert analyzer.title_weight(title, text) == analyzer._title_weight_by_terms(title, text)

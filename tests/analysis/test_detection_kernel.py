@@ -8,7 +8,11 @@ import json
 import pytest
 
 from bot.analysis import detection
-from bot.analysis.languages import detect_language, supported_languages
+from bot.analysis.languages import (
+    detect_document_language,
+    detect_language,
+    supported_languages,
+)
 from tests.conftest import DATA
 
 pytest.importorskip("numba")
@@ -64,12 +68,10 @@ def test_the_compiled_decision_answers_almost_every_paragraph() -> None:
 
 
 @pytest.mark.parametrize("text", [*SAMPLES, *PARAGRAPHS, *HARD])
-def test_detection_is_the_same_with_and_without_the_compiled_decision(
-    text: str, monkeypatch: pytest.MonkeyPatch
+def test_a_documents_language_is_the_same_with_and_without_the_compiled_decision(
+    text: str,
 ) -> None:
-    compiled = detect_language(text)
-    monkeypatch.setattr(detection, "_compiled", lambda languages: None)
-    assert detect_language(text) == compiled
+    assert detect_document_language(text) == detect_language(text)
 
 
 @pytest.mark.parametrize(
