@@ -223,8 +223,9 @@ def _compiled(languages: frozenset[str]) -> _CompiledModel | None:
         from bot.analysis.detection_kernel import best_column
     except ImportError:  # pragma: no cover - depends on the environment
         return None
-    except RuntimeError as error:  # pragma: no cover - numba finds no folder to cache in
-        log.warning("compiled language detection off: %s", error)
+    except RuntimeError as error:  # numba finds no folder to cache in
+        # The query kernels' warning names the cause and its fix (KERNEL_CACHE_DIR) once.
+        log.debug("compiled language detection off: %s", error)
         return None
     model = _CompiledModel(_identifier(languages), best_column)
     model.best("compile")
