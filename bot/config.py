@@ -134,6 +134,15 @@ class Settings(BaseSettings):
     watch_corpus: bool = Field(
         True, description="Reload the corpus when its folder changes, without a restart."
     )
+    index_merge_seconds: float = Field(
+        60.0,
+        gt=0,
+        description=(
+            "After a change, the corpus answers at once from the saved index with the changed "
+            "files laid over it; once it has been quiet this long, a full build folds them in "
+            "(in the background) for the fastest queries."
+        ),
+    )
     reload_timeout_seconds: float = Field(
         300.0,
         gt=0,

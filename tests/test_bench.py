@@ -108,3 +108,29 @@ def test_the_build_phases_cover_a_build_and_index_every_passage(
     assert build_phases.main([str(tmp_path / "c")]) == 0
     printed = capsys.readouterr().out
     assert "| detect |" in printed and "| **total** |" in printed
+
+
+def test_the_layered_benchmark_times_each_phase_and_both_indexes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import layered
+    from bot.search.service import SearchService
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    texts = list(
+        corpus_texts([f"passage {n} about rivers and the harvest" for n in range(20)], 400)
+    )
+    for first in range(0, len(texts), 10):  # small files: one edit is a small part of it
+        records = [
+            json.dumps({"id": f"p{first + n}", "text": t})
+            for n, t in enumerate(texts[first : first + 10])
+        ]
+        (folder / f"part{first:04d}.jsonl").write_text("\n".join(records) + "\n")
+    SearchService.from_folder(folder, cache_dir=tmp_path / "cache", language="en")
+    snapshot = next(p for p in (tmp_path / "cache").iterdir() if not p.name.startswith("."))
+    arguments = [str(folder), "--snapshot", str(snapshot), "--edits", "2", "--queries", "5"]
+    assert layered.main([*arguments, "--language", "en"]) == 0
+    printed = capsys.readouterr().out
+    assert [line.split()[0] for line in printed.splitlines()[1:3]] == ["1", "2"]
+    assert "layered-" in printed and "saved" in printed

@@ -38,6 +38,12 @@ def add_corpus_commands(commands: Any) -> None:
     source.set_defaults(handler=_source)
 
     index = commands.add_parser("index", help="load the corpus and report what it holds")
+    index.add_argument(
+        "--full",
+        action="store_true",
+        help="build the index in full and save it, folding in the files changed since the "
+        "saved one (a merge), instead of laying them over it",
+    )
     index.set_defaults(handler=_index)
 
 
@@ -96,9 +102,14 @@ def _source(args: argparse.Namespace, settings: Settings) -> int:
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
-    service = load_service(settings)
+    service = load_service(settings, layered=not args.full)
     summary = service.summary
+    if service.layered:
+        how = "the saved index with the files changed since laid over it"
+    else:
+        how = "saved" if service.snapshot.cached else "built"
     print(f"corpus:     {settings.corpus_dir}")
+    print(f"index:      {how}")
     print(f"documents:  {summary.documents}")
     print(f"passages:   {summary.passages}")
     print(f"vocabulary: {summary.vocabulary} terms")

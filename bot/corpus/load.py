@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,8 +38,21 @@ def iter_documents(
     listing = list_corpus(root, rules)
     for refused in listing.skipped:
         result.skip(refused.path, refused.reason)
-    seen_ids: set[str] = set()
-    for file in listing.files:
+    for _, documents in iter_file_documents(listing.files, result, rules):
+        yield from documents
+
+
+def iter_file_documents(
+    files: Iterable[CorpusFile],
+    result: CorpusLoad,
+    rules: FileRules = DEFAULT_RULES,
+    seen_ids: set[str] | None = None,
+) -> Iterator[tuple[CorpusFile, list[Document]]]:
+    """Each file with the documents it yields, in order; a document whose id an earlier one
+    (of these files, or in ``seen_ids``) has is skipped, so ids stay unique."""
+    seen_ids = set() if seen_ids is None else seen_ids
+    for file in files:
+        documents = []
         try:
             for document in _load_file(file, rules, result):
                 document = _composed(document)
@@ -47,10 +60,11 @@ def iter_documents(
                     result.skip(file.relative, f"duplicate document id {document.id!r}")
                     continue
                 seen_ids.add(document.id)
-                yield document
+                documents.append(document)
         except Exception as error:  # a loader bug costs this file, never the whole corpus
             log.debug("loading %s failed", file.relative, exc_info=error)
             result.skip(file.relative, f"could not be loaded ({type(error).__name__})")
+        yield file, documents
 
 
 def _composed(document: Document) -> Document:

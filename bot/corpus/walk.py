@@ -47,6 +47,9 @@ class CorpusFile:
     identity: tuple[int, int]
     real_root: str
     follow_external_links: bool
+    # Size, modification and change times and inode when listed: a file whose version is the
+    # same has not been written since (no user can set a change time back).
+    version: str = ""
 
 
 @dataclass(slots=True)
@@ -143,8 +146,9 @@ class _CorpusWalk:
         elif _is_supported(relative) and identity not in self.taken:
             self.taken.add(identity)
             external = self.rules.follow_external_links
+            version = f"{status.st_size}|{status.st_mtime_ns}|{status.st_ctime_ns}|{status.st_ino}"
             self.listing.files.append(
-                CorpusFile(path, relative, identity, self.real_root, external)
+                CorpusFile(path, relative, identity, self.real_root, external, version)
             )
 
 
@@ -172,7 +176,8 @@ def _opened_location(descriptor: int) -> str | None:
 
 
 def _is_supported(relative: str) -> bool:
-    return Path(relative).suffix.lower() in SUPPORTED_SUFFIXES
+    name = relative.rpartition("/")[2]
+    return os.path.splitext(name)[1].lower() in SUPPORTED_SUFFIXES
 
 
 def _unreadable(error: OSError) -> str:

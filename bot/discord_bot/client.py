@@ -90,6 +90,8 @@ class CorpusBot(commands.Bot):
             swap=self._swap_service,
             timeout_seconds=settings.reload_timeout_seconds,
             on_result=self.metrics.reload,
+            merge=partial(load_service, settings, layered=False),
+            merge_after_seconds=settings.index_merge_seconds,
         )
         self._background: set[asyncio.Task[None]] = set()
         self.tree.error(self.on_app_command_error)

@@ -14,7 +14,7 @@ import logging
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -70,21 +70,43 @@ class ReloadReport:
         )
 
 
-def _fingerprints(service: SearchService) -> dict[str, str]:
+def _fingerprints(service: SearchService, numbers: Iterable[int]) -> dict[str, str]:
+    documents = service.documents
     return {
         document.id: hashlib.sha1(document.text.encode(), usedforsecurity=False).hexdigest()
-        for document in service.documents
+        for document in map(documents.__getitem__, numbers)
     }
 
 
+def _touched_documents(old: SearchService, new: SearchService) -> tuple[Iterable[int], ...]:
+    """The documents of the files that differ between two loads (each load's numbers), or every
+    document when a load does not say which file each came from."""
+    before, after = old.snapshot.files, new.snapshot.files
+    if before is None or after is None:
+        return range(len(old.documents)), range(len(new.documents))
+    touched = {
+        relative
+        for relative in before.keys() | after.keys()
+        if relative not in before
+        or relative not in after
+        or before[relative][0] != after[relative][0]
+    }
+    return tuple(
+        [number for relative in touched if relative in files for number in files[relative][1]]
+        for files in (before, after)
+    )
+
+
 def compare(old: SearchService, new: SearchService, seconds: float) -> ReloadReport:
-    """The documents added, removed and changed between two loads of the corpus."""
-    before, after = _fingerprints(old), _fingerprints(new)
+    """The documents added, removed and changed between two loads of the corpus (only the
+    changed files' documents are read, when the loads say which file each came from)."""
+    old_numbers, new_numbers = _touched_documents(old, new)
+    before, after = _fingerprints(old, old_numbers), _fingerprints(new, new_numbers)
     return ReloadReport(
         added=tuple(sorted(set(after) - set(before))),
         removed=tuple(sorted(set(before) - set(after))),
         changed=tuple(sorted(d for d in set(before) & set(after) if before[d] != after[d])),
-        documents=len(after),
+        documents=len(new.documents),
         passages_before=old.summary.passages,
         passages_after=new.summary.passages,
         seconds=seconds,
@@ -118,6 +140,8 @@ class CorpusReloader:
         recheck_seconds: float = 1.0,
         timeout_seconds: float = 300.0,
         on_result: Callable[[str], None] = lambda result: None,
+        merge: Callable[[], object] | None = None,
+        merge_after_seconds: float = 60.0,
     ) -> None:
         self.corpus_dir = corpus_dir
         # Told each build's result (ok, failed, timeout, refused), for the reload metrics.
@@ -135,6 +159,12 @@ class CorpusReloader:
         self._swapped = 0
         self._late: set[asyncio.Task[None]] = set()
         self._queued: asyncio.Task[ReloadReport] | None = None
+        # A reload that lays changed files over the saved index answers at once; ``merge``
+        # (a full build into the index cache) folds them in once the corpus has been quiet for
+        # ``merge_after_seconds``, and a reload then moves onto it.
+        self._merge = merge
+        self.merge_after_seconds = merge_after_seconds
+        self._merge_timer: asyncio.Task[None] | None = None
 
     async def reload(self) -> ReloadReport:
         """Build a new service in a worker thread, then swap it in; one build at a time, except
@@ -190,6 +220,27 @@ class CorpusReloader:
         log.info("%s", report.describe())
         return report
 
+    def _schedule_merge(self) -> None:
+        """(Re)start the quiet-spell timer of a merge when the service is layered."""
+        if self._merge_timer is not None:  # still in its quiet spell: a change restarts it
+            self._merge_timer.cancel()
+        self._merge_timer = None
+        if self._merge is not None and self._get().layered:
+            self._merge_timer = asyncio.create_task(self._merge_when_quiet(self._merge))
+
+    async def _merge_when_quiet(self, merge: Callable[[], object]) -> None:
+        """After a quiet spell, build the corpus in full (in a thread, without holding up
+        reloads), then reload onto that build."""
+        await asyncio.sleep(self.merge_after_seconds)
+        self._merge_timer = None  # merging now: a change meanwhile starts a new spell
+        log.info("merging the changed files into a full index build in the background")
+        try:
+            await _in_daemon_thread(merge)
+        except Exception:
+            log.exception("the background merge failed; still answering from the layered index")
+            return
+        await self._reload_logged("background merge built; reloading onto it")
+
     async def _report(self, fresh: SearchService, started: float) -> ReloadReport:
         seconds = time.perf_counter() - started
         # Off the loop: it reads and hashes every document's text (seconds at 1M).
@@ -202,6 +253,7 @@ class CorpusReloader:
             return False
         self._swapped = generation
         self._swap(fresh)
+        self._schedule_merge()
         return True
 
     async def _finish_late(
@@ -227,6 +279,7 @@ class CorpusReloader:
         The corpus is reloaded then too, since the new folder may hold anything.
         """
         log.info("watching %s for changes", self.corpus_dir)
+        self._schedule_merge()  # a start on a layered index merges it too
         watched = _folder_identity(self.corpus_dir)
         while True:
             if watched is not None:

@@ -13,6 +13,10 @@ import functools
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from bot.index.arrays import IndexArrays, load_arrays, save_arrays, term_hash
 from bot.index.backends import Backend, open_backend
@@ -100,6 +104,31 @@ class PassageIndex:
                 return term_id
             at += 1
         return -1
+
+    def term_id(self, term: str) -> int:
+        """The term's column in the index, -1 if the corpus does not contain it."""
+        return self._term_id(term)
+
+    def term_ids(self, terms: Sequence[str]) -> npt.NDArray[np.int64]:
+        """:meth:`term_id` of each term, in one sorted-array search (many terms at once)."""
+        hashes = np.fromiter(map(term_hash, terms), dtype=np.uint64, count=len(terms))
+        sorted_hashes = self.arrays.term_hash
+        at = np.searchsorted(sorted_hashes, hashes)
+        found = np.full(len(terms), -1, dtype=np.int64)
+        hit = at < sorted_hashes.size
+        hit[hit] = sorted_hashes[at[hit]] == hashes[hit]
+        columns = self.arrays.term_hash_ids
+        for number in np.flatnonzero(hit).tolist():
+            column = int(columns[at[number]])
+            if self._terms.encoded(column) == terms[number].encode("utf-8", "surrogatepass"):
+                found[number] = column
+            else:  # a hash shared with another term: the one-at-a-time search settles it
+                found[number] = self._term_id(terms[number])
+        return found
+
+    def postings(self, term_id: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
+        """The passages a term (by column) occurs in, ascending, and how often in each."""
+        return self._scorer.postings(term_id)
 
     def idf(self, term: str) -> float:
         """The term's idf, 0 for a term the corpus does not contain."""

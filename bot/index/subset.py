@@ -9,6 +9,7 @@ query: the cost is the query's postings, as the numpy backend's exhaustive path.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +24,7 @@ class Subset:
     labels: npt.NDArray[np.uint8]
     label: int
 
-    def holds(self, positions: npt.NDArray[np.int32]) -> npt.NDArray[np.bool_]:
+    def holds(self, positions: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.bool_]:
         """Which of these passages are in the subset."""
         return np.asarray(self.labels[positions] == self.label)
 

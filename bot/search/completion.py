@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from bot.storage.layered_store import LayeredStore
 from bot.storage.passage_store import PassageStore
 from bot.storage.string_table import array_view
 
@@ -26,7 +27,7 @@ _WHOLE, _SOME = 0, 1  # a document matches as a whole, or only some of its passa
 class IdCompleter:
     """Matches typed text against ``<document id>#<n>`` and document titles, casefolded."""
 
-    def __init__(self, store: PassageStore) -> None:
+    def __init__(self, store: PassageStore | LayeredStore) -> None:
         self._store = store
         self._counts = store.passage_counts()
         self._passages = array_view(self._counts, "q")  # plain ints, fast to read one by one

@@ -8,8 +8,9 @@ from bot.search.rerank import SECOND_STAGE, SecondStage
 from bot.search.service import SearchService
 
 
-def load_service(settings: Settings) -> SearchService:
-    """Load and index the corpus named by the settings."""
+def load_service(settings: Settings, *, layered: bool = True) -> SearchService:
+    """Load and index the corpus named by the settings; ``layered=False`` builds it in full
+    rather than laying the files changed since the saved index over it."""
     use_kernel_cache(settings.kernel_cache_dir)
     return SearchService.from_folder(
         settings.corpus_dir,
@@ -20,6 +21,7 @@ def load_service(settings: Settings) -> SearchService:
         files=settings.file_rules,
         second_stage=second_stage(settings),
         language=settings.corpus_language,
+        layered=layered,
     )
 
 

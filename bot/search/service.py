@@ -21,6 +21,7 @@ from bot.corpus.languages import AUTO
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS, Passage
 from bot.index import Backend, BM25Parameters, Subset
 from bot.index.backends.base import ScoredPassage
+from bot.index.layered import LayeredIndex
 from bot.search.completion import IdCompleter
 from bot.search.rerank import SecondStage, reorder
 from bot.search.snippets import Snippet, select_snippet
@@ -183,6 +184,12 @@ class SearchService:
         """The passages and index this service answers from."""
         return self._snapshot
 
+    @property
+    def layered(self) -> bool:
+        """Whether changed files are laid over a saved snapshot, which a full build (a merge)
+        would fold in, for faster queries."""
+        return isinstance(self.index, LayeredIndex)
+
     @classmethod
     def from_folder(
         cls,
@@ -197,6 +204,7 @@ class SearchService:
         backend: Backend = "auto",
         second_stage: SecondStage | None = None,
         language: str = AUTO,
+        layered: bool = True,
     ) -> SearchService:
         """Load and index every supported file under ``corpus_dir``.
 
@@ -204,14 +212,15 @@ class SearchService:
         next start, unless the corpus files or the settings changed. ``backend`` answers the
         queries (``auto``: numba when installed); ``second_stage`` reorders BM25's best
         passages (``None``: BM25 alone). ``language`` is that of the documents that declare
-        none (``auto``: detected).
+        none (``auto``: detected). With ``layered`` (and ``cache_dir``) a corpus a few files
+        away from a saved snapshot re-reads only those files; without, it builds in full.
         """
         started = time.perf_counter()
         settings = PassageSettings(
             params or BM25Parameters(), min_words, max_words, files or FileRules(), language
         )
         snapshot = load_snapshot(
-            corpus_dir, settings, cache_dir, progress=progress, backend=backend
+            corpus_dir, settings, cache_dir, progress=progress, backend=backend, layered=layered
         )
         service = cls((), snapshot=snapshot, second_stage=second_stage)
         service.summary.seconds = time.perf_counter() - started
@@ -219,7 +228,11 @@ class SearchService:
             "corpus %s: %s (%s)",
             corpus_dir,
             service.summary.describe(),
-            "from cache" if snapshot.cached else "built",
+            "with changed files laid over the saved index"
+            if service.layered
+            else "from cache"
+            if snapshot.cached
+            else "built",
         )
         return service
 

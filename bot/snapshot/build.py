@@ -20,7 +20,7 @@ from typing import Any
 from bot.analysis import languages
 from bot.corpus import Document
 from bot.corpus.languages import AUTO
-from bot.corpus.passages import split_passages
+from bot.corpus.passages import Passage, split_passages
 from bot.index.backends import Backend
 from bot.index.build import CountedChunk, IndexBuilder, count_terms
 from bot.index.passage_index import PassageIndex
@@ -98,7 +98,7 @@ def build_snapshot(
 
 
 @dataclass(frozen=True, slots=True)
-class _SplitChunk:
+class SplitChunk:
     """What a tokenising task sends back: each document's passage spans and language, and the
     term counts of all their passages."""
 
@@ -111,7 +111,7 @@ def _add(
     store: PassageStoreBuilder,
     builder: IndexBuilder,
     chunk: Sequence[Document],
-    split: _SplitChunk,
+    split: SplitChunk,
     bar: Progress,
 ) -> None:
     for document, spans, language in zip(chunk, split.spans, split.languages, strict=True):
@@ -120,22 +120,34 @@ def _add(
     bar.update(len(chunk), int(split.counted.lengths.size), sum(len(d.text) for d in chunk))
 
 
-def _split_and_count(task: tuple[Sequence[Document], PassageSettings]) -> _SplitChunk:
+def _split_and_count(task: tuple[Sequence[Document], PassageSettings]) -> SplitChunk:
+    """:func:`split_and_count` as a worker's task."""
+    return split_and_count(*task)
+
+
+def split_and_count(documents: Sequence[Document], settings: PassageSettings) -> SplitChunk:
     """Passage spans and the language of each document, and the term counts of all their
     passages, each passage's terms from its document's language's analyzer."""
-    documents, settings = task
     spans: list[list[tuple[int, int, int]]] = []
     found: list[str] = []
     terms: list[list[str]] = []
     for document in documents:
-        cut = split_passages(document, settings.min_words, settings.max_words)
-        spans.append([(p.start, p.end, p.section_number) for p in cut])
         language = document_language(document, settings.language)
+        cut, cut_terms = passage_terms(document, language, settings)
+        spans.append([(p.start, p.end, p.section_number) for p in cut])
         found.append(language)
-        analyzer = languages.analyzer_for(language)
-        weight = analyzer.title_weight(document.title, document.text)
-        terms.extend(analyzer.passage_terms(p.title, p.text, weight) for p in cut)
-    return _SplitChunk(spans, found, count_terms(terms))
+        terms.extend(cut_terms)
+    return SplitChunk(spans, found, count_terms(terms))
+
+
+def passage_terms(
+    document: Document, language: str, settings: PassageSettings
+) -> tuple[list[Passage], list[list[str]]]:
+    """A document's passages and each one's index terms, by its language's analyzer."""
+    cut = split_passages(document, settings.min_words, settings.max_words)
+    analyzer = languages.analyzer_for(language)
+    weight = analyzer.title_weight(document.title, document.text)
+    return cut, [analyzer.passage_terms(p.title, p.text, weight) for p in cut]
 
 
 def document_language(document: Document, corpus_language: str) -> str:

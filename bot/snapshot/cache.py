@@ -20,18 +20,26 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.corpus import CorpusLoad, FileRules, iter_documents, list_corpus, load_corpus
+from bot.corpus import CorpusLoad, Document, FileRules, list_corpus, load_corpus
+from bot.corpus.load import iter_file_documents
+from bot.corpus.walk import CorpusListing
 from bot.index.backends import Backend
 from bot.snapshot.build import build_snapshot
+from bot.snapshot.layers import layer_changes
+from bot.snapshot.manifest import Changes, FileEntry, Manifest, changes, notes
 from bot.snapshot.snapshot import META_FILE, PassageSettings, Snapshot, open_snapshot
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_FORMAT = 4  # 2: /source completion entries; 3: sections; 4: languages
+SNAPSHOT_FORMAT = 5  # 2: /source completion entries; 3: sections; 4: languages; 5: manifest
+# Above this share of the corpus's bytes changed since the nearest saved snapshot, a load builds
+# in full rather than laying the changed files over it.
+MAX_LAYERED_SHARE = 0.1
 KEEP_SNAPSHOTS = 2  # older cache entries are removed after a build
 BUILD_LOCK = ".build.lock"  # hidden, so neither a snapshot nor a staging folder to the pruning
 # A build still holding the lock after this (a huge corpus, or a file whose read never returns)
@@ -49,26 +57,32 @@ _SHAPING_MODULES = (
     "bot.storage.string_table",
     "bot.storage.passage_store",
     "bot.snapshot.build",
+    "bot.snapshot.layers",
+    "bot.snapshot.manifest",
+    "bot.index.layered",
+    "bot.storage.layered_store",
 )
 
 
-def corpus_key(root: Path, settings: PassageSettings) -> str:
-    """A hash of the corpus files' paths, sizes, mtimes, ctimes and inodes, the settings and the
-    shaping code. (A file rewritten at the same size with its mtime put back, as ``rsync -t``
-    or ``touch -r`` can leave it, still has a new ctime, which no user can set.)"""
+def settings_key(root: Path, settings: PassageSettings) -> str:
+    """A hash of what decides a snapshot's content besides the files: the format, the settings,
+    the folder and the shaping code. Snapshots with the same one can be layered over."""
     digest = hashlib.sha256()
     digest.update(f"{SNAPSHOT_FORMAT}|{settings!r}|{root.resolve()}\n".encode())
     for name in _shaping_modules():
         digest.update(_source_of(name))
-    listing = list_corpus(root, settings.files)  # the very files a build reads
+    return digest.hexdigest()[:24]
+
+
+def corpus_key(root: Path, settings: PassageSettings, listing: CorpusListing | None = None) -> str:
+    """A hash of :func:`settings_key` and the corpus files' paths, sizes, mtimes, ctimes and
+    inodes. (A file rewritten at the same size with its mtime put back, as ``rsync -t`` or
+    ``touch -r`` can leave it, still has a new ctime, which no user can set.)"""
+    digest = hashlib.sha256(settings_key(root, settings).encode())
+    if listing is None:
+        listing = list_corpus(root, settings.files)  # the very files a build reads
     for file in listing.files:
-        try:
-            stat = file.path.stat()
-        except OSError:
-            digest.update(f"{file.relative}|unreadable\n".encode())
-            continue
-        identity = f"{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ctime_ns}|{stat.st_ino}"
-        digest.update(f"{file.relative}|{identity}\n".encode())
+        digest.update(f"{file.relative}|{file.version}\n".encode())
     for refused in listing.skipped:  # a folder that becomes readable changes the corpus
         digest.update(f"{refused.path}|{refused.reason}\n".encode())
     return digest.hexdigest()[:24]
@@ -100,21 +114,110 @@ def load_snapshot(
     *,
     progress: bool | None = None,
     backend: Backend = "auto",
+    layered: bool = True,
 ) -> Snapshot:
-    """The corpus under ``root``: from the cache when it is unchanged, else built (and saved)."""
+    """The corpus under ``root``: from the cache when it is unchanged; else, with ``layered``,
+    a cached snapshot with the files changed since laid over it, when few changed; else built
+    (and saved)."""
     if cache_dir is None:
         load = load_corpus(root, settings.files)
         built = build_snapshot(load.documents, settings, None, progress=progress, backend=backend)
         return _with_load(built, load)
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder {root} does not exist or is not a folder")
-    key = corpus_key(root, settings)
+    listing = list_corpus(root, settings.files)
+    key = corpus_key(root, settings, listing)
     target = cache_dir / key
     if target.exists():
         with contextlib.suppress(OSError, ValueError, KeyError):
             return open_snapshot(target, backend)
+    if layered:
+        found = _layered(root, settings, cache_dir, listing, backend)
+        if found is not None:
+            return found
     with _build_lock(cache_dir):
         return _open_or_build(root, settings, cache_dir, key, progress, backend)
+
+
+def _layered(
+    root: Path,
+    settings: PassageSettings,
+    cache_dir: Path,
+    listing: CorpusListing,
+    backend: Backend,
+) -> Snapshot | None:
+    """The cached snapshot of this corpus that the fewest changed bytes separate from it, with
+    those files laid over it; ``None`` when there is none, or too much changed."""
+    wanted = settings_key(root, settings)
+    best: tuple[int, Path, Manifest, Changes] | None = None
+    for entry in _snapshots(cache_dir):
+        try:
+            if json.loads((entry / META_FILE).read_text()).get("settings") != wanted:
+                continue
+            manifest = Manifest.load(entry)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        found = changes(manifest, listing.files)
+        was = {e.relative: e.identity for e in manifest.files if e.relative in found.touched}
+        # Both what is read again and what is taken out (re-tokenised) cost work.
+        changed_bytes = sum(map(_size, found.identities.values())) + sum(map(_size, was.values()))
+        if best is None or changed_bytes < best[0]:
+            best = (changed_bytes, entry, manifest, found)
+    if best is None:
+        return None
+    changed_bytes, entry, manifest, found = best
+    total = sum(_size(file.version) for file in listing.files)
+    if changed_bytes > MAX_LAYERED_SHARE * total:
+        return None
+    try:
+        base = _opened_base(entry)
+        return layer_changes(base, manifest, listing, found, settings, backend)
+    except (OSError, ValueError, KeyError) as error:
+        log.warning("cannot lay the changes over %s (%s); building in full", entry, error)
+        return None
+
+
+_BASES: dict[Path, tuple[int, Snapshot]] = {}  # saved snapshots opened to lay changes over
+_BASES_LOCK = threading.Lock()
+
+
+def _opened_base(entry: Path) -> Snapshot:
+    """The saved snapshot in ``entry``, opened once (a saved snapshot never changes; a folder
+    of that name written again has a new metadata file), for every load that layers over it."""
+    stamp = (entry / META_FILE).stat().st_mtime_ns
+    with _BASES_LOCK:
+        known = _BASES.get(entry)
+        if known is not None and known[0] == stamp:
+            return known[1]
+    # Layers read the saved postings themselves: no compiled backend to load for the base.
+    opened = open_snapshot(entry, "numpy")
+    with _BASES_LOCK:
+        _BASES.clear()  # only the newest base is laid over again
+        _BASES[entry] = (stamp, opened)
+    return opened
+
+
+def _size(identity: str) -> int:
+    """The size a file's version holds (``CorpusFile.version``)."""
+    return int(identity.partition("|")[0] or 0)
+
+
+def _snapshots(cache_dir: Path) -> list[Path]:
+    """The saved snapshots in the folder (not builds in progress), newest first."""
+    entries: list[tuple[float, Path]] = []
+    try:
+        listed = list(cache_dir.iterdir())
+    except OSError:
+        return []
+    for entry in listed:
+        if entry.name.startswith("."):
+            continue  # a build still in progress (its own, or another process's)
+        try:
+            entries.append(((entry / META_FILE).stat().st_mtime, entry))
+        except OSError:
+            continue  # not a snapshot, or another process sharing the folder just removed it
+    entries.sort(reverse=True)
+    return [entry for _, entry in entries]
 
 
 @contextlib.contextmanager
@@ -187,17 +290,21 @@ def _open_or_build(
         return load_snapshot(root, settings, None, progress=progress, backend=backend)
     _remove_abandoned_builds(cache_dir)
     load = CorpusLoad()
+    listing = list_corpus(root, settings.files)
+    entries: list[FileEntry] = []
     build_snapshot(
-        iter_documents(root, load, settings.files),
+        _documents_noted(listing, load, settings.files, entries),
         settings,
         staging,
         progress=progress,
         expected_chars=corpus_bytes(root, settings.files),
         backend=backend,
     )
+    Manifest(tuple(entries), notes(listing.skipped)).save(staging)
     meta = {
         "format": SNAPSHOT_FORMAT,
         "corpus": str(root),
+        "settings": settings_key(root, settings),
         "skipped": [(s.path, s.reason) for s in load.skipped],
         "repaired": [(s.path, s.reason) for s in load.repaired],
     }
@@ -276,15 +383,30 @@ def _process_alive(pid: int) -> bool:
 
 def _prune(cache_dir: Path, keep: Path) -> None:
     """Drop all but the newest snapshots (open memory maps of a removed one stay valid)."""
-    entries: list[tuple[float, Path]] = []
-    for entry in cache_dir.iterdir():
-        if entry.name.startswith("."):
-            continue  # a build still in progress (its own, or another process's)
-        try:
-            entries.append(((entry / META_FILE).stat().st_mtime, entry))
-        except OSError:
-            continue  # not a snapshot, or another process sharing the folder just removed it
-    entries.sort(reverse=True)
-    for _, old in entries[KEEP_SNAPSHOTS:]:
+    for old in _snapshots(cache_dir)[KEEP_SNAPSHOTS:]:
         if old != keep:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _documents_noted(
+    listing: CorpusListing, load: CorpusLoad, rules: FileRules, entries: list[FileEntry]
+) -> Iterator[Document]:
+    """The listing's documents, as :func:`~bot.corpus.iter_documents` yields them, noting each
+    file in ``entries`` (its identity taken before it is read)."""
+    for refused in listing.skipped:
+        load.skip(refused.path, refused.reason)
+    seen: set[str] = set()
+    for file in listing.files:
+        identity = file.version
+        skipped, repaired = len(load.skipped), len(load.repaired)
+        for _, documents in iter_file_documents([file], load, rules, seen):
+            entries.append(
+                FileEntry(
+                    file.relative,
+                    identity,
+                    len(documents),
+                    notes(load.skipped[skipped:]),
+                    notes(load.repaired[repaired:]),
+                )
+            )
+            yield from documents

@@ -4,6 +4,7 @@ and never mutated, so swapping corpora is one assignment."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,10 @@ from bot.corpus.languages import AUTO
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS
 from bot.index.backends import Backend
 from bot.index.bm25 import BM25Parameters
+from bot.index.layered import LayeredIndex
 from bot.index.passage_index import PassageIndex
+from bot.snapshot.manifest import Manifest
+from bot.storage.layered_store import LayeredStore
 from bot.storage.passage_store import PassageStore
 
 META_FILE = "snapshot.json"
@@ -31,19 +35,28 @@ class PassageSettings:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Passages and their index, built together from one corpus state; never mutated."""
+    """Passages and their index, built together from one corpus state; never mutated.
 
-    store: PassageStore
-    index: PassageIndex
+    A saved snapshot with the files changed since laid over it (``layers.py``) has a layered
+    store and index; ``files`` then says where each file's documents are.
+    """
+
+    store: PassageStore | LayeredStore
+    index: PassageIndex | LayeredIndex
     skipped: tuple[tuple[str, str], ...] = ()
     repaired: tuple[tuple[str, str], ...] = ()
     cached: bool = False
     directory: Path | None = None
+    # Each corpus file's identity when read and its documents' numbers in the store, when
+    # known (a snapshot of a folder in the cache).
+    files: Mapping[str, tuple[str, range]] | None = None
 
 
 def open_snapshot(directory: Path, backend: Backend = "auto") -> Snapshot:
     """Memory-map a saved snapshot; ``backend`` answers its queries."""
     meta = json.loads((directory / META_FILE).read_text())
+    manifest = Manifest.load(directory)
+    ranges = manifest.ranges()
     return Snapshot(
         store=PassageStore.open(directory),
         index=PassageIndex.load(directory, backend=backend),
@@ -51,4 +64,5 @@ def open_snapshot(directory: Path, backend: Backend = "auto") -> Snapshot:
         repaired=tuple((p, r) for p, r in meta["repaired"]),
         cached=True,
         directory=directory,
+        files={e.relative: (e.identity, ranges[e.relative]) for e in manifest.files},
     )

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -242,15 +242,7 @@ class PassageStore(LazySequence[Passage]):
 
     def find_passage(self, passage_id: str) -> int:
         """A passage's position by id (``<document id>#<n>``), -1 if there is none."""
-        document_id, hash_sign, ordinal = passage_id.rpartition("#")
-        if not hash_sign or not _ORDINAL.fullmatch(ordinal):
-            return -1
-        number = self.find_document(document_id)
-        if number < 0:
-            return -1
-        span = self.document_span(number)
-        position = span.first + int(ordinal) - 1
-        return position if span.first <= position < span.end else -1
+        return passage_position(self, passage_id)
 
     def search_text(self) -> tuple[bytes | mmap.mmap, memoryview[int]]:
         """Every document's :func:`search_entry`, one after another, and where each starts."""
@@ -271,6 +263,25 @@ class PassageStore(LazySequence[Passage]):
     def document_title(self, number: int) -> str:
         """A document's title without decoding its text."""
         return self._tables["doc_titles"][number]
+
+
+class _DocumentLookup(Protocol):
+    def find_document(self, document_id: str) -> int: ...
+
+    def document_span(self, number: int) -> DocumentSpan: ...
+
+
+def passage_position(store: _DocumentLookup, passage_id: str) -> int:
+    """A passage's position in ``store`` by id (``<document id>#<n>``), -1 if there is none."""
+    document_id, hash_sign, ordinal = passage_id.rpartition("#")
+    if not hash_sign or not _ORDINAL.fullmatch(ordinal):
+        return -1
+    number = store.find_document(document_id)
+    if number < 0:
+        return -1
+    span = store.document_span(number)
+    position = span.first + int(ordinal) - 1
+    return position if span.first <= position < span.end else -1
 
 
 def _sections_json(sections: Sequence[Section]) -> str:

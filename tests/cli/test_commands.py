@@ -104,6 +104,20 @@ def test_index_reports_counts_and_skipped_files(tmp_path: Path) -> None:
     assert "time:" in result.stdout
 
 
+def test_index_says_how_it_was_loaded_and_full_folds_changes_in(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for number in range(30):
+        (corpus / f"note{number}.md").write_text(f"# Note {number}\n\nRivers and fields. " * 4)
+    env = {"CORPUS_DIR": str(corpus), "INDEX_CACHE_DIR": str(tmp_path / "index")}
+    assert "index:      built" in corpusbot("index", env=env).stdout
+    (corpus / "note3.md").write_text("# Note 3\n\nQuokkas now. " * 4)
+    layered = corpusbot("index", env=env)
+    assert "index:      the saved index with the files changed since laid over it" in layered.stdout
+    assert "documents:  30" in layered.stdout
+    assert "index:      built" in corpusbot("index", "--full", env=env).stdout
+
+
 def test_settings_come_from_a_dotenv_file(tmp_path: Path) -> None:
     corpus = tmp_path / "docs"
     corpus.mkdir()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,66 @@ async def test_a_storm_of_reloads_costs_one_build_and_stuck_builds_do_not_pile_u
     await _eventually(lambda: not reloader._late)
     await asyncio.wait_for(reloader.reload(), 10)
     assert len(builds) == 3 + MAX_STALLED_BUILDS
+
+
+async def test_a_watched_edit_is_laid_over_the_index_and_merged_when_quiet(
+    tmp_path: Path,
+) -> None:
+    """An edit reaches the service as a layered index at once (only that file read again);
+    after a quiet spell a full build folds it in and the service moves onto it, answering
+    the same."""
+    corpus, cache = tmp_path / "corpus", tmp_path / "cache"
+    corpus.mkdir()
+    for number in range(30):
+        (corpus / f"doc{number:02d}.txt").write_text(
+            f"Document {number} tells of orchards, rivers and the harvest of year {number}. " * 5
+        )
+
+    def load(*, layered: bool = True) -> SearchService:
+        return SearchService.from_folder(corpus, cache_dir=cache, layered=layered)
+
+    holder = {"service": load()}
+    merges: list[float] = []
+
+    def merge() -> SearchService:
+        merges.append(time.monotonic())
+        return load(layered=False)
+
+    reports = []
+    reloader = CorpusReloader(
+        corpus,
+        load=load,
+        get=lambda: holder["service"],
+        swap=lambda s: holder.update(service=s),
+        debounce_ms=100,
+        merge=merge,
+        merge_after_seconds=1.0,
+    )
+    original = reloader.reload
+
+    async def reporting() -> object:
+        report = await original()
+        reports.append(report)
+        return report
+
+    reloader.reload = reporting  # type: ignore[method-assign]
+    watching = asyncio.create_task(reloader.watch())
+    try:
+        await asyncio.sleep(0.3)
+        (corpus / "doc07.txt").write_text("Quokkas crossed the river at dawn. " * 5)
+        await _eventually(lambda: bool(holder["service"].search("quokkas").hits))
+        assert holder["service"].layered and not merges
+        await _eventually(lambda: len(reports) == 1)
+        assert reports[0].changed == ("doc07",) and not reports[0].added  # type: ignore[attr-defined]
+        (corpus / "doc08.txt").unlink()  # a second change restarts the quiet spell
+        await _eventually(lambda: holder["service"].summary.documents == 29)
+        assert holder["service"].layered
+        await _eventually(lambda: not holder["service"].layered)
+        assert len(merges) == 1
+        merged = holder["service"]
+        assert merged.search("quokkas").hits
+        assert merged.passage("doc08#1") is None
+        await _eventually(lambda: len(reports) == 3)  # edit, deletion, the move onto the merge
+        assert reports[-1].changed == reports[-1].added == reports[-1].removed == ()  # type: ignore[attr-defined]
+    finally:
+        watching.cancel()

@@ -116,3 +116,41 @@ async def test_reload_report_shows_snake_case_ids_as_typed(
     allowed = await fake_discord.send_command("reload", {}, member_permissions=ADMINISTRATOR)
     report = (await allowed.wait_for_message(timeout=20)).embeds[0]["description"]
     assert "1 added (release\\_notes\\_v2)" in report, report
+
+
+async def test_an_edit_is_answered_from_layers_then_merged_without_a_restart(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """In a corpus of many files, an edit re-reads that file alone and is answered at once;
+    after the quiet spell a background full build folds it in, and a restart afterwards maps
+    that build."""
+    corpus = make_corpus(tmp_path)
+    for number in range(40):
+        (corpus / f"note{number:02d}.md").write_text(
+            f"# Note {number}\n\nThe harvest festival of year {number} filled the square. " * 3
+        )
+    env = bot_env(
+        corpus, tmp_path / "log.db", index_cache_dir=tmp_path / "index", index_merge_seconds=2
+    )
+    bot = await launch_bot(BOT_ARGV, env)
+    await bot.wait_for_output("watching .* for changes")
+
+    (corpus / "note05.md").write_text("# Note 5\n\nQuokkas live on Rottnest Island near Perth.\n")
+    await bot.wait_for_output(r"with changed files laid over the saved index", timeout=20)
+    await bot.wait_for_output(r"Reloaded in [\d.]+ s: \d+ documents.*1 changed \(note05\)")
+    after = await (
+        await fake_discord.send_command("ask", {"question": "quokkas"})
+    ).wait_for_message()
+    assert "Rottnest Island" in after.embeds[0]["description"]
+
+    await bot.wait_for_output("merging the changed files into a full index build", timeout=20)
+    await bot.wait_for_output(r"background merge built; reloading onto it", timeout=60)
+    await bot.wait_for_output(r"Reloaded in [\d.]+ s: .*no document changed", timeout=20)
+    merged = await (
+        await fake_discord.send_command("ask", {"question": "quokkas"})
+    ).wait_for_message()
+    assert "Rottnest Island" in merged.embeds[0]["description"]
+    assert await bot.terminate(20) == 0
+
+    again = await launch_bot(BOT_ARGV, env)
+    await again.wait_for_output(r"corpus .*\(from cache\)", timeout=30)

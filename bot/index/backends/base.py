@@ -47,6 +47,10 @@ class QueryTuning:
     small_tf: int = 8  # numba looks term counts below this up in a per-length table
 
 
+# A layered index of fewer passages scores with numpy: as fast there, and nothing to compile.
+COMPILED_LAYERS_FROM = 50_000
+
+
 class QueryBackend(Protocol):
     """Top-k and match counts over one index's arrays, exactly as ``rank-bm25`` ranks."""
 

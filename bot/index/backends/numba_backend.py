@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.index.backends.base import (
+    COMPILED_LAYERS_FROM,
     ExactScorer,
     IntArray,
     QueryTuning,
@@ -92,7 +93,33 @@ class NumbaBackend:
             self._top_all(KernelQuery.of(self._indptr, [0], [0]), 1)
             self._top_ranges(KernelQuery.of(self._indptr, [0], [0]), 1)
             self._count(KernelQuery.of(self._indptr, [0], [0, 0]))  # two ids: no shortcut
+            if self._size >= COMPILED_LAYERS_FROM:
+                self._warm_layers()
             self._warm = True
+
+    def _warm_layers(self) -> None:
+        """Load the kernel of a layered index over this one (``index/layered.py``), for this
+        index's array types, so the first reload after a change does not wait for it."""
+        acc, touched = self._scratch.compiled(self._size)
+        self._kernels.layered_top_k(
+            self._docs,
+            self._tfs,
+            np.ones(1, dtype=np.bool_),
+            np.zeros(1, dtype=np.int64),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.uint8),
+            0,
+            np.ones(1),
+            np.zeros(1, dtype=np.uint8),
+            -1,
+            np.zeros((1, 4), dtype=np.int64),
+            np.zeros(1),
+            np.zeros(0, dtype=np.int64),
+            self._k1_plus_1,
+            1,
+            acc,
+            touched,
+        )
 
     def top(self, query: TermQuery, limit: int) -> tuple[list[ScoredPassage], int]:
         """Every matching passage scored when the query's postings are few, else the range

@@ -356,3 +356,66 @@ def count_matching(  # pragma: no cover - compiled; tests compare it with rank-b
             count += int((x * h01) >> np.uint64(56))
             scratch[w] = 0
     return count
+
+
+@njit(cache=True, nogil=True)
+def layered_top_k(
+    base_docs: Any,
+    base_tfs: Any,
+    kept: Any,
+    dense: Any,
+    delta_docs: Any,
+    delta_tfs: Any,
+    offset: int,
+    norm: Any,
+    labels: Any,
+    label: int,
+    spans: Any,
+    idf: Any,
+    query: Any,
+    k1_plus_1: float,
+    limit: int,
+    acc: Any,
+    touched: Any,
+) -> tuple[Any, Any, int]:  # pragma: no cover
+    """``score_all_top_k`` over a layered index: each term's postings in the base (skipping
+    removed passages, renumbered to dense positions) and in the delta (after ``offset``), only
+    passages labelled ``label`` unless it is -1. ``spans[t]`` is the term's base start and end
+    and delta start and end. Every contribution is positive, so a zero marks a new passage."""
+    count = 0
+    for t in query:
+        idf_t = idf[t]
+        for i in range(spans[t, 0], spans[t, 1]):
+            doc = base_docs[i]
+            if not kept[doc]:
+                continue
+            position = dense[doc]
+            if label >= 0 and labels[position] != label:
+                continue
+            q_freq = float(base_tfs[i])
+            weight = q_freq * k1_plus_1 / (q_freq + norm[position])
+            if acc[position] == 0.0:
+                touched[count] = position
+                count += 1
+            acc[position] += idf_t * weight
+        for i in range(spans[t, 2], spans[t, 3]):
+            position = delta_docs[i] + offset
+            if label >= 0 and labels[position] != label:
+                continue
+            q_freq = float(delta_tfs[i])
+            weight = q_freq * k1_plus_1 / (q_freq + norm[position])
+            if acc[position] == 0.0:
+                touched[count] = position
+                count += 1
+            acc[position] += idf_t * weight
+    size = min(limit, count)
+    heap_scores = np.empty(max(size, 1))
+    heap_docs = np.empty(max(size, 1), dtype=np.int64)
+    filled = 0
+    for j in range(count):
+        position = touched[j]
+        score = acc[position]
+        acc[position] = 0.0
+        if size > 0 and (filled < size or score >= heap_scores[0]):
+            filled = _offer(heap_scores, heap_docs, filled, size, score, position)
+    return heap_docs[:filled].copy(), heap_scores[:filled].copy(), count
