@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bench import formats, querylog, snippets
+from bench import build_phases, formats, querylog, snippets
 from bench.run import _table, _write_corpus, corpus_texts
 from bot.corpus import load_corpus
+from bot.index.arrays import load_arrays
+from bot.snapshot.snapshot import PassageSettings
 
 SOURCE = [f"alpha{i} beta{i} gamma{i} delta{i} epsilon{i} zeta{i}" for i in range(200)]
 
@@ -89,6 +91,23 @@ def test_the_query_log_benchmark_writes_every_row_and_prints_its_figures(
     assert querylog.main(["--rows", "300"]) == 0  # SQLite only: it asserts every row written
     [line] = capsys.readouterr().out.splitlines()
     assert line.startswith("sqlite: 300 rows written in ") and "stats" in line
+
+
+def test_the_build_phases_cover_a_build_and_index_every_passage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_corpus(tmp_path / "c", SOURCE, 300)
+    work = tmp_path / "work"
+    clock = build_phases.time_phases(tmp_path / "c", PassageSettings(), work)
+    assert list(clock.seconds) == [
+        *("read", "split", "detect", "tokenise", "count"),
+        *("store add", "index add", "store finish", "index layout + write"),
+    ]
+    assert all(seconds >= 0 for seconds in clock.seconds.values())
+    assert load_arrays(work)[0].doc_len.size == 300
+    assert build_phases.main([str(tmp_path / "c")]) == 0
+    printed = capsys.readouterr().out
+    assert "| detect |" in printed and "| **total** |" in printed
 
 
 def test_the_layered_benchmark_times_each_phase_and_both_indexes(

@@ -61,10 +61,11 @@ class Analyzer:
     def tokenize(self, text: str) -> list[str]:
         """Index terms of ``text``, in order (repeats kept: BM25 counts them)."""
         folded = fold(text)
-        folded = _POSSESSIVE.sub(r"\1", folded)
-        folded = _APOSTROPHE.sub(r"\1\2", folded)
-        words = [word for word in _TOKEN.findall(folded) if word not in self.stop_words]
-        return [self._stem(word) for word in words]
+        if "'" in folded or "’" in folded:  # most texts have none: two scans saved
+            folded = _POSSESSIVE.sub(r"\1", folded)
+            folded = _APOSTROPHE.sub(r"\1\2", folded)
+        stem, stop_words = self._stem, self.stop_words
+        return [stem(word) for word in _TOKEN.findall(folded) if word not in stop_words]
 
     def passage_terms(self, title: str, text: str, title_weight: int = 0) -> list[str]:
         """The terms a passage is indexed under: its title's ``title_weight`` times, then its
@@ -73,7 +74,9 @@ class Analyzer:
         Pass :meth:`title_weight` of the passage's document, so a title that is only the text's
         first words is not weighted.
         """
-        return self.tokenize(title) * max(0, title_weight) + self.tokenize(text)
+        if title_weight <= 0:
+            return self.tokenize(text)
+        return self.tokenize(title) * title_weight + self.tokenize(text)
 
     def title_weight(self, title: str, text: str) -> int:
         """:data:`TITLE_WEIGHT` for a title of its own; 0 when ``text`` opens with ``title``.
@@ -83,6 +86,12 @@ class Analyzer:
         make every passage look like the opening one (on the seed article "What does Russia plan
         to give North Korea?" then quotes the third passage instead of the first).
         """
+        if _opens_with(text, title.removesuffix("…")):
+            return 0
+        return self._title_weight_by_terms(title, text)
+
+    def _title_weight_by_terms(self, title: str, text: str) -> int:
+        """:meth:`title_weight` from the title's terms and the opening's."""
         terms = self.tokenize(title.removesuffix("…"))
         if title.endswith("…"):
             terms = terms[:-1]  # the shortened title's last word may be cut
@@ -110,6 +119,22 @@ class Analyzer:
         return word if self._stemmer is None else str(self._stemmer.stemWord(word))
 
 
+def _opens_with(text: str, prefix: str) -> bool:
+    """Whether ``text`` is ``prefix``, or ``prefix`` and then an ASCII character that no term
+    holds or joins across (a space, a full stop; not a letter, digit, ``_`` or apostrophe).
+
+    Then ``prefix``'s terms are the first of ``text``'s: every step of tokenising (folding,
+    the apostrophe rules, words, stems) works within the words on either side of that
+    character, so :meth:`Analyzer.title_weight` is 0 without tokenising either.
+    """
+    if not prefix or not text.startswith(prefix):
+        return False
+    if len(text) == len(prefix):
+        return True
+    follower = text[len(prefix)]
+    return follower.isascii() and not follower.isalnum() and follower not in "_'"
+
+
 # The analyzer of the index and of every query.
 ANALYZER = Analyzer()
 tokenize = ANALYZER.tokenize
@@ -123,27 +148,43 @@ def fold(text: str) -> str:
     folded = text.casefold()
     if folded.isascii():
         return folded
-    folded = _symbols_with_letters().sub(" ", folded)
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    # Only characters outside ASCII change: translating just their runs skips the table
+    # lookup ``str.translate`` makes for every ASCII character once it meets another.
+    spaced = _NON_ASCII.sub(_spaced_symbols, folded)
+    return _NON_ASCII.sub(_without_marks, unicodedata.normalize("NFKD", spaced))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _spaced_symbols(run: re.Match[str]) -> str:
+    return run.group().translate(_symbols_with_letters())
+
+
+def _without_marks(run: re.Match[str]) -> str:
+    return run.group().translate(_combining_marks())
 
 
 @lru_cache(maxsize=1)
-def _symbols_with_letters() -> re.Pattern[str]:
+def _symbols_with_letters() -> dict[int, str]:
     """Characters that are not word characters but that NFKD spells with letters or digits
-    ("™" → "TM", "℃" → "°C", "㎏" → "kg"): they become spaces. Decomposed in place they would
+    ("™" → "TM", "℃" → "°C", "㎏" → "kg"), each to a space. Decomposed in place they would
     glue onto the word before them ("Acme™" indexed as "acmetm", which no member types) where a
     word boundary stands (:data:`WORD` and the highlighting stop there). Built once, on the
     first text that is not ASCII (a tenth of a second)."""
-    ranges: list[list[int]] = []  # as ranges: a class of 894 single characters scans slowly
+    spaces: dict[int, str] = {}
     for code in range(0x80, 0x30000):
         char = chr(code)
         if char.isalnum() or unicodedata.category(char) in ("Cs", "Cn"):
             continue
         if any(part.isalnum() for part in unicodedata.normalize("NFKD", char)):
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1][1] = code
-            else:
-                ranges.append([code, code])
-    parts = (re.escape(chr(first)) + "-" + re.escape(chr(last)) for first, last in ranges)
-    return re.compile("[" + "".join(parts) + "]")
+            spaces[code] = " "
+    return spaces
+
+
+@lru_cache(maxsize=1)
+def _combining_marks() -> dict[int, None]:
+    """Every character of a nonzero canonical combining class (``unicodedata.combining``), to
+    be dropped: the accents NFKD splits off. ``str.translate`` drops them in one pass, where a
+    test per character of every text that is not ASCII cost more than the rest of folding."""
+    return {code: None for code in range(0x110000) if unicodedata.combining(chr(code))}

@@ -4,10 +4,19 @@ a hint (a member's Discord locale) decides when the text is too short or the mod
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import threading
 import unicodedata
+from collections import Counter
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+log = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "en"
 # Fewer letters than this and the model's answer counts only when it is sure and no hint says
@@ -48,24 +57,36 @@ def base_language(code: str) -> str:
     return code.strip().replace("_", "-").split("-", 1)[0].lower()
 
 
-def detect_with(text: str, hint: str | None, languages: frozenset[str]) -> str:
-    """The language of ``text`` among ``languages`` (see :func:`languages.detect_language`)."""
+def detect_with(
+    text: str, hint: str | None, languages: frozenset[str], *, compiled: bool = False
+) -> str:
+    """The language of ``text`` among ``languages`` (see :func:`languages.detect_language`);
+    with ``compiled``, the model's decision is taken from the compiled kernel where that is
+    certain to give the same (documents: the numba import and its tables cost 200 MB, which
+    a process answering questions only is better without)."""
     hinted = base_language(hint) if hint and base_language(hint) else None
     text = text[:DETECTION_CHARS]
-    letters = [char for char in text if char.isalpha()]
-    if not letters:
+    letter_count, letters = _letter_counts(text)
+    if not letter_count:
         return hinted or DEFAULT_LANGUAGE
-    by_script = _language_of_script(letters, hinted)
+    by_script = _language_of_script(letters, letter_count, hinted)
     if by_script is not None:
         return by_script
+    if compiled and hinted is None and letter_count >= MIN_LETTERS:
+        # Long enough that the model's best decides whatever its probability: the compiled
+        # walk finds it when it is certain to be the model's own.
+        model = _compiled(languages)
+        best = model.best(text) if model is not None else None
+        if best is not None:
+            return best
     ranked = _identifier(languages).rank(text)
     best, probability = ranked[0]
     if hinted is None:
-        if probability >= SURE or len(letters) >= MIN_LETTERS:
+        if probability >= SURE or letter_count >= MIN_LETTERS:
             return str(best)
         preferred = DEFAULT_LANGUAGE
     else:
-        if probability >= SURE and len(letters) >= MIN_LETTERS:
+        if probability >= SURE and letter_count >= MIN_LETTERS:
             return str(best)
         preferred = hinted
     # The hint (or the default) decides only where the model finds it plausible: a hint of
@@ -74,17 +95,36 @@ def detect_with(text: str, hint: str | None, languages: frozenset[str]) -> str:
     return preferred if preferred in plausible else str(best)
 
 
-def _language_of_script(letters: list[str], hinted: str | None) -> str | None:
-    """The language a script in ``letters`` settles alone, if one does."""
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# Every byte but an ASCII letter: deleting them from ASCII text leaves its letters.
+_ASCII_NON_LETTERS = bytes(b for b in range(256) if not chr(b).isalpha() or b > 127)
+
+
+def _letter_counts(text: str) -> tuple[int, dict[str, int]]:
+    """How many letters ``text`` has, and how often each letter outside ASCII occurs, in order
+    of first occurrence (no ASCII letter has a script of :data:`_SCRIPT_LANGUAGES`)."""
+    ascii_letters = len(text.encode("ascii", "ignore").translate(None, _ASCII_NON_LETTERS))
+    if text.isascii():
+        return ascii_letters, {}
+    outside = Counter("".join(_NON_ASCII.findall(text)))
+    letters = {char: count for char, count in outside.items() if char.isalpha()}
+    return ascii_letters + sum(letters.values()), letters
+
+
+def _language_of_script(
+    letters: dict[str, int], letter_count: int, hinted: str | None
+) -> str | None:
+    """The language a script settles alone, if one does: ``letters`` counts each letter outside
+    ASCII, of ``letter_count`` letters in all."""
     counts: dict[str, int] = {}
-    for letter in letters:
+    for letter, occurrences in letters.items():
         script = _script(letter)
         if script is not None:
-            counts[script] = counts.get(script, 0) + 1
+            counts[script] = counts.get(script, 0) + occurrences
     if not counts:
         return None
     script, count = max(counts.items(), key=lambda item: item[1])
-    if count < SCRIPT_SHARE * len(letters):
+    if count < SCRIPT_SHARE * letter_count:
         return None
     if "HIRAGANA" in counts or "KATAKANA" in counts:
         return "ja"
@@ -106,9 +146,87 @@ def load_model(languages: frozenset[str]) -> None:
     _identifier(languages)
 
 
+def load_compiled(languages: frozenset[str]) -> None:
+    """Load (or compile) the compiled decision for ``languages`` now, in a process about to
+    fork workers that detect documents' languages."""
+    _compiled(languages)
+
+
+def unload_compiled() -> None:
+    """Let the compiled decision's tables (about 100 MB) go once a build is done with them."""
+    _compiled.cache_clear()
+
+
 @lru_cache(maxsize=4)
 def _identifier(languages: frozenset[str]) -> LanguageIdentifier:
     """py3langid's model kept to ``languages`` (loaded once: about a second)."""
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(sorted(languages & set(identifier.labels)))
     return identifier
+
+
+_BLOCK = 1 << 20
+
+
+class _CompiledModel:
+    """The model's arrays as :func:`detection_kernel.best_column` takes them."""
+
+    def __init__(self, identifier: LanguageIdentifier, kernel: Any) -> None:
+        self._identifier = identifier
+        self._kernel = kernel
+        following = np.asarray(identifier.tk_nextmove)
+        rows = np.asarray(identifier.tk_row, dtype=np.uint32) << 8
+        outputs = np.asarray(identifier.tk_output, dtype=np.int32)
+        self._moves = np.empty(following.size, dtype=np.uint32)
+        self._features = np.empty(following.size, dtype=np.int32)
+        # A block at a time: indexing converts the whole index array to 64 bits otherwise.
+        for first in range(0, following.size, _BLOCK):
+            block = following[first : first + _BLOCK]
+            self._moves[first : first + _BLOCK] = rows[block]
+            self._features[first : first + _BLOCK] = outputs[block]
+        self._start = int(rows[0])
+        self._table = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32)
+        self._prior = np.asarray(identifier.nb_pc, dtype=np.float32)
+        self._classes = [str(c) for c in identifier.nb_classes]
+        numbers = {label: number for number, label in enumerate(dict.fromkeys(self._classes))}
+        self._labels = np.array([numbers[c] for c in self._classes], dtype=np.int64)
+        self._shared = np.array([self._classes.count(c) > 1 for c in self._classes])
+        self._scratch = threading.local()
+
+    def best(self, text: str) -> str | None:
+        """The language py3langid ranks first for ``text``; ``None`` when that is not certain."""
+        counts = getattr(self._scratch, "counts", None)
+        if counts is None:
+            counts = self._scratch.counts = np.zeros(self._table.shape[0], dtype=np.int32)
+        data = np.frombuffer(self._identifier._encode(text), dtype=np.uint8)
+        column = self._kernel(
+            data,
+            self._moves,
+            self._features,
+            self._start,
+            self._table,
+            self._prior,
+            self._labels,
+            self._shared,
+            counts,
+        )
+        return None if column < 0 else self._classes[column]
+
+
+@lru_cache(maxsize=4)
+def _compiled(languages: frozenset[str]) -> _CompiledModel | None:
+    """The compiled decision for ``languages`` when numba is installed (and not switched off
+    with ``CORPUSBOT_NO_NUMBA``); compiled, or loaded from numba's cache, once."""
+    if os.environ.get("CORPUSBOT_NO_NUMBA"):
+        return None
+    try:
+        from bot.analysis.detection_kernel import best_column
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    except RuntimeError as error:  # numba finds no folder to cache in
+        # The query kernels' warning names the cause and its fix (KERNEL_CACHE_DIR) once.
+        log.debug("compiled language detection off: %s", error)
+        return None
+    model = _CompiledModel(_identifier(languages), best_column)
+    model.best("compile")
+    return model

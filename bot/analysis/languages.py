@@ -13,7 +13,14 @@ import Stemmer
 from stop_words import StopWordError, get_stop_words
 
 from bot.analysis.analyzer import ANALYZER, Analyzer
-from bot.analysis.detection import DEFAULT_LANGUAGE, base_language, detect_with, load_model
+from bot.analysis.detection import (
+    DEFAULT_LANGUAGE,
+    base_language,
+    detect_with,
+    load_compiled,
+    load_model,
+    unload_compiled,
+)
 from bot.analysis.multilingual import UnicodeAnalyzer
 
 # The Snowball stemmers PyStemmer has, by the language's code.
@@ -62,6 +69,23 @@ def detect_language(text: str, hint: str | None = None) -> str:
     return detect_with(text, hint, supported_languages())
 
 
+def detect_document_language(text: str) -> str:
+    """:func:`detect_language` of a document's text, with no hint: the same answer, faster
+    where numba is installed (see :func:`detection.detect_with`)."""
+    return detect_with(text, None, supported_languages(), compiled=True)
+
+
+def load_document_detector() -> None:
+    """Load what :func:`detect_document_language` uses now, before forking workers."""
+    load_model(supported_languages())
+    load_compiled(supported_languages())
+
+
+def unload_document_detector() -> None:
+    """Free what :func:`load_document_detector` loaded beyond the question detector's model."""
+    unload_compiled()
+
+
 def load_detector() -> None:
     """Load the detector's model now (about a second) rather than on the first question."""
     load_model(supported_languages())
@@ -105,7 +129,10 @@ __all__ = [
     "NEUTRAL_LANGUAGE",
     "analyzer_for",
     "build_analyzer",
+    "detect_document_language",
     "detect_language",
     "load_detector",
+    "load_document_detector",
     "supported_languages",
+    "unload_document_detector",
 ]

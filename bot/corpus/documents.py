@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.corpus.text import sentence_spans, shorten
+from bot.corpus.text import first_sentence, shorten
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +144,8 @@ def collapse_title(title: str) -> str:
 
 def title_from_text(text: str, fallback: str) -> str:
     """A title from the text's first sentence, shortened; the file name only if there is none."""
-    spans = sentence_spans(text)
-    if not spans:
+    span = first_sentence(text)
+    if span is None:
         return fallback
-    first = text[spans[0].start : spans[0].end].rstrip(".!?")
+    first = text[span.start : span.end].rstrip(".!?")
     return collapse_title(first) or fallback

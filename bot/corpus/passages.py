@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from bot.corpus.documents import Document, Section
-from bot.corpus.text import WORD_UNIT, Span, sentence_spans
+from bot.corpus.text import SENTENCE_MARK, WORD_UNIT, Span, sentence_spans
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
 
@@ -97,6 +97,37 @@ def _section_parts(document: Document) -> Iterator[tuple[int, Span]]:
 
 def _windows(text: str, part: Span, min_words: int, max_words: int) -> list[list[Span]]:
     """The sentence windows of ``text[part.start:part.end]``, each a passage."""
+    whole = _whole_window(text, part, max_words)
+    if whole is not None:
+        return [whole] if whole else []
+    return _sentence_windows(text, part, min_words, max_words)
+
+
+def _whole_window(text: str, part: Span, max_words: int) -> list[Span] | None:
+    """The one window of a short part, found without cutting it into sentences: a part of one
+    paragraph whose sentences together have at most ``max_words`` words is one passage from its
+    first sentence to its last, which is its text with the whitespace around it trimmed
+    (``[]`` when it is blank). ``None`` when the part may need cutting.
+
+    Cutting into sentences can split a word unit in two at each sentence end ("a。b" is one
+    unit, its two sentences two), and each end holds a :data:`SENTENCE_MARK`: the sentences
+    have at most the part's units plus its marks.
+    """
+    if _PARAGRAPH_BREAK.search(text, part.start, part.end) is not None:
+        return None
+    units = len(WORD_UNIT.findall(text, part.start, part.end))
+    if units + len(SENTENCE_MARK.findall(text, part.start, part.end)) > max_words:
+        return None
+    chunk = text[part.start : part.end]
+    stripped = chunk.lstrip()
+    if not stripped:
+        return []
+    start = part.start + len(chunk) - len(stripped)
+    return [Span(start, start + len(stripped.rstrip()))]
+
+
+def _sentence_windows(text: str, part: Span, min_words: int, max_words: int) -> list[list[Span]]:
+    """The sentence windows of ``text[part.start:part.end]``, sentence by sentence."""
     windows: list[list[Span]] = []
     current: list[Span] = []
     current_words = 0

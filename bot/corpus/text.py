@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import regex
@@ -31,6 +32,9 @@ _SENTENCE_END = regex.compile(
     r"""|(?<![؟।॥])[؟।॥]++["'”’)\]]*+(?=\s)"""
     r"""|;(?=\s++[\u0386-\u038F\u0391-\u03A9])"""
 )
+# Every sentence end above holds at least one of these characters: a text has at most as many
+# sentence ends as it has them.
+SENTENCE_MARK = re.compile(r"[.!?…。！？؟।॥;]")
 # Scripts written without spaces between words: their runs are counted and cut in units of about
 # a word each (Chinese and Japanese words average under two characters, Thai and its neighbours'
 # about five), so a Chinese chapter is not one 4,000-character "word" that no passage bound or
@@ -71,27 +75,36 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
     A blank line ends a sentence too: a heading ("Ports") stands alone above its paragraph,
     and a paragraph's last words end their sentence even without a full stop.
     """
-    spans: list[Span] = []
+    return list(_sentences(text, offset))
+
+
+def first_sentence(text: str) -> Span | None:
+    """The first of :func:`sentence_spans`, found without reading past it."""
+    return next(_sentences(text, 0), None)
+
+
+def _sentences(text: str, offset: int) -> Iterator[Span]:
     start = 0
     for match in _PARAGRAPH_BREAK.finditer(text):
-        spans += _paragraph_sentences(text[start : match.start()], offset + start)
+        yield from _paragraph_sentences(text[start : match.start()], offset + start)
         start = match.end()
-    spans += _paragraph_sentences(text[start:], offset + start)
-    return spans
+    yield from _paragraph_sentences(text[start:], offset + start)
 
 
-def _paragraph_sentences(text: str, offset: int) -> list[Span]:
-    spans: list[Span] = []
+def _paragraph_sentences(text: str, offset: int) -> Iterator[Span]:
     start = 0
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
         token = _last_word(text, start, match.start() + 1).lower().strip("\"'“‘(").rstrip(".")
         if match.group().startswith(".") and (token in _ABBREVIATIONS or _is_initial(token)):
             continue
-        _append_trimmed(spans, text, start, end, offset)
+        span = _trimmed(text, start, end, offset)
+        if span is not None:
+            yield span
         start = end
-    _append_trimmed(spans, text, start, len(text), offset)
-    return spans
+    span = _trimmed(text, start, len(text), offset)
+    if span is not None:
+        yield span
 
 
 def _last_word(text: str, start: int, end: int) -> str:
@@ -111,13 +124,13 @@ def _is_initial(token: str) -> bool:
     return len(token) == 1 and token.isalpha()
 
 
-def _append_trimmed(spans: list[Span], text: str, start: int, end: int, offset: int) -> None:
+def _trimmed(text: str, start: int, end: int, offset: int) -> Span | None:
     chunk = text[start:end]
     stripped = chunk.strip()
     if not stripped:
-        return
+        return None
     lead = len(chunk) - len(chunk.lstrip())
-    spans.append(Span(offset + start + lead, offset + start + lead + len(stripped)))
+    return Span(offset + start + lead, offset + start + lead + len(stripped))
 
 
 def shorten(text: str, limit: int) -> str:

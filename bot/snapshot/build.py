@@ -68,6 +68,8 @@ def build_snapshot(
     bar = Progress(expected_chars, enabled=progress)
     chunks = _by_chars(documents)
     if parallel:
+        if settings.language == AUTO:
+            languages.load_document_detector()  # once here, not in each forked worker
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         # Workers ignore Ctrl-C: the parent stops them, and the terminal shows no traceback
         # from each of them.
@@ -87,6 +89,7 @@ def build_snapshot(
         for chunk in chunks:
             _add(store, builder, chunk, _split_and_count((chunk, settings)), bar)
     bar.close()
+    languages.unload_document_detector()  # the bot keeps running after its build
     built_store = store.finish()
     built_index = PassageIndex(builder.finish(directory), settings.params, backend=backend)
     if directory is not None:
@@ -154,7 +157,7 @@ def document_language(document: Document, corpus_language: str) -> str:
         return document.language
     if corpus_language != AUTO:
         return corpus_language
-    return languages.detect_language(document.text[:DETECT_CHARS])
+    return languages.detect_document_language(document.text[:DETECT_CHARS])
 
 
 def _by_chars(documents: Iterable[Document]) -> Iterator[list[Document]]:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.analysis.analyzer import tokenize
+from bot.analysis.analyzer import fold, tokenize
 from bot.analysis.languages import analyzer_for
 from bot.analysis.matching import term_spans
 from tests.conftest import DATA
@@ -72,3 +75,55 @@ def test_english_terms_of_the_committed_corpora_are_unchanged() -> None:
         digest.update(" ".join(terms).encode() + b"\n")
     assert (len(texts), count) == (785, 58369)
     assert digest.hexdigest() == "f58eab200082d5f31cce2c487d32477054819435cc6f481389dee0d11dc30a1d"
+
+
+def test_folding_drops_what_a_character_by_character_fold_drops() -> None:
+    """Every code point, among ASCII letters, folds as the plain reading of the rule does:
+    case-folded, a symbol NFKD spells with letters made a space, NFKD, combining marks out."""
+
+    def by_character(text: str) -> str:
+        folded = text.casefold()
+        spaced = "".join(
+            " "
+            if not char.isalnum()
+            and unicodedata.category(char) not in ("Cs", "Cn")
+            and ord(char) >= 0x80
+            and ord(char) < 0x30000
+            and any(part.isalnum() for part in unicodedata.normalize("NFKD", char))
+            else char
+            for char in folded
+        )
+        decomposed = unicodedata.normalize("NFKD", spaced)
+        return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+    for first in range(0x80, 0x110000, 512):
+        chars = "".join(
+            chr(code)
+            for code in range(first, min(first + 512, 0x110000))
+            if not 0xD800 <= code <= 0xDFFF
+        )
+        text = "é" + " a".join(chars)
+        assert fold(text) == by_character(text)
+
+
+_TITLE_PIECES = [
+    *("Word", "word", "Bob's", "rock'n'roll", "’s", "It’s", "3.5", "a", "the", "Café", "ß"),
+    *("İstanbul", "e\u0301", "\u0301", "北京大学", "Ελλάδα", "हिन्दी", "_x", "™", "x2"),
+    *(" ", " ", ". ", ", ", "!", "?", "-", "'", "’", "\n", "(", ")", ":", "…"),
+]
+
+
+@given(
+    pieces=st.lists(st.sampled_from(_TITLE_PIECES), max_size=30),
+    cut=st.integers(min_value=0, max_value=200),
+    shortened=st.booleans(),
+    language=st.sampled_from(["en", "de", "zh", "hi"]),
+)
+@settings(max_examples=500, deadline=None)
+def test_a_title_the_text_opens_with_weighs_what_its_terms_say(
+    pieces: list[str], cut: int, shortened: bool, language: str
+) -> None:
+    text = "".join(pieces)
+    title = text[:cut] + ("…" if shortened else "")
+    analyzer = analyzer_for(language)
+    assert analyzer.title_weight(title, text) == analyzer._title_weight_by_terms(title, text)

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.corpus import Document, load_corpus
-from bot.corpus.passages import MAX_WORDS, MIN_WORDS, split_corpus, split_passages
-from bot.corpus.text import sentence_spans
+from bot.corpus.passages import (
+    MAX_WORDS,
+    MIN_WORDS,
+    _sentence_windows,
+    _windows,
+    split_corpus,
+    split_passages,
+)
+from bot.corpus.text import Span, sentence_spans
 
 
 def make_document(text: str, doc_id: str = "doc") -> Document:
@@ -114,3 +124,39 @@ def test_a_thai_run_without_sentence_ends_is_cut_between_word_sized_units() -> N
     assert len(passages) > 1
     assert "".join(p.text for p in passages) == text
     assert all(len(p.text) <= 5 * MAX_WORDS for p in passages)
+
+
+# Pieces of text where sentence and passage cuts are decided: sentence ends of every script,
+# abbreviations, a unit running across a sentence end ("a。b"), paragraph breaks, runs of Chinese
+# and Thai characters, and plain words.
+_PIECES = [
+    *(
+        "word",
+        "Word",
+        "Mr.",
+        "e.g.",
+        "J.",
+        "3.5",
+        "end.",
+        "end!",
+        "end?",
+        "end…",
+        "\u201cQuote.\u201d",
+    ),
+    *("一。二", "北京大学", "。", "！", "ภาษาไทย", "؟", "।", "hi;", "Ελλάδα", "x.y"),
+    *(" ", " ", " ", "  ", "\n", "\n\n", "\n \n", "\t"),
+]
+
+
+@given(
+    pieces=st.lists(st.sampled_from(_PIECES), max_size=120),
+    bounds=st.sampled_from([(1, 2), (2, 5), (3, 8), (5, 12), (10, 30), (80, 250)]),
+)
+@settings(max_examples=400, deadline=None)
+def test_a_short_part_is_windowed_as_sentence_by_sentence_windowing_does(
+    pieces: list[str], bounds: tuple[int, int]
+) -> None:
+    text = "".join(pieces)
+    part = Span(0, len(text))
+    expected = [(w[0].start, w[-1].end) for w in _sentence_windows(text, part, *bounds)]
+    assert [(w[0].start, w[-1].end) for w in _windows(text, part, *bounds)] == expected

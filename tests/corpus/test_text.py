@@ -12,7 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.corpus.text import _ABBREVIATIONS, Span, collapse_whitespace, sentence_spans
+from bot.corpus.text import (
+    _ABBREVIATIONS,
+    Span,
+    collapse_whitespace,
+    first_sentence,
+    sentence_spans,
+)
 from tests.conftest import DATA
 
 
@@ -158,3 +164,31 @@ def test_sentence_spans_of_english_text_are_the_plain_splitters() -> None:
     assert len(texts) > 300
     for text in texts:
         assert sentence_spans(text) == plain_sentence_spans(text)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Word",
+                "Mr.",
+                "J.",
+                "end.",
+                "end?",
+                "一。二",
+                "。",
+                "hi;",
+                "Ελλάδα",
+                " ",
+                "\n\n",
+                "\n",
+            ]
+        ),
+        max_size=40,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_the_first_sentence_is_the_first_of_all_sentences(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    spans = sentence_spans(text)
+    assert first_sentence(text) == (spans[0] if spans else None)

@@ -38,7 +38,7 @@ def detected(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         asked.append(text)
         return detect_language(text, hint)
 
-    monkeypatch.setattr(languages, "detect_language", recording)
+    monkeypatch.setattr(languages, "detect_document_language", recording)
     return asked
 
 
