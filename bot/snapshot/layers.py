@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from bot.analysis import languages
 from bot.corpus import CorpusLoad, Document
 from bot.corpus.load import iter_file_documents
 from bot.corpus.walk import CorpusFile, CorpusListing
@@ -107,6 +108,7 @@ def layer_changes(
             return None
         np.add.at(removed, *counted)
     pieces = [_piece(file, changes.identities[file.relative], settings) for file in changes.reread]
+    languages.unload_document_detector()  # as after a build: the bot keeps running
     documents = [document for piece in pieces for document in piece.documents]
     if len({document.id for document in documents}) < len(documents):
         return None  # two re-read files share an id: the walk's order decides
