@@ -300,7 +300,7 @@ def _open_or_build(
         expected_chars=corpus_bytes(root, settings.files),
         backend=backend,
     )
-    Manifest(tuple(entries), notes(listing.skipped)).save(staging)
+    Manifest(tuple(entries)).save(staging)
     meta = {
         "format": SNAPSHOT_FORMAT,
         "corpus": str(root),

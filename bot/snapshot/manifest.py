@@ -45,10 +45,9 @@ def notes(found: Sequence[SkippedFile]) -> Notes:
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    """The files of a snapshot, in the walk's order, and what the walk refused."""
+    """The files of a snapshot, in the walk's order."""
 
     files: tuple[FileEntry, ...]
-    refused: Notes = ()
 
     def ranges(self) -> dict[str, range]:
         """Each file's document numbers."""
@@ -65,7 +64,6 @@ class Manifest:
             "files": [
                 [e.relative, e.identity, e.documents, e.skipped, e.repaired] for e in self.files
             ],
-            "refused": self.refused,
         }
         (directory / MANIFEST_FILE).write_text(json.dumps(data, ensure_ascii=False))
 
@@ -87,7 +85,7 @@ def _parsed(path: str, modified: int, inode: int) -> Manifest:
         FileEntry(relative, identity, int(documents), _pairs(skipped), _pairs(repaired))
         for relative, identity, documents, skipped, repaired in data["files"]
     )
-    return Manifest(files, _pairs(data["refused"]))
+    return Manifest(files)
 
 
 def _pairs(stored: Iterable[Sequence[str]]) -> Notes:
@@ -106,9 +104,6 @@ class Changes:
     def touched(self) -> set[str]:
         """Every file whose documents the manifest's snapshot has wrong."""
         return {file.relative for file in self.reread} | set(self.removed)
-
-    def __bool__(self) -> bool:
-        return bool(self.reread or self.removed)
 
 
 def changes(manifest: Manifest, files: Iterable[CorpusFile]) -> Changes:
