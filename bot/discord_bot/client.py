@@ -114,6 +114,7 @@ class CorpusBot(commands.Bot):
             log.info("invite: %s", invite_url(self.application_id))
         if self.settings.auto_sync:
             await self.sync_commands_if_changed()
+        self.reloader.schedule_merge()  # a start that laid changes over the saved index
         if self.settings.watch_corpus:
             self.run_in_background(self.reloader.watch())
 

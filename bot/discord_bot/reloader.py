@@ -220,8 +220,9 @@ class CorpusReloader:
         log.info("%s", report.describe())
         return report
 
-    def _schedule_merge(self) -> None:
-        """(Re)start the quiet-spell timer of a merge when the service is layered."""
+    def schedule_merge(self) -> None:
+        """(Re)start the quiet-spell timer of a merge when the service is layered (after each
+        swap, and at start-up: a start can be layered too, watched folder or not)."""
         if self._merge_timer is not None:  # still in its quiet spell: a change restarts it
             self._merge_timer.cancel()
         self._merge_timer = None
@@ -253,7 +254,7 @@ class CorpusReloader:
             return False
         self._swapped = generation
         self._swap(fresh)
-        self._schedule_merge()
+        self.schedule_merge()
         return True
 
     async def _finish_late(
@@ -279,7 +280,6 @@ class CorpusReloader:
         The corpus is reloaded then too, since the new folder may hold anything.
         """
         log.info("watching %s for changes", self.corpus_dir)
-        self._schedule_merge()  # a start on a layered index merges it too
         watched = _folder_identity(self.corpus_dir)
         while True:
             if watched is not None:

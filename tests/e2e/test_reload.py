@@ -154,3 +154,14 @@ async def test_an_edit_is_answered_from_layers_then_merged_without_a_restart(
 
     again = await launch_bot(BOT_ARGV, env)
     await again.wait_for_output(r"corpus .*\(from cache\)", timeout=30)
+    assert await again.terminate(20) == 0
+
+    # Changed while stopped, and not watched: the start lays the change over, then merges.
+    (corpus / "note06.md").write_text("# Note 6\n\nWombats dig burrows in the hills.\n")
+    third = await launch_bot(BOT_ARGV, {**env, "WATCH_CORPUS": "false"})
+    await third.wait_for_output(r"corpus .*with changed files laid over the saved index")
+    await third.wait_for_output(r"background merge built; reloading onto it", timeout=60)
+    wombats = await (
+        await fake_discord.send_command("ask", {"question": "wombats"})
+    ).wait_for_message()
+    assert "burrows" in wombats.embeds[0]["description"]
