@@ -166,7 +166,7 @@ def _layered(
     if best is None:
         return None
     changed_bytes, entry, manifest, found = best
-    total = sum(_size(file.version) for file in listing.files)
+    total = _listed_bytes(listing)
     if changed_bytes > MAX_LAYERED_SHARE * total:
         return None
     try:
@@ -195,6 +195,11 @@ def _opened_base(entry: Path) -> Snapshot:
         _BASES.clear()  # only the newest base is laid over again
         _BASES[entry] = (stamp, opened)
     return opened
+
+
+def _listed_bytes(listing: CorpusListing) -> int:
+    """The size of the listed files when listed: about the text a build will read."""
+    return sum(_size(file.version) for file in listing.files)
 
 
 def _size(identity: str) -> int:
@@ -297,7 +302,7 @@ def _open_or_build(
         settings,
         staging,
         progress=progress,
-        expected_chars=corpus_bytes(root, settings.files),
+        expected_chars=_listed_bytes(listing),
         backend=backend,
     )
     Manifest(tuple(entries)).save(staging)
@@ -339,17 +344,6 @@ def _set_aside(target: Path) -> None:
     except OSError:
         return  # already gone, or another process moved it first
     shutil.rmtree(aside, ignore_errors=True)
-
-
-def corpus_bytes(root: Path, rules: FileRules) -> int:
-    """Total size of the corpus files: the text a build will read, roughly, before reading it."""
-    total = 0
-    for file in list_corpus(root, rules).files:
-        try:
-            total += file.path.stat().st_size
-        except OSError:
-            continue
-    return total
 
 
 def _with_load(snapshot: Snapshot, load: CorpusLoad) -> Snapshot:
