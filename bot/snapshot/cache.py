@@ -160,7 +160,7 @@ def _layered(
         found = changes(manifest, listing.files)
         was = {e.relative: e.identity for e in manifest.files if e.relative in found.touched}
         # Both what is read again and what is taken out (re-tokenised) cost work.
-        changed_bytes = sum(map(_size, found.identities.values())) + sum(map(_size, was.values()))
+        changed_bytes = sum(_size(f.version) for f in found.reread) + sum(map(_size, was.values()))
         if best is None or changed_bytes < best[0]:
             best = (changed_bytes, entry, manifest, found)
     if best is None:

@@ -43,6 +43,15 @@ MEMO_ENTRIES = 4096
 
 
 @dataclass(frozen=True, slots=True)
+class _Saved:
+    """The saved snapshot layers go over: its store, its index, and its folder as a name."""
+
+    store: PassageStore
+    index: PassageIndex
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class _FilePiece:
     """A re-read file: its entry, its documents and their passages' term counts."""
 
@@ -92,6 +101,7 @@ def layer_changes(
     ``None`` when only a full build is sure to give the right corpus."""
     if not isinstance(base.store, PassageStore) or not isinstance(base.index, PassageIndex):
         raise TypeError("only a saved snapshot takes layers")
+    saved = _Saved(base.store, base.index, str(base.directory))
     if any(entry.has_duplicates for entry in manifest.files):
         return None  # a file's removal may bring back a document it shadowed
     if sum(entry.documents for entry in manifest.files) != base.store.document_count:
@@ -103,16 +113,16 @@ def layer_changes(
     for relative in sorted(changes.touched & ranges.keys()):
         found = ranges[relative]
         kept_documents[found.start : found.stop] = False
-        counted = _removed_terms(base, relative, found, settings)
+        counted = _removed_terms(saved, relative, found, settings)
         if counted is None:
             return None
         np.add.at(removed, *counted)
-    pieces = [_piece(file, changes.identities[file.relative], settings) for file in changes.reread]
+    pieces = [_piece(file, settings) for file in changes.reread]
     languages.unload_document_detector()  # as after a build: the bot keeps running
     documents = [document for piece in pieces for document in piece.documents]
     if len({document.id for document in documents}) < len(documents):
         return None  # two re-read files share an id: the walk's order decides
-    placed = [_placed(base, piece) for piece in pieces]
+    placed = [_placed(saved, piece) for piece in pieces]
     for piece, (numbers, _) in zip(pieces, placed, strict=True):
         clashes = numbers[numbers >= 0]
         if kept_documents[clashes].any():
@@ -152,25 +162,23 @@ def layer_changes(
     )
 
 
-def _placed(base: Snapshot, piece: _FilePiece) -> tuple[IntArray, IntArray]:
+def _placed(saved: _Saved, piece: _FilePiece) -> tuple[IntArray, IntArray]:
     """Where a re-read file's documents and terms are in the saved snapshot: the number of the
     saved document with each document's id (-1: none), and each term's column (-1: none)."""
-    key = ("placed", str(base.directory), *piece.key)
+    key = ("placed", saved.name, *piece.key)
     found = _MEMO.get(key)
     if isinstance(found, tuple):
         return found
-    if not isinstance(base.store, PassageStore) or not isinstance(base.index, PassageIndex):
-        raise TypeError("only a saved snapshot takes layers")
-    numbers = np.array([base.store.find_document(d.id) for d in piece.documents], dtype=np.int64)
-    placed = numbers, base.index.term_ids(piece.split.counted.terms)
+    numbers = np.array([saved.store.find_document(d.id) for d in piece.documents], dtype=np.int64)
+    placed = numbers, saved.index.term_ids(piece.split.counted.terms)
     _MEMO.put(key, placed)
     return placed
 
 
-def _piece(file: CorpusFile, identity: str, settings: PassageSettings) -> _FilePiece:
+def _piece(file: CorpusFile, settings: PassageSettings) -> _FilePiece:
     """A re-read file, split and counted (or as an earlier load found it, unchanged since)."""
-    key = (repr(settings), file.location, identity)
-    found = _MEMO.get(key) if identity else None
+    key = (repr(settings), file.location, file.version)
+    found = _MEMO.get(key) if file.version else None
     if isinstance(found, _FilePiece):
         return found
     load = CorpusLoad()
@@ -180,7 +188,7 @@ def _piece(file: CorpusFile, identity: str, settings: PassageSettings) -> _FileP
         for document in loaded
     ]
     entry = FileEntry(
-        file.relative, identity, len(documents), notes(load.skipped), notes(load.repaired)
+        file.relative, file.version, len(documents), notes(load.skipped), notes(load.repaired)
     )
     piece = _FilePiece(key, entry, documents, split_and_count(documents, settings))
     _MEMO.put(key, piece)
@@ -205,19 +213,17 @@ def _delta(
 
 
 def _removed_terms(
-    base: Snapshot, relative: str, numbers: range, settings: PassageSettings
+    saved: _Saved, relative: str, numbers: range, settings: PassageSettings
 ) -> tuple[IntArray, IntArray] | None:
     """The base columns of the terms of a saved file's passages, and in how many passages each
     occurs, as the build counted them (their text, language and passages are the saved ones);
     ``None`` if a document no longer cuts into the passages it had, or has a term the index
     lacks (the saved snapshot is not this code's)."""
-    key = ("removed", repr(settings), str(base.directory), relative)
+    key = ("removed", repr(settings), saved.name, relative)
     found = _MEMO.get(key)
     if isinstance(found, tuple):
         return found
-    if not isinstance(base.store, PassageStore) or not isinstance(base.index, PassageIndex):
-        raise TypeError("only a saved snapshot takes layers")
-    store = base.store
+    store = saved.store
     removed: Counter[str] = Counter()
     for number in numbers:
         document = store.document(number)
@@ -227,7 +233,7 @@ def _removed_terms(
             return None
         for passage in terms:
             removed.update(set(passage))
-    columns = base.index.term_ids(list(removed))
+    columns = saved.index.term_ids(list(removed))
     if columns.size and int(columns.min()) < 0:
         return None
     counted = columns, np.fromiter(removed.values(), np.int64, len(removed))

@@ -98,7 +98,6 @@ class Changes:
 
     reread: tuple[CorpusFile, ...]  # new or changed files, in the walk's order
     removed: tuple[str, ...]  # files the manifest has and the listing has not
-    identities: dict[str, str]  # the reread files' identities, taken before reading them
 
     @property
     def touched(self) -> set[str]:
@@ -110,16 +109,13 @@ def changes(manifest: Manifest, files: Iterable[CorpusFile]) -> Changes:
     """The files to read again (added or changed) and the ones gone, against ``manifest``."""
     known = {entry.relative: entry.identity for entry in manifest.files}
     reread: list[CorpusFile] = []
-    identities: dict[str, str] = {}
     listed: set[str] = set()
     for file in files:
         listed.add(file.relative)
-        identity = file.version
-        if not identity or known.get(file.relative) != identity:
+        if not file.version or known.get(file.relative) != file.version:
             reread.append(file)
-            identities[file.relative] = identity
     removed = tuple(relative for relative in known if relative not in listed)
-    return Changes(tuple(reread), removed, identities)
+    return Changes(tuple(reread), removed)
 
 
 def entries_in_order(
