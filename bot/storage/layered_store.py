@@ -9,7 +9,6 @@ order, and its passage ids are what they were.
 
 from __future__ import annotations
 
-import bisect
 import mmap
 from functools import cached_property, lru_cache
 
@@ -37,6 +36,7 @@ class LayeredStore(LazySequence[Passage]):
         self.delta = delta
         counts = base.passage_counts()
         kept_passages = np.repeat(kept_documents, counts)
+        self._is_kept = kept_documents
         self._kept_documents = np.flatnonzero(kept_documents)
         self._kept_passages = np.flatnonzero(kept_passages)
         self._document_rank = np.cumsum(kept_documents, dtype=np.int64) - 1
@@ -95,20 +95,16 @@ class LayeredStore(LazySequence[Passage]):
         if number >= 0:
             return number + self._base_documents
         number = self.base.find_document(document_id)
-        if number < 0 or not self._kept(number):
+        if number < 0 or not self._is_kept[number]:
             return -1
         return int(self._document_rank[number])
-
-    def _kept(self, base_number: int) -> bool:
-        at = bisect.bisect_left(self._kept_documents, base_number)
-        return at < self._base_documents and int(self._kept_documents[at]) == base_number
 
     def nearby_documents(self, document_id: str, radius: int) -> list[int]:
         """Documents whose ids sort close to ``document_id``: candidates for "did you mean"."""
         base = [
             int(self._document_rank[n])
             for n in self.base.nearby_documents(document_id, radius)
-            if self._kept(n)
+            if self._is_kept[n]
         ]
         delta = self.delta.nearby_documents(document_id, radius)
         return base + [n + self._base_documents for n in delta]
