@@ -22,11 +22,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.analysis import languages
+from bot.analysis.analyzer import Analyzer
 from bot.corpus import CorpusLoad
 from bot.corpus.load import iter_documents
 from bot.corpus.passages import split_passages
-from bot.index.build import IndexBuilder, count_terms
-from bot.snapshot.build import _by_chars, document_language
+from bot.index.build import IndexBuilder
+from bot.snapshot.build import _by_chars, _count, _Segments, document_language
 from bot.snapshot.snapshot import PassageSettings
 from bot.storage.passage_store import PassageStoreBuilder
 
@@ -67,7 +68,8 @@ def time_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseClo
     for chunk in _by_chars(documents):
         spans: list[list[tuple[int, int, int]]] = []
         found: list[str] = []
-        terms: list[list[str]] = []
+        segments: dict[Analyzer, _Segments] = {}
+        passages = 0
         for document in chunk:
             with clock.phase("split"):
                 cut = split_passages(document, settings.min_words, settings.max_words)
@@ -75,12 +77,17 @@ def time_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseClo
             with clock.phase("detect"):
                 language = document_language(document, settings.language)
                 found.append(language)
-            with clock.phase("tokenise"):
+            with clock.phase("tokenise + count"):
                 analyzer = languages.analyzer_for(language)
                 weight = analyzer.title_weight(document.title, document.text)
-                terms.extend(analyzer.passage_terms(p.title, p.text, weight) for p in cut)
-        with clock.phase("count"):
-            counted = count_terms(terms)
+                group = segments.setdefault(analyzer, _Segments())
+                for passage in cut:
+                    if weight > 0:
+                        group.add(passage.title, passages, weight)
+                    group.add(passage.text, passages, 1)
+                    passages += 1
+        with clock.phase("tokenise + count"):
+            counted = _count(segments, passages)
         with clock.phase("store add"):
             for document, document_spans, language in zip(chunk, spans, found, strict=True):
                 store.add(replace(document, language=language), document_spans)

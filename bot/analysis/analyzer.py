@@ -6,10 +6,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
 import Stemmer
+
+from bot.analysis.numbering import (
+    SEPARATOR,
+    NumberedTerms,
+    PieceNumbering,
+    compiled,
+    joined,
+    piece_classes,
+)
 
 # Words of two or more letters or digits; apostrophes inside words are folded below.
 _TOKEN = re.compile(r"\w\w+")
@@ -40,6 +51,11 @@ TITLE_WEIGHT = 2
 # A word as members see one: letters or digits, with inner apostrophes ("Korea's").
 WORD = re.compile(r"\w+(?:['’]\w+)*")
 
+# Runs of word characters and apostrophes, which hold all that the apostrophe rules and
+# :data:`_TOKEN` look at, and the separator.
+_RUN_OR_SEPARATOR = re.compile(r"[\w'’]+|\x00")
+_RUN_CHAR = re.compile(r"[\w'’]+")
+
 
 class Analyzer:
     """Turns text into index terms: one object, so passages and queries share the stop words
@@ -53,19 +69,107 @@ class Analyzer:
     ) -> None:
         self.language = language
         self.stop_words = stop_words
-        self._stemmer = Stemmer.Stemmer(stemmer) if stemmer else None
+        # PyStemmer's own cache (on by default) costs more than it saves under ``_stem``'s.
+        self._stemmer = Stemmer.Stemmer(stemmer, 0) if stemmer else None
         self._stem: Callable[[str], str] = lru_cache(maxsize=200_000)(self._stem_word)
         # Cached: snippet highlighting asks for every word of every shown passage.
         self.word_term: Callable[[str], str | None] = lru_cache(maxsize=200_000)(self._word_term)
+        self._numbering = PieceNumbering(self._terms_of_pieces)
 
     def tokenize(self, text: str) -> list[str]:
         """Index terms of ``text``, in order (repeats kept: BM25 counts them)."""
-        folded = fold(text)
-        if "'" in folded or "’" in folded:  # most texts have none: two scans saved
-            folded = _POSSESSIVE.sub(r"\1", folded)
-            folded = _APOSTROPHE.sub(r"\1\2", folded)
+        folded = _unapostrophised(fold(text))
         stem, stop_words = self._stem, self.stop_words
         return [stem(word) for word in _TOKEN.findall(folded) if word not in stop_words]
+
+    def number_terms(self, texts: Sequence[str]) -> NumberedTerms:
+        """What :meth:`tokenize` gives each of ``texts``, numbered, in one pass over them all.
+
+        The ASCII texts and the others are each joined and cut into pieces together (see
+        :mod:`numbering`): by the compiled kernel where numba is installed, else ASCII by a
+        translation table and a split and the rest by :meth:`_pieces`.
+        """
+        numbers: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
+        owners: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
+        plain = [number for number, text in enumerate(texts) if text.isascii()]
+        other = [number for number, text in enumerate(texts) if not text.isascii()]
+        for chosen, ascii_only in ((plain, True), (other, False)):
+            if not chosen:
+                continue
+            together = joined([texts[number] for number in chosen])
+            if compiled():
+                text = self._prepared(together, ascii_only=ascii_only)
+                found, owner = self._numbering.number_text(text, self._piece_classes())
+            elif ascii_only:
+                found, owner = self._numbering.number(self._ascii_pieces(together))
+            else:
+                found, owner = self._numbering.number(self._pieces(together))
+            numbers.append(found)
+            owners.append(np.asarray(chosen, dtype=np.int64)[owner])
+        return self._numbering.numbered(np.concatenate(numbers), np.concatenate(owners))
+
+    def prepare(self) -> None:
+        """Build now what :meth:`number_terms` builds once per process (folding's tables, the
+        compiled kernels and their table of characters): before forking workers, say."""
+        self.number_terms(["prepared", "é"])
+
+    def _prepared(self, text: str, *, ascii_only: bool) -> str:
+        """``text`` as the compiled kernel cuts it: folded (lower-cased, for ASCII)."""
+        return text.lower() if ascii_only else fold(text)
+
+    def _piece_classes(self) -> npt.NDArray[np.uint8]:
+        """The pieces the compiled kernel cuts: :meth:`_pieces`'s runs."""
+        return piece_classes(_RUN_CHAR)
+
+    # ASCII as :meth:`_ascii_pieces` cuts it: ASCII letters lower-cased, digits, "_" and "'"
+    # (the characters of :data:`_TOKEN`'s words and of the apostrophe rules) and
+    # :data:`SEPARATOR` kept, anything else a space.
+    _ascii_table = str.maketrans(
+        {
+            chr(code): chr(code).lower()
+            if chr(code).isalnum() or chr(code) in "_'" + SEPARATOR
+            else " "
+            for code in range(128)
+        }
+    )
+
+    def _ascii_pieces(self, joined: str) -> list[str]:
+        """:meth:`_pieces` of ASCII text: runs of word characters and apostrophes, which hold
+        all that the apostrophe rules and :data:`_TOKEN` look at."""
+        return joined.translate(self._ascii_table).split()
+
+    def _terms_of_pieces(self, pieces: list[str]) -> list[tuple[str, ...]]:
+        """:meth:`_piece_terms` of each of ``pieces``, the plain words' stems in one call."""
+        stop = self.stop_words
+        plain = [
+            piece
+            for piece in pieces
+            if len(piece) > 1 and "'" not in piece and "’" not in piece and piece not in stop
+        ]
+        stems = self._stem_words(plain)
+        terms: dict[str, tuple[str, ...]] = dict(zip(plain, map(_one, stems), strict=True))
+        return [terms.get(piece) or self._piece_terms(piece) for piece in pieces]
+
+    def _stem_words(self, words: list[str]) -> list[str]:
+        """The stems of ``words``, in one call to the stemmer."""
+        if self._stemmer is None:
+            return words
+        return [str(stem) for stem in self._stemmer.stemWords(words)]
+
+    def _pieces(self, joined: str) -> list[str]:
+        """``joined``'s pieces that :meth:`_piece_terms` turns into terms, in order, with a
+        :data:`SEPARATOR` where each text ends."""
+        return _RUN_OR_SEPARATOR.findall(fold(joined))
+
+    def _piece_terms(self, piece: str) -> tuple[str, ...]:
+        """The terms of a piece: the stems of its words, stop words left out."""
+        stop_words = self.stop_words
+        if "'" not in piece and "’" not in piece:
+            if len(piece) < 2 or piece in stop_words:
+                return ()
+            return (self._stem(piece),)
+        words = _TOKEN.findall(_unapostrophised(piece))
+        return tuple(self._stem(word) for word in words if word not in stop_words)
 
     def passage_terms(self, title: str, text: str, title_weight: int = 0) -> list[str]:
         """The terms a passage is indexed under: its title's ``title_weight`` times, then its
@@ -117,6 +221,28 @@ class Analyzer:
 
     def _stem_word(self, word: str) -> str:
         return word if self._stemmer is None else str(self._stemmer.stemWord(word))
+
+
+def _one(term: str) -> tuple[str]:
+    return (term,)
+
+
+def _unapostrophised(folded: str) -> str:
+    """``folded`` with possessives dropped and inner apostrophes closed up ("korea's" →
+    "korea", "don't" → "dont")."""
+    if "'" in folded or "’" in folded:  # most texts have none: two scans saved
+        # Functions, not templates such as r"\1": ``re`` expands a template in Python.
+        folded = _POSSESSIVE.sub(_owner, folded)
+        folded = _APOSTROPHE.sub(_closed_up, folded)
+    return folded
+
+
+def _owner(possessive: re.Match[str]) -> str:
+    return possessive.group(1)
+
+
+def _closed_up(apostrophe: re.Match[str]) -> str:
+    return apostrophe.group(1) + apostrophe.group(2)
 
 
 def _opens_with(text: str, prefix: str) -> bool:

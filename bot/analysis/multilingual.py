@@ -8,9 +8,12 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
 import regex
 
 from bot.analysis.analyzer import Analyzer
+from bot.analysis.numbering import SEPARATOR, piece_classes
 
 # Scripts written without spaces between words: a run of their characters is indexed as
 # overlapping pairs ("北京大学" → 北京 京大 大学), which needs no dictionary and finds words of
@@ -19,6 +22,11 @@ _RUN_CHARS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}\p{Lao}\p{Khmer}
 # A run of those, or a word: letters, digits and combining marks ("हिन्दी" is one word, where
 # Python's \w stops at each vowel sign), the run characters excepted.
 _TOKEN = regex.compile(rf"(?P<run>[{_RUN_CHARS}]++)|[[\w\p{{M}}]--[{_RUN_CHARS}]]++", regex.V1)
+# :data:`_TOKEN`'s matches as pieces, and the separator of texts tokenised together.
+_PIECE = regex.compile(rf"[{_RUN_CHARS}]++|[[\w\p{{M}}]--[{_RUN_CHARS}]]++|{SEPARATOR}", regex.V1)
+_RUN_CHAR = regex.compile(rf"[{_RUN_CHARS}]")
+_RUN = regex.compile(rf"[{_RUN_CHARS}]++", regex.V1)
+_WORD = regex.compile(rf"[[\w\p{{M}}]--[{_RUN_CHARS}]]++", regex.V1)
 
 Span = tuple[int, int, str]
 
@@ -60,6 +68,43 @@ class UnicodeAnalyzer(Analyzer):
                 for at in range(start, end - 1):
                     spans.append((at, at + 2, self._normalize(text[at : at + 2])))
         return spans
+
+    # ASCII as :meth:`_ascii_pieces` cuts it: letters (lower-cased), digits and "_", the word
+    # characters of ASCII, and :data:`SEPARATOR`; anything else a space.
+    _ascii_table = str.maketrans(
+        {
+            chr(code): chr(code).lower()
+            if chr(code).isalnum() or chr(code) in "_" + SEPARATOR
+            else " "
+            for code in range(128)
+        }
+    )
+
+    def _prepared(self, text: str, *, ascii_only: bool) -> str:
+        """``text`` as it is: each piece is normalised by itself."""
+        return text
+
+    def _piece_classes(self) -> npt.NDArray[np.uint8]:
+        """The pieces the compiled kernel cuts: words, and runs of the unspaced scripts."""
+        return piece_classes(_WORD, _RUN)
+
+    def _pieces(self, joined: str) -> list[str]:
+        """``joined``'s runs and words, with a :data:`SEPARATOR` where each text ends."""
+        pieces: list[str] = _PIECE.findall(joined)
+        return pieces
+
+    def _terms_of_pieces(self, pieces: list[str]) -> list[tuple[str, ...]]:
+        """:meth:`_piece_terms` of each of ``pieces``."""
+        return [self._piece_terms(piece) for piece in pieces]
+
+    def _piece_terms(self, piece: str) -> tuple[str, ...]:
+        """A word's term, or a run's character pairs (its one character, when alone)."""
+        if _RUN_CHAR.match(piece) is None:
+            term = self._spaced_term(piece)
+            return () if term is None else (term,)
+        if len(piece) == 1:
+            return (self._normalize(piece),)
+        return tuple(self._normalize(piece[at : at + 2]) for at in range(len(piece) - 1))
 
     def _word_term(self, word: str) -> str | None:
         """The first term of ``word`` (``None`` if it has none)."""

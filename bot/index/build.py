@@ -33,22 +33,40 @@ class CountedChunk:
 def count_terms(token_lists: Sequence[Sequence[str]]) -> CountedChunk:
     """Count each passage's terms; postings come out sorted by passage, then term."""
     local = _Numbering()
-    lengths = np.fromiter(map(len, token_lists), dtype=np.int32, count=len(token_lists))
+    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
     # Numbered in C (map over a dict's lookup), a Python step only for each new term.
-    flat = np.fromiter(
+    numbers = np.fromiter(
         map(local.__getitem__, chain.from_iterable(token_lists)),
         dtype=np.int64,
         count=int(lengths.sum()),
     )
-    width = max(len(local), 1)
-    owner = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
-    keys, tf = np.unique(owner * width + flat, return_counts=True)
+    owners = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
+    return count_numbered(list(local), numbers, owners, None, len(token_lists))
+
+
+def count_numbered(
+    terms: list[str],
+    numbers: npt.NDArray[np.int64],
+    owners: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.int64] | None,
+    passages: int,
+) -> CountedChunk:
+    """Count ``passages`` passages' terms, given as term ``numbers[i]`` (into ``terms``, each
+    of which occurs) of passage ``owners[i]``, counting ``weights[i]`` times (once without
+    ``weights``), in any order; postings come out sorted by passage, then term."""
+    if weights is not None:
+        numbers, owners = np.repeat(numbers, weights), np.repeat(owners, weights)
+    width = max(len(terms), 1)
+    keys = owners * width + numbers
+    keys.sort()
+    starts = np.flatnonzero(np.diff(keys, prepend=-1))
+    postings = keys[starts]
     return CountedChunk(
-        terms=list(local),
-        lengths=lengths,
-        passage=(keys // width).astype(np.int32),
-        term=(keys % width).astype(np.int32),
-        tf=tf.astype(np.int32),
+        terms=terms,
+        lengths=np.bincount(owners, minlength=passages).astype(np.int32),
+        passage=(postings // width).astype(np.int32),
+        term=(postings % width).astype(np.int32),
+        tf=np.diff(starts, append=keys.size).astype(np.int32),
     )
 
 

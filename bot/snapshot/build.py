@@ -17,12 +17,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from bot.analysis import languages
+from bot.analysis.analyzer import Analyzer
 from bot.corpus import Document
 from bot.corpus.languages import AUTO
 from bot.corpus.passages import Passage, split_passages
 from bot.index.backends import Backend
-from bot.index.build import CountedChunk, IndexBuilder, count_terms
+from bot.index.build import CountedChunk, IndexBuilder, count_numbered
 from bot.index.passage_index import PassageIndex
 from bot.snapshot.progress import Progress
 from bot.snapshot.snapshot import PassageSettings, Snapshot
@@ -68,8 +72,10 @@ def build_snapshot(
     bar = Progress(expected_chars, enabled=progress)
     chunks = _by_chars(documents)
     if parallel:
+        # Once here, not in each forked worker.
         if settings.language == AUTO:
-            languages.load_document_detector()  # once here, not in each forked worker
+            languages.load_document_detector()
+        languages.analyzer_for(languages.DEFAULT_LANGUAGE).prepare()
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         # Workers ignore Ctrl-C: the parent stops them, and the terminal shows no traceback
         # from each of them.
@@ -130,14 +136,68 @@ def split_and_count(documents: Sequence[Document], settings: PassageSettings) ->
     passages, each passage's terms from its document's language's analyzer."""
     spans: list[list[tuple[int, int, int]]] = []
     found: list[str] = []
-    terms: list[list[str]] = []
+    segments: dict[Analyzer, _Segments] = {}
+    passages = 0
     for document in documents:
         language = document_language(document, settings.language)
-        cut, cut_terms = passage_terms(document, language, settings)
+        cut = split_passages(document, settings.min_words, settings.max_words)
+        analyzer = languages.analyzer_for(language)
+        weight = analyzer.title_weight(document.title, document.text)
+        group = segments.setdefault(analyzer, _Segments())
+        for passage in cut:
+            if weight > 0:
+                group.add(passage.title, passages, weight)
+            group.add(passage.text, passages, 1)
+            passages += 1
         spans.append([(p.start, p.end, p.section_number) for p in cut])
         found.append(language)
-        terms.extend(cut_terms)
-    return SplitChunk(spans, found, count_terms(terms))
+    return SplitChunk(spans, found, _count(segments, passages))
+
+
+class _Segments:
+    """The texts one analyzer tokenises for a chunk's passages: each passage's text, and its
+    title where that counts, each with the passage it belongs to and how many times it
+    counts."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.passages: list[int] = []
+        self.weights: list[int] = []
+
+    def add(self, text: str, passage: int, weight: int) -> None:
+        self.texts.append(text)
+        self.passages.append(passage)
+        self.weights.append(weight)
+
+
+def _count(segments: dict[Analyzer, _Segments], passages: int) -> CountedChunk:
+    """The term counts of ``passages`` passages from their segments, tokenised by each
+    analyzer in one pass; a term two analyzers make is one term."""
+    vocabulary: dict[str, int] = {}
+    numbers: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
+    owners: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
+    weights: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
+    for analyzer, group in segments.items():
+        numbered = analyzer.number_terms(group.texts)
+        if len(segments) == 1:
+            vocabulary = dict.fromkeys(numbered.terms, 0)
+            numbers.append(numbered.numbers)
+        else:
+            ours = np.fromiter(
+                (vocabulary.setdefault(term, len(vocabulary)) for term in numbered.terms),
+                dtype=np.int64,
+                count=len(numbered.terms),
+            )
+            numbers.append(ours[numbered.numbers])
+        owners.append(np.asarray(group.passages, dtype=np.int64)[numbered.owners])
+        weights.append(np.asarray(group.weights, dtype=np.int64)[numbered.owners])
+    return count_numbered(
+        list(vocabulary),
+        np.concatenate(numbers),
+        np.concatenate(owners),
+        np.concatenate(weights),
+        passages,
+    )
 
 
 def passage_terms(

@@ -1,0 +1,199 @@
+"""Many texts' terms as numbers, from pieces (words, say) cut from all of them at once in C.
+
+Each distinct piece is turned into terms once and remembered (up to a bound), so tokenising a
+corpus costs Python work per new word rather than per word.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from re import Match
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+# Joins texts cut together: no word character, so no step of tokenising joins or changes
+# anything across it, and a piece of its own that tells where one text ends.
+SEPARATOR = "\x00"
+# Pieces remembered before the numbering starts afresh: about 150 MB at most.
+REMEMBERED_PIECES = 1_000_000
+
+# What a piece is numbered as, beside a term's number: no term, the end of a text, and (this
+# and below) one of the rare pieces with several terms.
+_NO_TERM = -1
+_TEXT_END = -2
+_FIRST_SEVERAL = -3
+
+Numbers = npt.NDArray[np.int64]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberedTerms:
+    """The terms of many texts as numbers: term ``numbers[i]`` (an index into ``terms``,
+    numbered in order of first use) is one of text ``owners[i]``'s. A text's terms come in
+    its order; texts' may not."""
+
+    terms: list[str]
+    numbers: Numbers
+    owners: Numbers
+
+
+def joined(texts: Sequence[str]) -> str:
+    """``texts`` joined by :data:`SEPARATOR` with a space either side (so a split keeps it a
+    piece of its own); a separator of their own becomes a space, which no step of tokenising
+    tells from one."""
+    together = f" {SEPARATOR} ".join(texts)
+    if together.count(SEPARATOR) != len(texts) - 1:
+        together = f" {SEPARATOR} ".join(text.replace(SEPARATOR, " ") for text in texts)
+    return together
+
+
+class PieceNumbering:
+    """Numbers pieces' terms, remembering each piece's: ``terms_of_pieces`` gives the terms of
+    each of a list of new pieces."""
+
+    def __init__(
+        self,
+        terms_of_pieces: Callable[[list[str]], list[tuple[str, ...]]],
+        remembered: int = REMEMBERED_PIECES,
+    ) -> None:
+        self._terms_of_pieces = terms_of_pieces
+        self._remembered = remembered
+        self._forget()
+
+    def _forget(self) -> None:
+        self._codes_of: dict[str, int] = {SEPARATOR: _TEXT_END}
+        self._numbers: dict[str, int] = {}
+        self._terms: list[str] = []
+        self._several: list[tuple[int, ...]] = []
+
+    def number(self, pieces: list[str]) -> tuple[Numbers, Numbers]:
+        """The term numbers of ``pieces``, and which text, counted by the :data:`SEPARATOR`
+        pieces before it, each comes from. The numbers hold until :meth:`numbered` is asked."""
+        found = self._codes(pieces)
+        return self._terms_found(found, np.cumsum(found == _TEXT_END))
+
+    def number_text(self, text: str, classes: npt.NDArray[np.uint8]) -> tuple[Numbers, Numbers]:
+        """:meth:`number` of the pieces of ``text``: maximal runs of code points of one nonzero
+        class in ``classes`` (indexed by code point), cut by the compiled kernel."""
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        kernels = _cutter()
+        starts, ends, hashes, owners = kernels.cut_pieces(points, classes, ord(SEPARATOR))
+        groups, firsts = kernels.group_pieces(hashes)
+        if kernels.same_pieces(points, starts, ends, firsts[groups]):
+            bounds = zip(starts[firsts].tolist(), ends[firsts].tolist(), strict=True)
+            found = self._codes([text[start:end] for start, end in bounds])[groups]
+        else:  # two pieces share a hash: each is looked up by itself
+            bounds = zip(starts.tolist(), ends.tolist(), strict=True)
+            found = self._codes([text[start:end] for start, end in bounds])
+        return self._terms_found(found, owners)
+
+    def _codes(self, pieces: list[str]) -> Numbers:
+        """Each piece's code: its term's number, or what stands for none or several."""
+        if len(self._codes_of) > self._remembered:
+            self._forget()
+        codes = self._codes_of
+        new = list(set(pieces).difference(codes))
+        for piece, terms in zip(new, self._terms_of_pieces(new), strict=True):
+            codes[piece] = self._code(terms)
+        return np.fromiter(map(codes.__getitem__, pieces), np.int64, count=len(pieces))
+
+    def _terms_found(self, found: Numbers, owners: Numbers) -> tuple[Numbers, Numbers]:
+        """The term numbers in pieces' ``found`` codes, with the text each comes from."""
+        if self._several:
+            found, owners = self._expanded(found, owners)
+        kept = found >= 0
+        return found[kept], owners[kept]
+
+    def numbered(self, numbers: Numbers, owners: Numbers) -> NumberedTerms:
+        """:class:`NumberedTerms` of what :meth:`number` found, terms numbered afresh in order
+        of first use (the same for the same texts, whatever was numbered before)."""
+        kernels = _cutter()
+        if kernels is not None:
+            local, used = kernels.first_uses(numbers, len(self._terms))
+        else:
+            distinct, first, inverse = np.unique(numbers, return_index=True, return_inverse=True)
+            order = np.argsort(first, kind="stable")
+            rank = np.empty_like(order)
+            rank[order] = np.arange(order.size)
+            local, used = rank[inverse.reshape(-1)], distinct[order]
+        terms = [self._terms[number] for number in used.tolist()]
+        return NumberedTerms(terms, local.astype(np.int64), owners)
+
+    def _code(self, terms: tuple[str, ...]) -> int:
+        if len(terms) == 1:
+            return self._number(terms[0])
+        if not terms:
+            return _NO_TERM
+        self._several.append(tuple(map(self._number, terms)))
+        return _FIRST_SEVERAL - (len(self._several) - 1)
+
+    def _number(self, term: str) -> int:
+        number = self._numbers.get(term)
+        if number is None:
+            number = self._numbers[term] = len(self._terms)
+            self._terms.append(term)
+        return number
+
+    def _expanded(self, found: Numbers, owners: Numbers) -> tuple[Numbers, Numbers]:
+        """``found`` with each code of a piece of several terms replaced by their numbers, and
+        ``owners`` to match."""
+        codes = np.flatnonzero(found <= _FIRST_SEVERAL)
+        if not codes.size:
+            return found, owners
+        several = self._several
+        which = (_FIRST_SEVERAL - found[codes]).tolist()
+        sizes = np.ones(found.size, dtype=np.int64)
+        sizes[codes] = [len(several[number]) for number in which]
+        expanded = np.repeat(found, sizes)
+        starts = (np.cumsum(sizes) - sizes)[codes].tolist()
+        for at, number in zip(starts, which, strict=True):
+            expanded[at : at + len(several[number])] = several[number]
+        return expanded, np.repeat(owners, sizes)
+
+
+def compiled() -> bool:
+    """Whether :meth:`PieceNumbering.number_text` can run: numba is installed (and not switched
+    off with ``CORPUSBOT_NO_NUMBA``) and its kernels compile, or load from numba's cache."""
+    return _cutter() is not None
+
+
+@cache
+def _cutter() -> Any:
+    """The compiled kernels' module, or ``None``."""
+    if os.environ.get("CORPUSBOT_NO_NUMBA"):
+        return None
+    try:
+        from bot.analysis import cutting_kernel
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    except RuntimeError as error:  # numba finds no folder to cache in
+        # The query kernels' warning names the cause and its fix (KERNEL_CACHE_DIR) once.
+        log.debug("compiled tokenising off: %s", error)
+        return None
+    return cutting_kernel
+
+
+class _Pattern(Protocol):
+    def finditer(self, string: str) -> Iterator[Match[str]]: ...
+
+
+@cache
+def piece_classes(*patterns: _Pattern) -> npt.NDArray[np.uint8]:
+    """A table of every code point's class for :meth:`PieceNumbering.number_text`: ``n`` for
+    the characters ``patterns[n - 1]`` matches one at a time (the first that does), 0 for
+    the rest. Built once per process, in C: a tenth of a second per pattern."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    table = np.zeros(sys.maxunicode + 1, dtype=np.uint8)
+    for number, pattern in reversed(list(enumerate(patterns, start=1))):
+        for run in pattern.finditer(every):
+            table[run.start() : run.end()] = number
+    return table

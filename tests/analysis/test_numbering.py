@@ -1,0 +1,172 @@
+"""Many texts tokenised at once (a build's path) give each text exactly :meth:`tokenize`'s terms,
+compiled or not, whatever was tokenised before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.analysis import numbering
+from bot.analysis.analyzer import Analyzer
+from bot.analysis.languages import build_analyzer
+from bot.analysis.multilingual import UnicodeAnalyzer
+from bot.analysis.numbering import NumberedTerms, PieceNumbering
+from bot.index.build import count_numbered, count_terms
+
+# Characters that exercise every step: apostrophes of both kinds next to words, the
+# separator itself, accents precomposed and combining, ligatures and symbols NFKD spells with
+# letters, a final sigma, unspaced scripts, digits of other scripts, a lone surrogate.
+_CHARACTERS = st.sampled_from(
+    [
+        *"abcdeSTs xyz09_''’’ \x00\n.-",
+        *["é", "e\u0301", "ﬁ", "™", "℃", "Σ", "ς", "ß", "İ", "北京", "大学", "のは", "ภาษา"],
+        *["हिन्दी", "١٢", "Москва", "\ud800", "Ⅻ", "²"],
+    ]
+)
+_TEXT = st.lists(_CHARACTERS, max_size=30).map("".join)
+_TEXTS = st.lists(_TEXT, max_size=8)
+
+
+def _analyzers() -> list[Analyzer]:
+    return [
+        Analyzer(),
+        build_analyzer("de", stop_words=False, strip_accents=False),
+        build_analyzer("es", stop_words=True, strip_accents=True),
+        UnicodeAnalyzer("zh"),
+    ]
+
+
+ANALYZERS = _analyzers()
+
+
+@pytest.fixture(params=["compiled", "plain"])
+def kernels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each test runs with numba's kernels and without them."""
+    if request.param == "plain":
+        monkeypatch.setenv("CORPUSBOT_NO_NUMBA", "1")
+    numbering._cutter.cache_clear()
+    if request.param == "compiled" and not numbering.compiled():
+        pytest.skip("numba is not installed")
+    yield request.param
+    numbering._cutter.cache_clear()
+
+
+def _terms_by_text(numbered: NumberedTerms, count: int) -> list[list[str]]:
+    """Each text's terms, in order, from the numbers."""
+    by_text: list[list[str]] = [[] for _ in range(count)]
+    order = np.argsort(numbered.owners, kind="stable")
+    for owner, number in zip(numbered.owners[order], numbered.numbers[order], strict=True):
+        by_text[owner].append(numbered.terms[number])
+    return by_text
+
+
+# The fixture only chooses the kernels: the same for every example.
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts=_TEXTS)
+def test_each_text_gets_the_terms_tokenize_gives_it(kernels: str, texts: list[str]) -> None:
+    for analyzer in ANALYZERS:
+        numbered = analyzer.number_terms(texts)
+        assert _terms_by_text(numbered, len(texts)) == [analyzer.tokenize(t) for t in texts]
+        # Numbers count from 0 in order of first use, each used.
+        assert sorted(set(numbered.numbers.tolist())) == list(range(len(numbered.terms)))
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [],
+        [""],
+        ["", "", ""],
+        ["\x00", "a\x00b", "\x00\x00"],
+        ["North Korea's satellite", "don't ''ab''cd rock'n'roll O’Neil's", "It's 1987's"],
+        ["Café CAFÉ naïve", "plain ascii text here", "Straße ﬁnance Acme™"],
+        ["北京大学 is in 北京", "のは", "x"],
+    ],
+)
+def test_edge_texts(kernels: str, texts: list[str]) -> None:
+    for analyzer in ANALYZERS:
+        numbered = analyzer.number_terms(texts)
+        assert _terms_by_text(numbered, len(texts)) == [analyzer.tokenize(t) for t in texts]
+
+
+def test_terms_are_numbered_the_same_whatever_came_before(kernels: str) -> None:
+    texts = ["the satellites launched", "North Korea's launch", "Café launch"]
+    warmed = Analyzer()
+    warmed.number_terms(["zebra quagga launched", "Café"] * 3)
+    fresh = Analyzer().number_terms(texts)
+    again = warmed.number_terms(texts)
+    assert (fresh.terms, fresh.numbers.tolist(), fresh.owners.tolist()) == (
+        again.terms,
+        again.numbers.tolist(),
+        again.owners.tolist(),
+    )
+
+
+def test_a_full_memory_starts_afresh_and_stays_right(kernels: str) -> None:
+    analyzer = Analyzer()
+    analyzer._numbering = PieceNumbering(analyzer._terms_of_pieces, remembered=3)
+    for texts in (["alpha beta gamma delta"], ["epsilon beta zeta"], ["alpha eta's theta"]):
+        numbered = analyzer.number_terms(texts)
+        assert _terms_by_text(numbered, 1) == [analyzer.tokenize(texts[0])]
+
+
+class _OneGroup:
+    """The kernels, but every piece hashed alike: as if all their hashes collided."""
+
+    def __init__(self, kernels: Any) -> None:
+        self._kernels = kernels
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._kernels, name)
+
+    def group_pieces(self, hashes: Any) -> tuple[Any, Any]:
+        return np.zeros(hashes.size, dtype=np.int64), np.zeros(min(hashes.size, 1), np.int64)
+
+
+def test_pieces_that_share_a_hash_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled path checks each group of equal hashes holds one piece; when not, each
+    piece is looked up by itself."""
+    kernels = numbering._cutter()
+    if kernels is None:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(numbering, "_cutter", lambda: _OneGroup(kernels))
+    texts = ["satellites launched", "Korea's launch", "x"]
+    analyzer = Analyzer()
+    numbered = analyzer.number_terms(texts)
+    assert _terms_by_text(numbered, 3) == [analyzer.tokenize(t) for t in texts]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lists=st.lists(st.lists(st.sampled_from("abcdef"), max_size=6), min_size=1, max_size=6),
+    weights=st.lists(st.integers(1, 3), min_size=6, max_size=6),
+)
+def test_weighted_counts_are_the_counts_of_repeated_terms(
+    lists: list[list[str]], weights: list[int]
+) -> None:
+    """A segment counted ``w`` times counts as its terms written ``w`` times."""
+    terms = sorted({t for tokens in lists for t in tokens})
+    number = {t: n for n, t in enumerate(terms)}
+    numbers = np.array([number[t] for tokens in lists for t in tokens], dtype=np.int64)
+    owners = np.repeat(np.arange(len(lists)), [len(tokens) for tokens in lists])
+    weight = np.asarray(weights[: len(lists)], dtype=np.int64)[owners]
+    counted = count_numbered(terms, numbers, owners, weight, len(lists))
+    expected = count_terms([tokens * w for tokens, w in zip(lists, weights, strict=False)])
+    assert counted.lengths.tolist() == expected.lengths.tolist()
+    postings = {
+        (int(p), counted.terms[t], int(f))
+        for p, t, f in zip(counted.passage, counted.term, counted.tf, strict=True)
+    }
+    assert postings == {
+        (int(p), expected.terms[t], int(f))
+        for p, t, f in zip(expected.passage, expected.term, expected.tf, strict=True)
+    }
+    keys = counted.passage.astype(np.int64) * len(terms) + counted.term
+    assert (np.diff(keys) > 0).all()  # sorted by passage, then term
