@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.index.bm25 import BM25Parameters
-from bot.storage.string_table import StringTable, write_strings
+from bot.storage.string_table import StringTable
 
 INDEX_FORMAT = 1
 RANGE_SHIFT = 8  # passages per bound range in a saved index: 256
@@ -102,7 +102,7 @@ def save_arrays(
             np.save(directory / f"{name}.npy", np.asarray(getattr(arrays, name)))
     for name in _BOUND_FILES:
         np.save(directory / f"{name}.npy", np.asarray(getattr(arrays.bounds, name)))
-    write_strings(directory / _TERMS, arrays.terms)
+    arrays.terms.save(directory / _TERMS)
     np.save(directory / _META, np.array([INDEX_FORMAT, params.k1, params.b]))
 
 

@@ -42,8 +42,12 @@ def idf(corpus_size: int, df: int) -> float:
 
 
 def idf_array(corpus_size: int, df: Sequence[int]) -> FloatArray:
-    """:func:`idf` of each document frequency, as Python computes it (so as the reference)."""
-    return np.fromiter((idf(corpus_size, int(d)) for d in df), dtype=np.float64, count=len(df))
+    """:func:`idf` of each document frequency, as Python computes it (so as the reference),
+    once for each distinct frequency."""
+    distinct, where = np.unique(np.asarray(df, dtype=np.int64), return_inverse=True)
+    values = (idf(corpus_size, d) for d in distinct.tolist())
+    table = np.fromiter(values, dtype=np.float64, count=distinct.size)
+    return table[where.reshape(-1)]
 
 
 def average_length(lengths: npt.NDArray[np.integer[Any]]) -> float:

@@ -107,7 +107,7 @@ class IndexBuilder:
         self.params = params
         self._layout_settings = layout or BoundsLayout()
         self._spill = spill
-        self._vocabulary: dict[str, int] = {}
+        self._vocabulary = _Numbering()
         self._chunks: list[tuple[Any, Any, Any] | Path] = []
         self._lengths: list[npt.NDArray[np.int32]] = []
         self._df = np.zeros(0, dtype=np.int64)
@@ -123,9 +123,7 @@ class IndexBuilder:
         """Add the next passages, counted (by a worker process, say)."""
         vocabulary = self._vocabulary
         global_ids = np.fromiter(
-            (vocabulary.setdefault(t, len(vocabulary)) for t in chunk.terms),
-            dtype=np.int32,
-            count=len(chunk.terms),
+            map(vocabulary.__getitem__, chunk.terms), dtype=np.int32, count=len(chunk.terms)
         )
         terms = global_ids[chunk.term]
         docs = chunk.passage + np.int32(self.passages)
@@ -167,7 +165,7 @@ class IndexBuilder:
     def _layout(self, directory: Path | None) -> IndexArrays:
         n = self.passages
         vocabulary = list(self._vocabulary)
-        self._vocabulary = {}
+        self._vocabulary = _Numbering()
         df = self._df
         indptr = np.zeros(df.size + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
@@ -185,9 +183,15 @@ class IndexBuilder:
         cursor = indptr[:-1].copy()
         for number in range(len(self._chunks)):
             terms, chunk_docs, chunk_tfs = self._chunk(number)
-            order = np.argsort(terms, kind="stable")
-            sorted_terms = terms[order]
-            groups, first, counts = np.unique(sorted_terms, return_index=True, return_counts=True)
+            # Sorted by term, then position: one sort of distinct 64-bit keys, several times
+            # faster than a stable argsort of the terms.
+            keys = (terms.astype(np.int64) << 32) | np.arange(terms.size, dtype=np.int64)
+            keys.sort()
+            order = keys & 0xFFFFFFFF
+            sorted_terms = keys >> 32
+            first = np.flatnonzero(np.diff(sorted_terms, prepend=-1))
+            groups = sorted_terms[first]
+            counts = np.diff(first, append=sorted_terms.size)
             rank = np.arange(sorted_terms.size, dtype=np.int64) - np.repeat(first, counts)
             dest = cursor[sorted_terms] + rank
             docs[dest] = chunk_docs[order]

@@ -51,6 +51,12 @@ class StringTable(LazySequence[str]):
             blob = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         return cls(blob, offsets)
 
+    def save(self, prefix: Path) -> None:
+        """Write the table as :func:`write_strings` does, blob and offsets as they are."""
+        with prefix.with_suffix(".blob").open("wb") as handle:
+            handle.write(self._blob)
+        np.save(prefix.with_suffix(".offsets.npy"), self._offsets)
+
     def __len__(self) -> int:
         return self._size
 

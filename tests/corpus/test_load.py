@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import tempfile
 import time
 import unicodedata
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.corpus import FileRules, list_corpus, load_corpus
-from bot.corpus.documents import Refused, strip_boilerplate
+from bot.corpus.documents import Document, Refused, Section, strip_boilerplate
 from bot.corpus.walk import read_corpus_file
 from bot.discord_bot.reloader import compare
 from bot.search.service import SearchService
@@ -554,3 +555,15 @@ def test_a_link_switched_between_its_checks_is_not_read(
     load = load_corpus(corpus)
     assert all("hunter2" not in document.text for document in load.documents)
     assert skipped(load) == [("faq.txt", OUTSIDE)]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        Document("a/b", "Title", "Text", "a/b.md"),
+        Document("c", "T", "x", "c.html", "https://x.invalid/c", (Section(0, "S", "s"),), "de"),
+    ],
+)
+def test_documents_go_to_build_workers_whole(document: Document) -> None:
+    """A build pickles documents to its workers: every field comes back."""
+    assert pickle.loads(pickle.dumps(document)) == document
