@@ -21,8 +21,10 @@ import numpy.typing as npt
 # Joins texts cut together: no word character, so no step of tokenising joins or changes
 # anything across it, and a piece of its own that tells where one text ends.
 SEPARATOR = "\x00"
-# Pieces remembered before the numbering starts afresh: about 150 MB at most.
-REMEMBERED_PIECES = 1_000_000
+# Pieces remembered before the numbering starts afresh: about 100 MB (390 bytes a piece on the
+# bench corpus), so a build's two workers stay well within its memory target; the words that
+# make most of any chunk are back after one chunk.
+REMEMBERED_PIECES = 250_000
 
 # What a piece is numbered as, beside a term's number: no term, the end of a text, and (this
 # and below) one of the rare pieces with several terms.
