@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import unicodedata
 from collections import Counter
@@ -130,18 +129,21 @@ def _by_model(text: str, hinted: str | None, letter_count: int, languages: froze
     return preferred if preferred in plausible else str(best)
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-# Every byte but an ASCII letter: deleting them from ASCII text leaves its letters.
+# Every byte but an ASCII letter: deleting them from UTF-8 leaves the text's ASCII letters.
 _ASCII_NON_LETTERS = bytes(b for b in range(256) if not chr(b).isalpha() or b > 127)
+# Every ASCII byte: deleting them from UTF-8 leaves the other characters' whole sequences.
+_ASCII = bytes(range(128))
 
 
 def _letter_counts(text: str) -> tuple[int, dict[str, int]]:
     """How many letters ``text`` has, and how often each letter outside ASCII occurs, in order
     of first occurrence (no ASCII letter has a script of :data:`_SCRIPT_LANGUAGES`)."""
-    ascii_letters = len(text.encode("ascii", "ignore").translate(None, _ASCII_NON_LETTERS))
     if text.isascii():
-        return ascii_letters, {}
-    outside = Counter("".join(_NON_ASCII.findall(text)))
+        return len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS)), {}
+    # Byte deletions run in C where a regular expression or a loop steps through characters.
+    encoded = text.encode("utf-8", "surrogatepass")
+    ascii_letters = len(encoded.translate(None, _ASCII_NON_LETTERS))
+    outside = Counter(encoded.translate(None, _ASCII).decode("utf-8", "surrogatepass"))
     letters = {char: count for char, count in outside.items() if char.isalpha()}
     return ascii_letters + sum(letters.values()), letters
 

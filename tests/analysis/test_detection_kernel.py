@@ -74,20 +74,6 @@ def test_a_documents_language_is_the_same_with_and_without_the_compiled_decision
     assert detect_document_language(text) == detect_language(text)
 
 
-@pytest.mark.parametrize(
-    "text", ["plain ASCII words", "Café naïve", "Ελληνικά και English", "北京 Beijing", "", "123"]
-)
-def test_letters_are_counted_as_one_by_one(text: str) -> None:
-    count, letters = detection._letter_counts(text)
-    assert count == sum(char.isalpha() for char in text)
-    expected: dict[str, int] = {}
-    for char in text:
-        if char.isalpha() and not char.isascii():
-            expected[char] = expected.get(char, 0) + 1
-    assert letters == expected
-    assert list(letters) == list(expected)
-
-
 # Hostile and mixed input for the batch: empty, control characters, a lone surrogate,
 # mixed scripts, upper case (py3langid lowers it), combining marks (NFC), long texts cut at
 # DETECTION_CHARS, bytes the automaton sees at the end of one text and the start of the next.
@@ -136,3 +122,26 @@ def test_the_batch_answers_the_same_without_numba(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(detection, "_compiled", lambda languages: None)
     texts = [*HARD, *HOSTILE]
     assert detection.detect_documents(texts, LANGUAGES) == [uncompiled(t) for t in texts]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain ASCII words",
+        "Café naïve",
+        "Ελληνικά και English",
+        "北京 Beijing",
+        "123",
+        *HOSTILE,
+        *PARAGRAPHS,
+    ],
+)
+def test_letters_are_counted_as_one_by_one(text: str) -> None:
+    count, letters = detection._letter_counts(text)
+    assert count == sum(char.isalpha() for char in text)
+    expected: dict[str, int] = {}
+    for char in text:
+        if char.isalpha() and not char.isascii():
+            expected[char] = expected.get(char, 0) + 1
+    assert letters == expected
+    assert list(letters) == list(expected)
