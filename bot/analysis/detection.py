@@ -234,8 +234,8 @@ class _CompiledModel:
         self._scratch = threading.local()
 
     def fits(self) -> bool:
-        """Whether the kernel's bound holds for this model: it takes every entry of the
-        table to be a negative log probability."""
+        """Whether the kernel's arithmetic holds for this model: it takes the sum of a
+        column's terms' magnitudes to be its negated sum, so every entry must be negative."""
         return bool((self._table < 0).all())
 
     def best_of(self, texts: Sequence[str]) -> list[str | None]:
