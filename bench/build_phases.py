@@ -27,7 +27,7 @@ from bot.corpus import CorpusLoad
 from bot.corpus.load import iter_documents
 from bot.corpus.passages import split_passages
 from bot.index.build import IndexBuilder
-from bot.snapshot.build import _by_chars, _count, _Segments, document_language
+from bot.snapshot.build import _by_chars, _count, _Segments, document_languages
 from bot.snapshot.snapshot import PassageSettings
 from bot.storage.passage_store import PassageStoreBuilder
 
@@ -67,16 +67,14 @@ def time_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseClo
     builder = IndexBuilder(settings.params, spill=work / "spill")
     for chunk in _by_chars(documents):
         spans: list[list[tuple[int, int, int]]] = []
-        found: list[str] = []
         segments: dict[Analyzer, _Segments] = {}
         passages = 0
-        for document in chunk:
+        with clock.phase("detect"):
+            found = document_languages(chunk, settings.language)
+        for document, language in zip(chunk, found, strict=True):
             with clock.phase("split"):
                 cut = split_passages(document, settings.min_words, settings.max_words)
                 spans.append([(p.start, p.end, p.section_number) for p in cut])
-            with clock.phase("detect"):
-                language = document_language(document, settings.language)
-                found.append(language)
             with clock.phase("tokenise + count"):
                 analyzer = languages.analyzer_for(language)
                 weight = analyzer.title_weight(document.title, document.text)

@@ -7,6 +7,7 @@ stems German, and matching that finds terms with the analyzer it is given."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pytest
 
@@ -37,6 +38,11 @@ def detect_language(text: str, hint: str | None = None) -> str:
     return (hint or "en").replace("_", "-").split("-")[0].lower()
 
 
+def detect_languages(texts: Sequence[str]) -> list[str]:
+    """:func:`detect_language` of each text, with no hint."""
+    return [detect_language(text) for text in texts]
+
+
 def analyzer_for(language: str) -> Analyzer:
     """The German stand-in for German, today's analyzer for everything else."""
     return GERMAN if language == "de" else ANALYZER
@@ -59,6 +65,7 @@ def use_fake_detector(monkeypatch: pytest.MonkeyPatch) -> None:
     """Detect languages with :func:`detect_language` (the analyzers stay the real ones)."""
     monkeypatch.setattr(languages, "detect_language", detect_language)
     monkeypatch.setattr(languages, "detect_document_language", detect_language)
+    monkeypatch.setattr(languages, "detect_document_languages", detect_languages)
 
 
 def use_fake_languages(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ a German question meets German documents' terms.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache, lru_cache
 
 import Stemmer
@@ -16,6 +17,7 @@ from bot.analysis.analyzer import ANALYZER, Analyzer
 from bot.analysis.detection import (
     DEFAULT_LANGUAGE,
     base_language,
+    detect_documents,
     detect_with,
     load_compiled,
     load_model,
@@ -75,6 +77,11 @@ def detect_document_language(text: str) -> str:
     return detect_with(text, None, supported_languages(), compiled=True)
 
 
+def detect_document_languages(texts: Sequence[str]) -> list[str]:
+    """:func:`detect_document_language` of each text, in one call: cheaper per text."""
+    return detect_documents(texts, supported_languages())
+
+
 def load_document_detector() -> None:
     """Load what :func:`detect_document_language` uses now, before forking workers."""
     load_model(supported_languages())
@@ -130,6 +137,7 @@ __all__ = [
     "analyzer_for",
     "build_analyzer",
     "detect_document_language",
+    "detect_document_languages",
     "detect_language",
     "load_detector",
     "load_document_detector",

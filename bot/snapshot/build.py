@@ -138,8 +138,9 @@ def split_and_count(documents: Sequence[Document], settings: PassageSettings) ->
     found: list[str] = []
     segments: dict[Analyzer, _Segments] = {}
     passages = 0
-    for document in documents:
-        language = document_language(document, settings.language)
+    for document, language in zip(
+        documents, document_languages(documents, settings.language), strict=True
+    ):
         cut = split_passages(document, settings.min_words, settings.max_words)
         analyzer = languages.analyzer_for(language)
         weight = analyzer.title_weight(document.title, document.text)
@@ -210,14 +211,15 @@ def passage_terms(
     return cut, [analyzer.passage_terms(p.title, p.text, weight) for p in cut]
 
 
-def document_language(document: Document, corpus_language: str) -> str:
-    """The language a document is indexed in: the one its file declares, else the corpus's
-    (``CORPUS_LANGUAGE``), else the one its opening is written in, when that is ``auto``."""
-    if document.language:
-        return document.language
+def document_languages(documents: Sequence[Document], corpus_language: str) -> list[str]:
+    """The language each document is indexed in: the one its file declares, else the corpus's
+    (``CORPUS_LANGUAGE``), else the one its opening is written in, when that is ``auto``; the
+    openings detected in one call."""
     if corpus_language != AUTO:
-        return corpus_language
-    return languages.detect_document_language(document.text[:DETECT_CHARS])
+        return [document.language or corpus_language for document in documents]
+    undeclared = [document.text[:DETECT_CHARS] for document in documents if not document.language]
+    detected = iter(languages.detect_document_languages(undeclared) if undeclared else [])
+    return [document.language or next(detected) for document in documents]
 
 
 def _by_chars(documents: Iterable[Document]) -> Iterator[list[Document]]:

@@ -55,14 +55,14 @@ def test_the_compiled_decision_is_there() -> None:
 def test_the_compiled_decision_is_py3langids_or_none(text: str) -> None:
     compiled = detection._compiled(LANGUAGES)
     assert compiled is not None
-    best = compiled.best(text)
+    best = compiled.best_of([text])[0]
     assert best is None or best == model_best(text)
 
 
 def test_the_compiled_decision_answers_almost_every_paragraph() -> None:
     compiled = detection._compiled(LANGUAGES)
     assert compiled is not None
-    answered = [text for text in PARAGRAPHS if compiled.best(text) is not None]
+    answered = [text for text in PARAGRAPHS if compiled.best_of([text])[0] is not None]
     assert len(PARAGRAPHS) >= 20
     assert len(answered) >= 0.9 * len(PARAGRAPHS)
 
@@ -74,8 +74,67 @@ def test_a_documents_language_is_the_same_with_and_without_the_compiled_decision
     assert detect_document_language(text) == detect_language(text)
 
 
+# Hostile and mixed input for the batch: empty, control characters, a lone surrogate,
+# mixed scripts, upper case (py3langid lowers it), combining marks (NFC), long texts cut at
+# DETECTION_CHARS, bytes the automaton sees at the end of one text and the start of the next.
+HOSTILE = [
+    "",
+    " ",
+    "\x00\x01\x02\x1b[0m\x7f",
+    "a",
+    "ab" * 3000,
+    "Ünïcödé ÜBER ALLES IN GROSSBUCHSTABEN",
+    "Cafe\u0301 cre\u0300me bru\u0302le\u0301e na\u0131ve",
+    "What does 北京 mean? It is the capital of China, 北京是中国的首都。",
+    "Super Bowl 50 在哪里举行？",
+    "東京は日本の首都です。カタカナ",
+    "서울은 한국의 수도입니다",
+    "Москва — столица России. Moscow is the capital of Russia.",
+    "مرحبا بالعالم hello world שלום עולם",
+    "😀🎉🔥 emoji only and a few words 🤖",
+    "\ufeff\u200b\u200d zero width and byte order marks in front of English words",
+    "Tab\tseparated\tvalues\nand\r\nnew lines\x0cform feed",
+    "x" * 5000 + "ß",
+    "Ελληνικά " * 500,
+    "\U0001d400\U0001d401 mathematical letters outside the basic plane",
+    "a lone surrogate \ud800 in English words",
+]
+
+
+def uncompiled(text: str) -> str:
+    """The question path's answer: py3langid alone, no hint."""
+    return detection.detect_with(text, None, LANGUAGES)
+
+
+def test_the_batch_answers_as_one_text_at_a_time() -> None:
+    texts = [*SAMPLES, *PARAGRAPHS, *HARD, *HOSTILE]
+    assert detection.detect_documents(texts, LANGUAGES) == [uncompiled(t) for t in texts]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 7, 8, 9, 17])
+def test_a_batch_of_any_size_answers_each_text(size: int) -> None:
+    # Batches around the kernel's lanes: texts of different lengths walked side by side.
+    texts = [PARAGRAPHS[i % len(PARAGRAPHS)][: 50 + 97 * i] for i in range(size)]
+    assert detection.detect_documents(texts, LANGUAGES) == [uncompiled(t) for t in texts]
+
+
+def test_the_batch_answers_the_same_without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(detection, "_compiled", lambda languages: None)
+    texts = [*HARD, *HOSTILE]
+    assert detection.detect_documents(texts, LANGUAGES) == [uncompiled(t) for t in texts]
+
+
 @pytest.mark.parametrize(
-    "text", ["plain ASCII words", "Café naïve", "Ελληνικά και English", "北京 Beijing", "", "123"]
+    "text",
+    [
+        "plain ASCII words",
+        "Café naïve",
+        "Ελληνικά και English",
+        "北京 Beijing",
+        "123",
+        *HOSTILE,
+        *PARAGRAPHS,
+    ],
 )
 def test_letters_are_counted_as_one_by_one(text: str) -> None:
     count, letters = detection._letter_counts(text)

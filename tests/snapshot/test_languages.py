@@ -4,6 +4,7 @@ language's analyzer, and kept through a saved snapshot."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,11 +35,11 @@ def detected(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     use_fake_languages(monkeypatch)
     asked: list[str] = []
 
-    def recording(text: str, hint: str | None = None) -> str:
-        asked.append(text)
-        return detect_language(text, hint)
+    def recording(texts: Sequence[str]) -> list[str]:
+        asked.extend(texts)
+        return [detect_language(text) for text in texts]
 
-    monkeypatch.setattr(languages, "detect_document_language", recording)
+    monkeypatch.setattr(languages, "detect_document_languages", recording)
     return asked
 
 
