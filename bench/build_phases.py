@@ -25,7 +25,7 @@ from bot.analysis import languages
 from bot.analysis.analyzer import Analyzer
 from bot.corpus import CorpusLoad
 from bot.corpus.load import iter_documents
-from bot.corpus.passages import split_passages
+from bot.corpus.passages import passage_spans
 from bot.index.build import IndexBuilder
 from bot.snapshot.build import _by_chars, _count, _Segments, document_languages
 from bot.snapshot.snapshot import PassageSettings
@@ -73,16 +73,16 @@ def time_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseClo
             found = document_languages(chunk, settings.language)
         for document, language in zip(chunk, found, strict=True):
             with clock.phase("split"):
-                cut = split_passages(document, settings.min_words, settings.max_words)
-                spans.append([(p.start, p.end, p.section_number) for p in cut])
+                cut = passage_spans(document, settings.min_words, settings.max_words)
+                spans.append(cut)
             with clock.phase("tokenise + count"):
                 analyzer = languages.analyzer_for(language)
                 weight = analyzer.title_weight(document.title, document.text)
                 group = segments.setdefault(analyzer, _Segments())
-                for passage in cut:
+                for start, end, _ in cut:
                     if weight > 0:
-                        group.add(passage.title, passages, weight)
-                    group.add(passage.text, passages, 1)
+                        group.add(document.title, passages, weight)
+                    group.add(document.text[start:end], passages, 1)
                     passages += 1
         with clock.phase("tokenise + count"):
             counted = _count(segments, passages)

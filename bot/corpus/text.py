@@ -45,6 +45,12 @@ _SOUTHEAST_ASIAN = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 WORD_UNIT = re.compile(
     rf"[{_CJK}]{{1,2}}|[{_SOUTHEAST_ASIAN}]{{1,5}}|[^\s{_CJK}{_SOUTHEAST_ASIAN}]+"
 )
+# A character of a script :data:`WORD_UNIT` cuts without spaces: a text with none has one unit per
+# whitespace-separated word.
+_UNSPACED = re.compile(f"[{_CJK}{_SOUTHEAST_ASIAN}]")
+# The ASCII characters ``str.isspace`` (and so ``\\s`` and ``str.split``) takes for whitespace,
+# and the ASCII sentence marks.
+_ASCII_SPACES_AND_MARKS = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f .!?;"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # The last word before a sentence end is looked for in this many characters first, then in
 # twice as many, and so on: an abbreviation is short, and a text of "Mr. A Mr. B …" has no
@@ -67,6 +73,26 @@ def collapse_whitespace(text: str) -> str:
     code point) and is several times faster than a regex substitution; snippets call this often.
     """
     return " ".join(text.split())
+
+
+def units_and_marks_exceed(text: str, limit: int) -> bool:
+    """Whether ``text``'s :data:`WORD_UNIT` matches and :data:`SENTENCE_MARK` characters
+    together number more than ``limit``.
+
+    Without an unspaced script a unit is a run of what ``\\s`` does not match, which is what
+    ``str.split`` splits on. In ASCII text each unit but the first follows a whitespace
+    character, so most texts are settled by one C count of whitespace and marks, without making
+    a string a word.
+    """
+    ascii_only = text.isascii()
+    if ascii_only:
+        encoded = text.encode("ascii")
+        if len(encoded) - len(encoded.translate(None, _ASCII_SPACES_AND_MARKS)) < limit:
+            return False
+    marks = len(SENTENCE_MARK.findall(text))
+    if ascii_only or _UNSPACED.search(text) is None:
+        return len(text.split()) + marks > limit
+    return len(WORD_UNIT.findall(text)) + marks > limit
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[Span]:
