@@ -18,7 +18,6 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 from bot.analysis import languages
@@ -88,7 +87,7 @@ def time_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseClo
             counted = _count(segments, passages)
         with clock.phase("store add"):
             for document, document_spans, language in zip(chunk, spans, found, strict=True):
-                store.add(replace(document, language=language), document_spans)
+                store.add(document, document_spans, language)
         with clock.phase("index add"):
             builder.add_counts(counted)
     with clock.phase("store finish"):

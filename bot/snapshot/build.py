@@ -13,7 +13,7 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ def _add(
     bar: Progress,
 ) -> None:
     for document, spans, language in zip(chunk, split.spans, split.languages, strict=True):
-        store.add(replace(document, language=language), spans)
+        store.add(document, spans, language)
     builder.add_counts(split.counted)
     bar.update(len(chunk), int(split.counted.lengths.size), sum(len(d.text) for d in chunk))
 
