@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from bot.corpus.text import (
     _ABBREVIATIONS,
-    _ASCII_SPACES_AND_MARKS,
+    _SPACE_MARK_OR_UNSPACED_BYTES,
+    _UNSPACED,
+    _UNSPACED_LEADS,
     SENTENCE_MARK,
     WORD_UNIT,
     Span,
@@ -203,10 +205,16 @@ def _reference_units_and_marks(text: str) -> int:
     return len(WORD_UNIT.findall(text)) + len(SENTENCE_MARK.findall(text))
 
 
-def test_ascii_whitespace_and_marks_are_all_that_the_short_cut_counts() -> None:
-    ascii_spaces = {chr(code) for code in range(128) if re.fullmatch(r"\s", chr(code))}
-    ascii_marks = {chr(code) for code in range(128) if SENTENCE_MARK.fullmatch(chr(code))}
-    assert {chr(byte) for byte in _ASCII_SPACES_AND_MARKS} == ascii_spaces | ascii_marks
+def test_every_whitespace_mark_and_unspaced_character_has_a_counted_byte() -> None:
+    every_character = "".join(map(chr, range(sys.maxunicode + 1)))
+    unspaced = "".join(_UNSPACED.findall(every_character)).encode()
+    continuation = set(range(0x80, 0xC0))
+    assert set(unspaced) - continuation <= set(_UNSPACED_LEADS)
+    counted = re.findall(r"\s", every_character) + SENTENCE_MARK.findall(every_character)
+    assert len(counted) == 29 + 11
+    for character in counted:
+        assert set(character.encode()) & set(_SPACE_MARK_OR_UNSPACED_BYTES), hex(ord(character))
+    assert set(_UNSPACED_LEADS) <= set(_SPACE_MARK_OR_UNSPACED_BYTES)
 
 
 # Texts where a count can go wrong: every ASCII whitespace, unspaced scripts beside spaced ones,
@@ -215,6 +223,7 @@ _COUNT_PIECES = [
     *("word", "x", "Mr.", "3.5", "end!", "why?", "a;b", "…", "。", "！", "？", "؟", "।", "॥"),
     *("北京", "大学生", "ภาษาไทย", "ខ្មែរ", "Ελλάδα", "кот", "é", "\ufffd", "\ud800", "\x00"),
     *(" ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f", "\x85", "\xa0", "\u2003", "\u3000"),
+    *("\u1680", "\u2028", "\u202f", "\u205f", "عربي", "हिन्दी", "việt", "𠀀𠀁", "豈", "ｱ", "©"),
 ]
 
 
@@ -222,7 +231,7 @@ _COUNT_PIECES = [
     pieces=st.lists(st.sampled_from(_COUNT_PIECES), max_size=60),
     limit=st.integers(min_value=-1, max_value=40),
 )
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 def test_units_and_marks_exceed_agrees_with_counting_every_match(
     pieces: list[str], limit: int
 ) -> None:
