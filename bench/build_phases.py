@@ -18,14 +18,13 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 from bot.analysis import languages
 from bot.analysis.analyzer import Analyzer
 from bot.corpus import CorpusLoad
 from bot.corpus.load import iter_documents
-from bot.corpus.passages import split_passages
+from bot.corpus.passages import passage_spans
 from bot.index.build import IndexBuilder
 from bot.snapshot.build import _by_chars, _count, _Segments, document_languages
 from bot.snapshot.snapshot import PassageSettings
@@ -73,22 +72,22 @@ def time_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseClo
             found = document_languages(chunk, settings.language)
         for document, language in zip(chunk, found, strict=True):
             with clock.phase("split"):
-                cut = split_passages(document, settings.min_words, settings.max_words)
-                spans.append([(p.start, p.end, p.section_number) for p in cut])
+                cut = passage_spans(document, settings.min_words, settings.max_words)
+                spans.append(cut)
             with clock.phase("tokenise + count"):
                 analyzer = languages.analyzer_for(language)
                 weight = analyzer.title_weight(document.title, document.text)
                 group = segments.setdefault(analyzer, _Segments())
-                for passage in cut:
+                for start, end, _ in cut:
                     if weight > 0:
-                        group.add(passage.title, passages, weight)
-                    group.add(passage.text, passages, 1)
+                        group.add(document.title, passages, weight)
+                    group.add(document.text[start:end], passages, 1)
                     passages += 1
         with clock.phase("tokenise + count"):
             counted = _count(segments, passages)
         with clock.phase("store add"):
             for document, document_spans, language in zip(chunk, spans, found, strict=True):
-                store.add(replace(document, language=language), document_spans)
+                store.add(document, document_spans, language)
         with clock.phase("index add"):
             builder.add_counts(counted)
     with clock.phase("store finish"):

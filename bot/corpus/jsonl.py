@@ -101,4 +101,6 @@ def _record(line: str, number: int, stem: str, where: str) -> tuple[Document, st
 
 def _valid_unicode(value: str) -> str:
     """``value`` with any lone surrogate replaced by U+FFFD, so it can be stored as UTF-8."""
+    if value.isascii():  # known without a scan, and most values are
+        return value
     return _LONE_SURROGATE.sub("\ufffd", value)

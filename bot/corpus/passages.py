@@ -12,7 +12,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from bot.corpus.documents import Document, Section
-from bot.corpus.text import SENTENCE_MARK, WORD_UNIT, Span, sentence_spans
+from bot.corpus.text import (
+    WORD_UNIT,
+    Span,
+    sentence_spans,
+    units_and_marks_exceed,
+)
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
 
@@ -63,22 +68,31 @@ def split_passages(
     would take it past ``max_words``; a sentence longer than that is cut between words. Each
     section is cut on its own, so a passage never spans a section start.
     """
-    windows: list[tuple[int, list[Span]]] = []
-    for number, part in _section_parts(document):
-        windows.extend(
-            (number, window) for window in _windows(document.text, part, min_words, max_words)
-        )
     return [
         Passage(
             id=f"{document.id}#{ordinal}",
             document=document,
             ordinal=ordinal,
-            start=window[0].start,
-            end=window[-1].end,
-            text=document.text[window[0].start : window[-1].end],
+            start=start,
+            end=end,
+            text=document.text[start:end],
             section_number=number,
         )
-        for ordinal, (number, window) in enumerate(windows, start=1)
+        for ordinal, (start, end, number) in enumerate(
+            passage_spans(document, min_words, max_words), start=1
+        )
+    ]
+
+
+def passage_spans(
+    document: Document, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS
+) -> list[tuple[int, int, int]]:
+    """The ``(start, end, section number)`` of each of :func:`split_passages`' passages, in
+    order, without making them: a build keeps only these."""
+    return [
+        (window[0].start, window[-1].end, number)
+        for number, part in _section_parts(document)
+        for window in _windows(document.text, part, min_words, max_words)
     ]
 
 
@@ -110,15 +124,14 @@ def _whole_window(text: str, part: Span, max_words: int) -> list[Span] | None:
     (``[]`` when it is blank). ``None`` when the part may need cutting.
 
     Cutting into sentences can split a word unit in two at each sentence end ("a。b" is one
-    unit, its two sentences two), and each end holds a :data:`SENTENCE_MARK`: the sentences
-    have at most the part's units plus its marks.
+    unit, its two sentences two), and each end holds a sentence mark: the sentences have at most
+    the part's units plus its marks.
     """
     if _PARAGRAPH_BREAK.search(text, part.start, part.end) is not None:
         return None
-    units = len(WORD_UNIT.findall(text, part.start, part.end))
-    if units + len(SENTENCE_MARK.findall(text, part.start, part.end)) > max_words:
-        return None
     chunk = text[part.start : part.end]
+    if units_and_marks_exceed(chunk, max_words):
+        return None
     stripped = chunk.lstrip()
     if not stripped:
         return []

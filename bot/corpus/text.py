@@ -45,6 +45,19 @@ _SOUTHEAST_ASIAN = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 WORD_UNIT = re.compile(
     rf"[{_CJK}]{{1,2}}|[{_SOUTHEAST_ASIAN}]{{1,5}}|[^\s{_CJK}{_SOUTHEAST_ASIAN}]+"
 )
+# A character of a script :data:`WORD_UNIT` cuts without spaces: a text with none has one unit per
+# whitespace-separated word.
+_UNSPACED = re.compile(f"[{_CJK}{_SOUTHEAST_ASIAN}]")
+# UTF-8 lead bytes of the unspaced scripts' characters (U+0E00-U+0EFF, U+1000-U+1FFF,
+# U+3000-U+9FFF, U+F000-U+FFFF, U+10000-U+3FFFF).
+_UNSPACED_LEADS = b"\xe0\xe1\xe3\xe4\xe5\xe6\xe7\xe8\xe9\xef\xf0"
+# A byte of every whitespace character (what ``str.isspace``, ``\\s`` and ``str.split`` take for
+# whitespace) and every sentence mark, in UTF-8: the ASCII ones, and the lead bytes of the others
+# (U+0085 and U+00A0; "؟"; "।" and "॥"; U+1680; U+2000-U+205F and "…"; U+3000 and "。"; "！"
+# and "？"), and :data:`_UNSPACED_LEADS`.
+_SPACE_MARK_OR_UNSPACED_BYTES = (
+    b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f .!?;\xc2\xd8\xe0\xe1\xe2\xe3\xef" + _UNSPACED_LEADS
+)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # The last word before a sentence end is looked for in this many characters first, then in
 # twice as many, and so on: an abbreviation is short, and a text of "Mr. A Mr. B …" has no
@@ -67,6 +80,29 @@ def collapse_whitespace(text: str) -> str:
     code point) and is several times faster than a regex substitution; snippets call this often.
     """
     return " ".join(text.split())
+
+
+def units_and_marks_exceed(text: str, limit: int) -> bool:
+    """Whether ``text``'s :data:`WORD_UNIT` matches and :data:`SENTENCE_MARK` characters
+    together number more than ``limit``.
+
+    A unit is a run of characters neither whitespace nor unspaced, each but the first after a
+    whitespace or unspaced character, or one or more unspaced characters: there are at most
+    1 + whitespace + 2 × unspaced units. Counting bytes of the UTF-8 text in C gives a bound
+    on that plus the marks that settles most texts without making a string a word.
+    """
+    encoded = text.encode("utf-8", "surrogatepass")
+    bound = len(encoded) - len(encoded.translate(None, _SPACE_MARK_OR_UNSPACED_BYTES))
+    if not text.isascii():
+        bound += len(encoded) - len(encoded.translate(None, _UNSPACED_LEADS))
+    if bound < limit:
+        return False
+    marks = len(SENTENCE_MARK.findall(text))
+    if text.isascii() or _UNSPACED.search(text) is None:
+        # Without unspaced characters a unit is a run of what ``\\s`` does not match, which is
+        # what ``str.split`` splits on.
+        return len(text.split()) + marks > limit
+    return len(WORD_UNIT.findall(text)) + marks > limit
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[Span]:

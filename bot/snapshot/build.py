@@ -13,7 +13,7 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from bot.analysis import languages
 from bot.analysis.analyzer import Analyzer
 from bot.corpus import Document
 from bot.corpus.languages import AUTO
-from bot.corpus.passages import Passage, split_passages
+from bot.corpus.passages import passage_spans
 from bot.index.backends import Backend
 from bot.index.build import CountedChunk, IndexBuilder, count_numbered
 from bot.index.passage_index import PassageIndex
@@ -121,7 +121,7 @@ def _add(
     bar: Progress,
 ) -> None:
     for document, spans, language in zip(chunk, split.spans, split.languages, strict=True):
-        store.add(replace(document, language=language), spans)
+        store.add(document, spans, language)
     builder.add_counts(split.counted)
     bar.update(len(chunk), int(split.counted.lengths.size), sum(len(d.text) for d in chunk))
 
@@ -141,16 +141,16 @@ def split_and_count(documents: Sequence[Document], settings: PassageSettings) ->
     for document, language in zip(
         documents, document_languages(documents, settings.language), strict=True
     ):
-        cut = split_passages(document, settings.min_words, settings.max_words)
+        cut = passage_spans(document, settings.min_words, settings.max_words)
         analyzer = languages.analyzer_for(language)
         weight = analyzer.title_weight(document.title, document.text)
         group = segments.setdefault(analyzer, _Segments())
-        for passage in cut:
+        for start, end, _ in cut:
             if weight > 0:
-                group.add(passage.title, passages, weight)
-            group.add(passage.text, passages, 1)
+                group.add(document.title, passages, weight)
+            group.add(document.text[start:end], passages, 1)
             passages += 1
-        spans.append([(p.start, p.end, p.section_number) for p in cut])
+        spans.append(cut)
         found.append(language)
     return SplitChunk(spans, found, _count(segments, passages))
 
@@ -203,12 +203,14 @@ def _count(segments: dict[Analyzer, _Segments], passages: int) -> CountedChunk:
 
 def passage_terms(
     document: Document, language: str, settings: PassageSettings
-) -> tuple[list[Passage], list[list[str]]]:
-    """A document's passages and each one's index terms, by its language's analyzer."""
-    cut = split_passages(document, settings.min_words, settings.max_words)
+) -> tuple[list[tuple[int, int, int]], list[list[str]]]:
+    """A document's passages, as ``(start, end, section number)``, and each one's index terms,
+    by its language's analyzer."""
+    cut = passage_spans(document, settings.min_words, settings.max_words)
     analyzer = languages.analyzer_for(language)
     weight = analyzer.title_weight(document.title, document.text)
-    return cut, [analyzer.passage_terms(p.title, p.text, weight) for p in cut]
+    text, title = document.text, document.title
+    return cut, [analyzer.passage_terms(title, text[start:end], weight) for start, end, _ in cut]
 
 
 def document_languages(documents: Sequence[Document], corpus_language: str) -> list[str]:

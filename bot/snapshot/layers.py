@@ -14,7 +14,7 @@ import logging
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -206,7 +206,7 @@ def _delta(
         for document, spans, language in zip(
             piece.documents, split.spans, split.languages, strict=True
         ):
-            store.add(replace(document, language=language), spans)
+            store.add(document, spans, language)
         builder.add_counts(split.counted)
     index = PassageIndex(builder.finish(), settings.params, backend="numpy")
     return store.finish(), index

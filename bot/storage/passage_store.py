@@ -13,7 +13,7 @@ import json
 import mmap
 import re
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +44,10 @@ _ARRAYS = (
 _LANGUAGES = "languages"
 # A document that reaches the store without a language (built outside a snapshot build).
 UNKNOWN_LANGUAGE = "und"
+# Documents' strings are written a batch at a time, each table's in one write: a batch ends at
+# this many documents or this much text, whichever comes first.
+_BATCH_DOCUMENTS = 1024
+_BATCH_CHARS = 4_000_000
 
 
 class _ListWriter:
@@ -52,8 +56,8 @@ class _ListWriter:
     def __init__(self) -> None:
         self.values: list[str] = []
 
-    def append(self, value: str) -> None:
-        self.values.append(value)
+    def extend(self, values: Iterable[str]) -> None:
+        self.values.extend(values)
 
     def close(self) -> None:
         pass
@@ -82,30 +86,55 @@ class PassageStoreBuilder:
         self._languages: dict[str, int] = {}
         self._doc_language = bytearray()
         self._passage_language = bytearray()
+        # Each table's strings of the documents added since the last write, in _TABLES order.
+        self._batch: list[tuple[str, ...]] = []
+        self._batch_chars = 0
 
-    def add(self, document: Document, spans: Sequence[tuple[int, int, int]]) -> None:
+    def add(
+        self,
+        document: Document,
+        spans: Sequence[tuple[int, int, int]],
+        language: str | None = None,
+    ) -> None:
         """Add a document and its passages' ``(start, end, section number)``, in order: the
-        character span and which of the document's sections holds it (-1: none)."""
+        character span and which of the document's sections holds it (-1: none). ``language``,
+        when given, is stored as the document's in place of its own."""
         number = len(self._has_url)
-        writers = self._writers
-        writers["doc_ids"].append(document.id)
-        writers["doc_titles"].append(document.title)
-        writers["doc_sources"].append(document.source)
-        writers["doc_urls"].append(document.url or "")
-        writers["doc_texts"].append(document.text)
-        writers["doc_search"].append(search_entry(document.id, document.title))
-        writers["doc_sections"].append(_sections_json(document.sections))
+        self._batch.append(
+            (
+                document.id,
+                document.title,
+                document.source,
+                document.url or "",
+                document.text,
+                search_entry(document.id, document.title),
+                _sections_json(document.sections),
+            )
+        )
+        self._batch_chars += len(document.text)
+        if len(self._batch) >= _BATCH_DOCUMENTS or self._batch_chars >= _BATCH_CHARS:
+            self._write_batch()
         self._has_url.append(document.url is not None)
         self._doc_id_list.append(document.id)
         self._doc_first.append(self._doc_first[-1] + len(spans))
         self._passage_doc.extend([number] * len(spans))
-        language = self._language_number(document.language or UNKNOWN_LANGUAGE)
-        self._doc_language.append(language)
-        self._passage_language.extend(bytes([language]) * len(spans))
+        code = document.language if language is None else language
+        language_number = self._language_number(code or UNKNOWN_LANGUAGE)
+        self._doc_language.append(language_number)
+        self._passage_language.extend(bytes([language_number]) * len(spans))
         for start, end, section in spans:
             self._passage_span.append(start)
             self._passage_span.append(end)
             self._passage_section.append(section)
+
+    def _write_batch(self) -> None:
+        """Hand each table its strings of the batch's documents, and start a new batch."""
+        if not self._batch:
+            return
+        for name, values in zip(_TABLES, zip(*self._batch, strict=True), strict=True):
+            self._writers[name].extend(values)
+        self._batch.clear()
+        self._batch_chars = 0
 
     def _language_number(self, language: str) -> int:
         number = self._languages.setdefault(language, len(self._languages))
@@ -115,6 +144,7 @@ class PassageStoreBuilder:
 
     def finish(self) -> PassageStore:
         """The store, opened from disk when it was written there."""
+        self._write_batch()
         for writer in self._writers.values():
             writer.close()
         languages = list(self._languages)

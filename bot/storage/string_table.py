@@ -116,6 +116,12 @@ class StringWriter:
         self._handle.write(encoded)
         self._lengths.append(len(encoded))
 
+    def extend(self, values: Iterable[str]) -> None:
+        """Add the next strings, in one write."""
+        encoded = [value.encode("utf-8", "surrogatepass") for value in values]
+        self._handle.write(b"".join(encoded))
+        self._lengths.extend(map(len, encoded))
+
     def close(self) -> None:
         """Write the offsets next to the blob."""
         self._handle.close()

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import pickle
+import re
 import tempfile
 import time
 import unicodedata
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from bot.corpus import FileRules, list_corpus, load_corpus
 from bot.corpus.documents import Document, Refused, Section, strip_boilerplate
+from bot.corpus.jsonl import _valid_unicode
 from bot.corpus.walk import read_corpus_file
 from bot.discord_bot.reloader import compare
 from bot.search.service import SearchService
@@ -567,3 +569,12 @@ def test_a_link_switched_between_its_checks_is_not_read(
 def test_documents_go_to_build_workers_whole(document: Document) -> None:
     """A build pickles documents to its workers: every field comes back."""
     assert pickle.loads(pickle.dumps(document)) == document
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.text(st.characters(exclude_categories=()), max_size=40)
+    | st.text(st.characters(max_codepoint=127), max_size=40)
+)
+def test_valid_unicode_replaces_exactly_the_lone_surrogates(value: str) -> None:
+    assert _valid_unicode(value) == re.sub("[\ud800-\udfff]", "\ufffd", value)

@@ -14,10 +14,16 @@ from hypothesis import strategies as st
 
 from bot.corpus.text import (
     _ABBREVIATIONS,
+    _SPACE_MARK_OR_UNSPACED_BYTES,
+    _UNSPACED,
+    _UNSPACED_LEADS,
+    SENTENCE_MARK,
+    WORD_UNIT,
     Span,
     collapse_whitespace,
     first_sentence,
     sentence_spans,
+    units_and_marks_exceed,
 )
 from tests.conftest import DATA
 
@@ -192,3 +198,51 @@ def test_the_first_sentence_is_the_first_of_all_sentences(pieces: list[str]) -> 
     text = "".join(pieces)
     spans = sentence_spans(text)
     assert first_sentence(text) == (spans[0] if spans else None)
+
+
+def _reference_units_and_marks(text: str) -> int:
+    """What the build counted before its short cuts: every unit and every mark, found by regex."""
+    return len(WORD_UNIT.findall(text)) + len(SENTENCE_MARK.findall(text))
+
+
+def test_every_whitespace_mark_and_unspaced_character_has_a_counted_byte() -> None:
+    every_character = "".join(map(chr, range(sys.maxunicode + 1)))
+    unspaced = "".join(_UNSPACED.findall(every_character)).encode()
+    continuation = set(range(0x80, 0xC0))
+    assert set(unspaced) - continuation <= set(_UNSPACED_LEADS)
+    counted = re.findall(r"\s", every_character) + SENTENCE_MARK.findall(every_character)
+    assert len(counted) == 29 + 11
+    for character in counted:
+        assert set(character.encode()) & set(_SPACE_MARK_OR_UNSPACED_BYTES), hex(ord(character))
+    assert set(_UNSPACED_LEADS) <= set(_SPACE_MARK_OR_UNSPACED_BYTES)
+
+
+# Texts where a count can go wrong: every ASCII whitespace, unspaced scripts beside spaced ones,
+# marks inside and between words, Unicode-only whitespace, control characters, lone surrogates.
+_COUNT_PIECES = [
+    *("word", "x", "Mr.", "3.5", "end!", "why?", "a;b", "…", "。", "！", "？", "؟", "।", "॥"),
+    *("北京", "大学生", "ภาษาไทย", "ខ្មែរ", "Ελλάδα", "кот", "é", "\ufffd", "\ud800", "\x00"),
+    *(" ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f", "\x85", "\xa0", "\u2003", "\u3000"),
+    *("\u1680", "\u2028", "\u202f", "\u205f", "عربي", "हिन्दी", "việt", "𠀀𠀁", "豈", "ｱ", "©"),
+]
+
+
+@given(
+    pieces=st.lists(st.sampled_from(_COUNT_PIECES), max_size=60),
+    limit=st.integers(min_value=-1, max_value=40),
+)
+@settings(max_examples=300, deadline=None)
+def test_units_and_marks_exceed_agrees_with_counting_every_match(
+    pieces: list[str], limit: int
+) -> None:
+    text = "".join(pieces)
+    assert units_and_marks_exceed(text, limit) == (_reference_units_and_marks(text) > limit)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", " ", "word " * 300, "a." * 200, "x" * 5000, "北京" * 200, "a\u3000b " * 130, "!?;" * 90],
+)
+def test_units_and_marks_exceed_on_long_and_empty_texts(text: str) -> None:
+    for limit in (0, 1, 249, 250, 251, 600):
+        assert units_and_marks_exceed(text, limit) == (_reference_units_and_marks(text) > limit)

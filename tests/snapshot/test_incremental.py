@@ -52,9 +52,9 @@ def reference_scores(snapshot: Snapshot, query: list[str]) -> dict[str, float]:
     """rank-bm25 built from scratch on the snapshot's passages, by passage id."""
     ids, tokens = [], []
     for document in snapshot.store.documents:
-        cut, terms = passage_terms(document, document.language or "", SETTINGS)
-        for passage, passage_terms_ in zip(cut, terms, strict=True):
-            ids.append(f"{document.id}#{passage.ordinal}")
+        _, terms = passage_terms(document, document.language or "", SETTINGS)
+        for ordinal, passage_terms_ in enumerate(terms, start=1):
+            ids.append(f"{document.id}#{ordinal}")
             tokens.append(passage_terms_)
     reference = LuceneBM25(tokens, k1=SETTINGS.params.k1, b=SETTINGS.params.b)
     return dict(zip(ids, reference.get_scores(query).tolist(), strict=True))
