@@ -180,8 +180,8 @@ def _count(segments: dict[Analyzer, _Segments], passages: int) -> CountedChunk:
     weights: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
     for analyzer, group in segments.items():
         numbered = analyzer.number_terms(group.texts)
-        if len(segments) == 1:
-            vocabulary = dict.fromkeys(numbered.terms, 0)
+        if not vocabulary:  # the first analyzer's numbers stand as they are
+            vocabulary = dict(zip(numbered.terms, range(len(numbered.terms)), strict=True))
             numbers.append(numbered.numbers)
         else:
             ours = np.fromiter(
