@@ -100,8 +100,6 @@ class PieceNumbering:
 
     def _codes(self, pieces: list[str]) -> Numbers:
         """Each piece's code: its term's number, or what stands for none or several."""
-        if len(self._codes_of) > self._remembered:
-            self._forget()
         codes = self._codes_of
         new = list(set(pieces).difference(codes))
         for piece, terms in zip(new, self._terms_of_pieces(new), strict=True):
@@ -128,6 +126,8 @@ class PieceNumbering:
             rank[order] = np.arange(order.size)
             local, used = rank[inverse.reshape(-1)], distinct[order]
         terms = [self._terms[number] for number in used.tolist()]
+        if len(self._codes_of) > self._remembered:
+            self._forget()  # only now: numbers from before this would mean other terms
         return NumberedTerms(terms, local.astype(np.int64), owners)
 
     def _code(self, terms: tuple[str, ...]) -> int:

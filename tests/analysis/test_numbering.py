@@ -112,9 +112,14 @@ def test_terms_are_numbered_the_same_whatever_came_before(kernels: str) -> None:
 def test_a_full_memory_starts_afresh_and_stays_right(kernels: str) -> None:
     analyzer = Analyzer()
     analyzer._numbering = PieceNumbering(analyzer._terms_of_pieces, remembered=3)
-    for texts in (["alpha beta gamma delta"], ["epsilon beta zeta"], ["alpha eta's theta"]):
+    batches = (
+        ["alpha beta gamma delta"],
+        ["epsilon beta zeta", "Café naïve ﬁnance", "iota kappa"],  # ASCII and not: two cuts
+        ["alpha eta's theta", "Straße lambda"],
+    )
+    for texts in batches:
         numbered = analyzer.number_terms(texts)
-        assert _terms_by_text(numbered, 1) == [analyzer.tokenize(texts[0])]
+        assert _terms_by_text(numbered, len(texts)) == [analyzer.tokenize(t) for t in texts]
 
 
 class _OneGroup:
