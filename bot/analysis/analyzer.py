@@ -93,20 +93,22 @@ class Analyzer:
         owners: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
         plain = [number for number, text in enumerate(texts) if text.isascii()]
         other = [number for number, text in enumerate(texts) if not text.isascii()]
-        for chosen, ascii_only in ((plain, True), (other, False)):
-            if not chosen:
-                continue
-            together = joined([texts[number] for number in chosen])
-            if compiled():
-                text = self._prepared(together, ascii_only=ascii_only)
-                found, owner = self._numbering.number_text(text, self._piece_classes())
-            elif ascii_only:
-                found, owner = self._numbering.number(self._ascii_pieces(together))
-            else:
-                found, owner = self._numbering.number(self._pieces(together))
-            numbers.append(found)
-            owners.append(np.asarray(chosen, dtype=np.int64)[owner])
-        return self._numbering.numbered(np.concatenate(numbers), np.concatenate(owners))
+        numbering = self._numbering
+        with numbering.lock:
+            for chosen, ascii_only in ((plain, True), (other, False)):
+                if not chosen:
+                    continue
+                together = joined([texts[number] for number in chosen])
+                if compiled():
+                    text = self._prepared(together, ascii_only=ascii_only)
+                    found, owner = numbering.number_text(text, self._piece_classes())
+                elif ascii_only:
+                    found, owner = numbering.number(self._ascii_pieces(together))
+                else:
+                    found, owner = numbering.number(self._pieces(together))
+                numbers.append(found)
+                owners.append(np.asarray(chosen, dtype=np.int64)[owner])
+            return numbering.numbered(np.concatenate(numbers), np.concatenate(owners))
 
     def prepare(self) -> None:
         """Build now what :meth:`number_terms` builds once per process (folding's tables, the

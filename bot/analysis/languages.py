@@ -24,6 +24,7 @@ from bot.analysis.detection import (
     unload_compiled,
 )
 from bot.analysis.multilingual import UnicodeAnalyzer
+from bot.analysis.numbering import forget_pieces
 
 # The Snowball stemmers PyStemmer has, by the language's code.
 _STEMMERS = {
@@ -88,9 +89,11 @@ def load_document_detector() -> None:
     load_compiled(supported_languages())
 
 
-def unload_document_detector() -> None:
-    """Free what :func:`load_document_detector` loaded beyond the question detector's model."""
+def release_build_memory() -> None:
+    """Free what a build loaded beyond what questions need: the compiled detector's tables and
+    the words the analyzers remember from tokenising passages (see :mod:`numbering`)."""
     unload_compiled()
+    forget_pieces()
 
 
 def load_detector() -> None:
@@ -141,6 +144,6 @@ __all__ = [
     "detect_language",
     "load_detector",
     "load_document_detector",
+    "release_build_memory",
     "supported_languages",
-    "unload_document_detector",
 ]

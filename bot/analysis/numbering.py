@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -69,7 +71,11 @@ class PieceNumbering:
     ) -> None:
         self._terms_of_pieces = terms_of_pieces
         self._remembered = remembered
+        # Held from a call's first :meth:`number` to its :meth:`numbered`, and to forget: two
+        # builds in one process (a reload's, a merge's) must not renumber each other's pieces.
+        self.lock = threading.Lock()
         self._forget()
+        _NUMBERINGS.add(self)
 
     def _forget(self) -> None:
         self._codes_of: dict[str, int] = {SEPARATOR: _TEXT_END}
@@ -160,6 +166,17 @@ class PieceNumbering:
         for at, number in zip(starts, which, strict=True):
             expanded[at : at + len(several[number])] = several[number]
         return expanded, np.repeat(owners, sizes)
+
+
+# Every numbering, so a process that keeps running after a build can let their memory go.
+_NUMBERINGS: weakref.WeakSet[PieceNumbering] = weakref.WeakSet()
+
+
+def forget_pieces() -> None:
+    """Let every numbering forget the pieces it remembers, once any call in progress is done."""
+    for numbering in list(_NUMBERINGS):
+        with numbering.lock:
+            numbering._forget()
 
 
 def compiled() -> bool:

@@ -95,7 +95,7 @@ def build_snapshot(
         for chunk in chunks:
             _add(store, builder, chunk, _split_and_count((chunk, settings)), bar)
     bar.close()
-    languages.unload_document_detector()  # the bot keeps running after its build
+    languages.release_build_memory()  # the bot keeps running after its build
     built_store = store.finish()
     built_index = PassageIndex(builder.finish(directory), settings.params, backend=backend)
     if directory is not None:

@@ -118,7 +118,7 @@ def layer_changes(
             return None
         np.add.at(removed, *counted)
     pieces = [_piece(file, settings) for file in changes.reread]
-    languages.unload_document_detector()  # as after a build: the bot keeps running
+    languages.release_build_memory()  # as after a build: the bot keeps running
     documents = [document for piece in pieces for document in piece.documents]
     if len({document.id for document in documents}) < len(documents):
         return None  # two re-read files share an id: the walk's order decides

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.analysis import numbering
 from bot.analysis.analyzer import Analyzer
-from bot.analysis.languages import build_analyzer
+from bot.analysis.languages import build_analyzer, release_build_memory
 from bot.analysis.multilingual import UnicodeAnalyzer
 from bot.analysis.numbering import NumberedTerms, PieceNumbering
 from bot.index.build import count_numbered, count_terms
@@ -175,3 +175,14 @@ def test_weighted_counts_are_the_counts_of_repeated_terms(
     }
     keys = counted.passage.astype(np.int64) * len(terms) + counted.term
     assert (np.diff(keys) > 0).all()  # sorted by passage, then term
+
+
+def test_a_process_that_keeps_running_lets_the_pieces_go(kernels: str) -> None:
+    """The bot keeps running after a build: what its analyzers remember of the corpus goes."""
+    analyzer = Analyzer()
+    analyzer.number_terms(["satellites launched over Korea"])
+    assert len(analyzer._numbering._codes_of) > 1
+    release_build_memory()
+    assert len(analyzer._numbering._codes_of) == 1  # the separator's code alone
+    texts = ["satellites launched", "Café"]
+    assert _terms_by_text(analyzer.number_terms(texts), 2) == [analyzer.tokenize(t) for t in texts]
