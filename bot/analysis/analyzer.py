@@ -51,6 +51,10 @@ TITLE_WEIGHT = 2
 # A word as members see one: letters or digits, with inner apostrophes ("Korea's").
 WORD = re.compile(r"\w+(?:['’]\w+)*")
 
+# Texts this long in all are cut by the compiled kernel, when numba is installed: below it the
+# kernels' loading (0.7 s and 80 MB in a new process) costs more than they save (a build's chunk
+# is 2 million characters; the seed corpus, a changed file, a test's corpus are far less).
+COMPILED_FROM_CHARS = 500_000
 # Runs of word characters and apostrophes, which hold all that the apostrophe rules and
 # :data:`_TOKEN` look at, and the separator.
 _RUN_OR_SEPARATOR = re.compile(r"[\w'’]+|\x00")
@@ -86,9 +90,15 @@ class Analyzer:
         """What :meth:`tokenize` gives each of ``texts``, numbered, in one pass over them all.
 
         The ASCII texts and the others are each joined and cut into pieces together (see
-        :mod:`numbering`): by the compiled kernel where numba is installed, else ASCII by a
-        translation table and a split and the rest by :meth:`_pieces`.
+        :mod:`numbering`): by the compiled kernel where numba is installed and the texts are
+        many (:data:`COMPILED_FROM_CHARS`), else ASCII by a translation table and a split and
+        the rest by :meth:`_pieces`.
         """
+        large = sum(map(len, texts)) >= COMPILED_FROM_CHARS
+        return self._number_terms(texts, kernel=large and compiled())
+
+    def _number_terms(self, texts: Sequence[str], *, kernel: bool) -> NumberedTerms:
+        """:meth:`number_terms`, cut by the compiled kernel or not."""
         numbers: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
         owners: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
         plain = [number for number, text in enumerate(texts) if text.isascii()]
@@ -99,7 +109,7 @@ class Analyzer:
                 if not chosen:
                     continue
                 together = joined([texts[number] for number in chosen])
-                if compiled():
+                if kernel:
                     text = self._prepared(together, ascii_only=ascii_only)
                     found, owner = numbering.number_text(text, self._piece_classes())
                 elif ascii_only:
@@ -113,7 +123,7 @@ class Analyzer:
     def prepare(self) -> None:
         """Build now what :meth:`number_terms` builds once per process (folding's tables, the
         compiled kernels and their table of characters): before forking workers, say."""
-        self.number_terms(["prepared", "é"])
+        self._number_terms(["prepared", "é"], kernel=compiled())
 
     def _prepared(self, text: str, *, ascii_only: bool) -> str:
         """``text`` as the compiled kernel cuts it: folded (lower-cased, for ASCII)."""

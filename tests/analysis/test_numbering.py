@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.analysis import analyzer as analyzer_module
 from bot.analysis import numbering
 from bot.analysis.analyzer import Analyzer
 from bot.analysis.languages import build_analyzer, release_build_memory
@@ -46,9 +47,11 @@ ANALYZERS = _analyzers()
 
 @pytest.fixture(params=["compiled", "plain"])
 def kernels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Each test runs with numba's kernels and without them."""
+    """Each test runs with numba's kernels (on texts of any length) and without them."""
     if request.param == "plain":
         monkeypatch.setenv("CORPUSBOT_NO_NUMBA", "1")
+    else:
+        monkeypatch.setattr(analyzer_module, "COMPILED_FROM_CHARS", 0)
     numbering._cutter.cache_clear()
     if request.param == "compiled" and not numbering.compiled():
         pytest.skip("numba is not installed")
@@ -142,6 +145,7 @@ def test_pieces_that_share_a_hash_are_told_apart(monkeypatch: pytest.MonkeyPatch
     if kernels is None:
         pytest.skip("numba is not installed")
     monkeypatch.setattr(numbering, "_cutter", lambda: _OneGroup(kernels))
+    monkeypatch.setattr(analyzer_module, "COMPILED_FROM_CHARS", 0)
     texts = ["satellites launched", "Korea's launch", "x"]
     analyzer = Analyzer()
     numbered = analyzer.number_terms(texts)
@@ -186,3 +190,23 @@ def test_a_process_that_keeps_running_lets_the_pieces_go(kernels: str) -> None:
     assert len(analyzer._numbering._codes_of) == 1  # the separator's code alone
     texts = ["satellites launched", "Café"]
     assert _terms_by_text(analyzer.number_terms(texts), 2) == [analyzer.tokenize(t) for t in texts]
+
+
+def test_only_many_texts_load_the_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small corpus, a changed file or a question's process is cut without numba's kernels,
+    whose loading costs more than they save there."""
+    calls: list[str] = []
+    original = numbering.PieceNumbering.number_text
+
+    def counted(self: numbering.PieceNumbering, text: str, classes: Any) -> Any:
+        calls.append(text)
+        return original(self, text, classes)
+
+    monkeypatch.setattr(numbering.PieceNumbering, "number_text", counted)
+    analyzer = Analyzer()
+    analyzer.number_terms(["a few words"])
+    assert calls == []
+    if numbering.compiled():
+        long = "word " * (analyzer_module.COMPILED_FROM_CHARS // 5)
+        analyzer.number_terms([long])
+        assert len(calls) == 1
