@@ -21,12 +21,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.analysis import languages
-from bot.analysis.analyzer import Analyzer
 from bot.corpus import CorpusLoad
 from bot.corpus.load import iter_documents
 from bot.corpus.passages import passage_spans
 from bot.index.build import IndexBuilder
-from bot.snapshot.build import _by_chars, _count, _Segments, document_languages
+from bot.snapshot.build import ChunkTexts, _by_chars, document_languages
 from bot.snapshot.snapshot import PassageSettings
 from bot.storage.passage_store import PassageStoreBuilder
 
@@ -66,8 +65,7 @@ def time_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseClo
     builder = IndexBuilder(settings.params, spill=work / "spill")
     for chunk in _by_chars(documents):
         spans: list[list[tuple[int, int, int]]] = []
-        segments: dict[Analyzer, _Segments] = {}
-        passages = 0
+        texts = ChunkTexts()
         with clock.phase("detect"):
             found = document_languages(chunk, settings.language)
         for document, language in zip(chunk, found, strict=True):
@@ -75,16 +73,9 @@ def time_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseClo
                 cut = passage_spans(document, settings.min_words, settings.max_words)
                 spans.append(cut)
             with clock.phase("tokenise + count"):
-                analyzer = languages.analyzer_for(language)
-                weight = analyzer.title_weight(document.title, document.text)
-                group = segments.setdefault(analyzer, _Segments())
-                for start, end, _ in cut:
-                    if weight > 0:
-                        group.add(document.title, passages, weight)
-                    group.add(document.text[start:end], passages, 1)
-                    passages += 1
+                texts.add(document, cut, language)
         with clock.phase("tokenise + count"):
-            counted = _count(segments, passages)
+            counted = texts.count()
         with clock.phase("store add"):
             for document, document_spans, language in zip(chunk, spans, found, strict=True):
                 store.add(document, document_spans, language)

@@ -5,7 +5,6 @@ a hint (a member's Discord locale) decides when the text is too short or the mod
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import unicodedata
 from collections import Counter
@@ -15,6 +14,8 @@ from typing import Any
 
 import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from bot.analysis.kernels import compiled_module
 
 log = logging.getLogger(__name__)
 
@@ -266,17 +267,10 @@ class _CompiledModel:
 def _compiled(languages: frozenset[str]) -> _CompiledModel | None:
     """The compiled decision for ``languages`` when numba is installed (and not switched off
     with ``CORPUSBOT_NO_NUMBA``); compiled, or loaded from numba's cache, once."""
-    if os.environ.get("CORPUSBOT_NO_NUMBA"):
+    kernels = compiled_module("detection_kernel")
+    if kernels is None:
         return None
-    try:
-        from bot.analysis.detection_kernel import best_columns
-    except ImportError:  # pragma: no cover - depends on the environment
-        return None
-    except RuntimeError as error:  # numba finds no folder to cache in
-        # The query kernels' warning names the cause and its fix (KERNEL_CACHE_DIR) once.
-        log.debug("compiled language detection off: %s", error)
-        return None
-    model = _CompiledModel(_identifier(languages), best_columns)
+    model = _CompiledModel(_identifier(languages), kernels.best_columns)
     if not model.fits():  # pragma: no cover - depends on py3langid's model
         log.debug("compiled language detection off: the model's table has a non-negative entry")
         return None

@@ -6,8 +6,6 @@ corpus costs Python work per new word rather than per word.
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
 import threading
 import weakref
@@ -19,6 +17,8 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from bot.analysis.kernels import compiled_module
 
 # Joins texts cut together: no word character, so no step of tokenising joins or changes
 # anything across it, and a piece of its own that tells where one text ends.
@@ -35,8 +35,6 @@ _TEXT_END = -2
 _FIRST_SEVERAL = -3
 
 Numbers = npt.NDArray[np.int64]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,17 +186,7 @@ def compiled() -> bool:
 @cache
 def _cutter() -> Any:
     """The compiled kernels' module, or ``None``."""
-    if os.environ.get("CORPUSBOT_NO_NUMBA"):
-        return None
-    try:
-        from bot.analysis import cutting_kernel
-    except ImportError:  # pragma: no cover - depends on the environment
-        return None
-    except RuntimeError as error:  # numba finds no folder to cache in
-        # The query kernels' warning names the cause and its fix (KERNEL_CACHE_DIR) once.
-        log.debug("compiled tokenising off: %s", error)
-        return None
-    return cutting_kernel
+    return compiled_module("cutting_kernel")
 
 
 class _Pattern(Protocol):

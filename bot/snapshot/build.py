@@ -136,23 +136,39 @@ def split_and_count(documents: Sequence[Document], settings: PassageSettings) ->
     passages, each passage's terms from its document's language's analyzer."""
     spans: list[list[tuple[int, int, int]]] = []
     found: list[str] = []
-    segments: dict[Analyzer, _Segments] = {}
-    passages = 0
+    texts = ChunkTexts()
     for document, language in zip(
         documents, document_languages(documents, settings.language), strict=True
     ):
         cut = passage_spans(document, settings.min_words, settings.max_words)
-        analyzer = languages.analyzer_for(language)
-        weight = analyzer.title_weight(document.title, document.text)
-        group = segments.setdefault(analyzer, _Segments())
-        for start, end, _ in cut:
-            if weight > 0:
-                group.add(document.title, passages, weight)
-            group.add(document.text[start:end], passages, 1)
-            passages += 1
+        texts.add(document, cut, language)
         spans.append(cut)
         found.append(language)
-    return SplitChunk(spans, found, _count(segments, passages))
+    return SplitChunk(spans, found, texts.count())
+
+
+class ChunkTexts:
+    """A chunk's passages as their analyzers take them: each passage's text, and its
+    document's title where that counts, then counted all together."""
+
+    def __init__(self) -> None:
+        self._segments: dict[Analyzer, _Segments] = {}
+        self._passages = 0
+
+    def add(self, document: Document, spans: Sequence[tuple[int, int, int]], language: str) -> None:
+        """Add a document's passages, ``(start, end, section number)`` each, in ``language``."""
+        analyzer = languages.analyzer_for(language)
+        weight = analyzer.title_weight(document.title, document.text)
+        group = self._segments.setdefault(analyzer, _Segments())
+        for start, end, _ in spans:
+            if weight > 0:
+                group.add(document.title, self._passages, weight)
+            group.add(document.text[start:end], self._passages, 1)
+            self._passages += 1
+
+    def count(self) -> CountedChunk:
+        """The term counts of every passage added, in order."""
+        return _count(self._segments, self._passages)
 
 
 class _Segments:
