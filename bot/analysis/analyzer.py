@@ -118,7 +118,8 @@ class Analyzer:
                     found, owner = numbering.number(self._pieces(together))
                 numbers.append(found)
                 owners.append(np.asarray(chosen, dtype=np.int64)[owner])
-            return numbering.numbered(np.concatenate(numbers), np.concatenate(owners))
+            found_numbers, found_owners = np.concatenate(numbers), np.concatenate(owners)
+            return numbering.numbered(found_numbers, found_owners, kernel=kernel)
 
     def prepare(self) -> None:
         """Build now what :meth:`number_terms` builds once per process (folding's tables, the

@@ -117,12 +117,12 @@ class PieceNumbering:
         kept = found >= 0
         return found[kept], owners[kept]
 
-    def numbered(self, numbers: Numbers, owners: Numbers) -> NumberedTerms:
+    def numbered(self, numbers: Numbers, owners: Numbers, *, kernel: bool) -> NumberedTerms:
         """:class:`NumberedTerms` of what :meth:`number` found, terms numbered afresh in order
-        of first use (the same for the same texts, whatever was numbered before)."""
-        kernels = _cutter()
-        if kernels is not None:
-            local, used = kernels.first_uses(numbers, len(self._terms))
+        of first use (the same for the same texts, whatever was numbered before); by the
+        compiled kernel with ``kernel``."""
+        if kernel:
+            local, used = _cutter().first_uses(numbers, len(self._terms))
         else:
             distinct, first, inverse = np.unique(numbers, return_index=True, return_inverse=True)
             order = np.argsort(first, kind="stable")
