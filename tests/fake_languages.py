@@ -64,7 +64,6 @@ def find_terms(
 def use_fake_detector(monkeypatch: pytest.MonkeyPatch) -> None:
     """Detect languages with :func:`detect_language` (the analyzers stay the real ones)."""
     monkeypatch.setattr(languages, "detect_language", detect_language)
-    monkeypatch.setattr(languages, "detect_document_language", detect_language)
     monkeypatch.setattr(languages, "detect_document_languages", detect_languages)
 
 

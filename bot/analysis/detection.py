@@ -58,31 +58,22 @@ def base_language(code: str) -> str:
     return code.strip().replace("_", "-").split("-", 1)[0].lower()
 
 
-def detect_with(
-    text: str, hint: str | None, languages: frozenset[str], *, compiled: bool = False
-) -> str:
-    """The language of ``text`` among ``languages`` (see :func:`languages.detect_language`);
-    with ``compiled``, the model's decision is taken from the compiled kernel where that is
-    certain to give the same (documents: the numba import and its tables cost 200 MB, which
-    a process answering questions only is better without)."""
+def detect_with(text: str, hint: str | None, languages: frozenset[str]) -> str:
+    """The language of ``text`` among ``languages`` (see :func:`languages.detect_language`),
+    by py3langid's model itself: a process answering questions only is better without the
+    compiled kernel (the numba import and its tables cost 200 MB)."""
     hinted = base_language(hint) if hint and base_language(hint) else None
     text = text[:DETECTION_CHARS]
     letter_count, settled = _without_model(text, hinted)
     if settled is not None:
         return settled
-    if compiled and hinted is None and letter_count >= MIN_LETTERS:
-        # Long enough that the model's best decides whatever its probability: the compiled
-        # walk finds it when it is certain to be the model's own.
-        model = _compiled(languages)
-        best = model.best_of([text])[0] if model is not None else None
-        if best is not None:
-            return best
     return _by_model(text, hinted, letter_count, languages)
 
 
 def detect_documents(texts: Sequence[str], languages: frozenset[str]) -> list[str]:
-    """:func:`detect_with` of each text with no hint, compiled: the same answers, with one
-    call of the compiled kernel for all the texts the model decides."""
+    """:func:`detect_with` of each text with no hint, the same answers: where a text is long
+    enough that the model's best decides whatever its probability, the compiled kernel finds
+    it when it is certain to be the model's own, in one call for all the texts."""
     openings = [text[:DETECTION_CHARS] for text in texts]
     settled = [_without_model(text, None) for text in openings]
     found = [language for _, language in settled]

@@ -72,19 +72,15 @@ def detect_language(text: str, hint: str | None = None) -> str:
     return detect_with(text, hint, supported_languages())
 
 
-def detect_document_language(text: str) -> str:
-    """:func:`detect_language` of a document's text, with no hint: the same answer, faster
-    where numba is installed (see :func:`detection.detect_with`)."""
-    return detect_with(text, None, supported_languages(), compiled=True)
-
-
 def detect_document_languages(texts: Sequence[str]) -> list[str]:
-    """:func:`detect_document_language` of each text, in one call: cheaper per text."""
+    """:func:`detect_language` of each document's text, with no hint: the same answers, in
+    one call of the compiled kernel where numba is installed (see
+    :func:`detection.detect_documents`)."""
     return detect_documents(texts, supported_languages())
 
 
 def load_document_detector() -> None:
-    """Load what :func:`detect_document_language` uses now, before forking workers."""
+    """Load what :func:`detect_document_languages` uses now, before forking workers."""
     load_model(supported_languages())
     load_compiled(supported_languages())
 
@@ -139,7 +135,6 @@ __all__ = [
     "NEUTRAL_LANGUAGE",
     "analyzer_for",
     "build_analyzer",
-    "detect_document_language",
     "detect_document_languages",
     "detect_language",
     "load_detector",

@@ -9,7 +9,7 @@ import pytest
 
 from bot.analysis import detection
 from bot.analysis.languages import (
-    detect_document_language,
+    detect_document_languages,
     detect_language,
     supported_languages,
 )
@@ -71,7 +71,7 @@ def test_the_compiled_decision_answers_almost_every_paragraph() -> None:
 def test_a_documents_language_is_the_same_with_and_without_the_compiled_decision(
     text: str,
 ) -> None:
-    assert detect_document_language(text) == detect_language(text)
+    assert detect_document_languages([text]) == [detect_language(text)]
 
 
 # Hostile and mixed input for the batch: empty, control characters, a lone surrogate,
