@@ -217,18 +217,6 @@ def _count(segments: dict[Analyzer, _Segments], passages: int) -> CountedChunk:
     )
 
 
-def passage_terms(
-    document: Document, language: str, settings: PassageSettings
-) -> tuple[list[tuple[int, int, int]], list[list[str]]]:
-    """A document's passages, as ``(start, end, section number)``, and each one's index terms,
-    by its language's analyzer."""
-    cut = passage_spans(document, settings.min_words, settings.max_words)
-    analyzer = languages.analyzer_for(language)
-    weight = analyzer.title_weight(document.title, document.text)
-    text, title = document.text, document.title
-    return cut, [analyzer.passage_terms(title, text[start:end], weight) for start, end, _ in cut]
-
-
 def document_languages(documents: Sequence[Document], corpus_language: str) -> list[str]:
     """The language each document is indexed in: the one its file declares, else the corpus's
     (``CORPUS_LANGUAGE``), else the one its opening is written in, when that is ``auto``; the

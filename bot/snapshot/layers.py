@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,13 +22,14 @@ import numpy.typing as npt
 from bot.analysis import languages
 from bot.corpus import CorpusLoad, Document
 from bot.corpus.load import iter_file_documents
+from bot.corpus.passages import passage_spans
 from bot.corpus.walk import CorpusFile, CorpusListing
 from bot.index.backends import Backend
 from bot.index.backends.base import IntArray
 from bot.index.build import IndexBuilder
 from bot.index.layered import LayeredIndex
 from bot.index.passage_index import PassageIndex
-from bot.snapshot.build import SplitChunk, passage_terms, split_and_count
+from bot.snapshot.build import ChunkTexts, SplitChunk, split_and_count
 from bot.snapshot.manifest import Changes, FileEntry, Manifest, entries_in_order, notes
 from bot.snapshot.snapshot import PassageSettings, Snapshot
 from bot.storage.layered_store import LayeredStore
@@ -224,19 +225,20 @@ def _removed_terms(
     if isinstance(found, tuple):
         return found
     store = saved.store
-    removed: Counter[str] = Counter()
+    texts = ChunkTexts()
     for number in numbers:
         document = store.document(number)
-        cut, terms = passage_terms(document, document.language or "", settings)
+        cut = passage_spans(document, settings.min_words, settings.max_words)
         span = store.document_span(number)
         if len(cut) != span.end - span.first:
             return None
-        for passage in terms:
-            removed.update(set(passage))
-    columns = saved.index.term_ids(list(removed))
+        texts.add(document, cut, document.language or "")
+    removed = texts.count()
+    columns = saved.index.term_ids(removed.terms)
     if columns.size and int(columns.min()) < 0:
         return None
-    counted = columns, np.fromiter(removed.values(), np.int64, len(removed))
+    # A posting is a passage a term occurs in: a term's postings are its passages.
+    counted = columns, np.bincount(removed.term, minlength=len(removed.terms)).astype(np.int64)
     _MEMO.put(key, counted)
     return counted
 

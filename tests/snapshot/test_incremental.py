@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.analysis.languages import analyzer_for
+from bot.corpus.passages import split_passages
 from bot.index import LuceneBM25
 from bot.index.layered import LayeredIndex
 from bot.index.subset import Subset
 from bot.search.service import SearchService
 from bot.snapshot import PassageSettings, Snapshot, load_snapshot
-from bot.snapshot.build import passage_terms
 from bot.snapshot.cache import corpus_key
 
 WORDS = [f"w{n}" for n in range(300)]
@@ -52,10 +53,12 @@ def reference_scores(snapshot: Snapshot, query: list[str]) -> dict[str, float]:
     """rank-bm25 built from scratch on the snapshot's passages, by passage id."""
     ids, tokens = [], []
     for document in snapshot.store.documents:
-        _, terms = passage_terms(document, document.language or "", SETTINGS)
-        for ordinal, passage_terms_ in enumerate(terms, start=1):
-            ids.append(f"{document.id}#{ordinal}")
-            tokens.append(passage_terms_)
+        # Passage by passage, as a reader would: not the build's path.
+        analyzer = analyzer_for(document.language or "")
+        weight = analyzer.title_weight(document.title, document.text)
+        for passage in split_passages(document, SETTINGS.min_words, SETTINGS.max_words):
+            ids.append(passage.id)
+            tokens.append(analyzer.passage_terms(passage.title, passage.text, weight))
     reference = LuceneBM25(tokens, k1=SETTINGS.params.k1, b=SETTINGS.params.b)
     return dict(zip(ids, reference.get_scores(query).tolist(), strict=True))
 
