@@ -129,7 +129,14 @@ class FakeDiscord(DiscordState, InteractionPayloads, Controls, RestRoutes):
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_route("*", "/api/v{version:\\d+}{path:/.*}", self._route)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # Gateway sockets close once the site stops listening: closed before, a bot could
+        # reconnect in between and hold the shutdown for its whole timeout.
+        app.on_shutdown.append(self._drop_gateway)
+        # A handler still running when the server stops (a request held on purpose) is
+        # cancelled after this, rather than aiohttp's default minute.
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=5.0
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port, backlog=512)
         await site.start()
@@ -140,10 +147,12 @@ class FakeDiscord(DiscordState, InteractionPayloads, Controls, RestRoutes):
 
     async def stop(self) -> None:
         if self._runner is not None:
-            with contextlib.suppress(Exception):
-                await self.gateway.drop(code=1001)
             await self._runner.cleanup()
             self._runner = None
+
+    async def _drop_gateway(self, _: web.Application) -> None:
+        with contextlib.suppress(Exception):
+            await self.gateway.drop(code=1001)
 
     async def __aenter__(self) -> FakeDiscord:
         return await self.start()
