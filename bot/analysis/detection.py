@@ -36,6 +36,11 @@ PLAUSIBLE = 0.001
 
 # A document's language shows in its opening: the rest is not read.
 DETECTION_CHARS = 4000
+# Openings of this many characters in all are worth loading the compiled decision for (half a
+# second and 100 MB of tables, on top of numba): py3langid reads about 1.5 million characters a
+# second in Python, the kernel eight times as many. A corpus of a few files is detected sooner
+# without it.
+COMPILED_FROM_CHARS = 1_000_000
 
 # Scripts that one language of ours writes (Han is settled below: Chinese, or Japanese by hint).
 _SCRIPT_LANGUAGES = {
@@ -73,7 +78,8 @@ def detect_with(text: str, hint: str | None, languages: frozenset[str]) -> str:
 def detect_documents(texts: Sequence[str], languages: frozenset[str]) -> list[str]:
     """:func:`detect_with` of each text with no hint, the same answers: where a text is long
     enough that the model's best decides whatever its probability, the compiled kernel finds
-    it when it is certain to be the model's own, in one call for all the texts."""
+    it when it is certain to be the model's own, in one call for all the texts (when it is
+    loaded already, or the texts are enough to be worth loading it)."""
     openings = [text[:DETECTION_CHARS] for text in texts]
     settled = [_without_model(text, None) for text in openings]
     found = [language for _, language in settled]
@@ -82,7 +88,8 @@ def detect_documents(texts: Sequence[str], languages: frozenset[str]) -> list[st
         for at, (count, language) in enumerate(settled)
         if language is None and count >= MIN_LETTERS
     ]
-    model = _compiled(languages) if asked else None
+    worth_loading = sum(len(openings[at]) for at in asked) >= COMPILED_FROM_CHARS
+    model = _compiled(languages) if asked and (worth_loading or is_compiled(languages)) else None
     if model is not None:
         bests = model.best_of([openings[at] for at in asked])
         for at, best in zip(asked, bests, strict=True):
@@ -181,9 +188,15 @@ def load_compiled(languages: frozenset[str]) -> None:
     _compiled(languages)
 
 
+def is_compiled(languages: frozenset[str]) -> bool:
+    """Whether the compiled decision for ``languages`` is loaded (or numba found missing)."""
+    return languages in _COMPILED_FOR
+
+
 def unload_compiled() -> None:
     """Let the compiled decision's tables (about 100 MB) go once a build is done with them."""
     _compiled.cache_clear()
+    _COMPILED_FOR.clear()
 
 
 @lru_cache(maxsize=4)
@@ -254,10 +267,19 @@ class _CompiledModel:
         return [None if column < 0 else self._classes[column] for column in columns.tolist()]
 
 
+_COMPILED_FOR: set[frozenset[str]] = set()  # the language sets _compiled has answered for
+
+
 @lru_cache(maxsize=4)
 def _compiled(languages: frozenset[str]) -> _CompiledModel | None:
     """The compiled decision for ``languages`` when numba is installed (and not switched off
     with ``CORPUSBOT_NO_NUMBA``); compiled, or loaded from numba's cache, once."""
+    model = _compiled_model(languages)
+    _COMPILED_FOR.add(languages)
+    return model
+
+
+def _compiled_model(languages: frozenset[str]) -> _CompiledModel | None:
     kernels = compiled_module("detection_kernel")
     if kernels is None:
         return None

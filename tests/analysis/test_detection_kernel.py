@@ -42,6 +42,12 @@ HARD = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def compiled_loaded() -> None:
+    """The kernel loaded, so every batch below goes through it whatever its size."""
+    detection.load_compiled(LANGUAGES)
+
+
 def model_best(text: str) -> str:
     """py3langid's own first language for ``text``."""
     return str(detection._identifier(LANGUAGES).rank(text)[0][0])
@@ -116,6 +122,32 @@ def test_a_batch_of_any_size_answers_each_text(size: int) -> None:
     # Batches around the kernel's lanes: texts of different lengths walked side by side.
     texts = [PARAGRAPHS[i % len(PARAGRAPHS)][: 50 + 97 * i] for i in range(size)]
     assert detection.detect_documents(texts, LANGUAGES) == [uncompiled(t) for t in texts]
+
+
+def test_a_few_documents_are_detected_without_loading_the_kernel() -> None:
+    detection.unload_compiled()
+    texts = [*SAMPLES, *HOSTILE]
+    assert sum(map(len, texts)) < detection.COMPILED_FROM_CHARS
+    assert detection.detect_documents(texts, LANGUAGES) == [uncompiled(t) for t in texts]
+    assert not detection.is_compiled(LANGUAGES)
+
+
+def test_enough_text_loads_the_kernel_and_later_batches_use_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    detection.unload_compiled()
+    monkeypatch.setattr(detection, "COMPILED_FROM_CHARS", 1_000)
+    assert detection.detect_documents(PARAGRAPHS, LANGUAGES) == [uncompiled(t) for t in PARAGRAPHS]
+    assert detection.is_compiled(LANGUAGES)
+    calls: list[int] = []
+    model = detection._compiled(LANGUAGES)
+    assert model is not None
+    monkeypatch.setattr(
+        model, "best_of", lambda texts: calls.append(len(texts)) or [None] * len(texts)
+    )
+    texts = SAMPLES[:3]
+    assert detection.detect_documents(texts, LANGUAGES) == [uncompiled(t) for t in texts]
+    assert calls == [3]
 
 
 def test_the_batch_answers_the_same_without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
