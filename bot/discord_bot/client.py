@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.discord_bot.answering import AnswersInProgress
 from bot.discord_bot.exts.feedback._cog import FeedbackCog
 from bot.discord_bot.exts.help_channels._menu import FindInDocsCog
 from bot.discord_bot.exts.moderation._cog import ModerationCog
@@ -94,6 +95,7 @@ class CorpusBot(commands.Bot):
             merge_after_seconds=settings.index_merge_seconds,
         )
         self._background: set[asyncio.Task[None]] = set()
+        self.answers = AnswersInProgress()
         self.tree.error(self.on_app_command_error)
 
     async def setup_hook(self) -> None:
@@ -154,21 +156,10 @@ class CorpusBot(commands.Bot):
         self.service = service
 
     async def finish_interactions(self, patience: float) -> None:
-        """Let the interactions being answered finish, up to ``patience`` seconds, so a restart
-        leaves no member without a reply and no row unlogged (one still running after that is
-        logged as an error when it is cancelled)."""
-        cog = self.search
-        if cog is None or not cog.in_flight:
-            return
-        log.info("stopping: letting %d interactions finish", len(cog.in_flight))
-        # The Gateway is still open, so questions keep arriving meanwhile: wait for those too,
-        # or one begun just after the signal is cut off when the earlier ones are done.
-        deadline = asyncio.get_running_loop().time() + patience
-        while cog.in_flight:
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                return
-            await asyncio.wait(set(cog.in_flight), timeout=left)
+        """Let the answers in progress finish, up to ``patience`` seconds, so a restart leaves
+        no member without a reply and no row unlogged (one still running after that is logged
+        as an error when it is cancelled)."""
+        await self.answers.finish(patience)
 
     async def close(self) -> None:
         """Stop background work, then disconnect."""

@@ -5,6 +5,7 @@ bot against the fake Discord's forum channels and THREAD_CREATE events."""
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ import pytest
 import pytest_asyncio
 
 from tests.e2e.helpers import BOT_ARGV, bot_env, make_corpus, rows, wait_for_rows
+from tests.e2e.test_bot import SLOW_SEARCH_BOT_ARGV
 from tests.e2e.test_metrics import SERVING, scrape
 from tests.fakediscord import BotProcess, FakeDiscord, RecordedMessage
 from tests.fakediscord import payloads as P
@@ -294,3 +296,30 @@ async def test_without_a_system_channel_the_administrator_is_told_privately(worl
     [dm] = [c for c in fake.dm_channels.values() if c["recipients"][0] == fake.owner_user]
     [notice] = posted_in(fake, dm["id"])
     assert f"<#{quiet['id']}>" in notice.text() and "cannot send messages" in notice.text()
+
+
+async def test_sigterm_lets_a_forum_answer_in_progress_finish_and_logs_it(
+    fake_discord: FakeDiscord, launch_bot: Any, tmp_path: Path
+) -> None:
+    """A post taken up just before a restart is answered and logged, as an /ask would be:
+    taken up means no other process answers it, so cutting it off would leave it unanswered."""
+    fake = fake_discord
+    forum = fake.add_forum("help")
+    database = tmp_path / "log.db"
+    env = bot_env(make_corpus(tmp_path), database, forum_min_score=MIN_SCORE, slow_search_seconds=2)
+    bot = await launch_bot(SLOW_SEARCH_BOT_ARGV, env)
+    added = await fake.send_command(
+        "corpus-help forum add", {"channel": forum["id"]}, user=fake.owner_user
+    )
+    assert "I will answer new posts" in (await added.wait_for_message()).text()
+    post = await fake.create_forum_post(forum, TITLE, BODY)
+    # The bot reads the post's first message, then searches (slowly): stop it then.
+    starter = f"/channels/{post['id']}/messages/{post['id']}"
+    await fake.wait_until(lambda: any(r.path == starter for r in fake.requests), 15)
+    bot.send_signal(signal.SIGTERM)
+    assert await bot.wait(20) == 0
+    assert "letting 1 interactions finish" in bot.output
+    [answer] = posted_in(fake, post["id"])
+    assert "**Russia plans**" in answer.embeds[0]["description"]
+    [row] = forum_rows(database, post)
+    assert row["outcome"] == "answered" and row["interaction_id"] == int(answer.message_id)

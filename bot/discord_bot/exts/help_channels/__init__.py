@@ -22,6 +22,8 @@ async def setup(bot: CorpusBot) -> None:
     await bot.add_cog(FindInDocsCog(bot.tree, bot.settings, search, service))
     await bot.add_cog(HelpForumCommandsCog(bot.log_database))
     await bot.add_cog(
-        ForumPostsCog(bot, bot.settings, bot.query_log, bot.log_database, service, bot.metrics)
+        ForumPostsCog(
+            bot, bot.settings, bot.query_log, bot.log_database, service, bot.metrics, bot.answers
+        )
     )
     bot.add_dynamic_items(PostPubliclyButton)

@@ -24,6 +24,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.discord_bot import replies
+from bot.discord_bot.answering import AnswersInProgress
 from bot.discord_bot.exts.help_channels._notices import PermissionNotices
 from bot.discord_bot.exts.search._cog import Tracked
 from bot.discord_bot.ratelimit import SearchCooldown, UserRateLimiter
@@ -53,8 +54,10 @@ class ForumPostsCog(commands.Cog, name="ForumPostsCog"):
         db: LogDatabase,
         service: Callable[[], SearchService],
         metrics: BotMetrics,
+        answers: AnswersInProgress,
     ) -> None:
         self.client = client
+        self.answers = answers  # so a shutdown lets the answers in progress finish
         self.metrics = metrics
         self.settings = settings
         self.query_log = query_log
@@ -69,6 +72,11 @@ class ForumPostsCog(commands.Cog, name="ForumPostsCog"):
         forum = thread.parent
         if not isinstance(forum, discord.ForumChannel) or self._not_for_us(thread):
             return
+        with self.answers.answering():
+            await self._claim_and_answer(thread, forum)
+
+    async def _claim_and_answer(self, thread: discord.Thread, forum: discord.ForumChannel) -> None:
+        """Take the post up (once, whichever process sees it first) and answer it."""
         try:
             claimed = await self.db.write(
                 lambda conn: claim_post(conn, thread.guild.id, forum.id, thread.id)

@@ -13,5 +13,7 @@ if TYPE_CHECKING:
 
 async def setup(bot: CorpusBot) -> None:
     """Add the search cog (it reads the bot's current service, which a reload swaps)."""
-    await bot.add_cog(SearchCog(bot.settings, bot.query_log, lambda: bot.service, bot.metrics))
+    await bot.add_cog(
+        SearchCog(bot.settings, bot.query_log, lambda: bot.service, bot.metrics, bot.answers)
+    )
     bot.add_dynamic_items(*SEARCH_ITEMS)

@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.discord_bot import replies
+from bot.discord_bot.answering import AnswersInProgress
 from bot.discord_bot.language import command_text, words_for
 from bot.discord_bot.ratelimit import OneAtATime, SearchCooldown, UserRateLimiter
 from bot.discord_bot.respond import (
@@ -72,6 +73,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
         query_log: QueryLog,
         service: Callable[[], SearchService],
         metrics: BotMetrics,
+        answers: AnswersInProgress,
     ) -> None:
         self.settings = settings
         self.query_log = query_log
@@ -83,8 +85,7 @@ class SearchCog(commands.Cog, name="SearchCog"):
             settings.source_cooldown_rate, settings.source_cooldown_seconds
         )
         self.costly = OneAtATime()
-        # The tasks answering an interaction right now, so a shutdown can let them finish.
-        self.in_flight: set[asyncio.Task[Any]] = set()
+        self.answers = answers  # so a shutdown lets the answers in progress finish
 
     @property
     def service(self) -> SearchService:
@@ -270,30 +271,26 @@ class SearchCog(commands.Cog, name="SearchCog"):
         """Record the interaction when done, turning any failure into a friendly reply."""
         track = Tracked()
         error_id: str | None = None
-        task = asyncio.current_task()
-        if task is not None:
-            self.in_flight.add(task)
-        try:
-            yield track
-        except asyncio.CancelledError:
-            track.outcome = "error"  # stopped mid-answer (shutdown): still logged, below
-            raise
-        except SearchCooldown as cooldown:
-            track.outcome = "rate_limited"
-            wait = max(1, math.ceil(cooldown.retry_after))
-            text = words_for(interaction)("notice.cooldown", wait=wait)
-            await reply_quietly(interaction, text)
-        except QueryTooLongError:
-            track.outcome = "no_results"
-            text = words_for(interaction)("notice.query_too_long", limit=MAX_QUERY_CHARS)
-            await reply_quietly(interaction, text)
-        except Exception as error:
-            track.outcome = "error"
-            error_id = await report_error(interaction, error)
-        finally:
-            if task is not None:
-                self.in_flight.discard(task)
-            self.record(interaction, command, query, track, error_id)
+        with self.answers.answering():
+            try:
+                yield track
+            except asyncio.CancelledError:
+                track.outcome = "error"  # stopped mid-answer (shutdown): still logged, below
+                raise
+            except SearchCooldown as cooldown:
+                track.outcome = "rate_limited"
+                wait = max(1, math.ceil(cooldown.retry_after))
+                text = words_for(interaction)("notice.cooldown", wait=wait)
+                await reply_quietly(interaction, text)
+            except QueryTooLongError:
+                track.outcome = "no_results"
+                text = words_for(interaction)("notice.query_too_long", limit=MAX_QUERY_CHARS)
+                await reply_quietly(interaction, text)
+            except Exception as error:
+                track.outcome = "error"
+                error_id = await report_error(interaction, error)
+            finally:
+                self.record(interaction, command, query, track, error_id)
 
     def record(
         self,
