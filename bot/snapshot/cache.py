@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import importlib.util
 import json
@@ -69,8 +70,7 @@ def settings_key(root: Path, settings: PassageSettings) -> str:
     the folder and the shaping code. Snapshots with the same one can be layered over."""
     digest = hashlib.sha256()
     digest.update(f"{SNAPSHOT_FORMAT}|{settings!r}|{root.resolve()}\n".encode())
-    for name in _shaping_modules():
-        digest.update(_source_of(name))
+    digest.update(_shaping_sources())
     return digest.hexdigest()[:24]
 
 
@@ -86,6 +86,13 @@ def corpus_key(root: Path, settings: PassageSettings, listing: CorpusListing | N
     for refused in listing.skipped:  # a folder that becomes readable changes the corpus
         digest.update(f"{refused.path}|{refused.reason}\n".encode())
     return digest.hexdigest()[:24]
+
+
+@functools.cache
+def _shaping_sources() -> bytes:
+    """The shaping modules' sources, read once per process: the code this process runs, even
+    when an upgrade replaces the files while it runs (and a load no longer reads 50 files)."""
+    return b"".join(_source_of(name) for name in _shaping_modules())
 
 
 def _shaping_modules() -> list[str]:

@@ -306,3 +306,17 @@ fcntl.flock(descriptor, fcntl.LOCK_EX)
 print("locked", flush=True)
 time.sleep(60)
 """
+
+
+def test_the_key_holds_the_code_this_process_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Code upgraded on disk under a running bot is not the code it builds with: its keys
+    stay those of the code it started with, and a new process's follow the new code."""
+    cache_module._shaping_sources.cache_clear()
+    started_with = cache_module.settings_key(tmp_path, PassageSettings())
+    monkeypatch.setattr(cache_module, "_source_of", lambda name: b"upgraded " + name.encode())
+    assert cache_module.settings_key(tmp_path, PassageSettings()) == started_with
+    cache_module._shaping_sources.cache_clear()  # as in a new process
+    assert cache_module.settings_key(tmp_path, PassageSettings()) != started_with
+    cache_module._shaping_sources.cache_clear()  # the real sources again for the next tests
