@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.querylog.actions import Action, record_action
-from bot.querylog.backends import LogBackend
+from bot.querylog.backends import LogBackend, connect_migrated
 from bot.querylog.backends.copy import copy_log
 from bot.querylog.backends.postgres import PostgresBackend, is_valid_url
 from bot.querylog.backends.sqlite import SqliteBackend
@@ -36,7 +36,6 @@ from bot.querylog.identities import Identities
 from bot.querylog.listings import PAGE_SIZE, Page, feedback, recent, unanswered
 from bot.querylog.records import OUTCOMES
 from bot.querylog.retention import count_before, purge
-from bot.querylog.schema import SchemaError
 from bot.querylog.scope import DIRECT_MESSAGES, EVERYTHING, Scope
 from bot.querylog.stats import compute_stats
 
@@ -167,12 +166,7 @@ def _open(backend: LogBackend, readonly: bool, identities: Identities) -> Iterat
     """A connection; a log the bot has not migrated yet is brought up to date first."""
     if isinstance(backend, SqliteBackend) and not backend.path.exists():
         raise _Refused(f"no query log at {backend.path} (set QUERY_LOG_PATH or pass --db)")
-    with contextlib.ExitStack() as stack:
-        try:
-            conn = stack.enter_context(backend.connect(readonly=readonly, identities=identities))
-        except SchemaError:
-            backend.migrate()
-            conn = stack.enter_context(backend.connect(readonly=readonly, identities=identities))
+    with connect_migrated(backend, readonly=readonly, identities=identities) as conn:
         yield conn
 
 

@@ -8,6 +8,7 @@ readers and changes, run in a worker thread. Everything above this seam is the s
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 from bot.querylog.backends.postgres import PgConnection
 from bot.querylog.dialect import Dialect, LogConnection
 from bot.querylog.identities import Identities
+from bot.querylog.schema import SchemaError
 
 
 class WriterStore(Protocol):
@@ -61,6 +63,21 @@ class LogBackend(Protocol):
 
     def migrate(self) -> None:
         """Create the log or bring its schema up to date (synchronously)."""
+
+
+@contextlib.contextmanager
+def connect_migrated(
+    backend: LogBackend, *, readonly: bool, identities: Identities | None = None
+) -> Iterator[LogConnection]:
+    """:meth:`LogBackend.connect`, the log brought up to date first when its schema is behind
+    (a log the bot has not opened since an upgrade, read by the command line)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            conn = stack.enter_context(backend.connect(readonly=readonly, identities=identities))
+        except SchemaError:
+            backend.migrate()
+            conn = stack.enter_context(backend.connect(readonly=readonly, identities=identities))
+        yield conn
 
 
 def stream_rows(

@@ -15,11 +15,11 @@ from typing import Any
 
 import psycopg
 
+from bot.querylog.backends import connect_migrated
 from bot.querylog.backends.postgres import CONNECT_TIMEOUT_SECONDS, PostgresBackend
 from bot.querylog.backends.sqlite import SqliteBackend
 from bot.querylog.dialect import LogConnection
 from bot.querylog.records import STORED_COLUMNS
-from bot.querylog.schema import SchemaError
 
 QUESTION_COLUMNS = ", ".join(STORED_COLUMNS)
 _QUESTIONS = (
@@ -63,15 +63,10 @@ class Copied:
 
 def copy_log(source: SqliteBackend, target: PostgresBackend, *, batch_size: int = 1000) -> Copied:
     """Copy every row of ``source`` into ``target`` (migrated first), one transaction a batch."""
-    try:
-        with source.connect(readonly=True):
-            pass
-    except SchemaError:
-        source.migrate()
     target.migrate()
     copied = Copied()
     with (
-        source.connect(readonly=True) as reader,
+        connect_migrated(source, readonly=True) as reader,
         psycopg.connect(
             target.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
         ) as writer,
