@@ -21,7 +21,8 @@ def compiled_kernels() -> None:
     2-core machine) while its first /ask waits, longer than an end-to-end test waits for a
     reply. Once cached, a process loads them in about half a second.
     """
-    PassageIndex.build([["a", "b"], ["b", "c"]], BM25Parameters()).warm_up()
+    index = PassageIndex.build([["a", "b"], ["b", "c"]], BM25Parameters(), backend="numba")
+    index.warm_up()
 
 
 @pytest.fixture(scope="session")

@@ -86,12 +86,12 @@ class CorpusBot(commands.Bot):
         self.log_database = LogDatabase(query_log, settings.identities)
         self.reloader = CorpusReloader(
             settings.corpus_dir,
-            load=partial(load_service, settings),
+            load=partial(_ready_service, settings),
             get=lambda: self.service,
             swap=self._swap_service,
             timeout_seconds=settings.reload_timeout_seconds,
             on_result=self.metrics.reload,
-            merge=partial(load_service, settings, layered=False),
+            merge=partial(_ready_service, settings, layered=False),
             merge_after_seconds=settings.index_merge_seconds,
         )
         self._background: set[asyncio.Task[None]] = set()
@@ -111,7 +111,8 @@ class CorpusBot(commands.Bot):
         # the deadline of its reply. (A first start ever compiles them: about 15 s, once.)
         started = time.perf_counter()
         await asyncio.to_thread(self.service.index.warm_up)
-        log.info("query kernels ready in %.1f s", time.perf_counter() - started)
+        backend = self.service.index.backend
+        log.info("queries answered by %s, ready in %.1f s", backend, time.perf_counter() - started)
         if self.application_id:
             log.info("invite: %s", invite_url(self.application_id))
         if self.settings.auto_sync:
@@ -238,3 +239,12 @@ def invite_url(application_id: int) -> str:
     return discord.utils.oauth_url(
         application_id, permissions=INVITE_PERMISSIONS, scopes=("bot", "applications.commands")
     )
+
+
+def _ready_service(settings: Settings, *, layered: bool = True) -> SearchService:
+    """:func:`load_service` with its query kernels loaded, as at start: a reload that takes the
+    corpus past ``COMPILED_FROM_PASSAGES`` moves it onto numba, whose first load would fall on
+    a member's question otherwise."""
+    service = load_service(settings, layered=layered)
+    service.index.warm_up()
+    return service

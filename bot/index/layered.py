@@ -27,7 +27,6 @@ import numpy.typing as npt
 
 from bot.index.backends import Backend, resolve
 from bot.index.backends.base import (
-    COMPILED_LAYERS_FROM,
     IntArray,
     ScoredPassage,
     Scratch,
@@ -108,8 +107,7 @@ class LayeredIndex:
         self._scratch = Scratch()
         self._term = functools.lru_cache(maxsize=65_536)(self._find)
         self._kernels: ModuleType | None = None
-        compiled = backend == "numba" or (backend == "auto" and self.size >= COMPILED_LAYERS_FROM)
-        if compiled and resolve(backend) == "numba":
+        if resolve(backend, self.size) == "numba":
             from bot.index.backends import numba_kernels  # numba itself loads here, on demand
 
             self._kernels = numba_kernels

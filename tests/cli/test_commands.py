@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.index import BM25Parameters, PassageIndex
+from bot.index.backends.base import COMPILED_FROM_PASSAGES
 from tests.conftest import DATA, SEED_DIR
 
 REPO = Path(__file__).resolve().parents[2]
@@ -273,27 +275,50 @@ def test_index_of_a_hostile_folder_finishes_and_loads_the_good_files(tmp_path: P
 
 def test_ask_as_a_service_user_without_a_writable_home_answers_the_same() -> None:
     """A service user with no home and read-only code leaves numba nowhere to cache the
-    compiled kernels: the answer comes from numpy, the same, with one warning."""
+    compiled kernels: a small corpus never needs them, and a large index answers from numpy,
+    the same, with one warning."""
     if os.geteuid() == 0 and shutil.which("setpriv"):  # run as nobody (uid 65534)
         become = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
     elif os.geteuid() != 0 and not os.access(REPO / "bot", os.W_OK):
         become = []
     else:
         pytest.skip("needs root (and setpriv), to run as a user who cannot write the code")
+    plain = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "INDEX_CACHE_DIR": ""}
+
+    def as_service_user(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*become, sys.executable, *argv],
+            cwd=REPO,
+            env={**plain, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
     question = ["ask", "What does Russia plan to give North Korea?", "-k", "2"]
-    plain = {"PATH": os.environ["PATH"], "CORPUS_DIR": str(SEED_DIR), "INDEX_CACHE_DIR": ""}
-    service_user = subprocess.run(
-        [*become, sys.executable, "-m", "bot", *question],
-        cwd=REPO,
-        env={**plain, "HOME": "/nonexistent"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    asked = as_service_user("-m", "bot", *question, CORPUS_DIR=str(SEED_DIR))
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout == corpusbot(*question, env={"INDEX_CACHE_DIR": ""}).stdout
+    assert not asked.stderr.strip()
+
+    build = "PassageIndex.build([['apples', str(n % 7)] for n in range(size)], BM25Parameters())"
+    large = as_service_user(
+        "-c",
+        "from bot.index import BM25Parameters, PassageIndex\n"
+        "from bot.index.backends.base import COMPILED_FROM_PASSAGES as size\n"
+        f"index = {build}\n"
+        "print(index.backend, repr(index.top(['apples', '3'], 1)[0][0].score))",
     )
-    assert service_user.returncode == 0, service_user.stderr
-    assert service_user.stdout == corpusbot(*question, env={"INDEX_CACHE_DIR": ""}).stdout
-    warnings = [line for line in service_user.stderr.splitlines() if line.strip()]
+    assert large.returncode == 0, large.stderr
+    compiled = PassageIndex.build(
+        [["apples", str(n % 7)] for n in range(COMPILED_FROM_PASSAGES)],
+        BM25Parameters(),
+        backend="numba",
+    )
+    expected = compiled.top(["apples", "3"], 1)[0][0].score
+    assert large.stdout.split() == ["numpy", repr(expected)]
+    warnings = [line for line in large.stderr.splitlines() if line.strip()]
     assert len(warnings) == 1 and "KERNEL_CACHE_DIR" in warnings[0], warnings
 
 

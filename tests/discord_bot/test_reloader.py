@@ -274,3 +274,25 @@ async def test_a_watched_edit_is_laid_over_the_index_and_merged_when_quiet(
         assert reports[-1].changed == reports[-1].added == reports[-1].removed == ()  # type: ignore[attr-defined]
     finally:
         watching.cancel()
+
+
+def test_a_reload_onto_the_compiled_kernels_loads_them_before_the_swap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A corpus that grows past COMPILED_FROM_PASSAGES moves onto numba at its next reload;
+    the bot's reload loads the kernels then, so no member's question waits for them."""
+    from bot.config import Settings
+    from bot.discord_bot.client import _ready_service
+    from bot.index import backends
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Apples are red. Pears are green.")
+    monkeypatch.setenv("CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("INDEX_CACHE_DIR", "")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert _ready_service(settings).index.backend == "numpy"
+    monkeypatch.setattr(backends, "COMPILED_FROM_PASSAGES", 1)  # the corpus has grown
+    index = _ready_service(settings).index
+    assert index.backend == "numba"
+    assert index._backend._warm  # type: ignore[attr-defined]

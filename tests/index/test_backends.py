@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bot.index import Backend, BM25Parameters, LuceneBM25, PassageIndex
 from bot.index.backends import resolve, use_kernel_cache
-from bot.index.backends.base import QueryTuning
+from bot.index.backends.base import COMPILED_FROM_PASSAGES, QueryTuning
 from bot.index.backends.numpy_backend import NumpyBackend
 from bot.index.bounds import BoundsLayout
 
@@ -237,11 +237,15 @@ def test_length_classes_give_rank_bm25s_norm_and_weights() -> None:
 
 
 def test_the_backend_is_the_one_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``numpy`` is always numpy; ``auto`` is numpy when CORPUSBOT_NO_NUMBA is set."""
+    """``numpy`` is always numpy; ``auto`` is numba from COMPILED_FROM_PASSAGES passages, and
+    numpy below that or when CORPUSBOT_NO_NUMBA is set."""
     corpus = [["a", "b"], ["b"]]
     assert PassageIndex.build(corpus, BM25Parameters(), backend="numpy").backend == "numpy"
-    monkeypatch.setenv("CORPUSBOT_NO_NUMBA", "1")
-    assert resolve("auto") == "numpy"
+    assert PassageIndex.build(corpus, BM25Parameters(), backend="numba").backend == "numba"
     assert PassageIndex.build(corpus, BM25Parameters()).backend == "numpy"
+    assert resolve("auto", COMPILED_FROM_PASSAGES - 1) == "numpy"
+    assert resolve("auto", COMPILED_FROM_PASSAGES) == "numba"
+    monkeypatch.setenv("CORPUSBOT_NO_NUMBA", "1")
+    assert resolve("auto", COMPILED_FROM_PASSAGES) == "numpy"
     with pytest.raises(ValueError, match="unknown index backend 'fast'"):
         PassageIndex.build(corpus, BM25Parameters(), backend="fast")  # type: ignore[arg-type]

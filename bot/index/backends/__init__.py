@@ -1,7 +1,8 @@
 """Query backends: numpy, always there, and numba's compiled kernels, when installed.
 
-Both give ``rank-bm25``'s exact scores, ties broken by position. ``"auto"`` takes numba when it
-can be imported and ``CORPUSBOT_NO_NUMBA`` is not set; naming a backend takes that one.
+Both give ``rank-bm25``'s exact scores, ties broken by position. ``"auto"`` takes numba for an
+index of :data:`~bot.index.backends.base.COMPILED_FROM_PASSAGES` passages or more, when it can be
+imported and ``CORPUSBOT_NO_NUMBA`` is not set; naming a backend takes that one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-from bot.index.backends.base import ExactScorer, QueryBackend, QueryTuning
+from bot.index.backends.base import (
+    COMPILED_FROM_PASSAGES,
+    ExactScorer,
+    QueryBackend,
+    QueryTuning,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +58,19 @@ def numba_available() -> bool:
     return True
 
 
-def resolve(backend: Backend) -> Literal["numpy", "numba"]:
-    """The backend ``"auto"`` stands for on this machine; a named one as it is."""
+def resolve(backend: Backend, passages: int) -> Literal["numpy", "numba"]:
+    """The backend ``"auto"`` stands for on this machine for an index of ``passages``; a named
+    one as it is. (numba is not imported for a small index: that is what it saves.)"""
     if backend != "auto":
         return backend
-    if os.environ.get("CORPUSBOT_NO_NUMBA") or not numba_available():
+    if passages < COMPILED_FROM_PASSAGES or os.environ.get("CORPUSBOT_NO_NUMBA"):
         return "numpy"
-    return "numba"
+    return "numba" if numba_available() else "numpy"
 
 
 def open_backend(backend: Backend, scorer: ExactScorer, tuning: QueryTuning) -> QueryBackend:
     """The chosen backend over the scorer's index."""
-    chosen = resolve(backend)
+    chosen = resolve(backend, scorer.size)
     if chosen == "numba":
         if not numba_available():
             raise ImportError(

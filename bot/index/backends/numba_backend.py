@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.index.backends.base import (
-    COMPILED_LAYERS_FROM,
+    COMPILED_FROM_PASSAGES,
     ExactScorer,
     IntArray,
     QueryTuning,
@@ -93,7 +93,7 @@ class NumbaBackend:
             self._top_all(KernelQuery.of(self._indptr, [0], [0]), 1)
             self._top_ranges(KernelQuery.of(self._indptr, [0], [0]), 1)
             self._count(KernelQuery.of(self._indptr, [0], [0, 0]))  # two ids: no shortcut
-            if self._size >= COMPILED_LAYERS_FROM:
+            if self._size >= COMPILED_FROM_PASSAGES:
                 self._warm_layers()
             self._warm = True
 
