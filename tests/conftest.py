@@ -15,11 +15,10 @@ SEED_DIR = DATA / "seed"
 
 @pytest.fixture(scope="session", autouse=True)
 def compiled_kernels() -> None:
-    """Compile the numba kernels into numba's on-disk cache before any test starts a bot.
-
-    A fresh clone has no cache: every bot process would compile them itself (about 15 s on a
-    2-core machine) while its first /ask waits, longer than an end-to-end test waits for a
-    reply. Once cached, a process loads them in about half a second.
+    """Compile the numba kernels into numba's on-disk cache once, before the tests that use
+    them (the numba backend's, and any process with an index of COMPILED_FROM_PASSAGES or
+    more): a fresh clone has no cache, and each process would compile them itself (about 15 s
+    on a 2-core machine). Once cached, a process loads them in about half a second.
     """
     index = PassageIndex.build([["a", "b"], ["b", "c"]], BM25Parameters(), backend="numba")
     index.warm_up()
