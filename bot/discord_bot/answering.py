@@ -18,9 +18,6 @@ class AnswersInProgress:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def __len__(self) -> int:
-        return len(self._tasks)
-
     @contextlib.contextmanager
     def answering(self) -> Iterator[None]:
         """Count the running task among the answers in progress while the block runs."""
