@@ -190,13 +190,12 @@ def load_compiled(languages: frozenset[str]) -> None:
 
 def is_compiled(languages: frozenset[str]) -> bool:
     """Whether the compiled decision for ``languages`` is loaded (or numba found missing)."""
-    return languages in _COMPILED_FOR
+    return languages in _COMPILED
 
 
 def unload_compiled() -> None:
     """Let the compiled decision's tables (about 100 MB) go once a build is done with them."""
-    _compiled.cache_clear()
-    _COMPILED_FOR.clear()
+    _COMPILED.clear()
 
 
 @lru_cache(maxsize=4)
@@ -267,16 +266,16 @@ class _CompiledModel:
         return [None if column < 0 else self._classes[column] for column in columns.tolist()]
 
 
-_COMPILED_FOR: set[frozenset[str]] = set()  # the language sets _compiled has answered for
+# The compiled decision by language set, once loaded (``None``: numba is missing or off).
+_COMPILED: dict[frozenset[str], _CompiledModel | None] = {}
 
 
-@lru_cache(maxsize=4)
 def _compiled(languages: frozenset[str]) -> _CompiledModel | None:
     """The compiled decision for ``languages`` when numba is installed (and not switched off
     with ``CORPUSBOT_NO_NUMBA``); compiled, or loaded from numba's cache, once."""
-    model = _compiled_model(languages)
-    _COMPILED_FOR.add(languages)
-    return model
+    if languages not in _COMPILED:
+        _COMPILED[languages] = _compiled_model(languages)
+    return _COMPILED[languages]
 
 
 def _compiled_model(languages: frozenset[str]) -> _CompiledModel | None:
