@@ -14,7 +14,7 @@ import logging
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -140,7 +140,7 @@ class CorpusReloader:
         recheck_seconds: float = 1.0,
         timeout_seconds: float = 300.0,
         on_result: Callable[[str], None] = lambda result: None,
-        merge: Callable[[], object] | None = None,
+        merge: Callable[[], Awaitable[object]] | None = None,
         merge_after_seconds: float = 60.0,
     ) -> None:
         self.corpus_dir = corpus_dir
@@ -229,14 +229,14 @@ class CorpusReloader:
         if self._merge is not None and self._get().layered:
             self._merge_timer = asyncio.create_task(self._merge_when_quiet(self._merge))
 
-    async def _merge_when_quiet(self, merge: Callable[[], object]) -> None:
-        """After a quiet spell, build the corpus in full (in a thread, without holding up
-        reloads), then reload onto that build."""
+    async def _merge_when_quiet(self, merge: Callable[[], Awaitable[object]]) -> None:
+        """After a quiet spell, build the corpus in full (without holding up reloads), then
+        reload onto that build."""
         await asyncio.sleep(self.merge_after_seconds)
         self._merge_timer = None  # merging now: a change meanwhile starts a new spell
         log.info("merging the changed files into a full index build in the background")
         try:
-            await _in_daemon_thread(merge)
+            await merge()
         except Exception:
             log.exception("the background merge failed; still answering from the layered index")
             return

@@ -232,9 +232,9 @@ async def test_a_watched_edit_is_laid_over_the_index_and_merged_when_quiet(
     holder = {"service": load()}
     merges: list[float] = []
 
-    def merge() -> SearchService:
+    async def merge() -> SearchService:
         merges.append(time.monotonic())
-        return load(layered=False)
+        return await asyncio.to_thread(load, layered=False)
 
     reports = []
     reloader = CorpusReloader(

@@ -4,6 +4,7 @@ restart, /reload is for administrators, a long reload is answered and SIGTERM me
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 import time
@@ -144,6 +145,8 @@ async def test_an_edit_is_answered_from_layers_then_merged_without_a_restart(
     assert "Rottnest Island" in after.embeds[0]["description"]
 
     await bot.wait_for_output("merging the changed files into a full index build", timeout=20)
+    child = await bot.wait_for_output(r"the full build runs in a child process, pid (\d+)")
+    assert int(child.group(1)) != bot.pid  # the bot's own process keeps answering meanwhile
     await bot.wait_for_output(r"background merge built; reloading onto it", timeout=60)
     await bot.wait_for_output(r"Reloaded in [\d.]+ s: .*no document changed", timeout=20)
     merged = await (
@@ -165,3 +168,30 @@ async def test_an_edit_is_answered_from_layers_then_merged_without_a_restart(
         await fake_discord.send_command("ask", {"question": "wombats"})
     ).wait_for_message()
     assert "burrows" in wombats.embeds[0]["description"]
+    assert await third.terminate(20) == 0
+
+
+async def test_a_stop_during_the_background_merge_stops_its_child_too(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The merge's build runs in a child process: a restart meanwhile must not leave it
+    running on its own, building for a bot that is gone."""
+    corpus = make_corpus(tmp_path)
+    for number in range(40):
+        (corpus / f"note{number:02d}.md").write_text(f"# Note {number}\n\nOrchards in bloom. " * 3)
+    env = bot_env(
+        corpus, tmp_path / "log.db", index_cache_dir=tmp_path / "index", index_merge_seconds=1
+    )
+    bot = await launch_bot(BOT_ARGV, env)
+    await bot.wait_for_output("watching .* for changes")
+    (corpus / "note05.md").write_text("# Note 5\n\nQuokkas live on Rottnest Island.\n")
+    child = int(
+        (await bot.wait_for_output(r"the full build runs in a child process, pid (\d+)", 30))[1]
+    )
+    bot.send_signal(signal.SIGTERM)
+    assert await bot.wait(20) == 0
+    try:
+        os.kill(child, 0)
+    except ProcessLookupError:
+        return
+    raise AssertionError(f"the merge's child process {child} outlived the bot")
