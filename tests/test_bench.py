@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import build_phases, formats, querylog, snippets
+from bench import build_contention, build_phases, formats, querylog, snippets
 from bench.run import _table, _write_corpus, corpus_texts
 from bot.corpus import load_corpus
 from bot.index.arrays import load_arrays
@@ -134,3 +134,19 @@ def test_the_layered_benchmark_times_each_phase_and_both_indexes(
     printed = capsys.readouterr().out
     assert [line.split()[0] for line in printed.splitlines()[1:3]] == ["1", "2"]
     assert "layered-" in printed and "saved" in printed
+
+
+def test_the_contention_benchmark_searches_through_both_builds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_corpus(tmp_path / "c", SOURCE, 300)
+    queries = tmp_path / "queries.json"
+    queries.write_text(json.dumps(["alpha3 beta3", "gamma7", "nothing here"]))
+    assert build_contention.main([str(tmp_path / "c"), str(queries), "--seconds", "0.2"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[0] for line in rows[1:]] == [
+        "| idle",
+        "| a full build in a thread",
+        "| a full build in a child process",
+    ]
+    assert all(int(line.split(" | ")[1]) > 0 for line in rows[1:])  # searches were timed
