@@ -14,9 +14,9 @@ import numpy.typing as npt
 import Stemmer
 
 from bot.analysis.numbering import (
-    SEPARATOR,
     NumberedTerms,
     PieceNumbering,
+    ascii_cutting_table,
     compiled,
     joined,
     piece_classes,
@@ -134,17 +134,9 @@ class Analyzer:
         """The pieces the compiled kernel cuts: :meth:`_pieces`'s runs."""
         return piece_classes(_RUN_CHAR)
 
-    # ASCII as :meth:`_ascii_pieces` cuts it: ASCII letters lower-cased, digits, "_" and "'"
-    # (the characters of :data:`_TOKEN`'s words and of the apostrophe rules) and
-    # :data:`SEPARATOR` kept, anything else a space.
-    _ascii_table = str.maketrans(
-        {
-            chr(code): chr(code).lower()
-            if chr(code).isalnum() or chr(code) in "_'" + SEPARATOR
-            else " "
-            for code in range(128)
-        }
-    )
+    # ASCII as :meth:`_ascii_pieces` cuts it: "_" and "'" kept beside letters and digits (the
+    # characters of :data:`_TOKEN`'s words and of the apostrophe rules).
+    _ascii_table = ascii_cutting_table("_'")
 
     def _ascii_pieces(self, joined: str) -> list[str]:
         """:meth:`_pieces` of ASCII text: runs of word characters and apostrophes, which hold

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import regex
 
 from bot.analysis.analyzer import Analyzer
-from bot.analysis.numbering import SEPARATOR, piece_classes
+from bot.analysis.numbering import SEPARATOR, ascii_cutting_table, piece_classes
 
 # Scripts written without spaces between words: a run of their characters is indexed as
 # overlapping pairs ("北京大学" → 北京 京大 大学), which needs no dictionary and finds words of
@@ -69,16 +69,9 @@ class UnicodeAnalyzer(Analyzer):
                     spans.append((at, at + 2, self._normalize(text[at : at + 2])))
         return spans
 
-    # ASCII as :meth:`_ascii_pieces` cuts it: letters (lower-cased), digits and "_", the word
-    # characters of ASCII, and :data:`SEPARATOR`; anything else a space.
-    _ascii_table = str.maketrans(
-        {
-            chr(code): chr(code).lower()
-            if chr(code).isalnum() or chr(code) in "_" + SEPARATOR
-            else " "
-            for code in range(128)
-        }
-    )
+    # ASCII as :meth:`_ascii_pieces` cuts it: "_" kept beside letters and digits, the word
+    # characters of ASCII.
+    _ascii_table = ascii_cutting_table("_")
 
     def _prepared(self, text: str, *, ascii_only: bool) -> str:
         """``text`` as it is: each piece is normalised by itself."""

@@ -48,6 +48,20 @@ class NumberedTerms:
     owners: Numbers
 
 
+def ascii_cutting_table(kept: str) -> dict[int, str]:
+    """A :meth:`str.translate` table that leaves ASCII text's pieces split by spaces: letters
+    (lower-cased), digits, the characters of ``kept`` and :data:`SEPARATOR` as they are,
+    any other ASCII character a space."""
+    return str.maketrans(
+        {
+            chr(code): chr(code).lower()
+            if chr(code).isalnum() or chr(code) in kept + SEPARATOR
+            else " "
+            for code in range(128)
+        }
+    )
+
+
 def joined(texts: Sequence[str]) -> str:
     """``texts`` joined by :data:`SEPARATOR` with a space either side (so a split keeps it a
     piece of its own); a separator of their own becomes a space, which no step of tokenising
