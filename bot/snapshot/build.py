@@ -120,10 +120,21 @@ def _add(
     split: SplitChunk,
     bar: Progress,
 ) -> None:
-    for document, spans, language in zip(chunk, split.spans, split.languages, strict=True):
+    add_split(store, builder, chunk, split)
+    bar.update(len(chunk), int(split.counted.lengths.size), sum(len(d.text) for d in chunk))
+
+
+def add_split(
+    store: PassageStoreBuilder,
+    builder: IndexBuilder,
+    documents: Sequence[Document],
+    split: SplitChunk,
+) -> None:
+    """Add ``documents`` and their passages to the store, and their term counts to the index
+    builder, as :func:`split_and_count` found them."""
+    for document, spans, language in zip(documents, split.spans, split.languages, strict=True):
         store.add(document, spans, language)
     builder.add_counts(split.counted)
-    bar.update(len(chunk), int(split.counted.lengths.size), sum(len(d.text) for d in chunk))
 
 
 def _split_and_count(task: tuple[Sequence[Document], PassageSettings]) -> SplitChunk:

@@ -29,7 +29,7 @@ from bot.index.backends.base import IntArray
 from bot.index.build import IndexBuilder
 from bot.index.layered import LayeredIndex
 from bot.index.passage_index import PassageIndex
-from bot.snapshot.build import ChunkTexts, SplitChunk, split_and_count
+from bot.snapshot.build import ChunkTexts, SplitChunk, add_split, split_and_count
 from bot.snapshot.manifest import Changes, FileEntry, Manifest, entries_in_order, notes
 from bot.snapshot.snapshot import PassageSettings, Snapshot
 from bot.storage.layered_store import LayeredStore
@@ -203,12 +203,7 @@ def _delta(
     store = PassageStoreBuilder()
     builder = IndexBuilder(settings.params)
     for piece in pieces:
-        split = piece.split
-        for document, spans, language in zip(
-            piece.documents, split.spans, split.languages, strict=True
-        ):
-            store.add(document, spans, language)
-        builder.add_counts(split.counted)
+        add_split(store, builder, piece.documents, piece.split)
     index = PassageIndex(builder.finish(), settings.params, backend="numpy")
     return store.finish(), index
 
