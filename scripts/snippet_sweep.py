@@ -16,6 +16,7 @@ import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.analysis.analyzer import tokenize
 from bot.analysis.matching import find_terms
@@ -445,6 +446,61 @@ def ceiling(questions: list[Question]) -> None:
         )
 
 
+def embedding(questions: list[Question]) -> None:
+    """How often the best sentence holds the answer, among the questions whose first passage
+    holds it, when sentences are scored by a learned embedding: the cosine similarity of
+    question and sentence in wordllama's model (``pip install wordllama``: the one model found
+    whose weights come in its PyPI wheel), alone and mixed with the bot's own score scaled to
+    the passage's best, per half and for the best sentence with the one after it."""
+    model = _wordllama()
+    held = [q for q in questions if q.passages and _normal(q.case.answer) in _normal(q.passages[0])]
+    scored = []
+    for q in held:
+        text = q.passages[0]
+        sentences = sentence_spans(text) or [Span(0, len(text))]
+        found = find_terms(text, frozenset(q.weights))
+        matched = sn._terms_by_sentence(sentences, found)
+        w = local_weights(KEPT, q.weights, matched)
+        own = sentence_scores(KEPT, q.case.question, text, sentences, found, matched, w)
+        bodies = [collapse_whitespace(text[s.start : s.end]) for s in sentences]
+        vectors = model.embed([q.case.question, *bodies], norm=True)
+        similarity = (vectors[1:] @ vectors[0]).tolist()
+        holds = [_normal(q.case.answer) in _normal(body) for body in bodies]
+        scored.append((q.half, own, similarity, holds))
+    print(f"{len(held)} questions whose first passage holds the answer")
+    print(f"{'share of the embedding':24} {'best: A':>8} {'best: B':>8} {'best + after':>13}")
+    for share in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
+        hits = {"A": [0, 0], "B": [0, 0], "after": [0, 0]}
+        for half, own, similarity, holds in scored:
+            top = max(own) or 1.0
+            pairs = zip(own, similarity, strict=True)
+            mixed = [(1 - share) * o / top + share * e for o, e in pairs]
+            best = min(range(len(mixed)), key=lambda i: (-mixed[i], i))
+            after = min(best + 1, len(mixed) - 1)
+            for key, hit in ((half, holds[best]), ("after", holds[best] or holds[after])):
+                hits[key][0] += hit
+                hits[key][1] += 1
+        cells = [f"{100 * hit / max(n, 1):.1f} %" for hit, n in hits.values()]
+        print(f"{share:<24} {cells[0]:>8} {cells[1]:>8} {cells[2]:>13}", flush=True)
+
+
+def _wordllama() -> Any:
+    """wordllama's default model from the files its wheel holds. Its loader looks for the
+    tokenizer in a folder the wheel does not have and then downloads it, so the files are
+    given to it as a cache folder of its own layout."""
+    import tempfile
+
+    from wordllama import WordLlama
+
+    package = Path(WordLlama.load.__globals__["__file__"]).parent
+    cache = Path(tempfile.mkdtemp(prefix="wordllama-"))
+    for folder in ("tokenizers", "weights"):
+        (cache / folder).mkdir()
+        for packaged in (package / folder).iterdir():
+            (cache / folder / packaged.name).symlink_to(packaged)
+    return WordLlama.load(cache_dir=cache)
+
+
 def rows(exp: str) -> dict[str, Snipper]:
     """Every family starts with the bot's default (equal to ``eval qa``) and the choice before."""
     chosen = {
@@ -466,9 +522,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--exp",
-        choices=[*EXPERIMENTS, "all", "ceiling"],
+        choices=[*EXPERIMENTS, "all", "ceiling", "embedding"],
         default="all",
-        help="family of ideas to run; ceiling: what whole sentences chosen by score can reach",
+        help="family of ideas to run; ceiling: what whole sentences chosen by score can reach; "
+        "embedding: sentences scored by wordllama's embeddings",
     )
     parser.add_argument("--cache-dir", type=Path, help="where indexes are kept (INDEX_CACHE_DIR)")
     args = parser.parse_args()
@@ -482,11 +539,12 @@ def main() -> None:
             SearchService.from_folder(args.distractors, cache_dir=args.cache_dir, progress=False),
             cases,
         )
-    if args.exp == "ceiling":
+    if args.exp in ("ceiling", "embedding"):
+        measure = ceiling if args.exp == "ceiling" else embedding
         for corpus, questions in (("paragraphs", plain), ("+ distractors", mixed)):
             if questions is not None:
                 print(corpus, end=": ")
-                ceiling(questions)
+                measure(questions)
         return
     a = sum(q.half == "A" for q in plain)
     print(f"{len(plain)} questions: half A {a}, half B {len(plain) - a}; top-1 snippet % (top-3)")
