@@ -24,6 +24,7 @@ from bot.index.backends.base import ExactScorer, QueryTuning, ScoredPassage, Ter
 from bot.index.bm25 import BM25Parameters, FloatArray
 from bot.index.bounds import BoundsLayout
 from bot.index.build import build_arrays
+from bot.index.integrity import check_index
 from bot.index.subset import Subset, top_within
 from bot.storage.string_table import array_view
 
@@ -69,6 +70,7 @@ class PassageIndex:
     ) -> PassageIndex:
         """Open an index saved by :meth:`save` or ``IndexBuilder.finish``, memory-mapped."""
         arrays, params = load_arrays(directory)
+        check_index(arrays)
         return cls(arrays, params, backend=backend, tuning=tuning)
 
     def save(self, directory: Path) -> None:

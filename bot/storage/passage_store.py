@@ -25,6 +25,7 @@ import numpy.typing as npt
 from bot.corpus import Document
 from bot.corpus.documents import Section
 from bot.corpus.passages import Passage
+from bot.storage.integrity import ascending, require, within
 from bot.storage.sequences import LazySequence
 from bot.storage.string_table import StringTable, StringWriter, write_strings
 
@@ -214,6 +215,7 @@ class PassageStore(LazySequence[Passage]):
             name: np.load(directory / f"{name}.npy", mmap_mode="r").view(np.ndarray)
             for name in _ARRAYS
         }
+        _check_store(tables, arrays)
         return cls(tables, arrays)
 
     def _make_document(self, number: int) -> Document:
@@ -293,6 +295,39 @@ class PassageStore(LazySequence[Passage]):
     def document_title(self, number: int) -> str:
         """A document's title without decoding its text."""
         return self._tables["doc_titles"][number]
+
+
+def _check_store(tables: dict[str, StringTable], arrays: dict[str, Any]) -> None:
+    """Raise :class:`~bot.storage.integrity.DamagedFile` unless a saved store's arrays fit
+    together: one row per document or passage, and every value used as an index in range."""
+    documents = len(tables["doc_ids"])
+    for name in _TABLES:
+        require(len(tables[name]) == documents, f"{name}.offsets.npy", "not one per document")
+    first = arrays["doc_first"]
+    require(first.shape == (documents + 1,), "doc_first.npy", "not one per document")
+    passages = int(arrays["passage_doc"].size)
+    require(int(first[0]) == 0 and ascending(first), "doc_first.npy", "not ascending from 0")
+    require(int(first[-1]) == passages, "doc_first.npy", "not ending at the number of passages")
+    owners = np.repeat(np.arange(documents, dtype=np.int32), np.diff(first))
+    require(np.array_equal(arrays["passage_doc"], owners), "passage_doc.npy", "not doc_first's")
+    spans = arrays["passage_span"]
+    require(spans.shape == (passages, 2), "passage_span.npy", "not one per passage")
+    require(
+        within(spans, 0, None) and bool((spans[:, 0] <= spans[:, 1]).all()),
+        "passage_span.npy",
+        "a span that does not run forwards",
+    )
+    sections = arrays["passage_section"]
+    require(sections.shape == (passages,), "passage_section.npy", "not one per passage")
+    require(within(sections, -1, None), "passage_section.npy", "a section out of range")
+    languages = len(tables[_LANGUAGES])
+    for name, rows in (("passage_language", passages), ("doc_language", documents)):
+        require(arrays[name].shape == (rows,), f"{name}.npy", "not one row each")
+        require(within(arrays[name], 0, languages), f"{name}.npy", "a language out of range")
+    require(arrays["doc_has_url"].shape == (documents,), "doc_has_url.npy", "not one each")
+    order = arrays["doc_id_order"]
+    require(order.shape == (documents,), "doc_id_order.npy", "not one per document")
+    require(within(order, 0, documents), "doc_id_order.npy", "a document out of range")
 
 
 class _DocumentLookup(Protocol):

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from bot.storage.integrity import ascending, require
 from bot.storage.sequences import LazySequence
 
 
@@ -45,7 +46,17 @@ class StringTable(LazySequence[str]):
         """Map a table written by :func:`write_strings`."""
         offsets = np.load(prefix.with_suffix(".offsets.npy"), mmap_mode="r").view(np.ndarray)
         blob_path = prefix.with_suffix(".blob")
-        if blob_path.stat().st_size == 0:
+        size = blob_path.stat().st_size
+        require(
+            offsets.ndim == 1
+            and offsets.size >= 1
+            and int(offsets[0]) == 0
+            and int(offsets[-1]) == size
+            and ascending(offsets),
+            f"{prefix.name}.offsets.npy",
+            "its offsets do not run from 0 to the blob's size",
+        )
+        if size == 0:
             return cls(b"", offsets)
         with blob_path.open("rb") as handle:
             blob = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)

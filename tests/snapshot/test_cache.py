@@ -233,6 +233,41 @@ def test_processes_sharing_a_cache_folder_can_build_the_same_corpus_at_once(
     assert not [p for p in cache.iterdir() if p.name.startswith(".") and p.name != BUILD_LOCK]
 
 
+@pytest.mark.parametrize(
+    ("name", "fill"),
+    [
+        ("docs.npy", 2**30),  # the index: passage numbers past the end
+        ("indptr.npy", 0),  # zeros where a power loss left the data unwritten
+        ("term_hash_ids.npy", -5),
+        ("long_row.npy", 2**20),
+        ("passage_doc.npy", 1),  # the store: passages given to the wrong document
+        ("doc_first.npy", 0),
+        ("doc_language.npy", 200),
+        ("doc_ids.offsets.npy", 2**40),  # a string table's offsets past its blob
+    ],
+)
+def test_a_snapshot_file_of_the_right_size_holding_garbage_is_rebuilt(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, name: str, fill: int
+) -> None:
+    corpus, cache = write_corpus(tmp_path / "corpus"), tmp_path / "cache"
+    first = load_snapshot(corpus, PassageSettings(), cache)
+    assert first.directory is not None
+    expected = [
+        hit.passage.id for hit in SearchService((), snapshot=first).search("cider apples").hits
+    ]
+    damaged = np.load(first.directory / name, mmap_mode="r+")
+    damaged[...] = fill  # header kept: only the values are wrong
+    damaged.flush()
+    del damaged, first
+    again = load_snapshot(corpus, PassageSettings(), cache)
+    assert not again.cached
+    assert f"{name} is damaged" in caplog.text
+    assert [
+        hit.passage.id for hit in SearchService((), snapshot=again).search("cider apples").hits
+    ] == expected
+    assert load_snapshot(corpus, PassageSettings(), cache).cached  # the rebuilt one is kept
+
+
 @pytest.mark.parametrize("damage", ["meta gone", "array gone", "meta garbled"])
 def test_a_damaged_snapshot_is_rebuilt_in_its_place(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: str
