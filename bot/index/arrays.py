@@ -8,7 +8,9 @@ hashes. :class:`RangeBounds` holds what lets a query skip passages that cannot r
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,7 +84,20 @@ def posting_file(directory: Path, name: str, dtype: Any, size: int) -> npt.NDArr
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.npy"
     array: npt.NDArray[Any] = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(size,))
+    _reserve(path)
     return array
+
+
+def _reserve(path: Path) -> None:
+    """Give the file its disk blocks now. ``open_memmap`` leaves it sparse, and a page written
+    through the map on a disk that has no block left for it kills the process (SIGBUS); here a
+    full disk is an ``OSError`` the caller can handle instead."""
+    with path.open("r+b") as handle:
+        try:
+            os.posix_fallocate(handle.fileno(), 0, path.stat().st_size)
+        except OSError as error:
+            if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system without it
+                raise
 
 
 def save_arrays(

@@ -301,6 +301,35 @@ def _open_or_build(
         )
         return load_snapshot(root, settings, None, progress=progress, backend=backend)
     _remove_abandoned_builds(cache_dir)
+    try:
+        _build_into(staging, root, settings, progress, backend)
+        _place(staging, target)
+    except OSError as error:
+        # A full disk (or a quota, or a file system remounted read-only) stops the save, not
+        # the answers: the half-written build gives its space back, and the corpus is built
+        # in memory as when the folder is not writable at all. (The corpus's own files are
+        # read with their errors noted, so what reaches here is the cache's; numpy's short
+        # writes carry no errno.)
+        shutil.rmtree(staging, ignore_errors=True)
+        log.warning(
+            "cannot save the index in %s (%s); building in memory, so the next start builds again",
+            cache_dir,
+            error.strerror or f"a write came up short: {error}; is the disk full?",
+        )
+        return load_snapshot(root, settings, None, progress=progress, backend=backend)
+    _prune(cache_dir, keep=target)
+    return dataclasses.replace(open_snapshot(target, backend), cached=False)
+
+
+def _build_into(
+    staging: Path,
+    root: Path,
+    settings: PassageSettings,
+    progress: bool | None,
+    backend: Backend,
+) -> None:
+    """Build the corpus under ``root`` into the folder ``staging``, with its manifest and
+    metadata: a whole snapshot, ready to be moved into place."""
     load = CorpusLoad()
     listing = list_corpus(root, settings.files)
     entries: list[FileEntry] = []
@@ -321,9 +350,6 @@ def _open_or_build(
         "repaired": [(s.path, s.reason) for s in load.repaired],
     }
     (staging / META_FILE).write_text(json.dumps(meta))
-    _place(staging, target)
-    _prune(cache_dir, keep=target)
-    return dataclasses.replace(open_snapshot(target, backend), cached=False)
 
 
 def _place(staging: Path, target: Path) -> None:

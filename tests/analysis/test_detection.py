@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from bot.analysis.detection import _identifier_unpacked_in_memory
 from bot.analysis.languages import detect_language, supported_languages
 from tests.conftest import DATA
 
@@ -69,3 +71,11 @@ def test_the_locale_decides_only_what_the_text_leaves_open(
     text: str, hint: str | None, language: str
 ) -> None:
     assert detect_language(text, hint) == language
+
+
+def test_the_model_unpacked_in_memory_is_the_one_py3langid_unpacks_through_a_file() -> None:
+    # The fallback for a full or read-only temporary folder must answer exactly as before.
+    through_file = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    in_memory = _identifier_unpacked_in_memory()
+    for sample in SAMPLES:
+        assert in_memory.rank(sample["text"]) == through_file.rank(sample["text"])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.index import BM25Parameters, PassageIndex
+from bot.index.arrays import posting_file
 from bot.index.bounds import BoundsLayout
 
 # INDEX_FORMAT 1: a cache written by any earlier build of this format must stay readable.
@@ -47,3 +49,12 @@ def test_saving_refuses_bounds_a_loaded_index_would_misread(tmp_path: Path) -> N
     index = PassageIndex.build([["a"], ["b"]], BM25Parameters(), layout=BoundsLayout(3))
     with pytest.raises(ValueError, match=r"ranges of 2\*\*8 passages"):
         index.save(tmp_path / "idx")
+
+
+def test_a_posting_file_has_its_disk_blocks_before_it_is_filled(tmp_path: Path) -> None:
+    # Sparse, a page written through the map on a full disk would kill the process (SIGBUS);
+    # with its blocks reserved, a full disk is an OSError when the file is made.
+    array = posting_file(tmp_path, "docs", np.int32, 1_000_000)
+    path = tmp_path / "docs.npy"
+    assert array.shape == (1_000_000,)
+    assert os.stat(path).st_blocks * 512 >= path.stat().st_size

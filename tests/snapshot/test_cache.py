@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -231,6 +233,41 @@ def test_processes_sharing_a_cache_folder_can_build_the_same_corpus_at_once(
     snapshots = [p for p in cache.iterdir() if not p.name.startswith(".")]
     assert len(snapshots) == 2  # KEEP_SNAPSHOTS, and no build left half-placed
     assert not [p for p in cache.iterdir() if p.name.startswith(".") and p.name != BUILD_LOCK]
+
+
+def test_a_full_disk_under_the_cache_builds_in_memory_and_gives_the_space_back(
+    tmp_path: Path,
+) -> None:
+    # RLIMIT_FSIZE makes every write past 256 kB fail as a full disk does (EFBIG; Python
+    # ignores SIGXFSZ), without root or a small file system of its own.
+    corpus, cache = tmp_path / "corpus", tmp_path / "cache"
+    corpus.mkdir()
+    records = (
+        json.dumps({"id": n, "text": f"Record {n} tells of orchard number {n}. " * 8})
+        for n in range(3000)
+    )
+    (corpus / "orchards.jsonl").write_text("\n".join(records))
+    script = (
+        "import sys; from pathlib import Path; from bot.snapshot import PassageSettings, "
+        "load_snapshot; s = load_snapshot(Path(sys.argv[1]), PassageSettings(), Path(sys.argv[2]));"
+        " print(len(s.store), s.directory)"
+    )
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256_000, 256_000))
+
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(corpus), str(cache)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit_file_size,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3000", "None"]  # every passage, built in memory
+    assert "cannot save the index in" in done.stderr
+    assert [p.name for p in cache.iterdir()] == [BUILD_LOCK]  # the half-written build is gone
 
 
 @pytest.mark.parametrize(
