@@ -151,6 +151,9 @@ class _CorpusWalk:
                 self.folders.append((path, relative))
         elif _is_supported(relative) and identity not in self.taken:
             self.taken.add(identity)
+            if not stat.S_ISREG(status.st_mode):  # a socket cannot even be opened to tell
+                self._refuse(relative, f"not a regular file ({_file_kind(status.st_mode)})")
+                return
             external = self.rules.follow_external_links
             version = f"{status.st_size}|{status.st_mtime_ns}|{status.st_ctime_ns}|{status.st_ino}"
             self.listing.files.append(

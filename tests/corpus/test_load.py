@@ -7,6 +7,7 @@ import logging
 import os
 import pickle
 import re
+import socket
 import tempfile
 import time
 import unicodedata
@@ -327,12 +328,16 @@ def test_pipes_and_devices_are_refused_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.fifo")
     (tmp_path / "linked-pipe.md").symlink_to("pipe.fifo")
     (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(tmp_path / "socket.md"))  # opening it fails: the walk tells what it is
     write(tmp_path, "good.txt", "A good document about apples.")
     load = load_corpus(tmp_path, FileRules(follow_external_links=True))
+    listening.close()
     assert [d.id for d in load.documents] == ["good"]
     assert sorted(skipped(load)) == [
         ("linked-pipe.md", "not a regular file (a named pipe)"),
         ("pipe.txt", "not a regular file (a named pipe)"),
+        ("socket.md", "not a regular file (a socket)"),
         ("zero.txt", "not a regular file (a device)"),
     ]
     assert ("zero.txt", OUTSIDE) in skipped(load_corpus(tmp_path))
