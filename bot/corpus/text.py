@@ -42,8 +42,14 @@ SENTENCE_MARK = re.compile(r"[.!?…。！？؟।॥;]")
 # character of the corpus, and `re` is faster than `regex` at this.
 _CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _SOUTHEAST_ASIAN = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+# A run of other characters with no space in it is a unit up to this long, and cut into units
+# of this length beyond: no real word or web address comes near it, and a file of one "word"
+# repeated a million times over without a space ("word,word,…") must still make passages of
+# bounded size, which every question matching them reads.
+MAX_UNIT_CHARS = 1000
 WORD_UNIT = re.compile(
-    rf"[{_CJK}]{{1,2}}|[{_SOUTHEAST_ASIAN}]{{1,5}}|[^\s{_CJK}{_SOUTHEAST_ASIAN}]+"
+    rf"[{_CJK}]{{1,2}}|[{_SOUTHEAST_ASIAN}]{{1,5}}"
+    rf"|[^\s{_CJK}{_SOUTHEAST_ASIAN}]{{1,{MAX_UNIT_CHARS}}}"
 )
 # A character of a script :data:`WORD_UNIT` cuts without spaces: a text with none has one unit per
 # whitespace-separated word.
@@ -87,12 +93,14 @@ def units_and_marks_exceed(text: str, limit: int) -> bool:
     together number more than ``limit``.
 
     A unit is a run of characters neither whitespace nor unspaced, each but the first after a
-    whitespace or unspaced character, or one or more unspaced characters: there are at most
-    1 + whitespace + 2 × unspaced units. Counting bytes of the UTF-8 text in C gives a bound
-    on that plus the marks that settles most texts without making a string a word.
+    whitespace or unspaced character or :data:`MAX_UNIT_CHARS` into a run, or one or more
+    unspaced characters: there are at most 1 + whitespace + 2 × unspaced + characters /
+    :data:`MAX_UNIT_CHARS` units. Counting bytes of the UTF-8 text in C gives a bound on that
+    plus the marks that settles most texts without making a string a word.
     """
     encoded = text.encode("utf-8", "surrogatepass")
     bound = len(encoded) - len(encoded.translate(None, _SPACE_MARK_OR_UNSPACED_BYTES))
+    bound += len(text) // MAX_UNIT_CHARS
     if not text.isascii():
         bound += len(encoded) - len(encoded.translate(None, _UNSPACED_LEADS))
     if bound < limit:
@@ -100,8 +108,12 @@ def units_and_marks_exceed(text: str, limit: int) -> bool:
     marks = len(SENTENCE_MARK.findall(text))
     if text.isascii() or _UNSPACED.search(text) is None:
         # Without unspaced characters a unit is a run of what ``\\s`` does not match, which is
-        # what ``str.split`` splits on.
-        return len(text.split()) + marks > limit
+        # what ``str.split`` splits on, cut every MAX_UNIT_CHARS.
+        words = text.split()
+        units = len(words)
+        if max(map(len, words), default=0) > MAX_UNIT_CHARS:
+            units += sum((len(word) - 1) // MAX_UNIT_CHARS for word in words)
+        return units + marks > limit
     return len(WORD_UNIT.findall(text)) + marks > limit
 
 

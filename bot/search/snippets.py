@@ -4,6 +4,7 @@ Markdown."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from bisect import bisect_left, bisect_right
@@ -30,6 +31,8 @@ CONTINUATION_SHARE = 0.3
 ELLIPSIS = "…"
 # Between two quoted sentences that are not neighbours in the passage.
 GAP = " " + ELLIPSIS + " "
+# Runs of word characters and of others: where a word too long for a snippet is cut.
+_RUN = re.compile(r"\w+|\W+")
 # A web address in text: never cut by highlighting, and kept clickable when escaped.
 URL = re.compile(r"https?://[^\s<>\"'`|]+[^\s<>\"'`|.,;:!?)\]]")
 
@@ -67,7 +70,7 @@ def select_snippet(
 
     Sentences are scored by the summed weight of the distinct query terms they contain, each
     weight scaled by how few of the passage's sentences hold the term (:func:`_local_weights`),
-    plus a share of the weight found close together (:func:`_densest_weight`). A second
+    plus a share of the weight found close together (:func:`_densest_weights`). A second
     sentence scoring at least :data:`SECOND_SHARE` of the best is quoted too, after a "…" when
     it is not the best one's neighbour (:func:`_second`); otherwise the best is extended by a
     neighbour when that fits in :data:`NEIGHBOUR_CHARS`. A sentence that is too long on its own
@@ -82,10 +85,10 @@ def select_snippet(
     found = matching.find_terms(text, wanted, analyzer=analyzer)
     matched = _terms_by_sentence(sentences, found)
     local = _local_weights(terms, matched)
+    densest = _densest_weights(sentences, found, local)
     scores = [
-        math.fsum(local[t] for t in found_here)
-        + PROXIMITY_SHARE * _densest_weight(sentence, found, local)
-        for sentence, found_here in zip(sentences, matched, strict=True)
+        math.fsum(local[t] for t in found_here) + PROXIMITY_SHARE * close
+        for found_here, close in zip(matched, densest, strict=True)
     ]
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
     if _length(text, sentences[best]) > max_chars:
@@ -158,22 +161,55 @@ def _local_weights(terms: Mapping[str, float], matched: list[set[str]]) -> dict[
     }
 
 
-def _densest_weight(
-    sentence: Span, found: list[tuple[int, int, str]], weights: Mapping[str, float]
+def _densest_weights(
+    sentences: list[Span], found: list[tuple[int, int, str]], weights: Mapping[str, float]
+) -> list[float]:
+    """For each sentence, the most weight of distinct query terms within ``PROXIMITY_CHARS``
+    of one another in it: a question's words close together are more likely its answer's
+    phrase.
+
+    One window slides over each sentence's matches, so the cost grows with the matches and
+    not with their square: a file of one word repeated a million times over (no space, so one
+    "sentence") must not hold up the question that matches it.
+    """
+    ordered = sorted(found)
+    starts = [start for start, _, _ in ordered]
+    densest = []
+    for sentence in sentences:
+        first = bisect_left(starts, sentence.start)
+        end = bisect_left(starts, sentence.end, lo=first)
+        densest.append(_densest_in(starts, ordered, first, end, weights))
+    return densest
+
+
+def _densest_in(
+    starts: list[int],
+    ordered: list[tuple[int, int, str]],
+    first: int,
+    end: int,
+    weights: Mapping[str, float],
 ) -> float:
-    """The most weight of distinct query terms within ``PROXIMITY_CHARS`` of one another in
-    ``sentence``: a question's words close together are more likely its answer's phrase."""
-    here = [(start, term) for start, _, term in found if sentence.start <= start < sentence.end]
-    return max(
-        (
-            math.fsum(
-                weights[t]
-                for t in {term for start, term in here if first <= start < first + PROXIMITY_CHARS}
-            )
-            for first, _ in here
-        ),
-        default=0.0,
-    )
+    """The most weight of distinct terms among matches ``first:end`` (in order of start) that
+    start within ``PROXIMITY_CHARS`` of the first one of them: each window opens at a match and
+    holds every match starting from there until ``PROXIMITY_CHARS`` later."""
+    best = 0.0
+    window: dict[str, int] = {}  # term → its matches in the window
+    left = right = first
+    for at in range(first, end):
+        if at > first and starts[at] == starts[at - 1]:
+            continue  # the same window as the match before
+        while left < at:  # matches starting before this one leave
+            term = ordered[left][2]
+            window[term] -= 1
+            if not window[term]:
+                del window[term]
+            left += 1
+        while right < end and starts[right] < starts[at] + PROXIMITY_CHARS:
+            term = ordered[right][2]
+            window[term] = window.get(term, 0) + 1
+            right += 1
+        best = max(best, math.fsum(weights[term] for term in window))
+    return best
 
 
 def _length(text: str, span: Span) -> int:
@@ -213,10 +249,12 @@ def _window_around_matches(
 ) -> Span:
     """The run of whole words within ``max_chars`` holding the most matched weight, matches
     as central as possible so the reader sees context on both sides. (``max_chars`` already
-    leaves room for the ellipses: :func:`select_snippet` takes it off once.)"""
+    leaves room for the ellipses: :func:`select_snippet` takes it off once.) A word too long to
+    quote whole (a run of text with no space, "word,word,…") is taken in pieces that fit."""
     words = [
-        Span(span.start + m.start(), span.start + m.end())
-        for m in WORD_UNIT.finditer(text[span.start : span.end])
+        piece
+        for unit in WORD_UNIT.finditer(text, span.start, span.end)
+        for piece in _fitting_pieces(text, Span(unit.start(), unit.end()), max_chars)
     ]
     weight_at = [0.0] * len(words)
     starts = [word.start for word in words]
@@ -224,6 +262,9 @@ def _window_around_matches(
         if span.start <= start < span.end:
             weight_at[bisect_right(starts, start) - 1] += terms[term]
     weighted = [i for i, weight in enumerate(weight_at) if weight > 0]
+    # The weight of words first..last is a difference of these: the same for every window
+    # holding the same matches, so ties are settled by the centring alone.
+    running = [0.0, *itertools.accumulate(weight_at)]
     best: tuple[float, float] = (-1.0, 0.0)
     best_span = words[0]
     last = 0
@@ -231,13 +272,26 @@ def _window_around_matches(
         last = max(last, first)
         while last + 1 < len(words) and words[last + 1].end - words[first].start <= max_chars:
             last += 1
-        matched = weighted[bisect_left(weighted, first) : bisect_right(weighted, last)]
-        weight = sum(weight_at[i] for i in matched)
+        low, high = bisect_left(weighted, first), bisect_right(weighted, last)
+        weight = running[last + 1] - running[first] if high > low else 0.0
         centre = (first + last) / 2
-        off_centre = abs((matched[0] + matched[-1]) / 2 - centre) if matched else 0.0
+        off_centre = abs((weighted[low] + weighted[high - 1]) / 2 - centre) if high > low else 0.0
         if (weight, -off_centre) > best:
             best, best_span = (weight, -off_centre), Span(words[first].start, words[last].end)
     return best_span
+
+
+def _fitting_pieces(text: str, unit: Span, max_chars: int) -> list[Span]:
+    """``unit`` whole when it fits in ``max_chars``, else cut between its runs of word
+    characters and of others ("word", ",", "word"), and a run still too long every
+    ``max_chars`` characters."""
+    if unit.end - unit.start <= max_chars:
+        return [unit]
+    return [
+        Span(first, min(first + max_chars, run.end()))
+        for run in _RUN.finditer(text, unit.start, unit.end)
+        for first in range(run.start(), run.end(), max_chars)
+    ]
 
 
 def _highlight(

@@ -16,7 +16,7 @@ from bot.corpus.passages import (
     split_corpus,
     split_passages,
 )
-from bot.corpus.text import Span, sentence_spans
+from bot.corpus.text import MAX_UNIT_CHARS, Span, sentence_spans
 
 
 def make_document(text: str, doc_id: str = "doc") -> Document:
@@ -50,6 +50,16 @@ def test_a_sentence_longer_than_the_window_is_cut_between_words() -> None:
     text = " ".join(f"w{i}" for i in range(300)) + "."
     passages = split_passages(make_document(text), min_words=40, max_words=120)
     assert [len(p.text.split()) for p in passages] == [120, 120, 60]
+
+
+def test_a_text_with_no_space_at_all_is_cut_into_bounded_passages() -> None:
+    # "word," a hundred thousand times over is one run of 500,000 characters: cut every
+    # MAX_UNIT_CHARS into units, so passages stay within max_words of them.
+    text = "word," * 100_000
+    passages = split_passages(make_document(text), min_words=40, max_words=120)
+    assert "".join(p.text for p in passages) == text
+    assert max(len(p.text) for p in passages) <= 120 * MAX_UNIT_CHARS
+    assert len(passages) == -(-len(text) // (120 * MAX_UNIT_CHARS))
 
 
 def test_short_paragraphs_are_packed_and_a_short_tail_is_merged() -> None:

@@ -224,6 +224,8 @@ _COUNT_PIECES = [
     *("北京", "大学生", "ภาษาไทย", "ខ្មែរ", "Ελλάδα", "кот", "é", "\ufffd", "\ud800", "\x00"),
     *(" ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f", "\x85", "\xa0", "\u2003", "\u3000"),
     *("\u1680", "\u2028", "\u202f", "\u205f", "عربي", "हिन्दी", "việt", "𠀀𠀁", "豈", "ｱ", "©"),
+    # Runs that reach MAX_UNIT_CHARS once joined, where a run is cut into several units.
+    *("q" * 700, "é" * 999, "w," * 1200),
 ]
 
 
@@ -241,8 +243,11 @@ def test_units_and_marks_exceed_agrees_with_counting_every_match(
 
 @pytest.mark.parametrize(
     "text",
-    ["", " ", "word " * 300, "a." * 200, "x" * 5000, "北京" * 200, "a\u3000b " * 130, "!?;" * 90],
+    [
+        *("", " ", "word " * 300, "a." * 200, "x" * 5000, "北京" * 200, "a\u3000b " * 130),
+        *("!?;" * 90, "w," * 1200, "x" * 2500 + " y", "é" * 3001 + " 北京"),
+    ],
 )
 def test_units_and_marks_exceed_on_long_and_empty_texts(text: str) -> None:
-    for limit in (0, 1, 249, 250, 251, 600):
+    for limit in (0, 1, 2, 3, 4, 249, 250, 251, 600):
         assert units_and_marks_exceed(text, limit) == (_reference_units_and_marks(text) > limit)

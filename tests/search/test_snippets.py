@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.analysis.analyzer import tokenize
 from bot.analysis.languages import analyzer_for
 from bot.search.snippets import GAP, SNIPPET_CHARS, select_snippet
@@ -100,3 +102,16 @@ def test_a_long_chinese_sentence_is_cut_around_its_match() -> None:
     assert "北京大学" in snippet.plain
     # The pairs 北京 京大 大学 overlap: they are bolded as one run, never "**北京****大学**".
     assert ("北京大学", True) in snippet.pieces
+
+
+@pytest.mark.timeout(60)  # quadratic in the matches, this took minutes: a hang fails, not waits
+def test_a_passage_of_one_word_repeated_with_no_space_is_cut_to_a_snippet() -> None:
+    # A hostile corpus file: "word," over and over, with no space and no sentence end, every
+    # piece a match. The snippet still fits, cut between a word and its comma, never inside.
+    text = "word," * 50_000
+    snippet = select_snippet(text, weights(word=1.0))
+    assert len(snippet.plain) <= SNIPPET_CHARS
+    assert snippet.cut_before or snippet.cut_after
+    body = "".join(piece for piece, _ in snippet.pieces)
+    assert body.strip(",").split(",") == ["word"] * len(body.strip(",").split(","))
+    assert ("word", True) in snippet.pieces
