@@ -143,6 +143,15 @@ class Settings(BaseSettings):
             "(in the background) for the fastest queries."
         ),
     )
+    child_build_from_bytes: int = Field(
+        5_000_000,
+        ge=0,
+        description=(
+            "A reload or merge that builds the index in full runs the build in a child process "
+            "from a corpus of this many bytes; a smaller one builds in the bot's own process, "
+            "where it ends before a child would have started."
+        ),
+    )
     reload_timeout_seconds: float = Field(
         300.0,
         gt=0,

@@ -12,7 +12,7 @@ from typing import Any
 from bot.config import Settings
 from bot.corpus.languages import language_code
 from bot.present.answers import hit_quote, render_response, render_source
-from bot.search.loading import load_service
+from bot.search.loading import BUILD_NOT_SAVED, load_service
 from bot.search.service import MAX_RESULTS, QueryTooLongError, SearchHit
 
 # These print what they were asked for and nothing else: the log shows only warnings.
@@ -42,7 +42,8 @@ def add_corpus_commands(commands: Any) -> None:
         "--full",
         action="store_true",
         help="build the index in full and save it, folding in the files changed since the "
-        "saved one (a merge), instead of laying them over it",
+        f"saved one (a merge), instead of laying them over it; exit status {BUILD_NOT_SAVED} "
+        "when INDEX_CACHE_DIR is set but the build could not be saved there",
     )
     index.set_defaults(handler=_index)
 
@@ -121,4 +122,10 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     for path, reason in summary.repaired:
         print(f"repaired:   {path} ({reason})")
     print(f"time:       {time.perf_counter() - started:.3f} s")
+    cache = settings.index_cache_dir
+    if args.full and cache is not None and service.snapshot.directory is None:
+        # A bot runs this to build in a child process and then maps the saved build: a build
+        # left in this process's memory is lost to it, and the warning above says why.
+        print(f"corpusbot: the build could not be saved in {cache}", file=sys.stderr)
+        return BUILD_NOT_SAVED
     return 0

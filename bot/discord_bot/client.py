@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import sys
 import time
 from collections.abc import Coroutine
 from functools import partial
@@ -22,6 +21,7 @@ from bot.discord_bot.exts.feedback._cog import FeedbackCog
 from bot.discord_bot.exts.help_channels._menu import FindInDocsCog
 from bot.discord_bot.exts.moderation._cog import ModerationCog
 from bot.discord_bot.exts.search._cog import SearchCog, Tracked
+from bot.discord_bot.full_build import FullBuilds
 from bot.discord_bot.language import CatalogTranslator
 from bot.discord_bot.reloader import CorpusReloader
 from bot.discord_bot.respond import report_error
@@ -85,6 +85,7 @@ class CorpusBot(commands.Bot):
         self.metrics = metrics if metrics is not None else BotMetrics()
         # One for every cog: /querylog, votes, /forget-me and retention reach the log alike.
         self.log_database = LogDatabase(query_log, settings.identities)
+        builds = FullBuilds(settings)
         self.reloader = CorpusReloader(
             settings.corpus_dir,
             load=partial(_ready_service, settings),
@@ -92,8 +93,9 @@ class CorpusBot(commands.Bot):
             swap=self._swap_service,
             timeout_seconds=settings.reload_timeout_seconds,
             on_result=self.metrics.reload,
-            merge=_merge_in_child,
+            merge=builds.build,
             merge_after_seconds=settings.index_merge_seconds,
+            full_build_wanted=builds.wanted,
         )
         self._background: set[asyncio.Task[None]] = set()
         self.answers = AnswersInProgress()
@@ -164,9 +166,10 @@ class CorpusBot(commands.Bot):
         await self.answers.finish(patience)
 
     async def close(self) -> None:
-        """Stop background work, then disconnect."""
+        """Stop background work (a full build's child process too), then disconnect."""
         for task in list(self._background):
             task.cancel()
+        await self.reloader.close()
         await super().close()
 
     async def command_fingerprint(self) -> str:
@@ -249,31 +252,3 @@ def _ready_service(settings: Settings) -> SearchService:
     service = load_service(settings)
     service.index.warm_up()
     return service
-
-
-async def _merge_in_child() -> None:
-    """Build the corpus in full in a child process, ``corpusbot index --full`` with this
-    process's settings (its environment and working folder), which saves the build in the
-    shared index cache for the reload after it to map. A build in this process's own thread
-    held the interpreter from the questions (at 100,000 passages their p99 went from 10 ms to
-    104 ms), and kept the build's memory after it; the child gives it back when it exits."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "index",
-        "--full",
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    log.info("the full build runs in a child process, pid %d", child.pid)
-    try:
-        _, errors = await child.communicate()
-    except asyncio.CancelledError:  # the bot is stopping: the build is not needed any more
-        child.kill()
-        await child.wait()
-        raise
-    if child.returncode != 0:
-        said = errors.decode(errors="replace").strip().splitlines()[-1:] or ["nothing"]
-        raise RuntimeError(f"corpusbot index --full exited with {child.returncode}: {said[0]}")

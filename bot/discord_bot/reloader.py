@@ -1,8 +1,9 @@
 """Corpus changes reach a running bot: watch the folder, rebuild in the background, swap.
 
-The bot holds one :class:`SearchService`; a reload builds a new one off the event loop and then
-replaces the reference in one assignment. A query already running keeps the service it started
-with, so it finishes on the old index; the next query sees the new one.
+The bot holds one :class:`SearchService`; a reload builds a new one off the event loop (a full
+build of a big corpus in a child process) and then replaces the reference in one assignment. A
+query already running keeps the service it started with, so it finishes on the old index; the
+next query sees the new one.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import watchfiles
 
 from bot.corpus import SUPPORTED_SUFFIXES
+from bot.discord_bot.full_build import BuildNotSaved
 from bot.i18n.catalog import EN, Messages
 from bot.search.service import SearchService
 
@@ -142,6 +144,7 @@ class CorpusReloader:
         on_result: Callable[[str], None] = lambda result: None,
         merge: Callable[[], Awaitable[object]] | None = None,
         merge_after_seconds: float = 60.0,
+        full_build_wanted: Callable[[], bool] | None = None,
     ) -> None:
         self.corpus_dir = corpus_dir
         # Told each build's result (ok, failed, timeout, refused), for the reload metrics.
@@ -159,21 +162,35 @@ class CorpusReloader:
         self._swapped = 0
         self._late: set[asyncio.Task[None]] = set()
         self._queued: asyncio.Task[ReloadReport] | None = None
+        self._building: set[asyncio.Future[SearchService]] = set()  # stopped by close()
         # A reload that lays changed files over the saved index answers at once; ``merge``
-        # (a full build into the index cache) folds them in once the corpus has been quiet for
-        # ``merge_after_seconds``, and a reload then moves onto it.
+        # (a full build into the index cache, in a child process) folds them in once the corpus
+        # has been quiet for ``merge_after_seconds``, and a reload then moves onto it. A reload
+        # whose load would build in full (``full_build_wanted``, which blocks) runs ``merge``
+        # first too, and the load maps its build.
         self._merge = merge
+        self._full_build_wanted = full_build_wanted
         self.merge_after_seconds = merge_after_seconds
         self._merge_timer: asyncio.Task[None] | None = None
+        self._merges: set[asyncio.Task[None]] = set()  # waiting or building; stopped by close()
+        # One merge per change of the corpus: one that failed (a read-only cache folder) or
+        # left the service layered would fail again, a full build every quiet spell, forever.
+        self._may_merge = True
 
     async def reload(self) -> ReloadReport:
-        """Build a new service in a worker thread, then swap it in; one build at a time, except
-        that a build past ``timeout_seconds`` raises :class:`ReloadTimeout` and lets the next
-        one start (it is still swapped in if it finishes before a newer build).
+        """Build a new service off the event loop (see :meth:`_fresh`), then swap it in; one
+        build at a time, except that a build past ``timeout_seconds`` raises
+        :class:`ReloadTimeout` and lets the next one start (it is still swapped in if it
+        finishes before a newer build).
 
         A request made while another waits for its turn joins that one: it reads the folder
         after both were asked, so a storm of /reload or of file events costs one build.
         """
+        self._may_merge = True  # the corpus may have changed since a merge last failed
+        return await self._reload_joined()
+
+    async def _reload_joined(self) -> ReloadReport:
+        """:meth:`reload`, joining the request that waits for its turn, if one does."""
         if self._queued is None or self._queued.done():
             self._queued = asyncio.create_task(self._reload_counted())
         return await asyncio.shield(self._queued)
@@ -205,7 +222,9 @@ class CorpusReloader:
                 )
             self._started += 1
             generation, started = self._started, time.perf_counter()
-            build = asyncio.ensure_future(_in_daemon_thread(self._load))
+            build = asyncio.ensure_future(self._fresh())
+            self._building.add(build)
+            build.add_done_callback(self._building.discard)
             try:
                 fresh = await asyncio.wait_for(asyncio.shield(build), self.timeout_seconds)
             except TimeoutError:
@@ -220,27 +239,62 @@ class CorpusReloader:
         log.info("%s", report.describe())
         return report
 
+    async def _fresh(self) -> SearchService:
+        """A new service: when loading would build the corpus in full, a child process builds
+        it into the index cache first, and the load maps that build."""
+        merge, wanted = self._merge, self._full_build_wanted
+        if merge is not None and wanted is not None and await _in_daemon_thread(wanted):
+            try:
+                await merge()
+            except BuildNotSaved as error:  # a full disk: the bot must still be able to reload
+                log.warning("%s; building in the bot's own process instead", error)
+        # A corpus changed a lot again during the child's build is built here: rare, and the
+        # next change's reload is back in a child.
+        return await _in_daemon_thread(self._load)
+
     def schedule_merge(self) -> None:
         """(Re)start the quiet-spell timer of a merge when the service is layered (after each
         swap, and at start-up: a start can be layered too, watched folder or not)."""
         if self._merge_timer is not None:  # still in its quiet spell: a change restarts it
             self._merge_timer.cancel()
         self._merge_timer = None
-        if self._merge is not None and self._get().layered:
-            self._merge_timer = asyncio.create_task(self._merge_when_quiet(self._merge))
+        if self._merge is None or not self._get().layered:
+            return
+        if not self._may_merge:
+            log.warning(
+                "still answering from a layered index after the merge; no merge runs again "
+                "until the corpus changes or /reload"
+            )
+            return
+        self._merge_timer = asyncio.create_task(self._merge_when_quiet(self._merge))
+        self._merges.add(self._merge_timer)
+        self._merge_timer.add_done_callback(self._merges.discard)
 
     async def _merge_when_quiet(self, merge: Callable[[], Awaitable[object]]) -> None:
-        """After a quiet spell, build the corpus in full (without holding up reloads), then
-        reload onto that build."""
+        """After a quiet spell, build the corpus in full in a child process (without holding
+        up reloads), then reload onto that build."""
         await asyncio.sleep(self.merge_after_seconds)
         self._merge_timer = None  # merging now: a change meanwhile starts a new spell
+        self._may_merge = False  # until the corpus changes: a new file event, or /reload
         log.info("merging the changed files into a full index build in the background")
         try:
             await merge()
-        except Exception:
-            log.exception("the background merge failed; still answering from the layered index")
+        except Exception as error:  # BuildFailed, or no child could start (OSError)
+            log.warning(
+                "the background merge failed (%s); still answering from the layered index, "
+                "and no merge runs again until the corpus changes or /reload",
+                error,
+            )
             return
-        await self._reload_logged("background merge built; reloading onto it")
+        await self._reload_logged("background merge built; reloading onto it", merged=True)
+
+    async def close(self) -> None:
+        """Stop the merge timer and the builds under way, their child processes killed, so
+        none outlives the bot building for nobody."""
+        stopping: list[asyncio.Future[Any]] = [*self._merges, *self._building, *self._late]
+        for task in stopping:
+            task.cancel()
+        await asyncio.gather(*stopping, return_exceptions=True)
 
     async def _report(self, fresh: SearchService, started: float) -> ReloadReport:
         seconds = time.perf_counter() - started
@@ -318,10 +372,12 @@ class CorpusReloader:
         finally:
             checker.cancel()
 
-    async def _reload_logged(self, why: str) -> None:
+    async def _reload_logged(self, why: str, *, merged: bool = False) -> None:
+        """Reload, logging why and how it ended; ``merged``: onto the merge's own build, which
+        is no change of the corpus (see ``_may_merge``)."""
         log.info("%s", why)
         try:
-            await self.reload()
+            await (self._reload_joined() if merged else self.reload())
         except (ReloadTimeout, ReloadRefused) as error:
             log.warning("%s; still answering from the previous corpus", error)
         except Exception:

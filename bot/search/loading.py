@@ -6,6 +6,12 @@ from bot.config import Settings
 from bot.index.backends import use_kernel_cache
 from bot.search.rerank import SECOND_STAGE, SecondStage
 from bot.search.service import SearchService
+from bot.snapshot.cache import LoadPlan, plan_load
+from bot.snapshot.snapshot import PassageSettings
+
+# The exit status of ``corpusbot index --full`` when it built the corpus but could not save the
+# build in INDEX_CACHE_DIR (a read-only folder, a full disk): nothing is left for a bot to map.
+BUILD_NOT_SAVED = 3
 
 
 def load_service(settings: Settings, *, layered: bool = True) -> SearchService:
@@ -23,6 +29,18 @@ def load_service(settings: Settings, *, layered: bool = True) -> SearchService:
         language=settings.corpus_language,
         layered=layered,
     )
+
+
+def plan_service(settings: Settings) -> LoadPlan:
+    """What :func:`load_service` would do now: map, lay changes over, or build in full."""
+    passages = PassageSettings(
+        settings.bm25,
+        settings.passage_min_words,
+        settings.passage_max_words,
+        settings.file_rules,
+        settings.corpus_language,
+    )
+    return plan_load(settings.corpus_dir, passages, settings.index_cache_dir)
 
 
 def second_stage(settings: Settings) -> SecondStage | None:

@@ -146,6 +146,29 @@ def load_snapshot(
         return _open_or_build(root, settings, cache_dir, key, progress, backend)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class LoadPlan:
+    """What :func:`load_snapshot` would do with the corpus as it is now, found without doing
+    it: the bot runs a full build in a child process rather than in its own."""
+
+    full_build: bool  # neither a saved snapshot of it nor one a few files away to lay over
+    corpus_bytes: int  # the listed files' size: about the text a build reads
+
+
+def plan_load(root: Path, settings: PassageSettings, cache_dir: Path | None) -> LoadPlan:
+    """Whether loading the corpus under ``root`` now builds it in full (with ``layered``), and
+    its size; a folder that cannot be listed plans a build, whose load then says why."""
+    if not root.is_dir():
+        return LoadPlan(full_build=True, corpus_bytes=0)
+    listing = list_corpus(root, settings.files)
+    size = _listed_bytes(listing)
+    if cache_dir is None:
+        return LoadPlan(full_build=True, corpus_bytes=size)
+    saved = (cache_dir / corpus_key(root, settings, listing)).exists()
+    nearest = saved or _nearest_base(root, settings, cache_dir, listing) is not None
+    return LoadPlan(full_build=not nearest, corpus_bytes=size)
+
+
 def _layered(
     root: Path,
     settings: PassageSettings,
@@ -155,6 +178,23 @@ def _layered(
 ) -> Snapshot | None:
     """The cached snapshot of this corpus that the fewest changed bytes separate from it, with
     those files laid over it; ``None`` when there is none, or too much changed."""
+    nearest = _nearest_base(root, settings, cache_dir, listing)
+    if nearest is None:
+        return None
+    entry, manifest, found = nearest
+    try:
+        base = _opened_base(entry)
+        return layer_changes(base, manifest, listing, found, settings, backend)
+    except (OSError, ValueError, KeyError) as error:
+        log.warning("cannot lay the changes over %s (%s); building in full", entry, error)
+        return None
+
+
+def _nearest_base(
+    root: Path, settings: PassageSettings, cache_dir: Path, listing: CorpusListing
+) -> tuple[Path, Manifest, Changes] | None:
+    """The cached snapshot of this corpus that the fewest changed bytes separate from it, its
+    manifest and the changes; ``None`` when there is none, or too much changed."""
     wanted = settings_key(root, settings)
     best: tuple[int, Path, Manifest, Changes] | None = None
     for entry in _snapshots(cache_dir):
@@ -176,12 +216,7 @@ def _layered(
     total = _listed_bytes(listing)
     if changed_bytes > MAX_LAYERED_SHARE * total:
         return None
-    try:
-        base = _opened_base(entry)
-        return layer_changes(base, manifest, listing, found, settings, backend)
-    except (OSError, ValueError, KeyError) as error:
-        log.warning("cannot lay the changes over %s (%s); building in full", entry, error)
-        return None
+    return entry, manifest, found
 
 
 _BASES: dict[Path, tuple[int, Snapshot]] = {}  # saved snapshots opened to lay changes over

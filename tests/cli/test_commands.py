@@ -120,6 +120,22 @@ def test_index_says_how_it_was_loaded_and_full_folds_changes_in(tmp_path: Path) 
     assert "index:      built" in corpusbot("index", "--full", env=env).stdout
 
 
+def test_index_full_that_cannot_save_its_build_says_so_in_its_exit_status(tmp_path: Path) -> None:
+    """A bot runs ``index --full`` in a child and maps what it saved: a build left in the
+    child's memory must not pass for a saved one."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.md").write_text("# Note\n\nRivers and fields.")
+    (tmp_path / "index").write_text("")  # a file where the cache folder should be
+    env = {"CORPUS_DIR": str(corpus), "INDEX_CACHE_DIR": str(tmp_path / "index")}
+    result = corpusbot("index", "--full", env=env)
+    assert result.returncode == 3, result.stderr
+    assert "not writable" in result.stderr
+    assert result.stderr.rstrip().endswith(f"could not be saved in {tmp_path / 'index'}")
+    assert "documents:  1" in result.stdout
+    assert corpusbot("index", env=env).returncode == 0  # a plain look saves nothing, by design
+
+
 def test_settings_come_from_a_dotenv_file(tmp_path: Path) -> None:
     corpus = tmp_path / "docs"
     corpus.mkdir()

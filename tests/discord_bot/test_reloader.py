@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
+from bot.discord_bot.full_build import FullBuilds
 from bot.discord_bot.reloader import (
     MAX_STALLED_BUILDS,
     CorpusReloader,
@@ -17,6 +19,7 @@ from bot.discord_bot.reloader import (
     compare,
 )
 from bot.i18n.catalog import messages_for
+from bot.search.loading import load_service
 from bot.search.service import SearchService
 
 
@@ -213,47 +216,56 @@ async def test_a_storm_of_reloads_costs_one_build_and_stuck_builds_do_not_pile_u
     assert len(builds) == 3 + MAX_STALLED_BUILDS
 
 
+class CountedBuilds(FullBuilds):
+    """Real full builds in a child process, counted."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.builds: list[float] = []
+
+    async def build(self) -> None:
+        self.builds.append(time.monotonic())
+        await super().build()
+
+
+@pytest.mark.timeout(60)
 async def test_a_watched_edit_is_laid_over_the_index_and_merged_when_quiet(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An edit reaches the service as a layered index at once (only that file read again);
-    after a quiet spell a full build folds it in and the service moves onto it, answering
-    the same."""
+    after a quiet spell a full build in a child process folds it in and the service moves onto
+    it, answering the same."""
     corpus, cache = tmp_path / "corpus", tmp_path / "cache"
     corpus.mkdir()
     for number in range(30):
         (corpus / f"doc{number:02d}.txt").write_text(
             f"Document {number} tells of orchards, rivers and the harvest of year {number}. " * 5
         )
-
-    def load(*, layered: bool = True) -> SearchService:
-        return SearchService.from_folder(corpus, cache_dir=cache, layered=layered)
-
-    holder = {"service": load()}
-    merges: list[float] = []
-
-    async def merge() -> SearchService:
-        merges.append(time.monotonic())
-        return await asyncio.to_thread(load, layered=False)
+    monkeypatch.setenv("CORPUS_DIR", str(corpus))  # read by the child process too
+    monkeypatch.setenv("INDEX_CACHE_DIR", str(cache))
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    holder = {"service": load_service(settings)}
+    builds = CountedBuilds(settings)
+    merges = builds.builds
 
     reports = []
     reloader = CorpusReloader(
         corpus,
-        load=load,
+        load=lambda: load_service(settings),
         get=lambda: holder["service"],
         swap=lambda s: holder.update(service=s),
         debounce_ms=100,
-        merge=merge,
+        merge=builds.build,
         merge_after_seconds=1.0,
     )
-    original = reloader.reload
+    original = reloader._reload_joined  # every reload, the merge's own included
 
     async def reporting() -> object:
         report = await original()
         reports.append(report)
         return report
 
-    reloader.reload = reporting  # type: ignore[method-assign]
+    reloader._reload_joined = reporting  # type: ignore[method-assign]
     watching = asyncio.create_task(reloader.watch())
     try:
         await asyncio.sleep(0.3)

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.e2e.helpers import BOT_ARGV, bot_env, make_corpus
+from tests.e2e.helpers import BOT_ARGV, bot_env, make_corpus, set_immutable
 from tests.fakediscord import FakeDiscord
 
 pytest_plugins = ["tests.fakediscord.pytest_plugin"]
@@ -195,3 +195,79 @@ async def test_a_stop_during_the_background_merge_stops_its_child_too(
     except ProcessLookupError:
         return
     raise AssertionError(f"the merge's child process {child} outlived the bot")
+
+
+async def test_a_reload_that_rebuilds_the_corpus_builds_in_a_child_process(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Too much changed to lay over the saved index: the full build runs in a child process
+    (the bot keeps answering meanwhile), the bot maps its build, and a stop meanwhile stops
+    the child too."""
+    corpus = make_corpus(tmp_path)
+    env = bot_env(
+        corpus,
+        tmp_path / "log.db",
+        index_cache_dir=tmp_path / "index",
+        watch_corpus="false",
+        child_build_from_bytes=0,  # a corpus this small builds in the bot's thread by default
+    )
+    bot = await launch_bot(BOT_ARGV, env)
+    await bot.wait_for_output(r"corpus .*\(built\)")
+    (corpus / "animals.md").write_text("# Animals\n\nQuokkas live on Rottnest Island. " * 40)
+    allowed = await fake_discord.send_command("reload", {}, member_permissions=ADMINISTRATOR)
+    child = await bot.wait_for_output(r"the full build runs in a child process, pid (\d+)", 20)
+    assert int(child.group(1)) != bot.pid
+    report = await allowed.wait_for_message(timeout=30)
+    assert "1 added (animals)" in report.embeds[0]["description"]
+    await bot.wait_for_output(r"corpus .*\(from cache\)")  # mapped, not built in the bot
+    found = await (
+        await fake_discord.send_command("ask", {"question": "quokkas"})
+    ).wait_for_message()
+    assert "Rottnest Island" in found.embeds[0]["description"]
+
+    (corpus / "plants.md").write_text("# Plants\n\nBanksias flower in winter. " * 80)
+    await fake_discord.send_command("reload", {}, member_permissions=ADMINISTRATOR)
+    second = int(
+        (await bot.wait_for_output(rf"in a child process, pid (?!{child.group(1)}\b)(\d+)", 20))[1]
+    )
+    assert await bot.terminate(20) == 0
+    try:
+        os.kill(second, 0)
+    except ProcessLookupError:
+        return
+    raise AssertionError(f"the reload's child process {second} outlived the bot")
+
+
+async def test_a_merge_that_cannot_save_its_build_is_tried_once_per_change(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A read-only index cache: the merge fails, says why once, and is not tried again every
+    quiet spell (a full build each time, a core burnt for nothing) until the corpus changes."""
+    corpus = make_corpus(tmp_path)
+    for number in range(40):
+        (corpus / f"note{number:02d}.md").write_text(f"# Note {number}\n\nOrchards in bloom. " * 3)
+    cache = tmp_path / "index"
+    env = bot_env(corpus, tmp_path / "log.db", index_cache_dir=cache, index_merge_seconds=0.2)
+    bot = await launch_bot(BOT_ARGV, env)
+    await bot.wait_for_output("watching .* for changes")
+    set_immutable([cache], True)
+    try:
+        (corpus / "note05.md").write_text("# Note 5\n\nQuokkas live on Rottnest Island.\n")
+        await bot.wait_for_output(r"with changed files laid over the saved index", timeout=20)
+        await bot.wait_for_output(r"merging the changed files", timeout=20)
+        # Nothing announces a merge that does not happen: give a loop (a merge every 0.2 s of
+        # quiet, a child's build and a reload each, under 2 s a round) time to show itself.
+        await asyncio.sleep(3)
+        assert bot.output.count("merging the changed files") == 1
+        failed = await bot.wait_for_output(r"the background merge failed \((.*)\)")
+        assert "not writable" in failed.group(1)
+        found = await (
+            await fake_discord.send_command("ask", {"question": "quokkas"})
+        ).wait_for_message()
+        assert "Rottnest Island" in found.embeds[0]["description"]
+    finally:
+        set_immutable([cache], False)
+
+    (corpus / "note06.md").write_text("# Note 6\n\nWombats dig burrows in the hills.\n")
+    await bot.wait_for_output(r"background merge built; reloading onto it", timeout=30)
+    assert bot.output.count("merging the changed files") == 2
