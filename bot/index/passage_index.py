@@ -70,7 +70,7 @@ class PassageIndex:
     ) -> PassageIndex:
         """Open an index saved by :meth:`save` or ``IndexBuilder.finish``, memory-mapped."""
         arrays, params = load_arrays(directory)
-        check_index(arrays)
+        check_index(arrays, directory)
         return cls(arrays, params, backend=backend, tuning=tuning)
 
     def save(self, directory: Path) -> None:

@@ -215,7 +215,9 @@ class PassageStore(LazySequence[Passage]):
             name: np.load(directory / f"{name}.npy", mmap_mode="r").view(np.ndarray)
             for name in _ARRAYS
         }
-        _check_store(tables, arrays)
+        # Checked as read into memory and let go, not through the maps, which would keep
+        # every page resident.
+        _check_store(tables, {name: np.load(directory / f"{name}.npy") for name in _ARRAYS})
         return cls(tables, arrays)
 
     def _make_document(self, number: int) -> Document:

@@ -44,18 +44,20 @@ class StringTable(LazySequence[str]):
     @classmethod
     def open(cls, prefix: Path) -> StringTable:
         """Map a table written by :func:`write_strings`."""
-        offsets = np.load(prefix.with_suffix(".offsets.npy"), mmap_mode="r").view(np.ndarray)
+        offsets_path = prefix.with_suffix(".offsets.npy")
         blob_path = prefix.with_suffix(".blob")
         size = blob_path.stat().st_size
+        checked = np.load(offsets_path)  # read and let go: the map keeps only what is read
         require(
-            offsets.ndim == 1
-            and offsets.size >= 1
-            and int(offsets[0]) == 0
-            and int(offsets[-1]) == size
-            and ascending(offsets),
-            f"{prefix.name}.offsets.npy",
+            checked.ndim == 1
+            and checked.size >= 1
+            and int(checked[0]) == 0
+            and int(checked[-1]) == size
+            and ascending(checked),
+            offsets_path.name,
             "its offsets do not run from 0 to the blob's size",
         )
+        offsets = np.load(offsets_path, mmap_mode="r").view(np.ndarray)
         if size == 0:
             return cls(b"", offsets)
         with blob_path.open("rb") as handle:
