@@ -4,6 +4,7 @@ Markdown."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -31,8 +32,6 @@ CONTINUATION_SHARE = 0.3
 ELLIPSIS = "…"
 # Between two quoted sentences that are not neighbours in the passage.
 GAP = " " + ELLIPSIS + " "
-# Runs of word characters and of others: where a word too long for a snippet is cut.
-_RUN = re.compile(r"\w+|\W+")
 # A web address in text: never cut by highlighting, and kept clickable when escaped.
 URL = re.compile(r"https?://[^\s<>\"'`|]+[^\s<>\"'`|.,;:!?)\]]")
 
@@ -282,16 +281,22 @@ def _window_around_matches(
 
 
 def _fitting_pieces(text: str, unit: Span, max_chars: int) -> list[Span]:
-    """``unit`` whole when it fits in ``max_chars``, else cut between its runs of word
-    characters and of others ("word", ",", "word"), and a run still too long every
-    ``max_chars`` characters."""
+    """``unit`` whole when it fits in ``max_chars``, else in pieces of at most a quarter of
+    that, each ending where a run of word characters meets a run of others ("word" | ",") when
+    it can: a window of pieces then fits, and a hostile "word,word,…" of 250,000 characters is
+    a few thousand pieces rather than one per comma."""
     if unit.end - unit.start <= max_chars:
         return [unit]
     return [
-        Span(first, min(first + max_chars, run.end()))
-        for run in _RUN.finditer(text, unit.start, unit.end)
-        for first in range(run.start(), run.end(), max_chars)
+        Span(piece.start(), piece.end())
+        for piece in _piece_pattern(max(max_chars // 4, 1)).finditer(text, unit.start, unit.end)
     ]
+
+
+@functools.cache
+def _piece_pattern(longest: int) -> re.Pattern[str]:
+    """Up to ``longest`` characters, ending at a word boundary if one is within reach."""
+    return re.compile(rf"(?s:.{{1,{longest}}}\b|.{{1,{longest}}})")
 
 
 def _highlight(
