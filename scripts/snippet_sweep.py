@@ -416,21 +416,32 @@ SENTENCE_SETS: dict[str, Callable[[list[int], int], set[int]]] = {
 }
 
 
+def _first_passage_holds(questions: list[Question]) -> list[Question]:
+    """The questions whose first passage holds the answer."""
+    return [q for q in questions if q.passages and _normal(q.case.answer) in _normal(q.passages[0])]
+
+
+def _kept_scores(q: Question) -> tuple[list[Span], list[float]]:
+    """The first passage's sentences and their scores under the bot's choice (:data:`KEPT`)."""
+    text = q.passages[0]
+    sentences = sentence_spans(text) or [Span(0, len(text))]
+    found = find_terms(text, frozenset(q.weights))
+    matched = sn._terms_by_sentence(sentences, found)
+    w = local_weights(KEPT, q.weights, matched)
+    return sentences, sentence_scores(KEPT, q.case.question, text, sentences, found, matched, w)
+
+
 def ceiling(questions: list[Question]) -> None:
     """How often a set of sentences chosen by the bot's scores holds the answer, among the
     questions whose first passage holds it, whatever the snippet's length: what any choice of
     whole sentences by these scores can reach, and what it costs in characters."""
-    held = [q for q in questions if q.passages and _normal(q.case.answer) in _normal(q.passages[0])]
+    held = _first_passage_holds(questions)
     print(f"{len(held)} questions whose first passage holds the answer")
     for name, pick in SENTENCE_SETS.items():
         hits, lengths = 0, []
         for q in held:
             text = q.passages[0]
-            sentences = sentence_spans(text) or [Span(0, len(text))]
-            found = find_terms(text, frozenset(q.weights))
-            matched = sn._terms_by_sentence(sentences, found)
-            w = local_weights(KEPT, q.weights, matched)
-            scores = sentence_scores(KEPT, q.case.question, text, sentences, found, matched, w)
+            sentences, scores = _kept_scores(q)
             order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
             body = " ".join(
                 collapse_whitespace(text[sentences[i].start : sentences[i].end])
@@ -453,15 +464,11 @@ def embedding(questions: list[Question]) -> None:
     whose weights come in its PyPI wheel), alone and mixed with the bot's own score scaled to
     the passage's best, per half and for the best sentence with the one after it."""
     model = _wordllama()
-    held = [q for q in questions if q.passages and _normal(q.case.answer) in _normal(q.passages[0])]
+    held = _first_passage_holds(questions)
     scored = []
     for q in held:
         text = q.passages[0]
-        sentences = sentence_spans(text) or [Span(0, len(text))]
-        found = find_terms(text, frozenset(q.weights))
-        matched = sn._terms_by_sentence(sentences, found)
-        w = local_weights(KEPT, q.weights, matched)
-        own = sentence_scores(KEPT, q.case.question, text, sentences, found, matched, w)
+        sentences, own = _kept_scores(q)
         bodies = [collapse_whitespace(text[s.start : s.end]) for s in sentences]
         vectors = model.embed([q.case.question, *bodies], norm=True)
         similarity = (vectors[1:] @ vectors[0]).tolist()
