@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -94,3 +95,12 @@ def results_of(row: dict[str, Any]) -> list[dict[str, Any]]:
 def set_immutable(paths: list[Path], on: bool) -> None:
     """Make files unwritable even for root (``chattr +i``), or writable again."""
     subprocess.run(["chattr", "+i" if on else "-i", *map(str, paths)], check=True)
+
+
+def assert_outlived_by_none(pid: int, what: str) -> None:
+    """Fail unless process ``pid`` (``what``, a child the bot started) has gone with the bot."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return
+    raise AssertionError(f"{what} {pid} outlived the bot")

@@ -4,13 +4,18 @@ restart, /reload is for administrators, a long reload is answered and SIGTERM me
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import time
 from pathlib import Path
 
-from tests.e2e.helpers import BOT_ARGV, bot_env, make_corpus, set_immutable
+from tests.e2e.helpers import (
+    BOT_ARGV,
+    assert_outlived_by_none,
+    bot_env,
+    make_corpus,
+    set_immutable,
+)
 from tests.fakediscord import FakeDiscord
 
 pytest_plugins = ["tests.fakediscord.pytest_plugin"]
@@ -190,11 +195,7 @@ async def test_a_stop_during_the_background_merge_stops_its_child_too(
     )
     bot.send_signal(signal.SIGTERM)
     assert await bot.wait(20) == 0
-    try:
-        os.kill(child, 0)
-    except ProcessLookupError:
-        return
-    raise AssertionError(f"the merge's child process {child} outlived the bot")
+    assert_outlived_by_none(child, "the merge's child process")
 
 
 async def test_a_reload_that_rebuilds_the_corpus_builds_in_a_child_process(
@@ -231,11 +232,7 @@ async def test_a_reload_that_rebuilds_the_corpus_builds_in_a_child_process(
         (await bot.wait_for_output(rf"in a child process, pid (?!{child.group(1)}\b)(\d+)", 20))[1]
     )
     assert await bot.terminate(20) == 0
-    try:
-        os.kill(second, 0)
-    except ProcessLookupError:
-        return
-    raise AssertionError(f"the reload's child process {second} outlived the bot")
+    assert_outlived_by_none(second, "the reload's child process")
 
 
 async def test_a_merge_that_cannot_save_its_build_is_tried_once_per_change(
