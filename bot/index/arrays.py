@@ -92,9 +92,12 @@ def _reserve(path: Path) -> None:
     """Give the file its disk blocks now. ``open_memmap`` leaves it sparse, and a page written
     through the map on a disk that has no block left for it kills the process (SIGBUS); here a
     full disk is an ``OSError`` the caller can handle instead."""
+    reserve = getattr(os, "posix_fallocate", None)  # not on macOS
+    if reserve is None:
+        return
     with path.open("r+b") as handle:
         try:
-            os.posix_fallocate(handle.fileno(), 0, path.stat().st_size)
+            reserve(handle.fileno(), 0, path.stat().st_size)
         except OSError as error:
             if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system without it
                 raise
