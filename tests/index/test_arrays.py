@@ -51,6 +51,7 @@ def test_saving_refuses_bounds_a_loaded_index_would_misread(tmp_path: Path) -> N
         index.save(tmp_path / "idx")
 
 
+@pytest.mark.skipif(not hasattr(os, "posix_fallocate"), reason="no posix_fallocate here")
 def test_a_posting_file_has_its_disk_blocks_before_it_is_filled(tmp_path: Path) -> None:
     # Sparse, a page written through the map on a full disk would kill the process (SIGBUS);
     # with its blocks reserved, a full disk is an OSError when the file is made.
