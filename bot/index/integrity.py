@@ -92,15 +92,13 @@ def _saved(directory: Path, name: str) -> npt.NDArray[Any]:
 def _file_within(path: Path, end: int) -> bool:
     """Whether every value of the saved 1-D array at ``path`` is in ``range(end)``, read a
     block at a time."""
+    header = np.load(path, mmap_mode="r")  # its dtype, size and offset; no value is read
+    dtype, count, offset = header.dtype, header.size, header.offset
+    del header
     with path.open("rb") as handle:
-        version = np.lib.format.read_magic(handle)
-        if version == (1, 0):
-            _, _, dtype = np.lib.format.read_array_header_1_0(handle)
-        else:
-            _, _, dtype = np.lib.format.read_array_header_2_0(handle)
-        block = bytearray(_BLOCK_VALUES * dtype.itemsize)
-        while size := handle.readinto(block):
-            values = np.frombuffer(block, dtype=dtype, count=size // dtype.itemsize)
+        handle.seek(offset)
+        for first in range(0, count, _BLOCK_VALUES):
+            values = np.fromfile(handle, dtype=dtype, count=min(_BLOCK_VALUES, count - first))
             if not within(values, 0, end):
                 return False
     return True
