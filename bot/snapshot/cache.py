@@ -328,13 +328,8 @@ def _open_or_build(
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
     except OSError as error:
-        log.warning(
-            "index cache folder %s is not writable (%s); building in memory, "
-            "so the next start builds again",
-            cache_dir,
-            error,
-        )
-        return load_snapshot(root, settings, None, progress=progress, backend=backend)
+        why = f"index cache folder {cache_dir} is not writable ({error})"
+        return _built_in_memory(root, settings, progress, backend, why)
     _remove_abandoned_builds(cache_dir)
     try:
         _build_into(staging, root, settings, progress, backend)
@@ -346,14 +341,19 @@ def _open_or_build(
         # read with their errors noted, so what reaches here is the cache's; numpy's short
         # writes carry no errno.)
         shutil.rmtree(staging, ignore_errors=True)
-        log.warning(
-            "cannot save the index in %s (%s); building in memory, so the next start builds again",
-            cache_dir,
-            error.strerror or f"a write came up short: {error}; is the disk full?",
-        )
-        return load_snapshot(root, settings, None, progress=progress, backend=backend)
+        reason = error.strerror or f"a write came up short: {error}; is the disk full?"
+        why = f"cannot save the index in {cache_dir} ({reason})"
+        return _built_in_memory(root, settings, progress, backend, why)
     _prune(cache_dir, keep=target)
     return dataclasses.replace(open_snapshot(target, backend), cached=False)
+
+
+def _built_in_memory(
+    root: Path, settings: PassageSettings, progress: bool | None, backend: Backend, why: str
+) -> Snapshot:
+    """The corpus built in memory, said once with ``why`` the cache folder cannot keep it."""
+    log.warning("%s; building in memory, so the next start builds again", why)
+    return load_snapshot(root, settings, None, progress=progress, backend=backend)
 
 
 def _build_into(
