@@ -33,13 +33,14 @@ def load_corpus(root: Path, rules: FileRules = DEFAULT_RULES) -> CorpusLoad:
 def iter_documents(
     root: Path, result: CorpusLoad, rules: FileRules = DEFAULT_RULES
 ) -> Iterator[Document]:
-    """The documents :func:`load_corpus` loads, one at a time (no more than one file's held at
-    once); what is skipped or repaired goes into ``result``."""
+    """The documents :func:`load_corpus` loads, one at a time, as each file is read; what is
+    skipped or repaired goes into ``result``."""
     listing = list_corpus(root, rules)
     for refused in listing.skipped:
         result.skip(refused.path, refused.reason)
-    for _, documents in iter_file_documents(listing.files, result, rules):
-        yield from documents
+    seen_ids: set[str] = set()
+    for file in listing.files:
+        yield from file_documents(file, result, rules, seen_ids)
 
 
 def iter_file_documents(
@@ -48,23 +49,37 @@ def iter_file_documents(
     rules: FileRules = DEFAULT_RULES,
     seen_ids: set[str] | None = None,
 ) -> Iterator[tuple[CorpusFile, list[Document]]]:
-    """Each file with the documents it yields, in order; a document whose id an earlier one
-    (of these files, or in ``seen_ids``) has is skipped, so ids stay unique."""
+    """Each file with the documents :func:`file_documents` yields from it, in order, ids
+    unique across the files (and ``seen_ids``)."""
     seen_ids = set() if seen_ids is None else seen_ids
     for file in files:
-        documents = []
-        try:
-            for document in _load_file(file, rules, result):
-                document = _composed(document)
-                if document.id in seen_ids:
-                    result.skip(file.relative, f"duplicate document id {document.id!r}")
-                    continue
-                seen_ids.add(document.id)
-                documents.append(document)
-        except Exception as error:  # a loader bug costs this file, never the whole corpus
-            log.debug("loading %s failed", file.relative, exc_info=error)
-            result.skip(file.relative, f"could not be loaded ({type(error).__name__})")
-        yield file, documents
+        yield file, list(file_documents(file, result, rules, seen_ids))
+
+
+def file_documents(
+    file: CorpusFile, result: CorpusLoad, rules: FileRules, seen_ids: set[str]
+) -> Iterator[Document]:
+    """The documents of one file as its loader reads them, streamed (a JSONL file of a
+    million records goes to a build's workers as it is parsed, not once it all is); a document
+    whose id is in ``seen_ids`` is skipped, and each one yielded is added to them.
+
+    A loader error ends the file there: the documents read before it stay, and the file is
+    noted as skipped with the error's type (a loader bug costs that file, never the corpus).
+    """
+    loaded = 0
+    try:
+        for document in _load_file(file, rules, result):
+            document = _composed(document)
+            if document.id in seen_ids:
+                result.skip(file.relative, f"duplicate document id {document.id!r}")
+                continue
+            seen_ids.add(document.id)
+            loaded += 1
+            yield document
+    except Exception as error:
+        log.debug("loading %s failed", file.relative, exc_info=error)
+        kept = f" past its first {loaded:,} documents" if loaded else ""
+        result.skip(file.relative, f"could not be loaded{kept} ({type(error).__name__})")
 
 
 def _composed(document: Document) -> Document:

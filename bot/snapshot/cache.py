@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.corpus import CorpusLoad, Document, FileRules, list_corpus, load_corpus
-from bot.corpus.load import iter_file_documents
+from bot.corpus.load import file_documents
 from bot.corpus.walk import CorpusListing
 from bot.index.backends import Backend
 from bot.snapshot.build import build_snapshot
@@ -461,14 +461,16 @@ def _documents_noted(
     for file in listing.files:
         identity = file.version
         skipped, repaired = len(load.skipped), len(load.repaired)
-        for _, documents in iter_file_documents([file], load, rules, seen):
-            entries.append(
-                FileEntry(
-                    file.relative,
-                    identity,
-                    len(documents),
-                    notes(load.skipped[skipped:]),
-                    notes(load.repaired[repaired:]),
-                )
+        count = 0
+        for document in file_documents(file, load, rules, seen):
+            count += 1
+            yield document
+        entries.append(
+            FileEntry(
+                file.relative,
+                identity,
+                count,
+                notes(load.skipped[skipped:]),
+                notes(load.repaired[repaired:]),
             )
-            yield from documents
+        )

@@ -12,14 +12,16 @@ import tempfile
 import time
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.corpus import FileRules, list_corpus, load_corpus
+from bot.corpus import CorpusLoad, FileRules, jsonl, list_corpus, load_corpus
 from bot.corpus.documents import Document, Refused, Section, strip_boilerplate
 from bot.corpus.jsonl import _valid_unicode
+from bot.corpus.load import iter_documents
 from bot.corpus.walk import read_corpus_file
 from bot.discord_bot.reloader import compare
 from bot.search.service import SearchService
@@ -418,6 +420,46 @@ def test_one_bad_jsonl_line_costs_that_line_only(tmp_path: Path) -> None:
         ("fruit.jsonl:3", "not valid JSON (nested too deeply)"),
         ("fruit.jsonl:4", "not valid JSON (a number too long)"),
         ("fruit.jsonl:6", '"id" is not a string or a number'),
+    ]
+
+
+def test_a_jsonl_file_streams_its_records_as_they_are_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build's workers get a big JSONL file's first records while the rest is unparsed."""
+    write(tmp_path, "big.jsonl", "".join(f'{{"text": "Record {n}."}}\n' for n in range(1000)))
+    parsed: list[int] = []
+    original = jsonl._record
+
+    def counting(line: str, number: int, stem: str, where: str) -> Any:
+        parsed.append(number)
+        return original(line, number, stem, where)
+
+    monkeypatch.setattr(jsonl, "_record", counting)
+    documents = iter_documents(tmp_path, CorpusLoad())
+    assert next(documents).text == "Record 0."
+    assert parsed == [1]
+    assert sum(1 for _ in documents) == 999
+
+
+def test_a_loader_error_mid_file_keeps_the_records_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loader bug on the third record costs the file from there: the two records before it
+    stay (a build has already passed them on), and the note says how far it got."""
+    write(tmp_path, "notes.jsonl", "".join(f'{{"text": "Note {n}."}}\n' for n in range(5)))
+    original = jsonl._record
+
+    def failing(line: str, number: int, stem: str, where: str) -> Any:
+        if number == 3:
+            raise KeyError("a loader bug")
+        return original(line, number, stem, where)
+
+    monkeypatch.setattr(jsonl, "_record", failing)
+    load = load_corpus(tmp_path)
+    assert [d.text for d in load.documents] == ["Note 0.", "Note 1."]
+    assert skipped(load) == [
+        ("notes.jsonl", "could not be loaded past its first 2 documents (KeyError)")
     ]
 
 
