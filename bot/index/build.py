@@ -21,9 +21,13 @@ CHUNK_PASSAGES = 20_000  # passages counted per chunk while building
 
 @dataclass(slots=True)
 class CountedChunk:
-    """Term counts of consecutive passages: what tokenising workers send back, compactly."""
+    """Term counts of consecutive passages: what tokenising workers send back, compactly.
 
-    terms: list[str]  # the chunk's own vocabulary
+    Postings come sorted by term, then passage: each term's postings are one run, in the
+    order the index lays them out, so laying a chunk out moves runs and sorts nothing.
+    """
+
+    terms: list[str]  # the chunk's own vocabulary, each of which occurs
     lengths: npt.NDArray[np.int32]  # terms per passage (repeats included)
     passage: npt.NDArray[np.int32]  # per posting: passage number within the chunk
     term: npt.NDArray[np.int32]  # per posting: index into ``terms``
@@ -31,7 +35,7 @@ class CountedChunk:
 
 
 def count_terms(token_lists: Sequence[Sequence[str]]) -> CountedChunk:
-    """Count each passage's terms; postings come out sorted by passage, then term."""
+    """Count each passage's terms (see :class:`CountedChunk` for the postings' order)."""
     local = _Numbering()
     lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
     # Numbered in C (map over a dict's lookup), a Python step only for each new term.
@@ -53,19 +57,19 @@ def count_numbered(
 ) -> CountedChunk:
     """Count ``passages`` passages' terms, given as term ``numbers[i]`` (into ``terms``, each
     of which occurs) of passage ``owners[i]``, counting ``weights[i]`` times (once without
-    ``weights``), in any order; postings come out sorted by passage, then term."""
+    ``weights``), in any order; postings come out sorted by term, then passage."""
     if weights is not None:
         numbers, owners = np.repeat(numbers, weights), np.repeat(owners, weights)
-    width = max(len(terms), 1)
-    keys = owners * width + numbers
+    width = max(passages, 1)
+    keys = numbers * width + owners
     keys.sort()
     starts = np.flatnonzero(np.diff(keys, prepend=-1))
     postings = keys[starts]
     return CountedChunk(
         terms=terms,
         lengths=np.bincount(owners, minlength=passages).astype(np.int32),
-        passage=(postings // width).astype(np.int32),
-        term=(postings % width).astype(np.int32),
+        passage=(postings % width).astype(np.int32),
+        term=(postings // width).astype(np.int32),
         tf=np.diff(starts, append=keys.size).astype(np.int32),
     )
 
@@ -121,6 +125,10 @@ class IndexBuilder:
 
     def add_counts(self, chunk: CountedChunk) -> None:
         """Add the next passages, counted (by a worker process, say)."""
+        starts = np.flatnonzero(np.diff(chunk.term, prepend=-1))
+        runs = chunk.term[starts]
+        if np.bincount(runs).max(initial=0) > 1:
+            raise ValueError("a counted chunk's postings are not sorted by term")
         vocabulary = self._vocabulary
         global_ids = np.fromiter(
             map(vocabulary.__getitem__, chunk.terms), dtype=np.int32, count=len(chunk.terms)
@@ -128,9 +136,13 @@ class IndexBuilder:
         terms = global_ids[chunk.term]
         docs = chunk.passage + np.int32(self.passages)
         if len(vocabulary) > self._df.size:
-            grown = np.zeros(len(vocabulary) - self._df.size, np.int64)
-            self._df = np.concatenate([self._df, grown])
-        self._df += np.bincount(terms, minlength=self._df.size)
+            # Grown by half at least: a corpus's vocabulary grows with every chunk, and copying
+            # it each time cost seconds at a million passages.
+            grown = np.zeros(max(len(vocabulary), self._df.size * 3 // 2), np.int64)
+            grown[: self._df.size] = self._df
+            self._df = grown
+        # Each run is one term's postings, so its length is the chunk's share of the term's df.
+        self._df[global_ids[runs]] += np.diff(starts, append=chunk.term.size)
         chunk_max = int(chunk.tf.max(initial=0))
         self._max_tf = max(self._max_tf, chunk_max)
         tfs = chunk.tf.astype(np.uint16 if chunk_max < 65536 else np.uint32)
@@ -166,7 +178,7 @@ class IndexBuilder:
         n = self.passages
         vocabulary = list(self._vocabulary)
         self._vocabulary = _Numbering()
-        df = self._df
+        df = self._df[: len(vocabulary)]
         indptr = np.zeros(df.size + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         nnz = int(indptr[-1])
@@ -183,19 +195,15 @@ class IndexBuilder:
         cursor = indptr[:-1].copy()
         for number in range(len(self._chunks)):
             terms, chunk_docs, chunk_tfs = self._chunk(number)
-            # Sorted by term, then position: one sort of distinct 64-bit keys, several times
-            # faster than a stable argsort of the terms.
-            keys = (terms.astype(np.int64) << 32) | np.arange(terms.size, dtype=np.int64)
-            keys.sort()
-            order = keys & 0xFFFFFFFF
-            sorted_terms = keys >> 32
-            first = np.flatnonzero(np.diff(sorted_terms, prepend=-1))
-            groups = sorted_terms[first]
-            counts = np.diff(first, append=sorted_terms.size)
-            rank = np.arange(sorted_terms.size, dtype=np.int64) - np.repeat(first, counts)
-            dest = cursor[sorted_terms] + rank
-            docs[dest] = chunk_docs[order]
-            tfs[dest] = chunk_tfs[order]
+            # Each term's postings are one run (CountedChunk's order): a run moves to where
+            # the term's postings have got to so far.
+            first = np.flatnonzero(np.diff(terms, prepend=-1))
+            groups = terms[first]
+            counts = np.diff(first, append=terms.size)
+            dest = np.arange(terms.size, dtype=np.int64)
+            dest += np.repeat(cursor[groups] - first, counts)
+            docs[dest] = chunk_docs
+            tfs[dest] = chunk_tfs
             cursor[groups] += counts
         self._chunks = []
         lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, np.int32)

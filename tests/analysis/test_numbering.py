@@ -177,8 +177,8 @@ def test_weighted_counts_are_the_counts_of_repeated_terms(
         (int(p), expected.terms[t], int(f))
         for p, t, f in zip(expected.passage, expected.term, expected.tf, strict=True)
     }
-    keys = counted.passage.astype(np.int64) * len(terms) + counted.term
-    assert (np.diff(keys) > 0).all()  # sorted by passage, then term
+    keys = counted.term.astype(np.int64) * len(lists) + counted.passage
+    assert (np.diff(keys) > 0).all()  # sorted by term, then passage
 
 
 def test_a_process_that_keeps_running_lets_the_pieces_go(kernels: str) -> None:

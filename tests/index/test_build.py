@@ -1,0 +1,82 @@
+"""Laying counted chunks out as an inverted index: every posting where it belongs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.index.bm25 import BM25Parameters
+from bot.index.build import CountedChunk, IndexBuilder, count_terms
+
+PASSAGES = st.lists(st.lists(st.sampled_from("abcdefgh"), max_size=8), min_size=1, max_size=40)
+
+
+def postings_by_term(passages: list[list[str]]) -> dict[str, list[tuple[int, int]]]:
+    """Each term's ``(passage, count)`` pairs in passage order, counted one by one."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    for number, tokens in enumerate(passages):
+        for term, count in sorted(Counter(tokens).items()):
+            found.setdefault(term, []).append((number, count))
+    return found
+
+
+@settings(max_examples=60, deadline=None)
+@given(passages=PASSAGES, chunk=st.integers(1, 7))
+def test_chunks_lay_out_as_the_postings_counted_one_by_one(
+    passages: list[list[str]], chunk: int
+) -> None:
+    """Passages added a few at a time (each chunk numbering its own terms in its own order)
+    give each term its postings in passage order, wherever its chunks put them."""
+    builder = IndexBuilder(BM25Parameters())
+    for first in range(0, len(passages), chunk):
+        builder.add_token_lists(passages[first : first + chunk])
+    arrays = builder.finish()
+    laid_out = {
+        arrays.terms[number]: list(
+            zip(
+                arrays.docs[arrays.indptr[number] : arrays.indptr[number + 1]].tolist(),
+                arrays.tfs[arrays.indptr[number] : arrays.indptr[number + 1]].tolist(),
+                strict=True,
+            )
+        )
+        for number in range(len(arrays.terms))
+    }
+    assert laid_out == postings_by_term(passages)
+    assert arrays.doc_len.tolist() == [len(tokens) for tokens in passages]
+
+
+def test_spilled_chunks_lay_out_the_same(tmp_path: Path) -> None:
+    passages = [["a", "b", "a"], ["c"], ["b", "c", "d"], [], ["a", "d", "d"]] * 5
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    builder = IndexBuilder(BM25Parameters(), spill=spill)
+    for first in range(0, len(passages), 3):
+        builder.add_token_lists(passages[first : first + 3])
+    arrays = builder.finish(tmp_path)
+    a = list(arrays.terms).index("a")
+    postings = arrays.docs[arrays.indptr[a] : arrays.indptr[a + 1]].tolist()
+    assert postings == [n for n, tokens in enumerate(passages) if "a" in tokens]
+    assert not list(spill.iterdir())
+
+
+def test_a_chunk_not_sorted_by_term_is_refused() -> None:
+    """Postings sorted by passage would be laid out out of place: refused, not indexed."""
+    counted = count_terms([["a", "b"], ["a", "b"]])
+    by_passage = np.lexsort((counted.term, counted.passage))
+    shuffled = CountedChunk(
+        terms=counted.terms,
+        lengths=counted.lengths,
+        passage=counted.passage[by_passage],
+        term=counted.term[by_passage],
+        tf=counted.tf[by_passage],
+    )
+    builder = IndexBuilder(BM25Parameters())
+    with pytest.raises(ValueError, match="not sorted by term"):
+        builder.add_counts(shuffled)
+    builder.add_counts(counted)
+    assert builder.passages == 2
