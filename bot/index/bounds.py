@@ -7,8 +7,11 @@ k passages are scored, every range whose bound is below the k-th score is skippe
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +25,10 @@ IntArray = npt.NDArray[np.int64]
 # skipped, so rounding can never prune a passage that belongs in the top.
 BOUND_SLACK = 1e-9
 _MAXIMA_POSTINGS = 4_000_000  # postings per block when finding each term's maximum
+_ROWS_PER_TASK = 32  # long posting lists bounded per task handed to a thread
+# Threads bounding an index at once: numpy lets go of the interpreter lock for the arithmetic
+# over postings, so a build's last step, which no worker process shares, uses every core.
+THREADS = min(os.cpu_count() or 1, 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +73,21 @@ def range_bounds(postings: Postings, params: BM25Parameters, layout: BoundsLayou
     range_ptr = np.zeros((long_terms.size, n_ranges + 1), dtype=np.int32)
     bitmaps = np.zeros((bitmap_terms.size, (n + 7) // 8), dtype=np.uint8)
     boundaries = np.arange(n_ranges + 1, dtype=np.int64) << shift
-    for row, term_id in enumerate(long_terms.tolist()):
-        docs, tfs = postings.of(term_id)
-        term_impacts = impacts(float(postings.idf[term_id]), tfs, postings.norm[docs], params)
-        ptr = np.searchsorted(docs, boundaries)
-        range_ptr[row] = ptr
-        nonempty = np.flatnonzero(ptr[1:] > ptr[:-1])
-        exact = np.maximum.reduceat(term_impacts, ptr[nonempty])
-        bound = exact.astype(np.float32)
-        bound = np.where(bound < exact, np.nextafter(bound, np.float32(np.inf)), bound)
-        range_max[row, nonempty] = bound
+
+    def bound_rows(rows: range) -> None:
+        for row in rows:
+            term_id = int(long_terms[row])
+            docs, tfs = postings.of(term_id)
+            term_impacts = impacts(float(postings.idf[term_id]), tfs, postings.norm[docs], params)
+            ptr = np.searchsorted(docs, boundaries)
+            range_ptr[row] = ptr
+            nonempty = np.flatnonzero(ptr[1:] > ptr[:-1])
+            exact = np.maximum.reduceat(term_impacts, ptr[nonempty])
+            bound = exact.astype(np.float32)
+            bound = np.where(bound < exact, np.nextafter(bound, np.float32(np.inf)), bound)
+            range_max[row, nonempty] = bound
+
+    in_threads(bound_rows, _batches(range(long_terms.size), _ROWS_PER_TASK))
     for row, term_id in enumerate(bitmap_terms.tolist()):
         docs, _ = postings.of(term_id)
         bits = np.zeros(bitmaps.shape[1] * 8, dtype=bool)
@@ -97,14 +109,41 @@ def term_maxima(postings: Postings, params: BM25Parameters) -> FloatArray:
     indptr = postings.indptr
     terms = indptr.size - 1
     maxima = np.zeros(terms)
+    blocks: list[tuple[int, int]] = []
     first = 0
     while first < terms:
         last = int(np.searchsorted(indptr, indptr[first] + _MAXIMA_POSTINGS, side="right")) - 1
         last = min(max(last, first + 1), terms)
+        blocks.append((first, last))
+        first = last
+
+    def block_maxima(block: tuple[int, int]) -> None:
+        first, last = block
         start, end = int(indptr[first]), int(indptr[last])
         docs = np.asarray(postings.docs[start:end])
         owner = np.repeat(postings.idf[first:last], np.diff(indptr[first : last + 1]))
-        block = impacts(owner, np.asarray(postings.tfs[start:end]), postings.norm[docs], params)
-        maxima[first:last] = np.maximum.reduceat(block, indptr[first:last] - start)
-        first = last
+        found = impacts(owner, np.asarray(postings.tfs[start:end]), postings.norm[docs], params)
+        maxima[first:last] = np.maximum.reduceat(found, indptr[first:last] - start)
+
+    in_threads(block_maxima, blocks)
     return maxima
+
+
+_Task = TypeVar("_Task")
+
+
+def in_threads(work: Callable[[_Task], None], tasks: Iterable[_Task]) -> None:
+    """``work`` on each of ``tasks``, :data:`THREADS` at a time; tasks write apart."""
+    tasks = list(tasks)
+    if THREADS < 2 or len(tasks) < 2:
+        for task in tasks:
+            work(task)
+        return
+    with ThreadPoolExecutor(THREADS, thread_name_prefix="bounds") as pool:
+        for _ in pool.map(work, tasks):  # re-raises a task's error here
+            pass
+
+
+def _batches(rows: range, size: int) -> Iterator[range]:
+    for first in range(0, len(rows), size):
+        yield rows[first : first + size]
