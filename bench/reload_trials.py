@@ -195,13 +195,14 @@ class _Corpusbot:
         self.build_s = time.perf_counter() - started
         self.service.index.warm_up()  # as the bot does before it connects
         # Wired as bot.discord_bot.client wires it: changed files laid over the saved index,
-        # and a full build folding them in after the default quiet spell.
+        # and a full build folding them in after the default quiet spell (in a thread here,
+        # where the bot's runs in a child process; either way a coroutine the reloader awaits).
         self.reloader = CorpusReloader(
             corpus,
             load=load,
             get=lambda: self.service,
             swap=self._swap,
-            merge=partial(load, layered=False),
+            merge=partial(asyncio.to_thread, load, layered=False),
             merge_after_seconds=Settings.model_fields["index_merge_seconds"].default,
         )
         self.debounce_ms = self.reloader.debounce_ms
