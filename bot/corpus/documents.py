@@ -9,6 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from bot.corpus.text import first_sentence, shorten
 
@@ -78,6 +79,23 @@ class Document:
         if section is None or section.anchor is None:
             return self.url
         return f"{self.url.partition('#')[0]}#{section.anchor}"
+
+
+class DocumentText(Protocol):
+    """What cutting a document into passages and counting its terms read of it: a
+    :class:`Document`, or just these fields of one (what a build sends its workers)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def sections(self) -> tuple[Section, ...]: ...
+
+    @property
+    def language(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from bot.corpus.documents import Document, Section
+from bot.corpus.documents import Document, DocumentText, Section
 from bot.corpus.text import (
     WORD_UNIT,
     Span,
@@ -85,7 +85,7 @@ def split_passages(
 
 
 def passage_spans(
-    document: Document, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS
+    document: DocumentText, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS
 ) -> list[tuple[int, int, int]]:
     """The ``(start, end, section number)`` of each of :func:`split_passages`' passages, in
     order, without making them: a build keeps only these."""
@@ -96,7 +96,7 @@ def passage_spans(
     ]
 
 
-def _section_parts(document: Document) -> Iterator[tuple[int, Span]]:
+def _section_parts(document: DocumentText) -> Iterator[tuple[int, Span]]:
     """The document's text cut at its section starts: (section number, span); number -1 for
     text before the first section (or the whole text of a document without sections)."""
     text_end = len(document.text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 
 import bot.snapshot.build as snapshot_build
 import bot.snapshot.progress as snapshot_progress
-from bot.corpus import Document, load_corpus
+from bot.corpus import Document, Section, load_corpus
 from bot.snapshot import PassageSettings, Snapshot, build_snapshot, load_snapshot
 from bot.snapshot.progress import Progress
 
@@ -55,6 +56,31 @@ def test_worker_processes_build_exactly_what_one_process_builds(
     assert snapshot_contents(parallel) == snapshot_contents(serial)
     in_memory = build_snapshot(docs, PassageSettings(), None, workers=1)
     assert snapshot_contents(in_memory) == snapshot_contents(serial)
+
+
+def test_workers_see_each_document_s_sections_and_declared_language(
+    small_chunks: None, tmp_path: Path
+) -> None:
+    """Workers get a document's title, text, sections and declared language (not the whole
+    document): passages still stop at section starts and a declared language still counts."""
+    docs = [
+        replace(
+            document,
+            sections=(Section(0, "Intro"), Section(len(document.text) // 2, "Later")),
+            language="de" if number % 3 == 0 else None,
+        )
+        if number % 2 == 0
+        else document
+        for number, document in enumerate(documents(60))
+    ]
+    serial = build_snapshot(docs, PassageSettings(), tmp_path / "serial", workers=1)
+    parallel = build_snapshot(docs, PassageSettings(), tmp_path / "parallel", workers=2)
+    assert snapshot_contents(parallel) == snapshot_contents(serial)
+    sections = [passage.section_number for passage in parallel.store]
+    assert sections == [passage.section_number for passage in serial.store]
+    assert {0, 1, -1} <= set(sections)
+    declared = [parallel.store.document(n).language for n in range(0, 60, 6)]
+    assert declared == ["de"] * 10
 
 
 def test_stream_is_read_only_a_few_chunks_ahead(
