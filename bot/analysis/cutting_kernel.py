@@ -128,3 +128,73 @@ def first_uses(numbers: Any, size: int) -> tuple[Any, Any]:  # pragma: no cover 
             found += 1
         local[index] = mine
     return local, used[:found]
+
+
+# What :func:`known_codes` gives a piece the table does not hold: below every code a piece has.
+UNKNOWN = -(2**62)
+
+
+@njit(cache=True, nogil=True)
+def known_codes(
+    text: Any,
+    starts: Any,
+    ends: Any,
+    hashes: Any,
+    slots: Any,
+    known_hashes: Any,
+    known_bounds: Any,
+    known_points: Any,
+    known: Any,
+) -> Any:  # pragma: no cover - compiled
+    """The code remembered for each piece ``text[starts[i]:ends[i]]`` (hash ``hashes[i]``),
+    or :data:`UNKNOWN`: entry ``k`` of the open-addressing table ``slots`` is the piece
+    ``known_points[known_bounds[k]:known_bounds[k + 1]]``, hashed ``known_hashes[k]``, of code
+    ``known[k]``. A piece is known only when its code points are the same, not its hash."""
+    mask = slots.size - 1
+    codes = np.empty(starts.size, dtype=np.int64)
+    for piece in range(starts.size):
+        value = hashes[piece]
+        slot = np.int64((value ^ (value >> np.uint64(29))) & np.uint64(mask))
+        codes[piece] = UNKNOWN
+        while True:
+            entry = slots[slot]
+            if entry < 0:
+                break
+            if known_hashes[entry] == value and _same(
+                text,
+                starts[piece],
+                ends[piece],
+                known_points,
+                known_bounds[entry],
+                known_bounds[entry + 1],
+            ):
+                codes[piece] = known[entry]
+                break
+            slot = (slot + 1) & mask
+    return codes
+
+
+@njit(cache=True, nogil=True)
+def _same(
+    text: Any, start: int, end: int, points: Any, first: int, last: int
+) -> bool:  # pragma: no cover - compiled
+    length = end - start
+    if last - first != length:
+        return False
+    offset = 0
+    while offset < length and text[start + offset] == points[first + offset]:
+        offset += 1
+    return offset == length
+
+
+@njit(cache=True, nogil=True)
+def place(slots: Any, known_hashes: Any, first: int, last: int) -> None:  # pragma: no cover
+    """Enter entries ``first`` to ``last - 1`` (by their hashes) into the table ``slots``,
+    which has room for them."""
+    mask = slots.size - 1
+    for entry in range(first, last):
+        value = known_hashes[entry]
+        slot = np.int64((value ^ (value >> np.uint64(29))) & np.uint64(mask))
+        while slots[slot] >= 0:
+            slot = (slot + 1) & mask
+        slots[slot] = entry

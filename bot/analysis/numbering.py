@@ -35,6 +35,8 @@ _TEXT_END = -2
 _FIRST_SEVERAL = -3
 
 Numbers = npt.NDArray[np.int64]
+Points = npt.NDArray[np.uint32]  # a text's code points
+Hashes = npt.NDArray[np.uint64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,7 @@ class PieceNumbering:
 
     def _forget(self) -> None:
         self._codes_of: dict[str, int] = {SEPARATOR: _TEXT_END}
+        self._known = _KnownPieces()
         self._numbers: dict[str, int] = {}
         self._terms: list[str] = []
         self._several: list[tuple[int, ...]] = []
@@ -109,8 +112,18 @@ class PieceNumbering:
         starts, ends, hashes, owners = kernels.cut_pieces(points, classes, ord(SEPARATOR))
         groups, firsts = kernels.group_pieces(hashes)
         if kernels.same_pieces(points, starts, ends, firsts[groups]):
-            bounds = zip(starts[firsts].tolist(), ends[firsts].tolist(), strict=True)
-            found = self._codes([text[start:end] for start, end in bounds])[groups]
+            # Each distinct piece's code, from the pieces remembered as code points: only the
+            # new ones are made into strings, most of a chunk's words known from the last.
+            piece_starts, piece_ends, piece_hashes = starts[firsts], ends[firsts], hashes[firsts]
+            codes = self._known.codes(points, piece_starts, piece_ends, piece_hashes)
+            new = np.flatnonzero(codes == kernels.UNKNOWN)
+            if new.size:
+                bounds = zip(piece_starts[new].tolist(), piece_ends[new].tolist(), strict=True)
+                codes[new] = self._codes([text[start:end] for start, end in bounds])
+                self._known.add(
+                    points, piece_starts[new], piece_ends[new], piece_hashes[new], codes[new]
+                )
+            found = codes[groups]
         else:  # two pieces share a hash: each is looked up by itself
             bounds = zip(starts.tolist(), ends.tolist(), strict=True)
             found = self._codes([text[start:end] for start, end in bounds])
@@ -178,6 +191,73 @@ class PieceNumbering:
         for at, number in zip(starts, which, strict=True):
             expanded[at : at + len(several[number])] = several[number]
         return expanded, np.repeat(owners, sizes)
+
+
+class _KnownPieces:
+    """The pieces :meth:`PieceNumbering.number_text` has coded, as code points with their
+    hashes and codes in an open-addressing table that :func:`cutting_kernel.known_codes`
+    reads: a piece is known by its code points, never by its hash alone."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._hashes = np.empty(1024, dtype=np.uint64)
+        self._codes = np.empty(1024, dtype=np.int64)
+        self._bounds = np.zeros(1025, dtype=np.int64)  # entry k: points[bounds[k]:bounds[k+1]]
+        self._points = np.empty(8192, dtype=np.uint32)
+        self._slots = np.full(2048, -1, dtype=np.int64)  # at most half full
+
+    def codes(self, text: Points, starts: Numbers, ends: Numbers, hashes: Hashes) -> Numbers:
+        """Each piece ``text[starts[i]:ends[i]]``'s code, or ``cutting_kernel.UNKNOWN``."""
+        codes: Numbers = _cutter().known_codes(
+            text,
+            starts,
+            ends,
+            hashes,
+            self._slots,
+            self._hashes,
+            self._bounds,
+            self._points,
+            self._codes,
+        )
+        return codes
+
+    def add(
+        self, text: Points, starts: Numbers, ends: Numbers, hashes: Hashes, codes: Numbers
+    ) -> None:
+        """Remember new pieces (none known yet, none twice) with their codes."""
+        first, last = self.count, self.count + starts.size
+        lengths = ends - starts
+        used = int(self._bounds[first])
+        added = int(lengths.sum())
+        self._hashes = _room(self._hashes, last)
+        self._codes = _room(self._codes, last)
+        self._bounds = _room(self._bounds, last + 1)
+        self._points = _room(self._points, used + added)
+        # Each new piece's code points, one after another, gathered in one step.
+        offsets = np.cumsum(lengths) - lengths
+        self._points[used : used + added] = text[
+            np.repeat(starts - offsets, lengths) + np.arange(added)
+        ]
+        self._bounds[first + 1 : last + 1] = used + np.cumsum(lengths)
+        self._hashes[first:last] = hashes
+        self._codes[first:last] = codes
+        self.count = last
+        if 2 * last > self._slots.size:  # a fresh table, at most half full, every entry placed
+            size = self._slots.size
+            while 2 * last > size:
+                size *= 2
+            self._slots = np.full(size, -1, dtype=np.int64)
+            first = 0
+        _cutter().place(self._slots, self._hashes, first, last)
+
+
+def _room(values: Any, size: int) -> Any:
+    """``values``, or a copy of it at least twice as long when it is shorter than ``size``."""
+    if values.size >= size:
+        return values
+    grown = np.empty(max(size, 2 * values.size), dtype=values.dtype)
+    grown[: values.size] = values
+    return grown
 
 
 # Every numbering, so a process that keeps running after a build can let their memory go.

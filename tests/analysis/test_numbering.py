@@ -152,6 +152,52 @@ def test_pieces_that_share_a_hash_are_told_apart(monkeypatch: pytest.MonkeyPatch
     assert _terms_by_text(numbered, 3) == [analyzer.tokenize(t) for t in texts]
 
 
+class _OneHash:
+    """The kernels, but every piece hashed alike, within a text and across texts."""
+
+    def __init__(self, kernels: Any) -> None:
+        self._kernels = kernels
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._kernels, name)
+
+    def cut_pieces(self, *args: Any) -> tuple[Any, Any, Any, Any]:
+        starts, ends, hashes, owners = self._kernels.cut_pieces(*args)
+        return starts, ends, np.full_like(hashes, 12345), owners
+
+
+def test_remembered_pieces_are_known_by_their_characters_not_their_hash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pieces remembered from earlier texts with the hash of a new one are not taken for it."""
+    kernels = numbering._cutter()
+    if kernels is None:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(numbering, "_cutter", lambda: _OneHash(kernels))
+    monkeypatch.setattr(analyzer_module, "COMPILED_FROM_CHARS", 0)
+    analyzer = Analyzer()
+    # One distinct word a call, so each call's pieces are one group and go to the table.
+    for text in ["alpha alpha", "gamma", "gamma gamma", "alpha", "delta"]:
+        numbered = analyzer.number_terms([text])
+        assert _terms_by_text(numbered, 1) == [analyzer.tokenize(text)]
+    assert analyzer._numbering._known.count == 3
+
+
+def test_many_remembered_pieces_stay_right_as_the_table_grows(kernels: str) -> None:
+    """Thousands of distinct words over many calls: the table of known pieces grows and is
+    laid out afresh, and every call still gets tokenize's terms."""
+    rng = np.random.default_rng(3)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyzéü"))
+    words = ["".join(rng.choice(letters, size=int(rng.integers(2, 12)))) for _ in range(6000)]
+    analyzer = Analyzer()
+    for _ in range(12):
+        texts = [" ".join(rng.choice(words, size=40)) for _ in range(30)]
+        numbered = analyzer.number_terms(texts)
+        assert _terms_by_text(numbered, len(texts)) == [analyzer.tokenize(t) for t in texts]
+    if kernels == "compiled":
+        assert analyzer._numbering._known.count > 2048  # past the first table's room
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     lists=st.lists(st.lists(st.sampled_from("abcdef"), max_size=6), min_size=1, max_size=6),
