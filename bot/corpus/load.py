@@ -17,6 +17,9 @@ from bot.corpus.walk import CorpusFile, FileRules, list_corpus, read_corpus_file
 log = logging.getLogger(__name__)
 
 DEFAULT_RULES = FileRules()
+# Documents of one file dropped for an id an earlier one has that are named one by one: a JSONL
+# export whose every record carries the same "id" is one warning and a count, not a million.
+MAX_DUPLICATES_LISTED = 5
 # A format's loader: the documents in one file's text, what it skips going into the load.
 FormatLoader = Callable[[str, str, CorpusLoad], Iterator[Document]]
 
@@ -66,12 +69,14 @@ def file_documents(
     A loader error ends the file there: the documents read before it stay, and the file is
     noted as skipped with the error's type (a loader bug costs that file, never the corpus).
     """
-    loaded = 0
+    loaded = duplicates = 0
     try:
         for document in _load_file(file, rules, result):
             document = _composed(document)
             if document.id in seen_ids:
-                result.skip(file.relative, f"duplicate document id {document.id!r}")
+                duplicates += 1
+                if duplicates <= MAX_DUPLICATES_LISTED:
+                    result.skip(file.relative, f"duplicate document id {document.id!r}")
                 continue
             seen_ids.add(document.id)
             loaded += 1
@@ -80,6 +85,11 @@ def file_documents(
         log.debug("loading %s failed", file.relative, exc_info=error)
         kept = f" past its first {loaded:,} documents" if loaded else ""
         result.skip(file.relative, f"could not be loaded{kept} ({type(error).__name__})")
+    if duplicates > MAX_DUPLICATES_LISTED:
+        unlisted = duplicates - MAX_DUPLICATES_LISTED
+        result.skip(
+            file.relative, f"duplicate document ids of {unlisted:,} more documents, not listed"
+        )
 
 
 def _composed(document: Document) -> Document:

@@ -463,6 +463,23 @@ def test_a_loader_error_mid_file_keeps_the_records_before_it(
     ]
 
 
+def test_a_file_of_one_id_lists_the_first_few_duplicates_then_counts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An export whose every record has the same "id" keeps the first record, and its notes
+    (and the log) name five duplicates and count the rest: not a warning per record."""
+    write(
+        tmp_path, "export.jsonl", "".join(f'{{"id": 7, "text": "Row {n}."}}\n' for n in range(1000))
+    )
+    with caplog.at_level(logging.WARNING):
+        load = load_corpus(tmp_path)
+    assert [d.text for d in load.documents] == ["Row 0."]
+    assert skipped(load) == [("export.jsonl", "duplicate document id 'export/7'")] * 5 + [
+        ("export.jsonl", "duplicate document ids of 994 more documents, not listed")
+    ]
+    assert len([r for r in caplog.records if "duplicate" in r.getMessage()]) == 6
+
+
 def test_a_file_of_bad_lines_lists_the_first_few_then_counts(tmp_path: Path) -> None:
     write(tmp_path, "junk.jsonl", "\n".join(["{broken"] * 1000 + ['{"text": "One good line."}']))
     load = load_corpus(tmp_path)
