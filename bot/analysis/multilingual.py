@@ -27,6 +27,8 @@ _PIECE = regex.compile(rf"[{_RUN_CHARS}]++|[[\w\p{{M}}]--[{_RUN_CHARS}]]++|{SEPA
 _RUN_CHAR = regex.compile(rf"[{_RUN_CHARS}]")
 _RUN = regex.compile(rf"[{_RUN_CHARS}]++", regex.V1)
 _WORD = regex.compile(rf"[[\w\p{{M}}]--[{_RUN_CHARS}]]++", regex.V1)
+# Matching passes ``concurrent=False``, as in ``bot.corpus.text``: ``regex`` would otherwise let
+# go of the interpreter lock for every match and wait for it back behind any busy thread.
 
 Span = tuple[int, int, str]
 
@@ -56,7 +58,7 @@ class UnicodeAnalyzer(Analyzer):
         """``(start, end, term)`` for each term of ``text``, in :meth:`tokenize`'s order: a
         word's span for a word, a pair's two characters for a pair (so pairs overlap)."""
         spans: list[Span] = []
-        for match in _TOKEN.finditer(text):
+        for match in _TOKEN.finditer(text, concurrent=False):
             start, end = match.span()
             if match.group("run") is None:
                 term = self._spaced_term(match.group())
@@ -83,7 +85,7 @@ class UnicodeAnalyzer(Analyzer):
 
     def _pieces(self, joined: str) -> list[str]:
         """``joined``'s runs and words, with a :data:`SEPARATOR` where each text ends."""
-        pieces: list[str] = _PIECE.findall(joined)
+        pieces: list[str] = _PIECE.findall(joined, concurrent=False)
         return pieces
 
     def _terms_of_pieces(self, pieces: list[str]) -> list[tuple[str, ...]]:
@@ -92,7 +94,7 @@ class UnicodeAnalyzer(Analyzer):
 
     def _piece_terms(self, piece: str) -> tuple[str, ...]:
         """A word's term, or a run's character pairs (its one character, when alone)."""
-        if _RUN_CHAR.match(piece) is None:
+        if _RUN_CHAR.match(piece, concurrent=False) is None:
             term = self._spaced_term(piece)
             return () if term is None else (term,)
         if len(piece) == 1:

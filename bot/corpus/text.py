@@ -24,7 +24,10 @@ _ABBREVIATIONS = frozenset(
 # with ؟, Hindi ends with । or ॥; Greek asks with ";" (its question mark, which NFC turns into
 # a semicolon) before a Greek capital. A match starts only at the first mark of a run and never
 # gives characters back (``++``): a try from inside a run of 100,000 dots would end where the
-# try from its first dot ended, and retrying each start took minutes.
+# try from its first dot ended, and retrying each start took minutes. Every call passes
+# ``concurrent=False``: by default ``regex`` lets go of the interpreter lock while it matches
+# a str, and getting it back waits out any other busy thread's switch interval (5 ms), so
+# while a build's pool thread unpickled a result each of these calls could take milliseconds.
 _SENTENCE_END = regex.compile(
     r"""(?<![.!?…])[.!?…]++["'”’)\]]*+"""
     r"""(?=\s++["'“‘(\[]?[A-Z0-9\u00C0-\u024F\p{Lu}\p{Lt}\p{Lo}])"""
@@ -141,7 +144,7 @@ def _sentences(text: str, offset: int) -> Iterator[Span]:
 
 def _paragraph_sentences(text: str, offset: int) -> Iterator[Span]:
     start = 0
-    for match in _SENTENCE_END.finditer(text):
+    for match in _SENTENCE_END.finditer(text, concurrent=False):
         end = match.end()
         token = _last_word(text, start, match.start() + 1).lower().strip("\"'“‘(").rstrip(".")
         if match.group().startswith(".") and (token in _ABBREVIATIONS or _is_initial(token)):
