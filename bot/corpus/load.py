@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,19 +44,6 @@ def iter_documents(
     seen_ids: set[str] = set()
     for file in listing.files:
         yield from file_documents(file, result, rules, seen_ids)
-
-
-def iter_file_documents(
-    files: Iterable[CorpusFile],
-    result: CorpusLoad,
-    rules: FileRules = DEFAULT_RULES,
-    seen_ids: set[str] | None = None,
-) -> Iterator[tuple[CorpusFile, list[Document]]]:
-    """Each file with the documents :func:`file_documents` yields from it, in order, ids
-    unique across the files (and ``seen_ids``)."""
-    seen_ids = set() if seen_ids is None else seen_ids
-    for file in files:
-        yield file, list(file_documents(file, result, rules, seen_ids))
 
 
 def file_documents(

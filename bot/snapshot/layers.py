@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from bot.analysis import languages
 from bot.corpus import CorpusLoad, Document
-from bot.corpus.load import iter_file_documents
+from bot.corpus.load import file_documents
 from bot.corpus.passages import passage_spans
 from bot.corpus.walk import CorpusFile, CorpusListing
 from bot.index.backends import Backend
@@ -183,11 +183,7 @@ def _piece(file: CorpusFile, settings: PassageSettings) -> _FilePiece:
     if isinstance(found, _FilePiece):
         return found
     load = CorpusLoad()
-    documents = [
-        document
-        for _, loaded in iter_file_documents([file], load, settings.files)
-        for document in loaded
-    ]
+    documents = list(file_documents(file, load, settings.files, set()))
     entry = FileEntry(
         file.relative, file.version, len(documents), notes(load.skipped), notes(load.repaired)
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 import re
 import socket
 import tempfile
@@ -19,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.corpus import CorpusLoad, FileRules, jsonl, list_corpus, load_corpus
-from bot.corpus.documents import Document, Refused, Section, strip_boilerplate
+from bot.corpus.documents import Refused, strip_boilerplate
 from bot.corpus.jsonl import _valid_unicode
 from bot.corpus.load import iter_documents
 from bot.corpus.walk import read_corpus_file
@@ -621,18 +620,6 @@ def test_a_link_switched_between_its_checks_is_not_read(
     load = load_corpus(corpus)
     assert all("hunter2" not in document.text for document in load.documents)
     assert skipped(load) == [("faq.txt", OUTSIDE)]
-
-
-@pytest.mark.parametrize(
-    "document",
-    [
-        Document("a/b", "Title", "Text", "a/b.md"),
-        Document("c", "T", "x", "c.html", "https://x.invalid/c", (Section(0, "S", "s"),), "de"),
-    ],
-)
-def test_documents_go_to_build_workers_whole(document: Document) -> None:
-    """A build pickles documents to its workers: every field comes back."""
-    assert pickle.loads(pickle.dumps(document)) == document
 
 
 @settings(max_examples=300, deadline=None)
