@@ -85,7 +85,6 @@ def group_pieces(hashes: Any) -> tuple[Any, Any]:  # pragma: no cover - compiled
     size = 1
     while size < 2 * count:
         size *= 2
-    mask = np.uint64(size - 1)
     slots = np.full(size, -1, dtype=np.int64)
     group_hashes = np.empty(count, dtype=np.uint64)
     firsts = np.empty(count, dtype=np.int64)
@@ -93,7 +92,7 @@ def group_pieces(hashes: Any) -> tuple[Any, Any]:  # pragma: no cover - compiled
     found = 0
     for index in range(count):
         value = hashes[index]
-        slot = np.int64((value ^ (value >> np.uint64(29))) & mask)
+        slot = _first_slot(value, size - 1)
         while True:
             group = slots[slot]
             if group < 0:
@@ -154,7 +153,7 @@ def known_codes(
     codes = np.empty(starts.size, dtype=np.int64)
     for piece in range(starts.size):
         value = hashes[piece]
-        slot = np.int64((value ^ (value >> np.uint64(29))) & np.uint64(mask))
+        slot = _first_slot(value, mask)
         codes[piece] = UNKNOWN
         while True:
             entry = slots[slot]
@@ -194,7 +193,15 @@ def place(slots: Any, known_hashes: Any, first: int, last: int) -> None:  # prag
     mask = slots.size - 1
     for entry in range(first, last):
         value = known_hashes[entry]
-        slot = np.int64((value ^ (value >> np.uint64(29))) & np.uint64(mask))
+        slot = _first_slot(value, mask)
         while slots[slot] >= 0:
             slot = (slot + 1) & mask
         slots[slot] = entry
+
+
+@njit(cache=True, nogil=True)
+def _first_slot(value: Any, mask: int) -> Any:  # pragma: no cover - compiled
+    """Where a hash is first looked for in an open-addressing table of ``mask + 1`` slots: its
+    high bits folded into the low ones, which in FNV-1a's products depend only on the low bits
+    of what was hashed."""
+    return np.int64((value ^ (value >> np.uint64(29))) & np.uint64(mask))

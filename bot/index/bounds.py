@@ -87,7 +87,7 @@ def range_bounds(postings: Postings, params: BM25Parameters, layout: BoundsLayou
             bound = np.where(bound < exact, np.nextafter(bound, np.float32(np.inf)), bound)
             range_max[row, nonempty] = bound
 
-    in_threads(bound_rows, _batches(range(long_terms.size), _ROWS_PER_TASK))
+    _in_threads(bound_rows, _batches(range(long_terms.size), _ROWS_PER_TASK))
     for row, term_id in enumerate(bitmap_terms.tolist()):
         docs, _ = postings.of(term_id)
         bits = np.zeros(bitmaps.shape[1] * 8, dtype=bool)
@@ -125,14 +125,14 @@ def term_maxima(postings: Postings, params: BM25Parameters) -> FloatArray:
         found = impacts(owner, np.asarray(postings.tfs[start:end]), postings.norm[docs], params)
         maxima[first:last] = np.maximum.reduceat(found, indptr[first:last] - start)
 
-    in_threads(block_maxima, blocks)
+    _in_threads(block_maxima, blocks)
     return maxima
 
 
 _Task = TypeVar("_Task")
 
 
-def in_threads(work: Callable[[_Task], None], tasks: Iterable[_Task]) -> None:
+def _in_threads(work: Callable[[_Task], None], tasks: Iterable[_Task]) -> None:
     """``work`` on each of ``tasks``, :data:`THREADS` at a time; tasks write apart."""
     tasks = list(tasks)
     if THREADS < 2 or len(tasks) < 2:
