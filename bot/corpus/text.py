@@ -26,8 +26,8 @@ _ABBREVIATIONS = frozenset(
 # gives characters back (``++``): a try from inside a run of 100,000 dots would end where the
 # try from its first dot ended, and retrying each start took minutes. Every call passes
 # ``concurrent=False``: by default ``regex`` lets go of the interpreter lock while it matches
-# a str, and getting it back waits out any other busy thread's switch interval (5 ms), so
-# while a build's pool thread unpickled a result each of these calls could take milliseconds.
+# a str, and getting it back waits out any other busy thread's switch interval (5 ms): beside
+# a busy thread (a build's pool thread unpickling a result) each call can wait milliseconds.
 _SENTENCE_END = regex.compile(
     r"""(?<![.!?…])[.!?…]++["'”’)\]]*+"""
     r"""(?=\s++["'“‘(\[]?[A-Z0-9\u00C0-\u024F\p{Lu}\p{Lt}\p{Lo}])"""

@@ -137,7 +137,7 @@ class IndexBuilder:
         docs = chunk.passage + np.int32(self.passages)
         if len(vocabulary) > self._df.size:
             # Grown by half at least: a corpus's vocabulary grows with every chunk, and copying
-            # it each time cost seconds at a million passages.
+            # it every chunk costs seconds at a million passages.
             grown = np.zeros(max(len(vocabulary), self._df.size * 3 // 2), np.int64)
             grown[: self._df.size] = self._df
             self._df = grown
