@@ -51,15 +51,21 @@ def test_chunks_lay_out_as_the_postings_counted_one_by_one(
 
 
 def test_spilled_chunks_lay_out_the_same(tmp_path: Path) -> None:
+    """Chunks spilled to files and laid out into a folder give the arrays that chunks kept in
+    memory give, and the spill files are gone."""
     passages = [["a", "b", "a"], ["c"], ["b", "c", "d"], [], ["a", "d", "d"]] * 5
     spill = tmp_path / "spill"
     spill.mkdir()
-    builder = IndexBuilder(BM25Parameters(), spill=spill)
-    for first in range(0, len(passages), 3):
-        builder.add_token_lists(passages[first : first + 3])
-    arrays = builder.finish(tmp_path)
-    a = list(arrays.terms).index("a")
-    postings = arrays.docs[arrays.indptr[a] : arrays.indptr[a + 1]].tolist()
+    builders = IndexBuilder(BM25Parameters(), spill=spill), IndexBuilder(BM25Parameters())
+    for builder in builders:
+        for first in range(0, len(passages), 3):
+            builder.add_token_lists(passages[first : first + 3])
+    saved, in_memory = builders[0].finish(tmp_path), builders[1].finish()
+    assert list(saved.terms) == list(in_memory.terms)
+    for name in ("indptr", "docs", "tfs", "idf", "doc_len"):
+        assert np.array_equal(getattr(saved, name), getattr(in_memory, name)), name
+    a = list(saved.terms).index("a")
+    postings = saved.docs[saved.indptr[a] : saved.indptr[a + 1]].tolist()
     assert postings == [n for n, tokens in enumerate(passages) if "a" in tokens]
     assert not list(spill.iterdir())
 
