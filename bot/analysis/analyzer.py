@@ -122,8 +122,8 @@ class Analyzer:
             return numbering.numbered(found_numbers, found_owners, kernel=kernel)
 
     def prepare(self) -> None:
-        """Build now what :meth:`number_terms` builds once per process (folding's tables, the
-        compiled kernels and their table of characters): before forking workers, say."""
+        """Build now what :meth:`number_terms` builds once per process (the compiled kernels
+        and their table of characters): before forking workers, say."""
         self._number_terms(["prepared", "é"], kernel=compiled())
 
     def _prepared(self, text: str, *, ascii_only: bool) -> str:
@@ -281,41 +281,50 @@ def fold(text: str) -> str:
         return folded
     # Only characters outside ASCII change: translating just their runs skips the table
     # lookup ``str.translate`` makes for every ASCII character once it meets another.
-    spaced = _NON_ASCII.sub(_spaced_symbols, folded)
-    return _NON_ASCII.sub(_without_marks, unicodedata.normalize("NFKD", spaced))
+    return _NON_ASCII.sub(_folded_run, folded)
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
-def _spaced_symbols(run: re.Match[str]) -> str:
-    return run.group().translate(_symbols_with_letters())
+def _folded_run(run: re.Match[str]) -> str:
+    return run.group().translate(_FOLDED)
 
 
-def _without_marks(run: re.Match[str]) -> str:
-    return run.group().translate(_combining_marks())
+class _Folding(dict[int, str]):
+    """What each character outside ASCII folds to, worked out on its first sight: its NFKD
+    decomposition without the combining marks, or a space for a symbol that NFKD spells with
+    letters or digits.
+
+    Character by character, this is what NFKD of the whole text and then dropping every
+    character of a nonzero combining class gives: decomposition works per character, and the
+    reordering NFKD adds moves only such characters. One pass over a text's runs, where a
+    pass for the symbols, NFKD and a pass for the marks took twice the time.
+    """
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_character(chr(code))
+        if len(self) < _FOLDINGS_KEPT:
+            self[code] = folded
+        return folded
 
 
-@lru_cache(maxsize=1)
-def _symbols_with_letters() -> dict[int, str]:
-    """Characters that are not word characters but that NFKD spells with letters or digits
-    ("™" → "TM", "℃" → "°C", "㎏" → "kg"), each to a space. Decomposed in place they would
-    glue onto the word before them ("Acme™" indexed as "acmetm", which no member types) where a
-    word boundary stands (:data:`WORD` and the highlighting stop there). Built once, on the
-    first text that is not ASCII (a tenth of a second)."""
-    spaces: dict[int, str] = {}
-    for code in range(0x80, 0x30000):
-        char = chr(code)
-        if char.isalnum() or unicodedata.category(char) in ("Cs", "Cn"):
-            continue
-        if any(part.isalnum() for part in unicodedata.normalize("NFKD", char)):
-            spaces[code] = " "
-    return spaces
+# Characters whose folding :class:`_Folding` keeps: far more than any corpus's alphabet, and a
+# text of every code point cannot grow it past a few megabytes.
+_FOLDINGS_KEPT = 50_000
+_FOLDED = _Folding()
 
 
-@lru_cache(maxsize=1)
-def _combining_marks() -> dict[int, None]:
-    """Every character of a nonzero canonical combining class (``unicodedata.combining``), to
-    be dropped: the accents NFKD splits off. ``str.translate`` drops them in one pass, where a
-    test per character of every text that is not ASCII cost more than the rest of folding."""
-    return {code: None for code in range(0x110000) if unicodedata.combining(chr(code))}
+def _fold_character(char: str) -> str:
+    """:class:`_Folding`'s answer for ``char``. A symbol that NFKD spells with letters or
+    digits ("™" → "TM", "℃" → "°C", "㎏" → "kg") becomes a space: decomposed in place it would
+    glue onto the word before it ("Acme™" indexed as "acmetm", which no member types) where a
+    word boundary stands (:data:`WORD` and the highlighting stop there)."""
+    decomposed = unicodedata.normalize("NFKD", char)
+    if (
+        not char.isalnum()
+        and unicodedata.category(char) not in ("Cs", "Cn")
+        and any(part.isalnum() for part in decomposed)
+    ):
+        return " "
+    return "".join(part for part in decomposed if not unicodedata.combining(part))
