@@ -11,12 +11,14 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.index.arrays import RANGE_SHIFT, RangeBounds
+from bot.index.backends import numba_available
 from bot.index.bm25 import BM25Parameters, FloatArray, impacts
 
 IntArray = npt.NDArray[np.int64]
@@ -29,6 +31,9 @@ _ROWS_PER_TASK = 32  # long posting lists bounded per task handed to a thread
 # Threads bounding an index at once: numpy lets go of the interpreter lock for the arithmetic
 # over postings, so a build's last step, which no worker process shares, uses every core.
 THREADS = min(os.cpu_count() or 1, 4)
+# Postings from which the compiled bounds are worth numba's import and kernels' loading (about
+# a third of a second): a 10k-passage corpus has about half a million.
+COMPILED_FROM_POSTINGS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,10 @@ class Postings:
     tfs: npt.NDArray[np.integer[Any]]
     idf: FloatArray
     norm: FloatArray  # bm25.length_norm of each passage
+
+    def arrays(self) -> tuple[IntArray, Any, Any, FloatArray, FloatArray]:
+        """indptr, docs, tfs, idf and norm, as the compiled kernels take them."""
+        return self.indptr, self.docs, self.tfs, self.idf, self.norm
 
     def of(self, term_id: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
         """A term's passages and counts."""
@@ -73,6 +82,7 @@ def range_bounds(postings: Postings, params: BM25Parameters, layout: BoundsLayou
     range_ptr = np.zeros((long_terms.size, n_ranges + 1), dtype=np.int32)
     bitmaps = np.zeros((bitmap_terms.size, (n + 7) // 8), dtype=np.uint8)
     boundaries = np.arange(n_ranges + 1, dtype=np.int64) << shift
+    kernels = _compiled(postings)
 
     def bound_rows(rows: range) -> None:
         for row in rows:
@@ -87,7 +97,12 @@ def range_bounds(postings: Postings, params: BM25Parameters, layout: BoundsLayou
             bound = np.where(bound < exact, np.nextafter(bound, np.float32(np.inf)), bound)
             range_max[row, nonempty] = bound
 
-    _in_threads(bound_rows, _batches(range(long_terms.size), _ROWS_PER_TASK))
+    if kernels is not None:
+        kernels.range_maxima(
+            long_terms, *postings.arrays(), params.k1 + 1, shift, range_ptr, range_max
+        )
+    else:
+        _in_threads(bound_rows, _batches(range(long_terms.size), _ROWS_PER_TASK))
     for row, term_id in enumerate(bitmap_terms.tolist()):
         docs, _ = postings.of(term_id)
         bits = np.zeros(bitmaps.shape[1] * 8, dtype=bool)
@@ -99,16 +114,22 @@ def range_bounds(postings: Postings, params: BM25Parameters, layout: BoundsLayou
         range_ptr=range_ptr,
         bitmap_row=bitmap_row,
         bitmaps=bitmaps,
-        term_max=term_maxima(postings, params),
+        term_max=term_maxima(postings, params, kernels),
         range_shift=shift,
     )
 
 
-def term_maxima(postings: Postings, params: BM25Parameters) -> FloatArray:
-    """Each term's largest contribution to any passage, a block of terms at a time."""
+def term_maxima(
+    postings: Postings, params: BM25Parameters, kernels: ModuleType | None = None
+) -> FloatArray:
+    """Each term's largest contribution to any passage: by ``kernels``
+    (:mod:`bot.index.bounds_kernel`) when given, else a block of terms at a time."""
     indptr = postings.indptr
     terms = indptr.size - 1
     maxima = np.zeros(terms)
+    if kernels is not None:
+        kernels.term_maxima(*postings.arrays(), params.k1 + 1, maxima)
+        return maxima
     blocks: list[tuple[int, int]] = []
     first = 0
     while first < terms:
@@ -127,6 +148,19 @@ def term_maxima(postings: Postings, params: BM25Parameters) -> FloatArray:
 
     _in_threads(block_maxima, blocks)
     return maxima
+
+
+def _compiled(postings: Postings) -> ModuleType | None:
+    """:mod:`bot.index.bounds_kernel` for an index of :data:`COMPILED_FROM_POSTINGS` postings
+    or more, when numba is there to run it (the same answers as numpy's, see
+    :func:`bot.index.backends.numba_available`); ``None`` otherwise."""
+    if postings.docs.size < COMPILED_FROM_POSTINGS or os.environ.get("CORPUSBOT_NO_NUMBA"):
+        return None
+    if not numba_available():
+        return None
+    from bot.index import bounds_kernel
+
+    return bounds_kernel
 
 
 _Task = TypeVar("_Task")

@@ -1,0 +1,42 @@
+"""The compiled score bounds are numpy's, bit for bit."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.index import BM25Parameters
+from bot.index import bounds as bounds_module
+from bot.index.bounds import BoundsLayout
+from bot.index.build import build_arrays
+
+SMALL_BOUNDS = BoundsLayout(range_shift=3, long_postings=8, bitmap_postings=8)
+
+corpora = st.lists(
+    st.lists(st.sampled_from([f"t{i}" for i in range(12)]), max_size=25), min_size=1, max_size=90
+)
+
+
+@given(corpus=corpora, k1=st.sampled_from([0.0, 0.9, 1.2, 2.0]), b=st.sampled_from([0, 0.75, 1]))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_compiled_bounds_are_numpys(
+    corpus: list[list[str]], k1: float, b: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params = BM25Parameters(k1=k1, b=b)
+    with monkeypatch.context() as patched:
+        patched.setenv("CORPUSBOT_NO_NUMBA", "1")
+        expected = build_arrays(corpus, params, SMALL_BOUNDS).bounds
+    with monkeypatch.context() as patched:
+        patched.setattr(bounds_module, "COMPILED_FROM_POSTINGS", 0)
+        patched.delenv("CORPUSBOT_NO_NUMBA", raising=False)
+        found = build_arrays(corpus, params, SMALL_BOUNDS).bounds
+    for field in dataclasses.fields(expected):
+        assert np.array_equal(
+            getattr(found, field.name), getattr(expected, field.name), equal_nan=True
+        ), field.name
