@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from bot.analysis.detection import _identifier_unpacked_in_memory
+from bot.analysis.detection import identifier_of
 from bot.analysis.languages import detect_language, supported_languages
+from bot.analysis.model_file import ARRAYS, model_arrays
 from tests.conftest import DATA
 
 SAMPLES = [
@@ -73,9 +75,42 @@ def test_the_locale_decides_only_what_the_text_leaves_open(
     assert detect_language(text, hint) == language
 
 
-def test_the_model_unpacked_in_memory_is_the_one_py3langid_unpacks_through_a_file() -> None:
-    # The fallback for a full or read-only temporary folder must answer exactly as before.
-    through_file = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    in_memory = _identifier_unpacked_in_memory()
+def test_the_model_read_unpacked_is_the_one_py3langid_loads(tmp_path: Path) -> None:
+    through_py3langid = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    unpacking = identifier_of(model_arrays(tmp_path))  # writes the unpacked file
+    (written,) = tmp_path.glob("py3langid-model-*.npz")
+    reading = identifier_of(model_arrays(tmp_path))
+    assert list(tmp_path.iterdir()) == [written]
     for sample in SAMPLES:
-        assert in_memory.rank(sample["text"]) == through_file.rank(sample["text"])
+        expected = through_py3langid.rank(sample["text"])
+        assert unpacking.rank(sample["text"]) == expected
+        assert reading.rank(sample["text"]) == expected
+
+
+def test_a_damaged_unpacked_model_is_written_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    model_arrays(tmp_path)
+    (written,) = tmp_path.glob("py3langid-model-*.npz")
+    whole = written.read_bytes()
+    written.write_bytes(whole[: len(whole) // 2])  # a disk that filled up, say
+    arrays = model_arrays(tmp_path)
+    assert written.read_bytes() == whole
+    assert "damaged" in caplog.text
+    assert sorted(arrays) == sorted(ARRAYS)
+
+
+def test_a_folder_that_cannot_be_written_unpacks_the_model_in_memory(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    arrays = model_arrays(blocked / "cache")
+    assert sorted(arrays) == sorted(ARRAYS)
+    assert blocked.read_text() == "not a folder"
+
+
+def test_an_unpacked_model_of_another_version_is_removed(tmp_path: Path) -> None:
+    older = tmp_path / "py3langid-model-0.3.0-1-1.npz"
+    older.write_bytes(b"an older model")
+    model_arrays(tmp_path)
+    assert not older.exists()
+    assert len(list(tmp_path.glob("py3langid-model-*.npz"))) == 1
