@@ -10,6 +10,7 @@ Where that folder cannot be written, each process unpacks the model in memory, a
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import lzma
@@ -60,6 +61,7 @@ def _cache_folder() -> Path:
 def _unpacked(folder: Path) -> Path | None:
     """The unpacked model file in ``folder``, written (and older versions' removed) if it is
     not there yet; ``None`` where the folder cannot take it."""
+    written: Path | None = None
     try:
         stat = PACKED.stat()
         name = f"{_PREFIX}{metadata.version('py3langid')}-{stat.st_size}-{stat.st_mtime_ns}.npz"
@@ -73,26 +75,36 @@ def _unpacked(folder: Path) -> Path | None:
             written = Path(out.name)
             with lzma.open(PACKED) as packed:
                 shutil.copyfileobj(packed, out, length=1 << 20)
+            # py3langid's public model, for every user the code serves (a service user reading
+            # what an administrator's first run wrote), as numba's own cache files are.
+            os.fchmod(out.fileno(), 0o644)
         os.replace(written, path)
     except OSError as error:
+        if written is not None:  # a full disk, say: no half-written file stays behind
+            written.unlink(missing_ok=True)
         log.debug("py3langid's model unpacked in memory: cannot write it in %s (%s)", folder, error)
         return None
     for older in folder.glob(f"{_PREFIX}*.npz"):
         if older != path:
-            older.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # another user's, say: it costs only room
+                older.unlink()
     return path
 
 
 def _read(source: Path | io.BytesIO) -> dict[str, Any] | None:
-    """The :data:`ARRAYS` of an ``.npz`` file; ``None`` (and a damaged file removed) where it
-    cannot be read whole."""
+    """The :data:`ARRAYS` of an ``.npz`` file; ``None`` where it cannot be read whole, and a
+    damaged file removed (one this user may not read is left as it is)."""
     try:
         with np.load(source, allow_pickle=False) as data:
             return {name: np.asarray(data[name]) for name in ARRAYS}
+    except PermissionError as error:
+        log.debug("py3langid's model unpacked in memory: cannot read %s (%s)", source, error)
+        return None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         if isinstance(source, Path):
             log.warning(
                 "py3langid's unpacked model %s is damaged (%s); unpacking it again", source, error
             )
-            source.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                source.unlink()
         return None

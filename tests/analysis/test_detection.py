@@ -6,12 +6,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from bot.analysis import model_file
 from bot.analysis.detection import identifier_of
 from bot.analysis.languages import detect_language, supported_languages
 from bot.analysis.model_file import ARRAYS, model_arrays
@@ -114,3 +117,31 @@ def test_an_unpacked_model_of_another_version_is_removed(tmp_path: Path) -> None
     model_arrays(tmp_path)
     assert not older.exists()
     assert len(list(tmp_path.glob("py3langid-model-*.npz"))) == 1
+
+
+def test_an_unpacked_model_this_user_may_not_read_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model_arrays(tmp_path)
+    (written,) = tmp_path.glob("py3langid-model-*.npz")
+    load = np.load
+
+    def refused(source: object, **options: object) -> object:
+        if isinstance(source, Path):  # another user's file, which root alone can read here
+            raise PermissionError(13, "Permission denied", str(source))
+        return load(source, **options)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(model_file.np, "load", refused)
+    assert sorted(model_arrays(tmp_path)) == sorted(ARRAYS)
+    assert written.exists()
+
+
+def test_a_disk_that_fills_while_unpacking_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(model_file.shutil, "copyfileobj", full)
+    assert sorted(model_arrays(tmp_path)) == sorted(ARRAYS)
+    assert list(tmp_path.iterdir()) == []
