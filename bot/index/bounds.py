@@ -82,7 +82,7 @@ def range_bounds(postings: Postings, params: BM25Parameters, layout: BoundsLayou
     range_ptr = np.zeros((long_terms.size, n_ranges + 1), dtype=np.int32)
     bitmaps = np.zeros((bitmap_terms.size, (n + 7) // 8), dtype=np.uint8)
     boundaries = np.arange(n_ranges + 1, dtype=np.int64) << shift
-    kernels = _compiled(postings)
+    kernels = build_kernels(int(postings.docs.size))
 
     def bound_rows(rows: range) -> None:
         for row in rows:
@@ -103,7 +103,9 @@ def range_bounds(postings: Postings, params: BM25Parameters, layout: BoundsLayou
         )
     else:
         _in_threads(bound_rows, _batches(range(long_terms.size), _ROWS_PER_TASK))
-    for row, term_id in enumerate(bitmap_terms.tolist()):
+    if kernels is not None:
+        kernels.set_bits(bitmap_terms, postings.indptr, postings.docs, bitmaps)
+    for row, term_id in enumerate([] if kernels is not None else bitmap_terms.tolist()):
         docs, _ = postings.of(term_id)
         bits = np.zeros(bitmaps.shape[1] * 8, dtype=bool)
         bits[docs] = True
@@ -123,7 +125,7 @@ def term_maxima(
     postings: Postings, params: BM25Parameters, kernels: ModuleType | None = None
 ) -> FloatArray:
     """Each term's largest contribution to any passage: by ``kernels``
-    (:mod:`bot.index.bounds_kernel`) when given, else a block of terms at a time."""
+    (:mod:`bot.index.build_kernels`) when given, else a block of terms at a time."""
     indptr = postings.indptr
     terms = indptr.size - 1
     maxima = np.zeros(terms)
@@ -150,17 +152,17 @@ def term_maxima(
     return maxima
 
 
-def _compiled(postings: Postings) -> ModuleType | None:
-    """:mod:`bot.index.bounds_kernel` for an index of :data:`COMPILED_FROM_POSTINGS` postings
-    or more, when numba is there to run it (the same answers as numpy's, see
-    :func:`bot.index.backends.numba_available`); ``None`` otherwise."""
-    if postings.docs.size < COMPILED_FROM_POSTINGS or os.environ.get("CORPUSBOT_NO_NUMBA"):
+def build_kernels(postings: int) -> ModuleType | None:
+    """:mod:`bot.index.build_kernels` for an index of ``postings`` postings, from
+    :data:`COMPILED_FROM_POSTINGS`, when numba is there to run it (the same answers as
+    numpy's, see :func:`bot.index.backends.numba_available`); ``None`` otherwise."""
+    if postings < COMPILED_FROM_POSTINGS or os.environ.get("CORPUSBOT_NO_NUMBA"):
         return None
     if not numba_available():
         return None
-    from bot.index import bounds_kernel
+    from bot.index import build_kernels
 
-    return bounds_kernel
+    return build_kernels
 
 
 _Task = TypeVar("_Task")

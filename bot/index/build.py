@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from bot.index.arrays import IndexArrays, load_arrays, posting_file, save_arrays, term_hash
 from bot.index.bm25 import BM25Parameters, average_length, idf_array, length_norm
-from bot.index.bounds import BoundsLayout, Postings, range_bounds
+from bot.index.bounds import BoundsLayout, Postings, build_kernels, range_bounds
 from bot.storage.string_table import StringTable
 
 CHUNK_PASSAGES = 20_000  # passages counted per chunk while building
@@ -193,18 +193,24 @@ class IndexBuilder:
         docs = output("docs", np.int32)
         tfs = output("tfs", tf_dtype)
         cursor = indptr[:-1].copy()
+        kernels = build_kernels(nnz)
         for number in range(len(self._chunks)):
             terms, chunk_docs, chunk_tfs = self._chunk(number)
-            # Each term's postings are one run (CountedChunk's order): a run moves to where
-            # the term's postings have got to so far.
-            first = np.flatnonzero(np.diff(terms, prepend=-1))
-            groups = terms[first]
-            counts = np.diff(first, append=terms.size)
-            dest = np.arange(terms.size, dtype=np.int64)
-            dest += np.repeat(cursor[groups] - first, counts)
-            docs[dest] = chunk_docs
-            tfs[dest] = chunk_tfs
-            cursor[groups] += counts
+            if kernels is not None:
+                kernels.scatter_postings(
+                    terms, chunk_docs, chunk_tfs, cursor, np.asarray(docs), np.asarray(tfs)
+                )
+            else:
+                # Each term's postings are one run (CountedChunk's order): a run moves to
+                # where the term's postings have got to so far.
+                first = np.flatnonzero(np.diff(terms, prepend=-1))
+                groups = terms[first]
+                counts = np.diff(first, append=terms.size)
+                dest = np.arange(terms.size, dtype=np.int64)
+                dest += np.repeat(cursor[groups] - first, counts)
+                docs[dest] = chunk_docs
+                tfs[dest] = chunk_tfs
+                cursor[groups] += counts
         self._chunks = []
         lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, np.int32)
         self._lengths = []

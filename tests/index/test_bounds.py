@@ -1,4 +1,5 @@
-"""The compiled score bounds are numpy's, bit for bit."""
+"""The compiled steps of finishing an index (postings laid out by term, score bounds) give
+numpy's arrays, bit for bit."""
 
 from __future__ import annotations
 
@@ -25,18 +26,21 @@ corpora = st.lists(
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-def test_compiled_bounds_are_numpys(
+def test_a_compiled_index_is_numpys(
     corpus: list[list[str]], k1: float, b: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     params = BM25Parameters(k1=k1, b=b)
     with monkeypatch.context() as patched:
         patched.setenv("CORPUSBOT_NO_NUMBA", "1")
-        expected = build_arrays(corpus, params, SMALL_BOUNDS).bounds
+        expected = build_arrays(corpus, params, SMALL_BOUNDS)
     with monkeypatch.context() as patched:
         patched.setattr(bounds_module, "COMPILED_FROM_POSTINGS", 0)
         patched.delenv("CORPUSBOT_NO_NUMBA", raising=False)
-        found = build_arrays(corpus, params, SMALL_BOUNDS).bounds
-    for field in dataclasses.fields(expected):
+        found = build_arrays(corpus, params, SMALL_BOUNDS)
+    for name in ("indptr", "docs", "tfs", "idf", "doc_len", "term_hash", "term_hash_ids"):
+        assert np.array_equal(getattr(found, name), getattr(expected, name)), name
+        assert getattr(found, name).dtype == getattr(expected, name).dtype, name
+    for field in dataclasses.fields(expected.bounds):
         assert np.array_equal(
-            getattr(found, field.name), getattr(expected, field.name), equal_nan=True
+            getattr(found.bounds, field.name), getattr(expected.bounds, field.name), equal_nan=True
         ), field.name

@@ -1,10 +1,12 @@
-"""The score bounds of :mod:`bot.index.bounds`, compiled (numba, the ``fast`` extra): one pass
-over each posting list, the same float64 arithmetic as :func:`bot.index.bm25.impacts` in the
-same order, so the same bits as numpy's.
+"""The last steps of building an index, compiled (numba, the ``fast`` extra): laying the
+postings out by term (:class:`bot.index.build.IndexBuilder`) and the score bounds
+(:mod:`bot.index.bounds`), each one pass over the postings with the same results as numpy's,
+bit for bit (the bounds with the same float64 arithmetic as :func:`bot.index.bm25.impacts`, in
+the same order).
 
-numpy makes a temporary array for each step of the arithmetic, tens of megabytes apiece for a
-large index; the first touch of fresh memory is what cost most of a build's last step (on the
-bench machine the system time of it was 40 times the arithmetic's).
+numpy makes a temporary array for each step, tens of megabytes apiece for a large index; the
+first touch of fresh memory is what cost most of a build's last step (on the bench machine the
+bounds' system time was 40 times their arithmetic's).
 """
 
 from __future__ import annotations
@@ -82,3 +84,28 @@ def range_maxima(
                 bound = np.nextafter(bound, np.float32(np.inf))
             range_max[row, number] = bound
         range_ptr[row, n_ranges] = at - start
+
+
+@njit(cache=True, nogil=True)
+def set_bits(terms: Any, indptr: Any, docs: Any, bitmaps: Any) -> None:  # pragma: no cover
+    """Row ``i`` of ``bitmaps``: a bit for each passage of term ``terms[i]``, passage ``d`` at
+    bit ``d % 8`` of byte ``d // 8`` (``np.packbits``' little bit order)."""
+    for row in range(terms.size):
+        term = terms[row]
+        for at in range(indptr[term], indptr[term + 1]):
+            doc = docs[at]
+            bitmaps[row, doc >> 3] |= np.uint8(1 << (doc & 7))
+
+
+@njit(cache=True, nogil=True)
+def scatter_postings(
+    terms: Any, chunk_docs: Any, chunk_tfs: Any, cursor: Any, docs: Any, tfs: Any
+) -> None:  # pragma: no cover - compiled
+    """A chunk's postings (term ``terms[i]`` in passage ``chunk_docs[i]``, ``chunk_tfs[i]``
+    times) each to where its term's postings have got to, ``cursor[term]``, which moves on."""
+    for at in range(terms.size):
+        term = terms[at]
+        slot = cursor[term]
+        docs[slot] = chunk_docs[at]
+        tfs[slot] = chunk_tfs[at]
+        cursor[term] = slot + 1
