@@ -79,7 +79,7 @@ def _unpacked(folder: Path) -> Path | None:
             # what an administrator's first run wrote), as numba's own cache files are.
             os.fchmod(out.fileno(), 0o644)
         os.replace(written, path)
-    except OSError as error:
+    except (OSError, metadata.PackageNotFoundError) as error:
         if written is not None:  # a full disk, say: no half-written file stays behind
             written.unlink(missing_ok=True)
         log.debug("py3langid's model unpacked in memory: cannot write it in %s (%s)", folder, error)

@@ -31,8 +31,8 @@ _ROWS_PER_TASK = 32  # long posting lists bounded per task handed to a thread
 # Threads bounding an index at once: numpy lets go of the interpreter lock for the arithmetic
 # over postings, so a build's last step, which no worker process shares, uses every core.
 THREADS = min(os.cpu_count() or 1, 4)
-# Postings from which the compiled bounds are worth numba's import and kernels' loading (about
-# a third of a second): a 10k-passage corpus has about half a million.
+# Postings from which the compiled steps of finishing an index are worth numba's import and the
+# kernels' loading (about a third of a second): a 10k-passage corpus has about half a million.
 COMPILED_FROM_POSTINGS = 1_000_000
 
 
@@ -82,7 +82,7 @@ def range_bounds(postings: Postings, params: BM25Parameters, layout: BoundsLayou
     range_ptr = np.zeros((long_terms.size, n_ranges + 1), dtype=np.int32)
     bitmaps = np.zeros((bitmap_terms.size, (n + 7) // 8), dtype=np.uint8)
     boundaries = np.arange(n_ranges + 1, dtype=np.int64) << shift
-    kernels = build_kernels(int(postings.docs.size))
+    kernels = compiled_kernels(int(postings.docs.size))
 
     def bound_rows(rows: range) -> None:
         for row in rows:
@@ -101,15 +101,14 @@ def range_bounds(postings: Postings, params: BM25Parameters, layout: BoundsLayou
         kernels.range_maxima(
             long_terms, *postings.arrays(), params.k1 + 1, shift, range_ptr, range_max
         )
+        kernels.set_bits(bitmap_terms, postings.indptr, postings.docs, bitmaps)
     else:
         _in_threads(bound_rows, _batches(range(long_terms.size), _ROWS_PER_TASK))
-    if kernels is not None:
-        kernels.set_bits(bitmap_terms, postings.indptr, postings.docs, bitmaps)
-    for row, term_id in enumerate([] if kernels is not None else bitmap_terms.tolist()):
-        docs, _ = postings.of(term_id)
-        bits = np.zeros(bitmaps.shape[1] * 8, dtype=bool)
-        bits[docs] = True
-        bitmaps[row] = np.packbits(bits, bitorder="little")
+        for row, term_id in enumerate(bitmap_terms.tolist()):
+            docs, _ = postings.of(term_id)
+            bits = np.zeros(bitmaps.shape[1] * 8, dtype=bool)
+            bits[docs] = True
+            bitmaps[row] = np.packbits(bits, bitorder="little")
     return RangeBounds(
         long_row=long_row,
         range_max=range_max,
@@ -152,7 +151,7 @@ def term_maxima(
     return maxima
 
 
-def build_kernels(postings: int) -> ModuleType | None:
+def compiled_kernels(postings: int) -> ModuleType | None:
     """:mod:`bot.index.build_kernels` for an index of ``postings`` postings, from
     :data:`COMPILED_FROM_POSTINGS`, when numba is there to run it (the same answers as
     numpy's, see :func:`bot.index.backends.numba_available`); ``None`` otherwise."""

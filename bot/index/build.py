@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from bot.index.arrays import IndexArrays, load_arrays, posting_file, save_arrays, term_hash
 from bot.index.bm25 import BM25Parameters, average_length, idf_array, length_norm
-from bot.index.bounds import BoundsLayout, Postings, build_kernels, range_bounds
+from bot.index.bounds import BoundsLayout, Postings, compiled_kernels, range_bounds
 from bot.storage.string_table import StringTable
 
 CHUNK_PASSAGES = 20_000  # passages counted per chunk while building
@@ -193,7 +193,7 @@ class IndexBuilder:
         docs = output("docs", np.int32)
         tfs = output("tfs", tf_dtype)
         cursor = indptr[:-1].copy()
-        kernels = build_kernels(nnz)
+        kernels = compiled_kernels(nnz)
         for number in range(len(self._chunks)):
             terms, chunk_docs, chunk_tfs = self._chunk(number)
             if kernels is not None:
