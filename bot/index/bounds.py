@@ -151,11 +151,13 @@ def term_maxima(
     return maxima
 
 
-def compiled_kernels(postings: int) -> ModuleType | None:
-    """:mod:`bot.index.build_kernels` for an index of ``postings`` postings, from
-    :data:`COMPILED_FROM_POSTINGS`, when numba is there to run it (the same answers as
-    numpy's, see :func:`bot.index.backends.numba_available`); ``None`` otherwise."""
-    if postings < COMPILED_FROM_POSTINGS or os.environ.get("CORPUSBOT_NO_NUMBA"):
+def compiled_kernels(
+    postings: int, *, worth_from: int = COMPILED_FROM_POSTINGS
+) -> ModuleType | None:
+    """:mod:`bot.index.build_kernels` for work on ``postings`` postings, from ``worth_from``,
+    when numba is there to run it (the same answers as numpy's, see
+    :func:`bot.index.backends.numba_available`); ``None`` otherwise."""
+    if postings < worth_from or os.environ.get("CORPUSBOT_NO_NUMBA"):
         return None
     if not numba_available():
         return None

@@ -109,3 +109,56 @@ def scatter_postings(
         docs[slot] = chunk_docs[at]
         tfs[slot] = chunk_tfs[at]
         cursor[term] = slot + 1
+
+
+@njit(cache=True, nogil=True)
+def count_postings(
+    numbers: Any, owners: Any, weights: Any, terms: int, passages: int
+) -> Any:  # pragma: no cover - compiled
+    """:func:`bot.index.build.count_numbered`'s counts: term ``numbers[i]`` of passage
+    ``owners[i]`` counting ``weights[i]`` times, into each passage's length and the postings
+    sorted by term, then passage, with their counts.
+
+    Two counting sorts, by passage and then (keeping that order) by term, put each term's
+    occurrences together in passage order, whatever order they come in: a chunk of several
+    analyzers' texts has each analyzer's after the last's.
+    """
+    size = numbers.size
+    lengths = np.zeros(passages, dtype=np.int32)
+    by_passage = np.zeros(passages + 1, dtype=np.int64)
+    by_term = np.zeros(terms + 1, dtype=np.int64)
+    for at in range(size):
+        lengths[owners[at]] += weights[at]
+        by_passage[owners[at] + 1] += 1
+        by_term[numbers[at] + 1] += 1
+    by_passage = np.cumsum(by_passage)
+    by_term = np.cumsum(by_term)
+    order = np.empty(size, dtype=np.int64)  # the occurrences in passage order
+    for at in range(size):
+        slot = by_passage[owners[at]]
+        order[slot] = at
+        by_passage[owners[at]] = slot + 1
+    first = by_term[:-1].copy()
+    owner_of = np.empty(size, dtype=np.int64)  # then in term order, each term's by passage
+    weight_of = np.empty(size, dtype=np.int64)
+    for at in order:
+        slot = first[numbers[at]]
+        owner_of[slot] = owners[at]
+        weight_of[slot] = weights[at]
+        first[numbers[at]] = slot + 1
+    passage = np.empty(size, dtype=np.int32)
+    term_of = np.empty(size, dtype=np.int32)
+    tf = np.empty(size, dtype=np.int32)
+    postings = 0
+    for term in range(terms):
+        previous = -1
+        for at in range(by_term[term], by_term[term + 1]):
+            if owner_of[at] != previous:
+                previous = owner_of[at]
+                passage[postings] = previous
+                term_of[postings] = term
+                tf[postings] = weight_of[at]
+                postings += 1
+            else:
+                tf[postings - 1] += weight_of[at]
+    return lengths, passage[:postings].copy(), term_of[:postings].copy(), tf[:postings].copy()
