@@ -1,12 +1,13 @@
-"""The last steps of building an index, compiled (numba, the ``fast`` extra): laying the
-postings out by term (:class:`bot.index.build.IndexBuilder`) and the score bounds
-(:mod:`bot.index.bounds`), each one pass over the postings with the same results as numpy's,
-bit for bit (the bounds with the same float64 arithmetic as :func:`bot.index.bm25.impacts`, in
-the same order).
+"""Steps of building an index, compiled (numba, the ``fast`` extra): counting a chunk's terms
+(:func:`bot.index.build.count_numbered`), laying the postings out by term
+(:class:`bot.index.build.IndexBuilder`) and the score bounds (:mod:`bot.index.bounds`). Each is
+a pass or two over the occurrences or postings with the same results as numpy's, bit for bit
+(the bounds with the same float64 arithmetic as :func:`bot.index.bm25.impacts`, in the same
+order); :func:`bot.index.bounds.compiled_kernels` says when they are used.
 
 numpy makes a temporary array for each step, tens of megabytes apiece for a large index; the
 first touch of fresh memory is what cost most of a build's last step (on the bench machine the
-bounds' system time was 40 times their arithmetic's).
+bounds' system time was 40 times their arithmetic's), and its sort what cost most of counting.
 """
 
 from __future__ import annotations
