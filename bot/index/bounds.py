@@ -151,12 +151,13 @@ def term_maxima(
     return maxima
 
 
-def compiled_kernels(
-    postings: int, *, worth_from: int = COMPILED_FROM_POSTINGS
-) -> ModuleType | None:
-    """:mod:`bot.index.build_kernels` for work on ``postings`` postings, from ``worth_from``,
-    when numba is there to run it (the same answers as numpy's, see
-    :func:`bot.index.backends.numba_available`); ``None`` otherwise."""
+def compiled_kernels(postings: int, *, worth_from: int | None = None) -> ModuleType | None:
+    """:mod:`bot.index.build_kernels` for work on ``postings`` postings, from ``worth_from``
+    (:data:`COMPILED_FROM_POSTINGS` unless given, read when called), when numba is there to run
+    it (the same answers as numpy's, see :func:`bot.index.backends.numba_available`); ``None``
+    otherwise."""
+    if worth_from is None:
+        worth_from = COMPILED_FROM_POSTINGS
     if postings < worth_from or os.environ.get("CORPUSBOT_NO_NUMBA"):
         return None
     if not numba_available():

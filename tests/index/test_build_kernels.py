@@ -37,6 +37,7 @@ def test_a_compiled_index_is_numpys(
     with monkeypatch.context() as patched:
         patched.setattr(bounds_module, "COMPILED_FROM_POSTINGS", 0)
         patched.delenv("CORPUSBOT_NO_NUMBA", raising=False)
+        assert bounds_module.compiled_kernels(1) is not None  # or this compares numpy with itself
         found = build_arrays(corpus, params, SMALL_BOUNDS)
     for name in ("indptr", "docs", "tfs", "idf", "doc_len", "term_hash", "term_hash_ids"):
         assert np.array_equal(getattr(found, name), getattr(expected, name)), name
@@ -94,6 +95,7 @@ def test_compiled_counts_are_numpys(
     with monkeypatch.context() as patched:
         patched.setattr(build_module, "COMPILED_COUNT_FROM", 0)
         patched.delenv("CORPUSBOT_NO_NUMBA", raising=False)
+        assert bounds_module.compiled_kernels(1, worth_from=build_module.COMPILED_COUNT_FROM)
         found = count_numbered(*arguments)
     assert found.terms == expected.terms
     for name in ("lengths", "passage", "term", "tf"):
