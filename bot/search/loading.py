@@ -18,29 +18,35 @@ def load_service(settings: Settings, *, layered: bool = True) -> SearchService:
     """Load and index the corpus named by the settings; ``layered=False`` builds it in full
     rather than laying the files changed since the saved index over it."""
     use_kernel_cache(settings.kernel_cache_dir)
+    passages = passage_settings(settings)
     return SearchService.from_folder(
         settings.corpus_dir,
-        params=settings.bm25,
-        min_words=settings.passage_min_words,
-        max_words=settings.passage_max_words,
+        params=passages.params,
+        min_words=passages.min_words,
+        max_words=passages.max_words,
         cache_dir=settings.index_cache_dir,
-        files=settings.file_rules,
+        files=passages.files,
         second_stage=second_stage(settings),
-        language=settings.corpus_language,
+        language=passages.language,
         layered=layered,
     )
 
 
 def plan_service(settings: Settings) -> LoadPlan:
     """What :func:`load_service` would do now: map, lay changes over, or build in full."""
-    passages = PassageSettings(
+    return plan_load(settings.corpus_dir, passage_settings(settings), settings.index_cache_dir)
+
+
+def passage_settings(settings: Settings) -> PassageSettings:
+    """What of the settings decides a snapshot's content: one mapping for loading and planning,
+    so a plan never looks for a snapshot the load would not make."""
+    return PassageSettings(
         settings.bm25,
         settings.passage_min_words,
         settings.passage_max_words,
         settings.file_rules,
         settings.corpus_language,
     )
-    return plan_load(settings.corpus_dir, passages, settings.index_cache_dir)
 
 
 def second_stage(settings: Settings) -> SecondStage | None:
