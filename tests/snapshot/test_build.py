@@ -3,6 +3,7 @@ bounded number of chunks in flight, and slow builds report progress."""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 from collections.abc import Iterator
@@ -151,3 +152,46 @@ def test_progress_reports_documents_passages_rate_and_eta(
 def test_small_builds_print_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     build_snapshot(documents(5), PassageSettings(), tmp_path / "s", progress=True)
     assert capsys.readouterr().err == ""
+
+
+def test_the_collector_is_off_while_building_and_in_workers_and_back_on_after(
+    small_chunks: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build pauses Python's cyclic garbage collector (it walked every object numba's import
+    made, again and again): in the parent as it reads documents and in the workers as they
+    count, and turns it back on when done."""
+    parent_states: list[bool] = []
+
+    def watched() -> Iterator[Document]:
+        for document in documents(60):
+            parent_states.append(gc.isenabled())
+            yield document
+
+    counting = snapshot_build.split_and_count
+
+    def counted_with_the_collector_off(
+        docs: list[snapshot_build.DocumentText], settings: PassageSettings
+    ) -> snapshot_build.SplitChunk:
+        assert not gc.isenabled(), "a worker counted with the collector on"
+        return counting(docs, settings)
+
+    # Workers are forked from this process, so they run the patched function.
+    monkeypatch.setattr(snapshot_build, "split_and_count", counted_with_the_collector_off)
+    assert gc.isenabled()
+    build_snapshot(watched(), PassageSettings(), tmp_path / "s", workers=2, expected_chars=10**6)
+    assert parent_states and not any(parent_states)
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off_and_nested_pauses_end_with_the_last() -> None:
+    gc.disable()
+    try:
+        build_snapshot(documents(3), PassageSettings(), None, workers=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with snapshot_build.collection_paused():
+        with snapshot_build.collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
