@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.corpus import html_page, jsonl, markdown, pdf, plain_text, word
 from bot.corpus.decoding import SNIFF_BYTES, decode, decode_marked, looks_binary
 from bot.corpus.documents import CorpusLoad, Document, Refused
+from bot.corpus.text import is_blank
 from bot.corpus.walk import CorpusFile, FileRules, list_corpus, read_corpus_file
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterat
         return
     text = decode_marked(raw, relative, result)
     if text is None:
-        if not raw.strip():
+        if is_blank(raw):
             result.skip(relative, "empty")
             return
         # JSONL is judged line by line: a NUL in one record costs that record, not the file.
@@ -121,7 +122,7 @@ def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterat
             return
         text = decode(raw, relative, result)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
+    if is_blank(text):
         result.skip(relative, "empty")
         return
     yield from _format_loader(suffix)(text, relative, result)
@@ -132,7 +133,7 @@ def _load_page(
 ) -> Iterator[Document]:
     """An HTML page, a Word document or a PDF: read from its bytes by a parser that finds their
     own encoding, never decoded to a second copy first."""
-    if not raw.strip():
+    if is_blank(raw):
         result.skip(relative, "empty")
         return
     is_page = suffix in html_page.HTML_SUFFIXES

@@ -91,6 +91,12 @@ def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
+def is_blank(text: str | bytes) -> bool:
+    """Whether ``text`` is empty or all whitespace: what ``not text.strip()`` says, without
+    the copy of a whole file that ``strip`` makes when it has a newline at its end."""
+    return not text or text.isspace()
+
+
 def units_and_marks_exceed(text: str, limit: int) -> bool:
     """Whether ``text``'s :data:`WORD_UNIT` matches and :data:`SENTENCE_MARK` characters
     together number more than ``limit``.

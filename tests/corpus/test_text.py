@@ -22,6 +22,7 @@ from bot.corpus.text import (
     Span,
     collapse_whitespace,
     first_sentence,
+    is_blank,
     sentence_spans,
     units_and_marks_exceed,
 )
@@ -32,6 +33,17 @@ def test_collapse_whitespace_folds_exactly_what_the_regex_whitespace_class_match
     every_character = "".join(chr(code) for code in range(sys.maxunicode + 1) if code != 0xD800)
     spaced = "x".join(every_character[i : i + 3] for i in range(0, len(every_character), 3))
     assert collapse_whitespace(spaced) == re.sub(r"\s+", " ", spaced).strip()
+
+
+# Every whitespace character of str and of bytes, beside a few that are not.
+_SPACES = "".join(chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace())
+
+
+@given(st.text(alphabet=_SPACES + "x\u200b\x00", max_size=8))
+def test_is_blank_says_what_strip_says_for_text_and_bytes(text: str) -> None:
+    assert is_blank(text) == (not text.strip())
+    for encoded in (text.encode("utf-8", "surrogatepass"), text.encode("latin-1", "replace")):
+        assert is_blank(encoded) == (not encoded.strip())
 
 
 def test_collapse_whitespace_trims_and_joins() -> None:
