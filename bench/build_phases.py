@@ -75,7 +75,7 @@ def time_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseClo
             with clock.phase("tokenise + count"):
                 texts.add(document, cut, language)
         with clock.phase("tokenise + count"):
-            counted = texts.count()
+            counted, _ = texts.count()
         with clock.phase("store add"):
             for document, document_spans, language in zip(chunk, spans, found, strict=True):
                 store.add(document, document_spans, language)

@@ -6,6 +6,7 @@ corpus costs Python work per new word rather than per word.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import weakref
@@ -43,11 +44,19 @@ Hashes = npt.NDArray[np.uint64]
 class NumberedTerms:
     """The terms of many texts as numbers: term ``numbers[i]`` (an index into ``terms``,
     numbered in order of first use) is one of text ``owners[i]``'s. A text's terms come in
-    its order; texts' may not."""
+    its order; texts' may not.
+
+    ``lasting[k]`` is ``terms[k]``'s number in the numbering that made them, the same for the
+    same term in every call of one ``generation`` (a number no other numbering of the process,
+    and none of this one's after it forgets, has): a process that sends another its terms
+    call after call sends each string once a generation (see :mod:`bot.snapshot.transfer`).
+    """
 
     terms: list[str]
     numbers: Numbers
     owners: Numbers
+    lasting: Numbers
+    generation: int
 
 
 def ascii_cutting_table(kept: str) -> dict[int, str]:
@@ -85,6 +94,7 @@ class PieceNumbering:
     ) -> None:
         self._terms_of_pieces = terms_of_pieces
         self._remembered = remembered
+        self.generation = 0
         # Held from a call's first :meth:`number` to its :meth:`numbered`, and to forget: two
         # builds in one process (a reload's, a merge's) must not renumber each other's pieces.
         self.lock = threading.Lock()
@@ -92,6 +102,7 @@ class PieceNumbering:
         _NUMBERINGS.add(self)
 
     def _forget(self) -> None:
+        self.generation = next(_GENERATIONS)
         self._codes_of: dict[str, int] = {SEPARATOR: _TEXT_END}
         self._known = _KnownPieces()
         self._numbers: dict[str, int] = {}
@@ -157,9 +168,12 @@ class PieceNumbering:
             rank[order] = np.arange(order.size)
             local, used = rank[inverse.reshape(-1)], distinct[order]
         terms = [self._terms[number] for number in used.tolist()]
+        generation = self.generation
         if len(self._codes_of) > self._remembered:
             self._forget()  # only now: numbers from before this would mean other terms
-        return NumberedTerms(terms, local.astype(np.int64), owners)
+        return NumberedTerms(
+            terms, local.astype(np.int64), owners, used.astype(np.int64), generation
+        )
 
     def _code(self, terms: tuple[str, ...]) -> int:
         if len(terms) == 1:
@@ -260,6 +274,8 @@ def _room(values: Any, size: int) -> Any:
     return grown
 
 
+# The generations of every numbering of the process: each a number of its own.
+_GENERATIONS = itertools.count()
 # Every numbering, so a process that keeps running after a build can let their memory go.
 _NUMBERINGS: weakref.WeakSet[PieceNumbering] = weakref.WeakSet()
 

@@ -137,18 +137,25 @@ class IndexBuilder:
         if token_lists:
             self.add_counts(count_terms(token_lists))
 
-    def add_counts(self, chunk: CountedChunk) -> None:
-        """Add the next passages, counted (by a worker process, say)."""
+    def term_ids(self, terms: Sequence[str]) -> npt.NDArray[np.int64]:
+        """The index's numbers of ``terms``, each new one numbered after the last."""
+        vocabulary = self._vocabulary
+        return np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int64, count=len(terms))
+
+    def add_counts(
+        self, chunk: CountedChunk, term_ids: npt.NDArray[np.int64] | None = None
+    ) -> None:
+        """Add the next passages, counted (by a worker process, say). ``term_ids``, when the
+        caller has them from :meth:`term_ids`, are the numbers of the chunk's terms, and
+        ``chunk.terms`` is not read."""
         starts = np.flatnonzero(np.diff(chunk.term, prepend=-1))
         runs = chunk.term[starts]
         if np.bincount(runs).max(initial=0) > 1:
             raise ValueError("a counted chunk's postings are not sorted by term")
-        vocabulary = self._vocabulary
-        global_ids = np.fromiter(
-            map(vocabulary.__getitem__, chunk.terms), dtype=np.int32, count=len(chunk.terms)
-        )
+        global_ids = (self.term_ids(chunk.terms) if term_ids is None else term_ids).astype(np.int32)
         terms = global_ids[chunk.term]
         docs = chunk.passage + np.int32(self.passages)
+        vocabulary = self._vocabulary
         if len(vocabulary) > self._df.size:
             # Grown by half at least: a corpus's vocabulary grows with every chunk, and copying
             # it every chunk costs seconds at a million passages.

@@ -16,7 +16,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -34,6 +34,7 @@ from bot.index.build import CountedChunk, IndexBuilder, count_numbered
 from bot.index.passage_index import PassageIndex
 from bot.snapshot.progress import Progress
 from bot.snapshot.snapshot import PassageSettings, Snapshot
+from bot.snapshot.transfer import SentTerms, TermOrigins, TermReceiver, TermSender
 from bot.storage.passage_store import PassageStoreBuilder
 
 CHUNK_CHARS = 2_000_000  # document text per tokenising task
@@ -96,6 +97,7 @@ def _build(
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         # Workers ignore Ctrl-C: the parent stops them, and the terminal shows no traceback
         # from each of them.
+        received = TermReceiver()
         with context.Pool(workers, initializer=signal.signal, initargs=_IGNORE_SIGINT) as pool:
             # apply_async with a bounded queue: Pool.imap would read the whole stream ahead.
             pending: deque[tuple[list[Document], Any]] = deque()
@@ -104,10 +106,10 @@ def _build(
                 pending.append((chunk, pool.apply_async(_split_and_count, (task,))))
                 while len(pending) > 2 * workers:
                     done, result = pending.popleft()
-                    _add(store, builder, done, result.get(), bar)
+                    _add_sent(store, builder, done, result.get(), received, bar)
             while pending:
                 done, result = pending.popleft()
-                _add(store, builder, done, result.get(), bar)
+                _add_sent(store, builder, done, result.get(), received, bar)
     else:
         for chunk in chunks:
             _add(store, builder, chunk, split_and_count(chunk, settings), bar)
@@ -154,12 +156,13 @@ def collection_paused() -> Iterator[None]:
 
 @dataclass(frozen=True, slots=True)
 class SplitChunk:
-    """What a tokenising task sends back: each document's passage spans and language, and the
-    term counts of all their passages."""
+    """What a tokenising task finds: each document's passage spans and language, and the term
+    counts of all their passages with where each term comes from."""
 
     spans: list[list[tuple[int, int, int]]]  # start, end, section number
     languages: list[str]
     counted: CountedChunk
+    origins: TermOrigins
 
 
 def _add(
@@ -168,9 +171,23 @@ def _add(
     chunk: Sequence[Document],
     split: SplitChunk,
     bar: Progress,
+    term_ids: npt.NDArray[np.int64] | None = None,
 ) -> None:
-    add_split(store, builder, chunk, split)
+    add_split(store, builder, chunk, split, term_ids)
     bar.update(len(chunk), int(split.counted.lengths.size), sum(len(d.text) for d in chunk))
+
+
+def _add_sent(
+    store: PassageStoreBuilder,
+    builder: IndexBuilder,
+    chunk: Sequence[Document],
+    sent: tuple[SplitChunk, SentTerms],
+    received: TermReceiver,
+    bar: Progress,
+) -> None:
+    """:func:`_add` of a worker's result (:func:`_split_and_count`)."""
+    split, terms = sent
+    _add(store, builder, chunk, split, bar, received.term_ids(terms, builder))
 
 
 def add_split(
@@ -178,12 +195,14 @@ def add_split(
     builder: IndexBuilder,
     documents: Sequence[Document],
     split: SplitChunk,
+    term_ids: npt.NDArray[np.int64] | None = None,
 ) -> None:
     """Add ``documents`` and their passages to the store, and their term counts to the index
-    builder, as :func:`split_and_count` found them."""
+    builder, as :func:`split_and_count` found them (with the builder's numbers of their terms,
+    if known: see :meth:`IndexBuilder.add_counts`)."""
     for document, spans, language in zip(documents, split.spans, split.languages, strict=True):
         store.add(document, spans, language)
-    builder.add_counts(split.counted)
+    builder.add_counts(split.counted, term_ids)
 
 
 class _Text(NamedTuple):
@@ -210,10 +229,20 @@ def _columns(documents: Sequence[Document]) -> _Columns:
     )
 
 
-def _split_and_count(task: tuple[_Columns, PassageSettings]) -> SplitChunk:
-    """:func:`split_and_count` as a worker's task, of documents sent as :func:`_columns`."""
+# The worker's record of the terms it has sent its parent (made in the worker).
+_SENDER: TermSender | None = None
+
+
+def _split_and_count(task: tuple[_Columns, PassageSettings]) -> tuple[SplitChunk, SentTerms]:
+    """:func:`split_and_count` as a worker's task, of documents sent as :func:`_columns`; the
+    chunk's terms go back as :class:`~bot.snapshot.transfer.SentTerms`, not as strings."""
+    global _SENDER
     columns, settings = task
-    return split_and_count(list(map(_Text._make, zip(*columns, strict=True))), settings)
+    split = split_and_count(list(map(_Text._make, zip(*columns, strict=True))), settings)
+    if _SENDER is None or _SENDER.pid != os.getpid():
+        _SENDER = TermSender()
+    sent = _SENDER.send(split.counted.terms, split.origins)
+    return replace(split, counted=replace(split.counted, terms=[])), sent
 
 
 def split_and_count(documents: Sequence[DocumentText], settings: PassageSettings) -> SplitChunk:
@@ -229,7 +258,7 @@ def split_and_count(documents: Sequence[DocumentText], settings: PassageSettings
         texts.add(document, cut, language)
         spans.append(cut)
         found.append(language)
-    return SplitChunk(spans, found, texts.count())
+    return SplitChunk(spans, found, *texts.count())
 
 
 class ChunkTexts:
@@ -253,8 +282,8 @@ class ChunkTexts:
             group.add(document.text[start:end], self._passages, 1)
             self._passages += 1
 
-    def count(self) -> CountedChunk:
-        """The term counts of every passage added, in order."""
+    def count(self) -> tuple[CountedChunk, TermOrigins]:
+        """The term counts of every passage added, in order, and where each term comes from."""
         return _count(self._segments, self._passages)
 
 
@@ -274,34 +303,48 @@ class _Segments:
         self.weights.append(weight)
 
 
-def _count(segments: dict[Analyzer, _Segments], passages: int) -> CountedChunk:
+def _count(segments: dict[Analyzer, _Segments], passages: int) -> tuple[CountedChunk, TermOrigins]:
     """The term counts of ``passages`` passages from their segments, tokenised by each
-    analyzer in one pass; a term two analyzers make is one term."""
-    vocabulary: dict[str, int] = {}
+    analyzer in one pass, and where each term comes from; a term two analyzers make is one
+    term, from the first."""
+    terms: list[str] = []
+    vocabulary: dict[str, int] | None = None  # made only when a second analyzer needs it
     numbers: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
     owners: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
     weights: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
+    generations: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
+    lasting: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
     for analyzer, group in segments.items():
         numbered = analyzer.number_terms(group.texts)
-        if not vocabulary:  # the first analyzer's numbers stand as they are
-            vocabulary = dict(zip(numbered.terms, range(len(numbered.terms)), strict=True))
+        if not terms:  # the first analyzer's numbers stand as they are
+            terms = numbered.terms
             numbers.append(numbered.numbers)
+            added = np.arange(len(terms))
         else:
+            if vocabulary is None:
+                vocabulary = dict(zip(terms, range(len(terms)), strict=True))
+            before = len(vocabulary)
             ours = np.fromiter(
                 (vocabulary.setdefault(term, len(vocabulary)) for term in numbered.terms),
                 dtype=np.int64,
                 count=len(numbered.terms),
             )
             numbers.append(ours[numbered.numbers])
+            # New terms took the next numbers in their order here: they go on the end.
+            added = np.flatnonzero(ours >= before)
+            terms = terms + [numbered.terms[at] for at in added.tolist()]
+        generations.append(np.full(added.size, numbered.generation, dtype=np.int64))
+        lasting.append(numbered.lasting[added])
         owners.append(np.asarray(group.passages, dtype=np.int64)[numbered.owners])
         weights.append(np.asarray(group.weights, dtype=np.int64)[numbered.owners])
-    return count_numbered(
-        list(vocabulary),
+    counted = count_numbered(
+        terms,
         np.concatenate(numbers),
         np.concatenate(owners),
         np.concatenate(weights),
         passages,
     )
+    return counted, TermOrigins(np.concatenate(generations), np.concatenate(lasting))
 
 
 def document_languages(documents: Sequence[DocumentText], corpus_language: str) -> list[str]:

@@ -224,7 +224,7 @@ def _removed_terms(
         if len(cut) != span.end - span.first:
             return None
         texts.add(document, cut, document.language or "")
-    removed = texts.count()
+    removed, _ = texts.count()
     columns = saved.index.term_ids(removed.terms)
     if columns.size and int(columns.min()) < 0:
         return None

@@ -99,6 +99,27 @@ def test_edge_texts(kernels: str, texts: list[str]) -> None:
         assert _terms_by_text(numbered, len(texts)) == [analyzer.tokenize(t) for t in texts]
 
 
+def test_a_term_keeps_its_lasting_number_until_the_numbering_forgets(kernels: str) -> None:
+    """What a build's worker relies on to send each term's string once (bot.snapshot.transfer):
+    a term's lasting number is the same from call to call of one generation, and after the
+    numbering forgets, the generation is one no numbering has had."""
+    analyzer = Analyzer()
+    analyzer._numbering._remembered = 10_000
+    first = analyzer.number_terms(["satellite launch orbit", "launch"])
+    second = analyzer.number_terms(["orbit again", "satellite"])
+    assert first.generation == second.generation
+    lasting = dict(zip(first.terms, first.lasting.tolist(), strict=True))
+    for term, number in zip(second.terms, second.lasting.tolist(), strict=True):
+        assert lasting.setdefault(term, number) == number
+    assert len(set(lasting.values())) == len(lasting)
+    analyzer._numbering._remembered = 0  # forgets once this call is numbered
+    third = analyzer.number_terms(["orbit"])
+    assert third.generation == second.generation
+    fourth = analyzer.number_terms(["orbit"])
+    others = {first.generation, Analyzer().number_terms(["x"]).generation}
+    assert fourth.generation not in others and len(others) == 2
+
+
 def test_terms_are_numbered_the_same_whatever_came_before(kernels: str) -> None:
     texts = ["the satellites launched", "North Korea's launch", "Café launch"]
     warmed = Analyzer()

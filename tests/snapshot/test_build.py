@@ -15,6 +15,7 @@ import pytest
 
 import bot.snapshot.build as snapshot_build
 import bot.snapshot.progress as snapshot_progress
+from bot.analysis.languages import analyzer_for
 from bot.corpus import Document, Section, load_corpus
 from bot.snapshot import PassageSettings, Snapshot, build_snapshot, load_snapshot
 from bot.snapshot.progress import Progress
@@ -100,11 +101,11 @@ def test_stream_is_read_only_a_few_chunks_ahead(
     added = 0
     original_add = snapshot_build._add
 
-    def counting_add(store, builder, chunk, split, bar):  # type: ignore[no-untyped-def]
+    def counting_add(store, builder, chunk, split, bar, *term_ids):  # type: ignore[no-untyped-def]
         nonlocal added
         added += len(chunk)
         lags.append(read - added)
-        original_add(store, builder, chunk, split, bar)
+        original_add(store, builder, chunk, split, bar, *term_ids)
 
     monkeypatch.setattr(snapshot_build, "_add", counting_add)
     total = sum(len(d.text) for d in docs)
@@ -195,3 +196,25 @@ def test_a_collector_that_was_off_stays_off_and_nested_pauses_end_with_the_last(
             assert not gc.isenabled()
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_workers_whose_numberings_forget_build_what_one_process_builds(
+    small_chunks: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers send a term's string once until their numbering forgets it (see
+    :mod:`bot.snapshot.transfer`): with two languages in most chunks and numberings that forget
+    every chunk, the index is still the one a single process builds, term for term."""
+    for language in ("en", "de"):
+        monkeypatch.setattr(analyzer_for(language)._numbering, "_remembered", 40)
+    docs = [
+        replace(document, language="de") if number % 3 == 0 else document
+        for number, document in enumerate(documents(120))
+    ]
+    serial = build_snapshot(docs, PassageSettings(), tmp_path / "serial", workers=1)
+    parallel = build_snapshot(docs, PassageSettings(), tmp_path / "parallel", workers=2)
+    assert snapshot_contents(parallel) == snapshot_contents(serial)
+    assert list(parallel.index.arrays.terms) == list(serial.index.arrays.terms)
+    for name in ("indptr", "docs", "tfs", "idf"):
+        assert np.array_equal(
+            getattr(parallel.index.arrays, name), getattr(serial.index.arrays, name)
+        )
