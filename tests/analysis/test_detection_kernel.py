@@ -29,7 +29,7 @@ PARAGRAPHS = [
     if line.strip() and "text" in json.loads(line)
 ]
 # Texts the model finds close between languages, or folds two columns of into one (Serbian in
-# Latin and Cyrillic letters), or finds nothing in.
+# Latin and Cyrillic letters), or finds nothing in, or finds one feature in hundreds of times.
 HARD = [
     "Dobar dan, kako ste danas? Ovo je rečenica na srpskom jeziku.",
     "Добар дан, како сте данас? Ово је реченица на српском језику.",
@@ -39,6 +39,9 @@ HARD = [
     "!!!! ???? 1234 5678 ---- ____ ~~~~ ===== +++++",
     "HELLO WORLD THIS IS SHOUTED TEXT",
     "Café crème brûlée naïve façade résumé",
+    # Features that occur hundreds of times, past the kernel's table of logarithms.
+    "the " * 300,
+    "der " * 300 + "The quick brown fox jumps over the lazy dog and runs away.",
 ]
 
 
