@@ -70,6 +70,17 @@ def test_spilled_chunks_lay_out_the_same(tmp_path: Path) -> None:
     assert not list(spill.iterdir())
 
 
+def test_a_spilled_chunk_cut_short_stops_the_build(tmp_path: Path) -> None:
+    """A spill file that lost its end (a full disk, someone tidying the cache folder) is an
+    error, never postings read from what is left."""
+    builder = IndexBuilder(BM25Parameters(), spill=tmp_path)
+    builder.add_token_lists([["a", "b", "a"], ["c"]])
+    [spilled] = list(tmp_path.iterdir())
+    spilled.write_bytes(spilled.read_bytes()[:-1])
+    with pytest.raises(ValueError, match="not whole"):
+        builder.finish()
+
+
 def test_a_chunk_not_sorted_by_term_is_refused() -> None:
     """Postings sorted by passage would be laid out out of place: refused, not indexed."""
     counted = count_terms([["a", "b"], ["a", "b"]])
