@@ -10,7 +10,7 @@ import itertools
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from re import Match
@@ -50,6 +50,8 @@ class NumberedTerms:
     same term in every call of one ``generation`` (a number no other numbering of the process,
     and none of this one's after it forgets, has): a process that sends another its terms
     call after call sends each string once a generation (see :mod:`bot.snapshot.transfer`).
+    ``numbered`` holds the lasting number of every term the numbering has made in the
+    generation, these and others.
     """
 
     terms: list[str]
@@ -57,6 +59,7 @@ class NumberedTerms:
     owners: Numbers
     lasting: Numbers
     generation: int
+    numbered: Mapping[str, int]
 
 
 def ascii_cutting_table(kept: str) -> dict[int, str]:
@@ -172,7 +175,7 @@ class PieceNumbering:
         if len(self._codes_of) > self._remembered:
             self._forget()  # only now: numbers from before this would mean other terms
         return NumberedTerms(
-            terms, local.astype(np.int64), owners, used.astype(np.int64), generation
+            terms, local.astype(np.int64), owners, used.astype(np.int64), generation, self._numbers
         )
 
     def _code(self, terms: tuple[str, ...]) -> int:

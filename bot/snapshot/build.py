@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from bot.analysis import languages
 from bot.analysis.analyzer import Analyzer
+from bot.analysis.numbering import NumberedTerms
 from bot.corpus import Document, Section
 from bot.corpus.documents import DocumentText
 from bot.corpus.languages import AUTO
@@ -308,7 +309,7 @@ def _count(segments: dict[Analyzer, _Segments], passages: int) -> tuple[CountedC
     analyzer in one pass, and where each term comes from; a term two analyzers make is one
     term, from the first."""
     terms: list[str] = []
-    vocabulary: dict[str, int] | None = None  # made only when a second analyzer needs it
+    first: _FirstTerms | None = None
     numbers: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
     owners: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
     weights: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
@@ -316,23 +317,22 @@ def _count(segments: dict[Analyzer, _Segments], passages: int) -> tuple[CountedC
     lasting: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
     for analyzer, group in segments.items():
         numbered = analyzer.number_terms(group.texts)
-        if not terms:  # the first analyzer's numbers stand as they are
-            terms = numbered.terms
+        if first is None:  # the first analyzer's numbers stand as they are
+            terms = list(numbered.terms)
             numbers.append(numbered.numbers)
             added = np.arange(len(terms))
+            if terms:
+                first = _FirstTerms(numbered)
         else:
-            if vocabulary is None:
-                vocabulary = dict(zip(terms, range(len(terms)), strict=True))
-            before = len(vocabulary)
+            before = len(terms)
             ours = np.fromiter(
-                (vocabulary.setdefault(term, len(vocabulary)) for term in numbered.terms),
+                (first.number(term, terms) for term in numbered.terms),
                 dtype=np.int64,
                 count=len(numbered.terms),
             )
             numbers.append(ours[numbered.numbers])
-            # New terms took the next numbers in their order here: they go on the end.
+            # New terms took the next numbers in their order here: they went on the end.
             added = np.flatnonzero(ours >= before)
-            terms = terms + [numbered.terms[at] for at in added.tolist()]
         generations.append(np.full(added.size, numbered.generation, dtype=np.int64))
         lasting.append(numbered.lasting[added])
         owners.append(np.asarray(group.passages, dtype=np.int64)[numbered.owners])
@@ -345,6 +345,32 @@ def _count(segments: dict[Analyzer, _Segments], passages: int) -> tuple[CountedC
         passages,
     )
     return counted, TermOrigins(np.concatenate(generations), np.concatenate(lasting))
+
+
+class _FirstTerms:
+    """A chunk's terms so far, found by their strings: the first analyzer's (nearly all of
+    them) through its numbering's own table of every term it has made, so no table of the
+    chunk's tens of thousands of terms is made for the few other analyzers' hundreds; those
+    added after them in a table of their own."""
+
+    def __init__(self, numbered: NumberedTerms) -> None:
+        self._numbered = numbered.numbered
+        self._position = np.full(int(numbered.lasting.max()) + 1, -1, dtype=np.int64)
+        self._position[numbered.lasting] = np.arange(numbered.lasting.size)
+        self._others: dict[str, int] = {}
+
+    def number(self, term: str, terms: list[str]) -> int:
+        """``term``'s number among ``terms``, where it is appended if it is not there yet."""
+        lasting = self._numbered.get(term)
+        if lasting is not None and lasting < self._position.size:
+            found = int(self._position[lasting])
+            if found >= 0:
+                return found
+        number = self._others.get(term)
+        if number is None:
+            number = self._others[term] = len(terms)
+            terms.append(term)
+        return number
 
 
 def document_languages(documents: Sequence[DocumentText], corpus_language: str) -> list[str]:

@@ -112,6 +112,8 @@ def test_a_term_keeps_its_lasting_number_until_the_numbering_forgets(kernels: st
     for term, number in zip(second.terms, second.lasting.tolist(), strict=True):
         assert lasting.setdefault(term, number) == number
     assert len(set(lasting.values())) == len(lasting)
+    # The numbering's table holds every term of the generation, by its lasting number.
+    assert all(second.numbered[term] == number for term, number in lasting.items())
     analyzer._numbering._remembered = 0  # forgets once this call is numbered
     third = analyzer.number_terms(["orbit"])
     assert third.generation == second.generation
