@@ -171,11 +171,11 @@ class PieceNumbering:
             rank[order] = np.arange(order.size)
             local, used = rank[inverse.reshape(-1)], distinct[order]
         terms = [self._terms[number] for number in used.tolist()]
-        generation = self.generation
+        generation, table = self.generation, self._numbers  # this call's, before forgetting
         if len(self._codes_of) > self._remembered:
             self._forget()  # only now: numbers from before this would mean other terms
         return NumberedTerms(
-            terms, local.astype(np.int64), owners, used.astype(np.int64), generation, self._numbers
+            terms, local.astype(np.int64), owners, used.astype(np.int64), generation, table
         )
 
     def _code(self, terms: tuple[str, ...]) -> int:

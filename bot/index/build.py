@@ -153,6 +153,7 @@ class IndexBuilder:
         self._lengths: list[npt.NDArray[np.int32]] = []
         self._df = np.zeros(0, dtype=np.int64)
         self._max_tf = 0
+        self._postings = 0
         self.passages = 0
 
     def add_token_lists(self, token_lists: Sequence[Sequence[str]]) -> None:
@@ -187,6 +188,7 @@ class IndexBuilder:
             self._df = grown
         # Each run is one term's postings, so its length is the chunk's share of the term's df.
         self._df[global_ids[runs]] += np.diff(starts, append=chunk.term.size)
+        self._postings += int(chunk.term.size)
         chunk_max = int(chunk.tf.max(initial=0))
         self._max_tf = max(self._max_tf, chunk_max)
         tfs = chunk.tf.astype(np.uint16 if chunk_max < 65536 else np.uint32)
@@ -227,6 +229,10 @@ class IndexBuilder:
         indptr = np.zeros(df.size + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         nnz = int(indptr[-1])
+        if nnz != self._postings:
+            # Two of a chunk's terms numbered alike: their df counted once, their postings would
+            # overrun the space laid out for them.
+            raise ValueError("the chunks' postings do not add up: a chunk holds a term twice")
         max_tf = self._max_tf
         tf_dtype = np.uint8 if max_tf < 256 else np.uint16 if max_tf < 65536 else np.uint32
 

@@ -81,6 +81,17 @@ def test_a_spilled_chunk_cut_short_stops_the_build(tmp_path: Path) -> None:
         builder.finish()
 
 
+def test_a_chunk_with_a_term_twice_is_refused_before_it_is_laid_out() -> None:
+    """Two of a chunk's terms given one number would count one df for two runs of postings,
+    which would overrun the space laid out for them: refused instead."""
+    builder = IndexBuilder(BM25Parameters())
+    counted = count_terms([["a", "b"], ["a"]])
+    ids = builder.term_ids(counted.terms)
+    builder.add_counts(counted, np.full_like(ids, ids[0]))
+    with pytest.raises(ValueError, match="a term twice"):
+        builder.finish()
+
+
 def test_a_chunk_not_sorted_by_term_is_refused() -> None:
     """Postings sorted by passage would be laid out out of place: refused, not indexed."""
     counted = count_terms([["a", "b"], ["a", "b"]])

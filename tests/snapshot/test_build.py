@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -218,3 +219,38 @@ def test_workers_whose_numberings_forget_build_what_one_process_builds(
         assert np.array_equal(
             getattr(parallel.index.arrays, name), getattr(serial.index.arrays, name)
         )
+
+
+@pytest.mark.parametrize("remembered", [250_000, 3])
+def test_a_chunk_counts_each_passage_s_own_terms_whatever_languages_share_it(
+    monkeypatch: pytest.MonkeyPatch, remembered: int
+) -> None:
+    """A chunk's counts, against each passage's terms from its own language's analyzer: each
+    term once in the chunk's vocabulary, however often the numberings forget (after every
+    call, at 3 pieces) and whatever words the languages share."""
+    for language in ("en", "de", "fr"):
+        monkeypatch.setattr(analyzer_for(language)._numbering, "_remembered", remembered)
+    languages_used = ["en", "de", "fr", "en", "en", "de"]
+    docs = [
+        replace(document, language=languages_used[number % len(languages_used)])
+        for number, document in enumerate(documents(30))
+    ]
+    for first in range(0, len(docs), 10):
+        chunk = docs[first : first + 10]
+        split = snapshot_build.split_and_count(chunk, PassageSettings())
+        counted = split.counted
+        assert len(set(counted.terms)) == len(counted.terms)
+        found: list[Counter[str]] = [Counter() for _ in counted.lengths]
+        for passage, term, tf in zip(counted.passage, counted.term, counted.tf, strict=True):
+            found[passage][counted.terms[term]] += int(tf)
+        expected = []
+        for document, spans in zip(chunk, split.spans, strict=True):
+            analyzer = analyzer_for(document.language or "en")
+            weight = analyzer.title_weight(document.title, document.text)
+            for start, end, _ in spans:
+                expected.append(
+                    Counter(
+                        analyzer.passage_terms(document.title, document.text[start:end], weight)
+                    )
+                )
+        assert found == expected
