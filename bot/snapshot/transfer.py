@@ -77,22 +77,21 @@ class TermReceiver:
         """The builder's numbers of a chunk's terms, new strings numbered by the builder."""
         origins = sent.origins
         ids = np.full(origins.lasting.size, -1, dtype=np.int64)
+        tables = []
         for generation, at in _by_generation(origins):
-            table = self._table(sent.sender, generation, int(origins.lasting[at].max()) + 1)
-            ids[at] = table[origins.lasting[at]]
+            numbers = origins.lasting[at]
+            key = (sent.sender, generation)
+            table: Numbers = _grown(self._ids.get(key), int(numbers.max()) + 1, -1)
+            self._ids[key] = table
+            ids[at] = table[numbers]
+            tables.append((table, numbers, at))
         unknown = np.flatnonzero(ids < 0)
         if unknown.size != len(sent.new):
             raise ValueError("a worker's terms do not match the strings it has sent")
         ids[unknown] = builder.term_ids(sent.new)
-        for generation, at in _by_generation(origins):
-            self._ids[(sent.sender, generation)][origins.lasting[at]] = ids[at]
+        for table, numbers, at in tables:
+            table[numbers] = ids[at]
         return ids
-
-    def _table(self, sender: str, generation: int, size: int) -> Numbers:
-        key = (sender, generation)
-        table: Numbers = _grown(self._ids.get(key), size, -1)
-        self._ids[key] = table
-        return table
 
 
 def _by_generation(origins: TermOrigins) -> list[tuple[int, Numbers]]:
