@@ -88,6 +88,10 @@ def collapse_whitespace(text: str) -> str:
     ``str.split`` splits on exactly what ``\\s`` matches (tests/corpus/test_text.py checks every
     code point) and is several times faster than a regex substitution; snippets call this often.
     """
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        # No whitespace but single inner spaces: ``isprintable`` is false for every other
+        # whitespace character. Most titles and sentences, in a tenth of the time.
+        return text
     return " ".join(text.split())
 
 
@@ -141,6 +145,9 @@ def first_sentence(text: str) -> Span | None:
 
 
 def _sentences(text: str, offset: int) -> Iterator[Span]:
+    if "\n" not in text:  # one paragraph: no break to look for
+        yield from _paragraph_sentences(text, offset)
+        return
     start = 0
     for match in _PARAGRAPH_BREAK.finditer(text):
         yield from _paragraph_sentences(text[start : match.start()], offset + start)

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.corpus.text import (
@@ -44,6 +44,16 @@ def test_is_blank_says_what_strip_says_for_text_and_bytes(text: str) -> None:
     assert is_blank(text) == (not text.strip())
     for encoded in (text.encode("utf-8", "surrogatepass"), text.encode("latin-1", "replace")):
         assert is_blank(encoded) == (not encoded.strip())
+
+
+@given(st.text(alphabet=_SPACES + "ab.é北", max_size=12))
+@example("North  Korea")
+@example("North Korea ")
+@example(" North Korea")
+@example("North\u00a0Korea")
+def test_collapse_whitespace_of_short_texts_folds_what_the_regex_class_matches(text: str) -> None:
+    # Texts of letters and single spaces come back as they are; any other whitespace folds.
+    assert collapse_whitespace(text) == re.sub(r"\s+", " ", text).strip()
 
 
 def test_collapse_whitespace_trims_and_joins() -> None:
