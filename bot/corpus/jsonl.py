@@ -103,4 +103,8 @@ def _valid_unicode(value: str) -> str:
     """``value`` with any lone surrogate replaced by U+FFFD, so it can be stored as UTF-8."""
     if value.isascii():  # known without a scan, and most values are
         return value
-    return _LONE_SURROGATE.sub("\ufffd", value)
+    try:
+        value.encode("utf-8")  # fails on a lone surrogate only; a third of the regex's time
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    return value
