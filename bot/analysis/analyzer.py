@@ -53,7 +53,7 @@ WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 # Texts this long in all are cut by the compiled kernel, when numba is installed: below it the
 # kernels' loading (0.7 s and 80 MB in a new process) costs more than they save (a build's chunk
-# is 2 million characters; the seed corpus, a changed file, a test's corpus are far less).
+# is 4 million characters; the seed corpus, a changed file, a test's corpus are far less).
 COMPILED_FROM_CHARS = 500_000
 # Runs of word characters and apostrophes, which hold all that the apostrophe rules and
 # :data:`_TOKEN` look at, and the separator.
