@@ -25,7 +25,7 @@ from bot.corpus import CorpusLoad
 from bot.corpus.load import iter_documents
 from bot.corpus.passages import passage_spans
 from bot.index.build import IndexBuilder
-from bot.snapshot.build import ChunkTexts, _by_chars, document_languages
+from bot.snapshot.build import ChunkTexts, _by_chars, collection_paused, document_languages
 from bot.snapshot.snapshot import PassageSettings
 from bot.storage.passage_store import PassageStoreBuilder
 
@@ -55,7 +55,13 @@ class PhaseClock:
 
 
 def time_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseClock:
-    """Build ``corpus`` into ``work`` phase by phase, as ``build_snapshot`` does in one process."""
+    """Build ``corpus`` into ``work`` phase by phase, as ``build_snapshot`` does in one process
+    (with the garbage collector paused, as there)."""
+    with collection_paused():
+        return _timed_phases(corpus, settings, work)
+
+
+def _timed_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseClock:
     clock = PhaseClock()
     languages.load_document_detector()
     with clock.phase("read"):
