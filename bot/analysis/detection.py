@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import threading
 import unicodedata
-from array import array
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
@@ -16,8 +15,9 @@ from typing import Any
 import numpy as np
 from py3langid.langid import LanguageIdentifier
 
+from bot.analysis.kept_arrays import Arrays, code_stamp, kept_arrays
 from bot.analysis.kernels import compiled_module
-from bot.analysis.model_file import model_arrays
+from bot.analysis.model_file import model_arrays, model_key
 
 log = logging.getLogger(__name__)
 
@@ -202,19 +202,17 @@ def unload_compiled() -> None:
 
 @lru_cache(maxsize=4)
 def _identifier(languages: frozenset[str]) -> LanguageIdentifier:
-    """py3langid's model kept to ``languages`` (loaded once: a tenth of a second from the
-    unpacked file, half a second unpacking it)."""
-    identifier = identifier_of(model_arrays())
-    identifier.set_languages(sorted(languages & set(identifier.labels)))
-    return identifier
+    """py3langid's model kept to ``languages``, loaded once (mapped from the kept arrays: see
+    :mod:`model_file`)."""
+    return identifier_of(model_arrays(languages))
 
 
-def identifier_of(arrays: dict[str, Any]) -> LanguageIdentifier:
+def identifier_of(arrays: Arrays) -> LanguageIdentifier:
     """py3langid's identifier over its model's arrays (:data:`model_file.ARRAYS`), as
     ``LanguageIdentifier.from_model_file`` makes it."""
     return LanguageIdentifier(
-        np.asarray(arrays["ptc"]),
-        np.asarray(arrays["pc"]),
+        arrays["ptc"],
+        arrays["pc"],
         arrays["classes"].tolist(),
         _machine_words(arrays["nextmove"]),
         arrays["out_feat"].tolist(),
@@ -223,42 +221,59 @@ def identifier_of(arrays: dict[str, Any]) -> LanguageIdentifier:
     )
 
 
-def _machine_words(values: Any) -> array[int]:
-    """Unsigned integers as the stdlib array py3langid's automaton walks."""
-    words = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
-    words.frombytes(np.ascontiguousarray(values).tobytes())
-    return words
+def _machine_words(values: Any) -> memoryview:
+    """Unsigned integers as py3langid's automaton walks them: indexed one at a time, each a
+    Python int (a view of the array, where a stdlib array would be a copy)."""
+    return np.ascontiguousarray(values).data
 
 
+# The arrays :func:`detection_kernel.best_columns` takes, derived from the model's.
+TABLES = ("moves", "features", "start", "table", "prior", "labels", "shared")
 _BLOCK = 1 << 20
+
+
+def kernel_tables(arrays: Arrays) -> Arrays:
+    """The model's arrays (kept to our languages) as :func:`detection_kernel.best_columns`
+    takes them."""
+    following = arrays["nextmove"]
+    rows = arrays["nextmove_row"]
+    outputs = np.asarray(arrays["out_feat"], dtype=np.int32)
+    # Row numbers rather than offsets: 16 bits each keeps the table the walk reads from one
+    # byte to the next in the processor's cache (20 MB rather than 40).
+    row_type = np.uint16 if rows.max() <= np.iinfo(np.uint16).max else np.uint32
+    moves = np.empty(following.size, dtype=row_type)
+    features = np.empty(following.size, dtype=np.int32)
+    # A block at a time: indexing converts the whole index array to 64 bits otherwise.
+    for first in range(0, following.size, _BLOCK):
+        block = following[first : first + _BLOCK]
+        moves[first : first + _BLOCK] = rows[block]
+        features[first : first + _BLOCK] = outputs[block]
+    classes = arrays["classes"].tolist()
+    numbers = {label: number for number, label in enumerate(dict.fromkeys(classes))}
+    return {
+        "moves": moves,
+        "features": features,
+        "start": np.array([rows[0]], dtype=np.int64),
+        "table": np.ascontiguousarray(arrays["ptc"], dtype=np.float32),
+        "prior": np.asarray(arrays["pc"], dtype=np.float32),
+        "labels": np.array([numbers[c] for c in classes], dtype=np.int64),
+        "shared": np.array([classes.count(c) > 1 for c in classes]),
+    }
 
 
 class _CompiledModel:
     """The model's arrays as :func:`detection_kernel.best_columns` takes them."""
 
-    def __init__(self, identifier: LanguageIdentifier, kernel: Any) -> None:
-        self._identifier = identifier
+    def __init__(self, tables: Arrays, classes: Sequence[str], kernel: Any) -> None:
         self._kernel = kernel
-        following = np.asarray(identifier.tk_nextmove)
-        rows = np.asarray(identifier.tk_row)
-        outputs = np.asarray(identifier.tk_output, dtype=np.int32)
-        # Row numbers rather than offsets: 16 bits each keeps the table the walk reads from
-        # one byte to the next in the processor's cache (20 MB rather than 40).
-        row_type = np.uint16 if rows.max() <= np.iinfo(np.uint16).max else np.uint32
-        self._moves = np.empty(following.size, dtype=row_type)
-        self._features = np.empty(following.size, dtype=np.int32)
-        # A block at a time: indexing converts the whole index array to 64 bits otherwise.
-        for first in range(0, following.size, _BLOCK):
-            block = following[first : first + _BLOCK]
-            self._moves[first : first + _BLOCK] = rows[block]
-            self._features[first : first + _BLOCK] = outputs[block]
-        self._start = int(rows[0])
-        self._table = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32)
-        self._prior = np.asarray(identifier.nb_pc, dtype=np.float32)
-        self._classes = [str(c) for c in identifier.nb_classes]
-        numbers = {label: number for number, label in enumerate(dict.fromkeys(self._classes))}
-        self._labels = np.array([numbers[c] for c in self._classes], dtype=np.int64)
-        self._shared = np.array([self._classes.count(c) > 1 for c in self._classes])
+        self._moves = tables["moves"]
+        self._features = tables["features"]
+        self._start = int(tables["start"][0])
+        self._table = tables["table"]
+        self._prior = tables["prior"]
+        self._labels = tables["labels"]
+        self._shared = tables["shared"]
+        self._classes = [str(c) for c in classes]
         self._scratch = threading.local()
 
     def fits(self) -> bool:
@@ -272,7 +287,7 @@ class _CompiledModel:
         counts = getattr(self._scratch, "counts", None)
         if counts is None:
             counts = self._scratch.counts = np.zeros(self._table.shape[0], dtype=np.int32)
-        encoded = [self._identifier._encode(text) for text in texts]
+        encoded = [LanguageIdentifier._encode(text) for text in texts]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(data) for data in encoded], out=offsets[1:])
         columns = self._kernel(
@@ -306,7 +321,16 @@ def _compiled_model(languages: frozenset[str]) -> _CompiledModel | None:
     kernels = compiled_module("detection_kernel")
     if kernels is None:
         return None
-    model = _CompiledModel(_identifier(languages), kernels.best_columns)
+    arrays = model_arrays(languages)
+    key = model_key(languages)
+    tables = (
+        kernel_tables(arrays)
+        if key is None  # pragma: no cover - py3langid's install
+        else kept_arrays(
+            "langid-tables", f"{key}-{code_stamp(__file__)}", TABLES, lambda: kernel_tables(arrays)
+        )
+    )
+    model = _CompiledModel(tables, arrays["classes"].tolist(), kernels.best_columns)
     if not model.fits():  # pragma: no cover - depends on py3langid's model
         log.debug("compiled language detection off: the model's table has a non-negative entry")
         return None

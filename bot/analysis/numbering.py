@@ -6,6 +6,7 @@ corpus costs Python work per new word rather than per word.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import sys
 import threading
@@ -13,12 +14,14 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from importlib import metadata
 from re import Match
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from bot.analysis.kept_arrays import code_stamp, kept_arrays
 from bot.analysis.kernels import compiled_module
 
 # Joins texts cut together: no word character, so no step of tokenising joins or changes
@@ -303,6 +306,12 @@ def _cutter() -> Any:
 
 
 class _Pattern(Protocol):
+    @property
+    def pattern(self) -> str: ...
+
+    @property
+    def flags(self) -> int: ...
+
     def finditer(self, string: str) -> Iterator[Match[str]]: ...
 
 
@@ -310,7 +319,24 @@ class _Pattern(Protocol):
 def piece_classes(*patterns: _Pattern) -> npt.NDArray[np.uint8]:
     """A table of every code point's class for :meth:`PieceNumbering.number_text`: ``n`` for
     the characters ``patterns[n - 1]`` matches one at a time (the first that does), 0 for
-    the rest. Built once per process, in C: a tenth of a second per pattern."""
+    the rest. Made once per install (a tenth of a second per pattern) and kept: see
+    :mod:`kept_arrays`."""
+    # The patterns' Unicode tables are Python's (``re``) and the regex package's own.
+    made_by = repr([(type(p).__module__, p.pattern, p.flags) for p in patterns])
+    patterns_key = hashlib.sha256(made_by.encode()).hexdigest()[:12]
+    key = f"{sys.version_info[:3]}-{metadata.version('regex')}-{code_stamp(__file__)}"
+    kept = kept_arrays(
+        f"piece-classes-{patterns_key}",
+        hashlib.sha256(key.encode()).hexdigest()[:12],
+        ("classes",),
+        lambda: {"classes": _classes_of(patterns)},
+    )
+    classes: npt.NDArray[np.uint8] = kept["classes"]
+    return classes
+
+
+def _classes_of(patterns: Sequence[_Pattern]) -> npt.NDArray[np.uint8]:
+    """:func:`piece_classes`'s table, made in C."""
     every = "".join(map(chr, range(sys.maxunicode + 1)))
     table = np.zeros(sys.maxunicode + 1, dtype=np.uint8)
     for number, pattern in reversed(list(enumerate(patterns, start=1))):

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 from pathlib import Path
 
@@ -14,10 +13,10 @@ import numpy as np
 import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from bot.analysis import model_file
-from bot.analysis.detection import identifier_of
+from bot.analysis.detection import TABLES, identifier_of, kernel_tables
+from bot.analysis.kept_arrays import kept_arrays
 from bot.analysis.languages import detect_language, supported_languages
-from bot.analysis.model_file import ARRAYS, model_arrays
+from bot.analysis.model_file import model_arrays
 from tests.conftest import DATA
 
 SAMPLES = [
@@ -78,70 +77,37 @@ def test_the_locale_decides_only_what_the_text_leaves_open(
     assert detect_language(text, hint) == language
 
 
-def test_the_model_read_unpacked_is_the_one_py3langid_loads(tmp_path: Path) -> None:
+def test_the_model_kept_to_our_languages_is_the_one_py3langid_keeps(tmp_path: Path) -> None:
     through_py3langid = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    unpacking = identifier_of(model_arrays(tmp_path))  # writes the unpacked file
-    (written,) = tmp_path.glob("py3langid-model-*.npz")
-    reading = identifier_of(model_arrays(tmp_path))
-    assert list(tmp_path.iterdir()) == [written]
+    through_py3langid.set_languages(sorted(supported_languages() & set(through_py3langid.labels)))
+    derived = identifier_of(model_arrays(supported_languages(), tmp_path))  # and kept
+    (kept,) = tmp_path.iterdir()
+    assert kept.name.startswith("py3langid-model-")
+    read = identifier_of(model_arrays(supported_languages(), tmp_path))
+    assert list(tmp_path.iterdir()) == [kept]
+    assert read.nb_classes == through_py3langid.nb_classes
     for sample in SAMPLES:
         expected = through_py3langid.rank(sample["text"])
-        assert unpacking.rank(sample["text"]) == expected
-        assert reading.rank(sample["text"]) == expected
+        assert derived.rank(sample["text"]) == expected
+        assert read.rank(sample["text"]) == expected
 
 
-def test_a_damaged_unpacked_model_is_written_again(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    model_arrays(tmp_path)
-    (written,) = tmp_path.glob("py3langid-model-*.npz")
-    whole = written.read_bytes()
-    written.write_bytes(whole[: len(whole) // 2])  # a disk that filled up, say
-    arrays = model_arrays(tmp_path)
-    assert written.read_bytes() == whole
-    assert "damaged" in caplog.text
-    assert sorted(arrays) == sorted(ARRAYS)
-
-
-def test_a_folder_that_cannot_be_written_unpacks_the_model_in_memory(tmp_path: Path) -> None:
-    blocked = tmp_path / "a-file"
-    blocked.write_text("not a folder")
-    arrays = model_arrays(blocked / "cache")
-    assert sorted(arrays) == sorted(ARRAYS)
-    assert blocked.read_text() == "not a folder"
-
-
-def test_an_unpacked_model_of_another_version_is_removed(tmp_path: Path) -> None:
+def test_the_model_kept_by_an_older_version_is_removed(tmp_path: Path) -> None:
+    # What versions before the kept sets left: py3langid's whole model unpacked.
     older = tmp_path / "py3langid-model-0.3.0-1-1.npz"
     older.write_bytes(b"an older model")
-    model_arrays(tmp_path)
+    model_arrays(supported_languages(), tmp_path)
     assert not older.exists()
-    assert len(list(tmp_path.glob("py3langid-model-*.npz"))) == 1
+    assert len(list(tmp_path.iterdir())) == 1
 
 
-def test_an_unpacked_model_this_user_may_not_read_is_left_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    model_arrays(tmp_path)
-    (written,) = tmp_path.glob("py3langid-model-*.npz")
-    load = np.load
-
-    def refused(source: object, **options: object) -> object:
-        if isinstance(source, Path):  # another user's file, which root alone can read here
-            raise PermissionError(13, "Permission denied", str(source))
-        return load(source, **options)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(model_file.np, "load", refused)
-    assert sorted(model_arrays(tmp_path)) == sorted(ARRAYS)
-    assert written.exists()
-
-
-def test_a_disk_that_fills_while_unpacking_leaves_nothing_behind(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def full(*_: object, **__: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(model_file.shutil, "copyfileobj", full)
-    assert sorted(model_arrays(tmp_path)) == sorted(ARRAYS)
-    assert list(tmp_path.iterdir()) == []
+def test_the_detector_s_tables_are_kept_as_derived(tmp_path: Path) -> None:
+    arrays = model_arrays(supported_languages(), tmp_path)
+    derived = kernel_tables(arrays)
+    kept = kept_arrays("langid-tables", "test", TABLES, lambda: derived, tmp_path)
+    read = kept_arrays("langid-tables", "test", TABLES, lambda: {}, tmp_path)
+    for name in TABLES:
+        assert read[name].dtype == derived[name].dtype, name
+        assert np.array_equal(read[name], derived[name]), name
+        assert read[name].flags.c_contiguous and read[name].flags.writeable, name
+    assert kept is not read

@@ -15,7 +15,7 @@ from bot.analysis import analyzer as analyzer_module
 from bot.analysis import numbering
 from bot.analysis.analyzer import Analyzer
 from bot.analysis.languages import build_analyzer, release_build_memory
-from bot.analysis.multilingual import UnicodeAnalyzer
+from bot.analysis.multilingual import _RUN, _WORD, UnicodeAnalyzer
 from bot.analysis.numbering import NumberedTerms, PieceNumbering
 from bot.index.build import count_numbered, count_terms
 
@@ -279,3 +279,13 @@ def test_only_many_texts_load_the_kernels(monkeypatch: pytest.MonkeyPatch) -> No
         long = "word " * (analyzer_module.COMPILED_FROM_CHARS // 5)
         analyzer.number_terms([long])
         assert len(calls) == 1
+
+
+@pytest.mark.parametrize("analyzer", [Analyzer(), UnicodeAnalyzer("zh")], ids=type)
+def test_the_kept_table_of_characters_is_the_one_the_patterns_make(analyzer: Analyzer) -> None:
+    kept = analyzer._piece_classes()  # read from the kernel cache folder, or made and kept
+    patterns = {Analyzer: (analyzer_module._RUN_CHAR,), UnicodeAnalyzer: (_WORD, _RUN)}
+    made = numbering._classes_of(patterns[type(analyzer)])
+    assert kept.dtype == made.dtype
+    assert np.array_equal(kept, made)
+    assert kept.max() == len(patterns[type(analyzer)])

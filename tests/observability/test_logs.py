@@ -85,6 +85,8 @@ def test_corpusbot_logs_json_lines_with_log_format_json(tmp_path) -> None:  # ty
     """The real command: every stderr line is a JSON object (tests/e2e/test_metrics.py runs
     the bot itself, which holds the token)."""
     (tmp_path / "a.txt").write_text("Apples are red and grow on trees.")
+    # pypdf's own complaint about a damaged PDF is logged at debug level, -v's only.
+    (tmp_path / "b.pdf").write_bytes(b"%PDF-1.4 damaged")
     env = {
         "LOG_FORMAT": "json",
         "DISCORD_TOKEN": TOKEN,
