@@ -33,9 +33,7 @@ def documents(text: str, relative: str, result: CorpusLoad) -> Iterator[Document
     bad_lines = 0
     first_ignored: SkippedFile | None = None  # a record whose "lang" is ignored; others counted
     ignored_count = 0
-    # Only "\n" ends a record: JSON strings may hold U+2028 and the like raw, which
-    # ``str.splitlines`` would also split on.
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
         where = f"{relative}:{number}"
@@ -55,6 +53,18 @@ def documents(text: str, relative: str, result: CorpusLoad) -> Iterator[Document
     if bad_lines > MAX_BAD_LINES_LISTED:
         unlisted = bad_lines - MAX_BAD_LINES_LISTED
         result.skip(relative, f"{unlisted:,} more bad lines, not listed one by one")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """``text.split("\n")`` one line at a time: a large file's first records are read (and sent
+    to a build's workers) before the rest is split, and its lines are never all in memory.
+    Only "\n" ends a record: JSON strings may hold U+2028 and the like raw, which
+    ``str.splitlines`` would also split on."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
 
 
 def _languages_ignored(relative: str, first: SkippedFile, count: int) -> tuple[str, str]:

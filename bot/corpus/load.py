@@ -121,7 +121,8 @@ def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterat
             result.skip(relative, "binary")
             return
         text = decode(raw, relative, result)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:  # a scan, where the replacements copy the whole file twice
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if is_blank(text):
         result.skip(relative, "empty")
         return

@@ -398,6 +398,14 @@ def test_a_folder_without_read_permission_is_skipped(tmp_path: Path) -> None:
     assert skipped(load) == [("locked", "folder unreadable (Permission denied)")]
 
 
+@given(st.text(alphabet="ab\n\r\u2028\x85 {}"))
+@example("")
+@example("\n")
+@example("a\n\nb\n")
+def test_jsonl_lines_are_cut_as_split_cuts_them(text: str) -> None:
+    assert list(jsonl._lines(text)) == text.split("\n")
+
+
 def test_one_bad_jsonl_line_costs_that_line_only(tmp_path: Path) -> None:
     """A record nested 3,000 deep (RecursionError in the parser), a NUL byte in the first
     line, an over-long number, a lone surrogate and a bad id: the good records still load."""

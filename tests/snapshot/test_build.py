@@ -254,3 +254,13 @@ def test_a_chunk_counts_each_passage_s_own_terms_whatever_languages_share_it(
                     )
                 )
         assert found == expected
+
+
+def test_the_first_chunks_are_smaller_so_workers_start_sooner(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(snapshot_build, "FIRST_CHUNK_CHARS", 2_000)
+    monkeypatch.setattr(snapshot_build, "CHUNK_CHARS", 10_000)
+    thousands = [Document(f"d{n}", "T", "x" * 1_000, "f.txt") for n in range(50)]
+    sizes = [len(chunk) for chunk in snapshot_build._by_chars(thousands)]
+    assert sizes == [2, 4, 8, 10, 10, 10, 6]
