@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.index.arrays import IndexArrays, term_hash
 from bot.index.bm25 import BM25Parameters
 from bot.index.build import CountedChunk, IndexBuilder, count_terms
 
@@ -48,6 +49,28 @@ def test_chunks_lay_out_as_the_postings_counted_one_by_one(
     }
     assert laid_out == postings_by_term(passages)
     assert arrays.doc_len.tolist() == [len(tokens) for tokens in passages]
+    assert hashed_terms(arrays) == {term: term_hash(term) for term in postings_by_term(passages)}
+
+
+def hashed_terms(arrays: IndexArrays) -> dict[str, int]:
+    """Each term with the hash a query finds it by, after checking the hashes are sorted."""
+    assert np.all(arrays.term_hash[:-1] <= arrays.term_hash[1:])
+    return {
+        arrays.terms[int(number)]: int(hashed)
+        for hashed, number in zip(arrays.term_hash, arrays.term_hash_ids, strict=True)
+    }
+
+
+def test_terms_numbered_in_any_calls_are_hashed_by_their_own_strings() -> None:
+    """Terms numbered a call at a time, repeated within a call and across calls, each carry
+    their own hash: the hashes are made as the terms are first numbered."""
+    builder = IndexBuilder(BM25Parameters())
+    assert builder.term_ids(["b", "a", "b", "c"]).tolist() == [0, 1, 0, 2]
+    assert builder.term_ids(["c", "e", "d", "e", "a"]).tolist() == [2, 3, 4, 3, 1]
+    assert builder.term_ids(["a"]).tolist() == [1]
+    arrays = builder.finish()
+    assert list(arrays.terms) == ["b", "a", "c", "e", "d"]
+    assert hashed_terms(arrays) == {term: term_hash(term) for term in "abcde"}
 
 
 def test_spilled_chunks_lay_out_the_same(tmp_path: Path) -> None:
