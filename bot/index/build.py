@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -170,10 +170,8 @@ class IndexBuilder:
         known = len(vocabulary)
         ids = np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int64, count=len(terms))
         if len(vocabulary) > known:
-            # Each new term's first place among ``terms``, in the order it was numbered.
-            places = np.flatnonzero(ids >= known)
-            _, first = np.unique(ids[places], return_index=True)
-            new = [terms[at] for at in places[first].tolist()]
+            # The new terms are the vocabulary's last, in the order they were numbered.
+            new = list(islice(reversed(vocabulary), len(vocabulary) - known))[::-1]
             self._hashes.append(np.fromiter(map(term_hash, new), dtype=np.uint64, count=len(new)))
         return ids
 
