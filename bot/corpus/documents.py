@@ -11,11 +11,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from bot.corpus.text import first_sentence, shorten
+from bot.corpus.text import (
+    collapse_whitespace,
+    first_sentence,
+    first_sentence_opening,
+    shorten,
+)
 
 log = logging.getLogger(__name__)
 
 TITLE_CHARS = 80
+# A text's opening a title is cut from when no sentence ends in it: a little more than a title,
+# so that with its whitespace collapsed it still holds more than a title's worth.
+_TITLE_OPENING_CHARS = TITLE_CHARS + 8
 MAX_ID_CHARS = 80
 # Whole lines of web-page furniture that must never become passages or snippets.
 _BOILERPLATE_LINE = re.compile(
@@ -162,6 +170,18 @@ def collapse_title(title: str) -> str:
 
 def title_from_text(text: str, fallback: str) -> str:
     """A title from the text's first sentence, shortened; the file name only if there is none."""
+    opening = first_sentence_opening(text, _TITLE_OPENING_CHARS)
+    if opening is not None:
+        collapsed = collapse_whitespace(opening)
+        if len(collapsed) > TITLE_CHARS:
+            # The sentence opens with more than a title's worth of these words and goes on: its
+            # title is cut from them.
+            return collapse_title(collapsed)
+    return _title_of_first_sentence(text, fallback)
+
+
+def _title_of_first_sentence(text: str, fallback: str) -> str:
+    """:func:`title_from_text` by finding the whole first sentence."""
     span = first_sentence(text)
     if span is None:
         return fallback
