@@ -27,7 +27,7 @@ from bot.corpus.passages import passage_spans
 from bot.index.build import IndexBuilder
 from bot.snapshot.build import ChunkTexts, _by_chars, collection_paused, document_languages
 from bot.snapshot.snapshot import PassageSettings
-from bot.storage.passage_store import PassageStoreBuilder
+from bot.storage.passage_store import PassageSpans, PassageStoreBuilder
 
 
 class PhaseClock:
@@ -83,8 +83,7 @@ def _timed_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseC
         with clock.phase("tokenise + count"):
             counted, _ = texts.count()
         with clock.phase("store add"):
-            for document, document_spans, language in zip(chunk, spans, found, strict=True):
-                store.add(document, document_spans, language)
+            store.add(chunk, PassageSpans.of(spans), found)
         with clock.phase("index add"):
             builder.add_counts(counted)
     with clock.phase("store finish"):

@@ -36,7 +36,7 @@ from bot.index.passage_index import PassageIndex
 from bot.snapshot.progress import Progress
 from bot.snapshot.snapshot import PassageSettings, Snapshot
 from bot.snapshot.transfer import SentTerms, TermOrigins, TermReceiver, TermSender
-from bot.storage.passage_store import PassageStoreBuilder
+from bot.storage.passage_store import PassageSpans, PassageStoreBuilder
 
 # Document text per tokenising task: a task's fixed costs (its vocabulary, the kernels' calls,
 # sending it) are spread over more words than at 2 million (a 1M build 36.7-37.1 s against
@@ -167,7 +167,7 @@ class SplitChunk:
     """What a tokenising task finds: each document's passage spans and language, and the term
     counts of all their passages with where each term comes from."""
 
-    spans: list[list[tuple[int, int, int]]]  # start, end, section number
+    spans: PassageSpans
     languages: list[str]
     counted: CountedChunk
     origins: TermOrigins
@@ -208,8 +208,7 @@ def add_split(
     """Add ``documents`` and their passages to the store, and their term counts to the index
     builder, as :func:`split_and_count` found them (with the builder's numbers of their terms,
     if known: see :meth:`IndexBuilder.add_counts`)."""
-    for document, spans, language in zip(documents, split.spans, split.languages, strict=True):
-        store.add(document, spans, language)
+    store.add(documents, split.spans, split.languages)
     builder.add_counts(split.counted, term_ids)
 
 
@@ -266,7 +265,7 @@ def split_and_count(documents: Sequence[DocumentText], settings: PassageSettings
         texts.add(document, cut, language)
         spans.append(cut)
         found.append(language)
-    return SplitChunk(spans, found, *texts.count())
+    return SplitChunk(PassageSpans.of(spans), found, *texts.count())
 
 
 class ChunkTexts:

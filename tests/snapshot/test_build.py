@@ -244,7 +244,7 @@ def test_a_chunk_counts_each_passage_s_own_terms_whatever_languages_share_it(
         for passage, term, tf in zip(counted.passage, counted.term, counted.tf, strict=True):
             found[passage][counted.terms[term]] += int(tf)
         expected = []
-        for document, spans in zip(chunk, split.spans, strict=True):
+        for document, spans in zip(chunk, split.spans.by_document(), strict=True):
             analyzer = analyzer_for(document.language or "en")
             weight = analyzer.title_weight(document.title, document.text)
             for start, end, _ in spans:

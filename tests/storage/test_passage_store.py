@@ -9,7 +9,12 @@ import pytest
 from bot.corpus import Document
 from bot.corpus.documents import Section
 from bot.storage import passage_store
-from bot.storage.passage_store import PassageStore, PassageStoreBuilder, search_entry
+from bot.storage.passage_store import (
+    PassageSpans,
+    PassageStore,
+    PassageStoreBuilder,
+    search_entry,
+)
 
 
 def _documents() -> list[Document]:
@@ -31,9 +36,12 @@ def _documents() -> list[Document]:
 
 def _built(directory: Path | None, documents: list[Document]) -> PassageStore:
     builder = PassageStoreBuilder(directory)
-    for number, document in enumerate(documents):
-        spans = [(0, len(document.text), -1)] * (number % 3)
-        builder.add(document, spans, "de" if number % 5 == 0 else None)
+    # Added a few at a time, as a build's chunks are.
+    for first in range(0, len(documents), 4):
+        numbers = range(first, min(first + 4, len(documents)))
+        spans = [[(0, len(documents[n].text), -1)] * (n % 3) for n in numbers]
+        languages = ["de" if n % 5 == 0 else None for n in numbers]
+        builder.add([documents[n] for n in numbers], PassageSpans.of(spans), languages)
     return builder.finish()
 
 
@@ -65,3 +73,13 @@ def test_documents_come_back_as_added_across_batches(
         search_entry(d.id, d.title) for d in documents
     ).encode("utf-8", "surrogatepass")
     assert len(store) == sum(number % 3 for number in range(len(documents)))
+
+
+def test_passage_spans_keep_each_documents_passages_and_must_match_the_documents() -> None:
+    by_document = [[(0, 5, -1), (6, 9, 0)], [], [(2, 4, 1)]]
+    spans = PassageSpans.of(by_document)
+    assert spans.counts.tolist() == [2, 0, 1]
+    assert spans.by_document() == by_document
+    builder = PassageStoreBuilder()
+    with pytest.raises(ValueError, match="passage count"):
+        builder.add(_documents()[:2], spans, [None, None])
