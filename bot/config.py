@@ -147,9 +147,9 @@ class Settings(BaseSettings):
         5_000_000,
         ge=0,
         description=(
-            "A reload or merge that builds the index in full runs the build in a child process "
-            "from a corpus of this many bytes; a smaller one builds in the bot's own process, "
-            "where it ends before a child would have started."
+            "A start, reload or merge that builds the index in full runs the build in a child "
+            "process from a corpus of this many bytes; a smaller one builds in the bot's own "
+            "process, where it ends before a child would have started."
         ),
     )
     reload_timeout_seconds: float = Field(

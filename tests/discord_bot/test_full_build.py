@@ -1,17 +1,19 @@
-"""A reload that builds the corpus in full: in a real child process that saves the build for the
-bot to map; in the bot's own thread for a small corpus or where no build can be saved; and a
-failed child leaves the old service answering."""
+"""A reload (or a start) that builds the corpus in full: in a real child process that saves the
+build for the bot to map; in the bot's own thread for a small corpus or where no build can be
+saved; a failed child leaves the old service answering, and at a start the bot builds itself."""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
+from bot.discord_bot import runner
 from bot.discord_bot.full_build import BuildFailed, FullBuilds
 from bot.discord_bot.reloader import CorpusReloader
 from bot.search.loading import load_service, plan_service
@@ -151,3 +153,15 @@ async def test_a_corpus_below_the_child_threshold_builds_in_the_bots_thread(
     await reloader.reload()
     assert holder["service"].search("quokkas").hits
     assert "child process" not in caplog.text and "own process" not in caplog.text
+
+
+async def test_a_start_whose_child_build_fails_builds_in_the_bots_own_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = _settings(monkeypatch, _corpus(tmp_path, "orchards"), tmp_path / "cache")
+    failing = [sys.executable, "-c", "import sys; sys.exit('corpusbot: out of memory')"]
+    monkeypatch.setattr(runner, "FullBuilds", partial(FullBuilds, argv=failing))
+    with caplog.at_level(logging.WARNING):
+        service = await runner._loaded_at_start(settings)
+    assert service is not None and service.search("orchards").hits
+    assert "exited 1: corpusbot: out of memory; building in the bot's own process" in caplog.text

@@ -213,10 +213,13 @@ async def test_a_reload_that_rebuilds_the_corpus_builds_in_a_child_process(
         child_build_from_bytes=0,  # a corpus this small builds in the bot's thread by default
     )
     bot = await launch_bot(BOT_ARGV, env)
-    await bot.wait_for_output(r"corpus .*\(built\)")
+    start = await bot.wait_for_output(r"the full build runs in a child process, pid (\d+)", 20)
+    await bot.wait_for_output(r"corpus .*\(from cache\)", 30)  # the start's build, mapped
     (corpus / "animals.md").write_text("# Animals\n\nQuokkas live on Rottnest Island. " * 40)
     allowed = await fake_discord.send_command("reload", {}, member_permissions=ADMINISTRATOR)
-    child = await bot.wait_for_output(r"the full build runs in a child process, pid (\d+)", 20)
+    child = await bot.wait_for_output(
+        rf"the full build runs in a child process, pid (?!{start.group(1)}\b)(\d+)", 20
+    )
     assert int(child.group(1)) != bot.pid
     report = await allowed.wait_for_message(timeout=30)
     assert "1 added (animals)" in report.embeds[0]["description"]
@@ -233,6 +236,48 @@ async def test_a_reload_that_rebuilds_the_corpus_builds_in_a_child_process(
     )
     assert await bot.terminate(20) == 0
     assert_outlived_by_none(second, "the reload's child process")
+
+
+async def test_a_start_that_builds_the_corpus_builds_in_a_child_process(
+    fake_discord: FakeDiscord, launch_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """With no saved index, the start's full build runs in a child process and the bot maps
+    what it saved (so the bot keeps none of the build's memory); a stop meanwhile stops the
+    child too, and the bot exits at once."""
+    corpus = make_corpus(tmp_path)
+    env = bot_env(
+        corpus,
+        tmp_path / "log.db",
+        index_cache_dir=tmp_path / "index",
+        watch_corpus="false",
+        child_build_from_bytes=0,  # a corpus this small builds in the bot's thread by default
+    )
+    bot = await launch_bot(BOT_ARGV, env)
+    child = await bot.wait_for_output(r"the full build runs in a child process, pid (\d+)", 20)
+    assert int(child.group(1)) != bot.pid
+    await bot.wait_for_output(r"corpus .*\(from cache\)", 30)
+    answer = await (
+        await fake_discord.send_command("ask", {"question": "What does Russia plan to give?"})
+    ).wait_for_message()
+    assert "Russia" in answer.embeds[0]["description"]
+    assert await bot.terminate(20) == 0
+
+    # A corpus of a few MB, no saved index, and a stop while the child builds it.
+    for number in range(60):
+        (corpus / f"bulk{number:02d}.md").write_text(f"# Bulk {number}\n\n" + _ORCHARDS * 400)
+    again = await launch_bot(
+        BOT_ARGV, {**env, "INDEX_CACHE_DIR": str(tmp_path / "index2")}, wait_ready=False
+    )
+    second = int(
+        (await again.wait_for_output(r"the full build runs in a child process, pid (\d+)", 20))[1]
+    )
+    again.send_signal(signal.SIGTERM)
+    assert await again.wait(20) == 0
+    assert "stopped during the start-up build" in again.output
+    assert_outlived_by_none(second, "the start-up build's child process")
+
+
+_ORCHARDS = "Orchards in bloom draw bees from the hills around the valley each spring. "
 
 
 async def test_a_merge_that_cannot_save_its_build_is_tried_once_per_change(
