@@ -86,14 +86,6 @@ class PassageSpans:
         spans = np.fromiter(flat, dtype=np.int32, count=3 * int(counts.sum()))
         return cls(spans.reshape(-1, 3), counts)
 
-    def by_document(self) -> list[list[tuple[int, int, int]]]:
-        """Each document's passages' ``(start, end, section number)``: what :meth:`of` took."""
-        rows = [(int(start), int(end), int(section)) for start, end, section in self.spans]
-        ends = np.cumsum(self.counts).tolist()
-        return [
-            rows[end - count : end] for end, count in zip(ends, self.counts.tolist(), strict=True)
-        ]
-
 
 class PassageStoreBuilder:
     """Collects documents and their passages in order; texts stream to disk when saving."""

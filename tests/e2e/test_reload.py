@@ -205,13 +205,7 @@ async def test_a_reload_that_rebuilds_the_corpus_builds_in_a_child_process(
     (the bot keeps answering meanwhile), the bot maps its build, and a stop meanwhile stops
     the child too."""
     corpus = make_corpus(tmp_path)
-    env = bot_env(
-        corpus,
-        tmp_path / "log.db",
-        index_cache_dir=tmp_path / "index",
-        watch_corpus="false",
-        child_build_from_bytes=0,  # a corpus this small builds in the bot's thread by default
-    )
+    env = _child_builds(corpus, tmp_path)
     bot = await launch_bot(BOT_ARGV, env)
     start = await bot.wait_for_output(r"the full build runs in a child process, pid (\d+)", 20)
     await bot.wait_for_output(r"corpus .*\(from cache\)", 30)  # the start's build, mapped
@@ -245,13 +239,7 @@ async def test_a_start_that_builds_the_corpus_builds_in_a_child_process(
     what it saved (so the bot keeps none of the build's memory); a stop meanwhile stops the
     child too, and the bot exits at once."""
     corpus = make_corpus(tmp_path)
-    env = bot_env(
-        corpus,
-        tmp_path / "log.db",
-        index_cache_dir=tmp_path / "index",
-        watch_corpus="false",
-        child_build_from_bytes=0,  # a corpus this small builds in the bot's thread by default
-    )
+    env = _child_builds(corpus, tmp_path)
     bot = await launch_bot(BOT_ARGV, env)
     child = await bot.wait_for_output(r"the full build runs in a child process, pid (\d+)", 20)
     assert int(child.group(1)) != bot.pid
@@ -275,6 +263,17 @@ async def test_a_start_that_builds_the_corpus_builds_in_a_child_process(
     assert await again.wait(20) == 0
     assert "stopped during the start-up build" in again.output
     assert_outlived_by_none(second, "the start-up build's child process")
+
+
+def _child_builds(corpus: Path, tmp_path: Path) -> dict[str, str]:
+    """A bot whose full builds of even this small a corpus run in a child process."""
+    return bot_env(
+        corpus,
+        tmp_path / "log.db",
+        index_cache_dir=tmp_path / "index",
+        watch_corpus="false",
+        child_build_from_bytes=0,  # a corpus this small builds in the bot's thread by default
+    )
 
 
 _ORCHARDS = "Orchards in bloom draw bees from the hills around the valley each spring. "

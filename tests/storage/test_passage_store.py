@@ -76,10 +76,9 @@ def test_documents_come_back_as_added_across_batches(
 
 
 def test_passage_spans_keep_each_documents_passages_and_must_match_the_documents() -> None:
-    by_document = [[(0, 5, -1), (6, 9, 0)], [], [(2, 4, 1)]]
-    spans = PassageSpans.of(by_document)
+    spans = PassageSpans.of([[(0, 5, -1), (6, 9, 0)], [], [(2, 4, 1)]])
     assert spans.counts.tolist() == [2, 0, 1]
-    assert spans.by_document() == by_document
+    assert spans.spans.tolist() == [[0, 5, -1], [6, 9, 0], [2, 4, 1]]
     builder = PassageStoreBuilder()
     with pytest.raises(ValueError, match="passage count"):
         builder.add(_documents()[:2], spans, [None, None])
