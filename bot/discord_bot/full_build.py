@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from bot.config import Settings
 from bot.search.loading import BUILD_NOT_SAVED, plan_service
+from bot.snapshot.cache import LoadPlan
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,10 @@ class FullBuilds:
     def wanted(self) -> bool:
         """Whether loading the corpus now builds it in full and a child should build it; it
         lists the corpus, so it blocks (seconds at a million passages' files)."""
-        plan = plan_service(self._settings)
+        return self.wanted_for(plan_service(self._settings))
+
+    def wanted_for(self, plan: LoadPlan) -> bool:
+        """:meth:`wanted`, for the load ``plan`` says."""
         if not plan.full_build or plan.corpus_bytes < self._settings.child_build_from_bytes:
             # A small corpus builds in the bot's thread: a child's start (about 1.3 s) costs
             # more than the build (about 0.2 s a MB here, so 1 s at the 5 MB default).

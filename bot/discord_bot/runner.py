@@ -18,7 +18,7 @@ from bot.discord_bot.sharding import make_bot
 from bot.discord_bot.shards import shard_states
 from bot.observability import BotMetrics, MetricsServer, Readiness, metrics_port
 from bot.querylog.writer import QueryLog
-from bot.search.loading import load_service
+from bot.search.loading import load_service, plan_service
 from bot.search.service import SearchService
 
 log = logging.getLogger(__name__)
@@ -141,26 +141,30 @@ async def _loaded_at_start(settings: Settings) -> SearchService | None:
     index's pages, not the build's memory (at a million passages 195 MB resident against 470).
     ``None`` when SIGINT or SIGTERM stopped the child's build, which is stopped with the bot."""
     builds = FullBuilds(settings)
-    if await asyncio.to_thread(builds.wanted):
-        loop = asyncio.get_running_loop()
-        build = asyncio.ensure_future(builds.build())
+    plan = await asyncio.to_thread(plan_service, settings)
+    if not builds.wanted_for(plan):
+        # Loaded at once, from the files the plan listed: not listed a second time.
+        return await asyncio.to_thread(partial(load_service, settings, listing=plan.listing))
+    loop = asyncio.get_running_loop()
+    build = asyncio.ensure_future(builds.build())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, build.cancel)
+    try:
+        await build
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+        log.info("stopped during the start-up build; its child process is stopped too")
+        return None
+    except (BuildFailed, OSError) as error:
+        # The bot's own build then tells what is wrong with the corpus, or succeeds where
+        # the child could not (no process to spare, a cache folder it could not write).
+        log.warning("%s; building in the bot's own process instead", error)
+    finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, build.cancel)
-        try:
-            await build
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
-            log.info("stopped during the start-up build; its child process is stopped too")
-            return None
-        except (BuildFailed, OSError) as error:
-            # The bot's own build then tells what is wrong with the corpus, or succeeds where
-            # the child could not (no process to spare, a cache folder it could not write).
-            log.warning("%s; building in the bot's own process instead", error)
-        finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
+            loop.remove_signal_handler(signum)
+    # Listed afresh: files may have changed during the child's build.
     return await asyncio.to_thread(load_service, settings)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.corpus.walk import CorpusListing
 from bot.index.backends import use_kernel_cache
 from bot.search.rerank import SECOND_STAGE, SecondStage
 from bot.search.service import SearchService
@@ -14,9 +15,12 @@ from bot.snapshot.snapshot import PassageSettings
 BUILD_NOT_SAVED = 3
 
 
-def load_service(settings: Settings, *, layered: bool = True) -> SearchService:
+def load_service(
+    settings: Settings, *, layered: bool = True, listing: CorpusListing | None = None
+) -> SearchService:
     """Load and index the corpus named by the settings; ``layered=False`` builds it in full
-    rather than laying the files changed since the saved index over it."""
+    rather than laying the files changed since the saved index over it. ``listing``: the
+    corpus's files as :func:`plan_service` listed them a moment ago."""
     use_kernel_cache(settings.kernel_cache_dir)
     passages = passage_settings(settings)
     return SearchService.from_folder(
@@ -29,6 +33,7 @@ def load_service(settings: Settings, *, layered: bool = True) -> SearchService:
         second_stage=second_stage(settings),
         language=passages.language,
         layered=layered,
+        listing=listing,
     )
 
 

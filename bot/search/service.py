@@ -19,6 +19,7 @@ from bot.analysis.analyzer import WORD, Analyzer
 from bot.corpus import CorpusLoad, Document, FileRules
 from bot.corpus.languages import AUTO
 from bot.corpus.passages import MAX_WORDS, MIN_WORDS, Passage
+from bot.corpus.walk import CorpusListing
 from bot.index import Backend, BM25Parameters, Subset
 from bot.index.backends.base import ScoredPassage
 from bot.index.layered import LayeredIndex
@@ -205,6 +206,7 @@ class SearchService:
         second_stage: SecondStage | None = None,
         language: str = AUTO,
         layered: bool = True,
+        listing: CorpusListing | None = None,
     ) -> SearchService:
         """Load and index every supported file under ``corpus_dir``.
 
@@ -214,13 +216,21 @@ class SearchService:
         passages (``None``: BM25 alone). ``language`` is that of the documents that declare
         none (``auto``: detected). With ``layered`` (and ``cache_dir``) a corpus a few files
         away from a saved snapshot re-reads only those files; without, it builds in full.
+        ``listing`` is the corpus's files when a plan listed them a moment ago
+        (:attr:`LoadPlan.listing`).
         """
         started = time.perf_counter()
         settings = PassageSettings(
             params or BM25Parameters(), min_words, max_words, files or FileRules(), language
         )
         snapshot = load_snapshot(
-            corpus_dir, settings, cache_dir, progress=progress, backend=backend, layered=layered
+            corpus_dir,
+            settings,
+            cache_dir,
+            progress=progress,
+            backend=backend,
+            layered=layered,
+            listing=listing,
         )
         service = cls((), snapshot=snapshot, second_stage=second_stage)
         service.summary.seconds = time.perf_counter() - started

@@ -122,17 +122,20 @@ def load_snapshot(
     progress: bool | None = None,
     backend: Backend = "auto",
     layered: bool = True,
+    listing: CorpusListing | None = None,
 ) -> Snapshot:
     """The corpus under ``root``: from the cache when it is unchanged; else, with ``layered``,
     a cached snapshot with the files changed since laid over it, when few changed; else built
-    (and saved)."""
+    (and saved). ``listing``, when given, is the corpus's files as listed a moment ago (by
+    :func:`plan_load`)."""
     if cache_dir is None:
         load = load_corpus(root, settings.files)
         built = build_snapshot(load.documents, settings, None, progress=progress, backend=backend)
         return _with_load(built, load)
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder {root} does not exist or is not a folder")
-    listing = list_corpus(root, settings.files)
+    if listing is None:
+        listing = list_corpus(root, settings.files)
     key = corpus_key(root, settings, listing)
     target = cache_dir / key
     if target.exists():
@@ -153,6 +156,9 @@ class LoadPlan:
 
     full_build: bool  # neither a saved snapshot of it nor one a few files away to lay over
     corpus_bytes: int  # the listed files' size: about the text a build reads
+    # The files the plan listed (``None``: no folder to list), which a load made at once may
+    # take rather than list the corpus again (0.1-0.2 s at 10,000 files).
+    listing: CorpusListing | None = None
 
 
 def plan_load(root: Path, settings: PassageSettings, cache_dir: Path | None) -> LoadPlan:
@@ -163,10 +169,10 @@ def plan_load(root: Path, settings: PassageSettings, cache_dir: Path | None) -> 
     listing = list_corpus(root, settings.files)
     size = _listed_bytes(listing)
     if cache_dir is None:
-        return LoadPlan(full_build=True, corpus_bytes=size)
+        return LoadPlan(full_build=True, corpus_bytes=size, listing=listing)
     saved = (cache_dir / corpus_key(root, settings, listing)).exists()
     nearest = saved or _nearest_base(root, settings, cache_dir, listing) is not None
-    return LoadPlan(full_build=not nearest, corpus_bytes=size)
+    return LoadPlan(full_build=not nearest, corpus_bytes=size, listing=listing)
 
 
 def _layered(

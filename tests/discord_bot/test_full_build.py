@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.corpus import FileRules
+from bot.corpus.walk import CorpusListing, list_corpus
 from bot.discord_bot import runner
 from bot.discord_bot.full_build import BuildFailed, FullBuilds
 from bot.discord_bot.reloader import CorpusReloader
 from bot.search.loading import load_service, plan_service
 from bot.search.service import SearchService
+from bot.snapshot import cache
 
 
 def _corpus(root: Path, word: str, files: int = 30) -> Path:
@@ -165,3 +168,20 @@ async def test_a_start_whose_child_build_fails_builds_in_the_bots_own_process(
         service = await runner._loaded_at_start(settings)
     assert service is not None and service.search("orchards").hits
     assert "exited 1: corpusbot: out of memory; building in the bot's own process" in caplog.text
+
+
+async def test_a_start_from_a_saved_index_lists_the_corpus_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(monkeypatch, _corpus(tmp_path, "orchards"), tmp_path / "cache")
+    load_service(settings)  # saved
+    listed: list[Path] = []
+
+    def counted(root: Path, rules: FileRules) -> CorpusListing:
+        listed.append(root)
+        return list_corpus(root, rules)
+
+    monkeypatch.setattr(cache, "list_corpus", counted)
+    service = await runner._loaded_at_start(settings)
+    assert service is not None and service.snapshot.cached and service.search("orchards").hits
+    assert listed == [settings.corpus_dir]  # the plan's listing is the load's

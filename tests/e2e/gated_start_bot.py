@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import bot.search.loading
 from bot.config import Settings
@@ -17,12 +18,12 @@ _load_service = bot.search.loading.load_service
 _loads = [0]
 
 
-def _gated_load_service(settings: Settings) -> SearchService:
+def _gated_load_service(settings: Settings, **choices: Any) -> SearchService:
     _loads[0] += 1
     gate = Path(os.environ["LOAD_GATE_FILE"])
     while _loads[0] == 1 and not gate.exists():
         time.sleep(0.05)
-    return _load_service(settings)
+    return _load_service(settings, **choices)
 
 
 # Before bot.cli imports the runner and client, which import the name.

@@ -37,11 +37,11 @@ def _slow_closest_ids(self: SearchService, *args: Any, **kwargs: Any) -> list[st
     return _closest_ids(self, *args, **kwargs)
 
 
-def _slow_load_service(settings: Settings, *, layered: bool = True) -> SearchService:
+def _slow_load_service(settings: Settings, **choices: Any) -> SearchService:
     _loads[0] += 1
     if _loads[0] > 1:
         time.sleep(float(os.environ.get("SLOW_RELOAD_SECONDS", "0")))
-    return _load_service(settings, layered=layered)
+    return _load_service(settings, **choices)
 
 
 # Before bot.cli imports the runner and client, which import the name.
