@@ -158,14 +158,14 @@ class LoadPlan:
     corpus_bytes: int  # the listed files' size: about the text a build reads
     # The files the plan listed (``None``: no folder to list), which a load made at once may
     # take rather than list the corpus again (0.1-0.2 s at 10,000 files).
-    listing: CorpusListing | None = None
+    listing: CorpusListing | None
 
 
 def plan_load(root: Path, settings: PassageSettings, cache_dir: Path | None) -> LoadPlan:
     """Whether loading the corpus under ``root`` now builds it in full (with ``layered``), and
     its size; a folder that cannot be listed plans a build, whose load then says why."""
     if not root.is_dir():
-        return LoadPlan(full_build=True, corpus_bytes=0)
+        return LoadPlan(full_build=True, corpus_bytes=0, listing=None)
     listing = list_corpus(root, settings.files)
     size = _listed_bytes(listing)
     if cache_dir is None:
