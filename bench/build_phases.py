@@ -82,8 +82,10 @@ def _timed_phases(corpus: Path, settings: PassageSettings, work: Path) -> PhaseC
                 texts.add(document, cut, language)
         with clock.phase("tokenise + count"):
             counted, _ = texts.count()
+        with clock.phase("split"):  # where a build makes them: in the worker that splits
+            chunk_spans = PassageSpans.of(spans)
         with clock.phase("store add"):
-            store.add(chunk, PassageSpans.of(spans), found)
+            store.add(chunk, chunk_spans, found)
         with clock.phase("index add"):
             builder.add_counts(counted)
     with clock.phase("store finish"):
