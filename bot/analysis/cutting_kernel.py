@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
+
+from bot.analysis.jit import njit
 
 # FNV-1a, 64 bits: the pieces' hashes only group them; :func:`same_pieces` proves each group
 # holds one piece, so a collision costs a slower path, never a wrong term.

@@ -18,7 +18,8 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
+
+from bot.analysis.jit import njit
 
 # py3langid's float32 arithmetic: the unit roundoff, doubled for the log1p of each count and
 # the prior added at the end.
