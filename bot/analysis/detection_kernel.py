@@ -32,6 +32,8 @@ LANES = 8
 # Counts whose log1p is looked up rather than computed: a text's hundreds of features nearly
 # all occur fewer times than this, and the lookup took a tenth off the kernel's time.
 _LOGGED_COUNTS = 256
+# The table's rows summed together in one pass over the scores (eight did worse than four).
+_ROWS_A_PASS = 4
 
 
 @njit(cache=True, nogil=True)
@@ -61,6 +63,7 @@ def best_columns(
     texts = offsets.size - 1
     columns = np.empty(texts, dtype=np.int64)
     touched = np.empty(max(data.size, 1), dtype=np.int64)
+    weights = np.empty(touched.size, dtype=np.float64)
     scores = np.empty(prior.size, dtype=np.float64)
     # Computed by the same function as the counts past them: the same bits either way.
     logs = np.empty(_LOGGED_COUNTS, dtype=np.float64)
@@ -70,7 +73,16 @@ def best_columns(
         first, end = offsets[text], offsets[text + 1]
         distinct = _count(found[first:end], counts, touched)
         columns[text] = _decide(
-            touched[:distinct], end - first, table, prior, labels, shared, counts, logs, scores
+            touched[:distinct],
+            end - first,
+            table,
+            prior,
+            labels,
+            shared,
+            counts,
+            logs,
+            scores,
+            weights,
         )
     return columns
 
@@ -122,20 +134,35 @@ def _decide(
     counts: Any,
     logs: Any,
     scores: Any,
+    weights: Any,
 ) -> int:  # pragma: no cover - compiled
     """The best column for the features ``touched`` (their ``counts``, zeroed again here) of a
     text of ``size`` bytes, or -1 when that is not certain to be py3langid's; ``logs[k]`` is
-    ``log1p(k)`` for the counts it holds."""
+    ``log1p(k)`` for the counts it holds, ``weights`` scratch of at least ``touched.size``."""
     if touched.size == 0:
         return -1
     classes = prior.size
-    scores[:] = 0.0
-    for feature in touched:
+    for at in range(touched.size):
+        feature = touched[at]
         count = counts[feature]
-        weight = logs[count] if count < logs.size else math.log1p(float(count))
+        weights[at] = logs[count] if count < logs.size else math.log1p(float(count))
         counts[feature] = 0
+    scores[:] = 0.0
+    # Four rows a pass: the scores are read and written once for the four, where row by row
+    # they took more time than the rows (on the bench corpus 2.7 µs a text against 4.4).
+    grouped = touched.size - touched.size % _ROWS_A_PASS
+    for at in range(0, grouped, _ROWS_A_PASS):
+        first, second = table[touched[at]], table[touched[at + 1]]
+        third, fourth = table[touched[at + 2]], table[touched[at + 3]]
+        w1, w2, w3, w4 = weights[at], weights[at + 1], weights[at + 2], weights[at + 3]
         for column in range(classes):
-            scores[column] += weight * float(table[feature, column])
+            scores[column] += (w1 * float(first[column]) + w2 * float(second[column])) + (
+                w3 * float(third[column]) + w4 * float(fourth[column])
+            )
+    for at in range(grouped, touched.size):
+        row = table[touched[at]]
+        for column in range(classes):
+            scores[column] += weights[at] * float(row[column])
     # Every entry of the table is negative (checked on loading): the sum of the terms'
     # magnitudes is the negated sum, exactly.
     magnitudes = -scores + np.abs(prior.astype(np.float64))
