@@ -71,10 +71,10 @@ def detect_with(text: str, hint: str | None, languages: frozenset[str]) -> str:
     compiled kernel (the numba import and its tables cost 200 MB)."""
     hinted = base_language(hint) if hint and base_language(hint) else None
     text = text[:DETECTION_CHARS]
-    letter_count, settled = _without_model(text, hinted)
+    enough_letters, settled = _without_model(text, hinted)
     if settled is not None:
         return settled
-    return _by_model(text, hinted, letter_count, languages)
+    return _by_model(text, hinted, enough_letters, languages)
 
 
 def detect_documents(texts: Sequence[str], languages: frozenset[str]) -> list[str]:
@@ -87,8 +87,8 @@ def detect_documents(texts: Sequence[str], languages: frozenset[str]) -> list[st
     found = [language for _, language in settled]
     asked = [
         at
-        for at, (count, language) in enumerate(settled)
-        if language is None and count >= MIN_LETTERS
+        for at, (enough_letters, language) in enumerate(settled)
+        if language is None and enough_letters
     ]
     worth_loading = sum(len(openings[at]) for at in asked) >= COMPILED_FROM_CHARS
     model = _compiled(languages) if asked and (worth_loading or is_compiled(languages)) else None
@@ -102,26 +102,34 @@ def detect_documents(texts: Sequence[str], languages: frozenset[str]) -> list[st
     ]
 
 
-def _without_model(text: str, hinted: str | None) -> tuple[int, str | None]:
-    """How many letters ``text`` has, and its language when that is settled without the
-    model: by the hint (or the default) when it has no letters, or by its script."""
+def _without_model(text: str, hinted: str | None) -> tuple[bool, str | None]:
+    """Whether ``text`` has :data:`MIN_LETTERS` letters, and its language when that is settled
+    without the model: by the hint (or the default) when it has no letters, or by its script."""
+    if text.isascii():  # no script to settle, and its letters are counted only as far as asked
+        letter_count = _ascii_letters(text[:_ASCII_OPENING_CHARS])
+        if letter_count < MIN_LETTERS:
+            letter_count = _ascii_letters(text)
+        settled = None if letter_count else hinted or DEFAULT_LANGUAGE
+        return letter_count >= MIN_LETTERS, settled
     letter_count, letters = _letter_counts(text)
     if not letter_count:
-        return 0, hinted or DEFAULT_LANGUAGE
-    return letter_count, _language_of_script(letters, letter_count, hinted)
+        return False, hinted or DEFAULT_LANGUAGE
+    return letter_count >= MIN_LETTERS, _language_of_script(letters, letter_count, hinted)
 
 
-def _by_model(text: str, hinted: str | None, letter_count: int, languages: frozenset[str]) -> str:
-    """py3langid's decision for ``text`` of ``letter_count`` letters, the hint (or the
-    default) deciding where the text is too short or the model unsure."""
+def _by_model(
+    text: str, hinted: str | None, enough_letters: bool, languages: frozenset[str]
+) -> str:
+    """py3langid's decision for ``text``, which has :data:`MIN_LETTERS` letters or not, the
+    hint (or the default) deciding where the text is too short or the model unsure."""
     ranked = _identifier(languages).rank(text)
     best, probability = ranked[0]
     if hinted is None:
-        if probability >= SURE or letter_count >= MIN_LETTERS:
+        if probability >= SURE or enough_letters:
             return str(best)
         preferred = DEFAULT_LANGUAGE
     else:
-        if probability >= SURE and letter_count >= MIN_LETTERS:
+        if probability >= SURE and enough_letters:
             return str(best)
         preferred = hinted
     # The hint (or the default) decides only where the model finds it plausible: a hint of
@@ -134,19 +142,27 @@ def _by_model(text: str, hinted: str | None, letter_count: int, languages: froze
 _ASCII_NON_LETTERS = bytes(b for b in range(256) if not chr(b).isalpha() or b > 127)
 # Every ASCII byte: deleting them from UTF-8 leaves the other characters' whole sequences.
 _ASCII = bytes(range(128))
+# An ASCII text's opening that nearly always holds MIN_LETTERS letters: counting them in a
+# document's whole opening took three times as long (1.6 µs against 0.6 on the bench corpus).
+_ASCII_OPENING_CHARS = 64
 
 
 def _letter_counts(text: str) -> tuple[int, dict[str, int]]:
     """How many letters ``text`` has, and how often each letter outside ASCII occurs, in order
     of first occurrence (no ASCII letter has a script of :data:`_SCRIPT_LANGUAGES`)."""
     if text.isascii():
-        return len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS)), {}
+        return _ascii_letters(text), {}
     # Byte deletions run in C where a regular expression or a loop steps through characters.
     encoded = text.encode("utf-8", "surrogatepass")
     ascii_letters = len(encoded.translate(None, _ASCII_NON_LETTERS))
     outside = Counter(encoded.translate(None, _ASCII).decode("utf-8", "surrogatepass"))
     letters = {char: count for char, count in outside.items() if char.isalpha()}
     return ascii_letters + sum(letters.values()), letters
+
+
+def _ascii_letters(text: str) -> int:
+    """How many letters the ASCII ``text`` has."""
+    return len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS))
 
 
 def _language_of_script(

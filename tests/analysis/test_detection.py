@@ -69,6 +69,9 @@ def test_a_question_long_enough_to_tell_overrides_a_wrong_locale(sample: dict[st
         ("दिल्ली कहाँ है", "en-GB", "hi"),
         # A locale we have no analysis for does not decide either.
         ("Где находится Москва?", "uk", "ru"),
+        # Letters count wherever they are, past a long run of other characters too.
+        ("-" * 70 + " Where is the orchestra playing tonight?", "de", "en"),
+        ("a" + "1" * 70 + " Where is the orchestra playing tonight?", "de", "en"),
     ],
 )
 def test_the_locale_decides_only_what_the_text_leaves_open(
