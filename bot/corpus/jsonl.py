@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from json.scanner import make_scanner
+from typing import Any
 
 from bot.corpus.documents import (
     CorpusLoad,
@@ -78,14 +80,9 @@ def _languages_ignored(relative: str, first: SkippedFile, count: int) -> tuple[s
 def _record(line: str, number: int, stem: str, where: str) -> tuple[Document, str | None]:
     """The document one JSONL line holds, and why its ``lang`` is ignored if it is;
     :class:`Refused` says why a line holds no document."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise Refused(f"not valid JSON ({error.msg})") from None
-    except ValueError:  # an integer of more digits than Python converts
-        raise Refused("not valid JSON (a number too long)") from None
-    except RecursionError:
-        raise Refused("not valid JSON (nested too deeply)") from None
+    record = _parsed(line)
+    if record is _NOT_PARSED:
+        record = _loaded(line)
     if not isinstance(record, dict):
         raise Refused("not a JSON object")
     body = record.get("text")
@@ -107,6 +104,36 @@ def _record(line: str, number: int, stem: str, where: str) -> tuple[Document, st
     doc_id = slug(f"{stem}/{_valid_unicode(str(record_id))}")
     title = title or title_from_text(body, where)
     return Document(doc_id, title, body, where, url, language=language), ignored
+
+
+# What a line holds when it is one JSON value with nothing around it: ``json.loads`` without its
+# Python steps (looking for whitespace, wrapping errors), 0.6 µs a record against 1.6.
+# (typeshed types the context as a scanner; it is read for a decoder's settings, as json does)
+_SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+_NOT_PARSED = object()
+
+
+def _parsed(line: str) -> Any:
+    """The JSON value ``line`` is, when it is one with nothing around it; else
+    :data:`_NOT_PARSED`, and :func:`_loaded` says what it holds or why it holds nothing."""
+    try:
+        value, end = _SCAN(line, 0)
+    except (StopIteration, ValueError, RecursionError):
+        return _NOT_PARSED
+    return value if end == len(line) else _NOT_PARSED
+
+
+def _loaded(line: str) -> Any:
+    """The JSON value ``line`` holds, whitespace around it allowed; :class:`Refused` says why
+    it holds none."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        raise Refused(f"not valid JSON ({error.msg})") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise Refused("not valid JSON (a number too long)") from None
+    except RecursionError:
+        raise Refused("not valid JSON (nested too deeply)") from None
 
 
 def _valid_unicode(value: str) -> str:

@@ -406,6 +406,19 @@ def test_jsonl_lines_are_cut_as_split_cuts_them(text: str) -> None:
     assert list(jsonl._lines(text)) == text.split("\n")
 
 
+@given(st.text(alphabet='{}[]":,. \t\\u01aetxe-', max_size=40))
+@example('{"text": "a"}')
+@example(' {"text": "a"}')
+@example('{"text": "a"} ')
+@example('"a" "b"')
+def test_a_jsonl_line_parses_as_json_loads_parses_it(line: str) -> None:
+    """What the quick parse of a line accepts, ``json.loads`` accepts and reads alike; what
+    it leaves, ``json.loads`` says why (or reads with whitespace around it)."""
+    parsed = jsonl._parsed(line)
+    if parsed is not jsonl._NOT_PARSED:
+        assert parsed == json.loads(line)
+
+
 def test_one_bad_jsonl_line_costs_that_line_only(tmp_path: Path) -> None:
     """A record nested 3,000 deep (RecursionError in the parser), a NUL byte in the first
     line, an over-long number, a lone surrogate and a bad id: the good records still load."""
@@ -427,6 +440,22 @@ def test_one_bad_jsonl_line_costs_that_line_only(tmp_path: Path) -> None:
         ("fruit.jsonl:3", "not valid JSON (nested too deeply)"),
         ("fruit.jsonl:4", "not valid JSON (a number too long)"),
         ("fruit.jsonl:6", '"id" is not a string or a number'),
+    ]
+
+
+def test_a_jsonl_line_is_one_json_value_with_only_whitespace_around_it(tmp_path: Path) -> None:
+    lines = [
+        ' \t{"id": "a", "text": "Apples are red."}  ',
+        '{"id": "b", "text": "Bananas."} {"id": "c", "text": "Cherries."}',
+        '{"id": "d", "text": "Dates are sweet."}x',
+        '{"id": "e", "text": "Elderberries are dark."}',
+    ]
+    write(tmp_path, "fruit.jsonl", "\n".join(lines))
+    load = load_corpus(tmp_path)
+    assert [d.id for d in load.documents] == ["fruit/a", "fruit/e"]
+    assert skipped(load) == [
+        ("fruit.jsonl:2", "not valid JSON (Extra data)"),
+        ("fruit.jsonl:3", "not valid JSON (Extra data)"),
     ]
 
 
