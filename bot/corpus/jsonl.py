@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from json.scanner import make_scanner
 from typing import Any
 
@@ -31,11 +31,18 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def documents(text: str, relative: str, result: CorpusLoad) -> Iterator[Document]:
     """One document per good line; each bad line is its own warning, the rest load."""
+    return documents_of_blocks((text,), relative, result)
+
+
+def documents_of_blocks(
+    blocks: Iterable[str], relative: str, result: CorpusLoad
+) -> Iterator[Document]:
+    """:func:`documents` of the text ``blocks`` make together, read as they come."""
     stem = document_id(relative)
     bad_lines = 0
     first_ignored: SkippedFile | None = None  # a record whose "lang" is ignored; others counted
     ignored_count = 0
-    for number, line in enumerate(_lines(text), start=1):
+    for number, line in enumerate(_lines(blocks), start=1):
         if not line.strip():
             continue
         where = f"{relative}:{number}"
@@ -57,16 +64,20 @@ def documents(text: str, relative: str, result: CorpusLoad) -> Iterator[Document
         result.skip(relative, f"{unlisted:,} more bad lines, not listed one by one")
 
 
-def _lines(text: str) -> Iterator[str]:
-    """``text.split("\n")`` one line at a time: a large file's first records are read (and sent
-    to a build's workers) before the rest is split, and its lines are never all in memory.
-    Only "\n" ends a record: JSON strings may hold U+2028 and the like raw, which
-    ``str.splitlines`` would also split on."""
-    start = 0
-    while (end := text.find("\n", start)) >= 0:
-        yield text[start:end]
-        start = end + 1
-    yield text[start:]
+def _lines(blocks: Iterable[str]) -> Iterator[str]:
+    """``"".join(blocks).split("\n")`` one line at a time: a large file's first records are
+    read (and sent to a build's workers) before the rest is split, or even decoded, and its
+    lines are never all in memory. Only "\n" ends a record: JSON strings may hold U+2028 and
+    the like raw, which ``str.splitlines`` would also split on."""
+    carried = ""  # the start of a line that a block's end cut
+    for text in blocks:
+        start = 0
+        while (end := text.find("\n", start)) >= 0:
+            yield carried + text[start:end] if carried else text[start:end]
+            carried = ""
+            start = end + 1
+        carried += text[start:]
+    yield carried
 
 
 def _languages_ignored(relative: str, first: SkippedFile, count: int) -> tuple[str, str]:

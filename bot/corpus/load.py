@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.corpus import html_page, jsonl, markdown, pdf, plain_text, word
-from bot.corpus.decoding import SNIFF_BYTES, decode, decode_marked, looks_binary
+from bot.corpus.decoding import SNIFF_BYTES, decode, decode_marked, decoded_blocks, looks_binary
 from bot.corpus.documents import CorpusLoad, Document, Refused
 from bot.corpus.text import is_blank
 from bot.corpus.walk import CorpusFile, FileRules, list_corpus, read_corpus_file
@@ -117,7 +117,10 @@ def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterat
             result.skip(relative, "empty")
             return
         # JSONL is judged line by line: a NUL in one record costs that record, not the file.
-        if suffix != ".jsonl" and looks_binary(raw[:SNIFF_BYTES]):
+        if suffix == ".jsonl":
+            yield from _jsonl_documents(raw, relative, result)
+            return
+        if looks_binary(raw[:SNIFF_BYTES]):
             result.skip(relative, "binary")
             return
         text = decode(raw, relative, result)
@@ -127,6 +130,25 @@ def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterat
         result.skip(relative, "empty")
         return
     yield from _format_loader(suffix)(text, relative, result)
+
+
+def _jsonl_documents(raw: bytes, relative: str, result: CorpusLoad) -> Iterator[Document]:
+    """A JSONL file's documents, its text decoded a block at a time as its lines are read (a
+    large file's first records go to a build's workers before the rest is decoded); what a
+    whole text gets, as :func:`_load_file` treats it, each block gets alone."""
+    blank = True
+
+    def blocks() -> Iterator[str]:
+        nonlocal blank
+        for block in decoded_blocks(raw, relative, result):
+            if "\r" in block:  # each block ends after a "\n": no "\r\n" is cut in two
+                block = block.replace("\r\n", "\n").replace("\r", "\n")
+            blank = blank and is_blank(block)
+            yield block
+
+    yield from jsonl.documents_of_blocks(blocks(), relative, result)
+    if blank:  # its lines, all blank, gave no document and no warning
+        result.skip(relative, "empty")
 
 
 def _load_page(

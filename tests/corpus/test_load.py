@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.corpus import CorpusLoad, FileRules, jsonl, list_corpus, load_corpus
+from bot.corpus import CorpusLoad, FileRules, decoding, jsonl, list_corpus, load_corpus
 from bot.corpus.documents import Refused, strip_boilerplate
 from bot.corpus.jsonl import _valid_unicode
 from bot.corpus.load import iter_documents
@@ -135,6 +135,63 @@ def test_utf8_with_a_damaged_byte_is_repaired_not_dropped(tmp_path: Path) -> Non
     assert document.text == "Caf\xe9 na\xefve \ufffd opening hours."
     [repaired] = load.repaired
     assert repaired.path == "damaged.txt" and "1 undecodable bytes replaced" in repaired.reason
+
+
+@pytest.mark.parametrize(
+    ("bad", "at", "text", "note"),
+    [
+        # No UTF-8 sequence anywhere: the whole file is Windows-1252, the lines before too.
+        (b"caf\xe9", 3, "caf\xe9", "read as Windows-1252"),
+        # UTF-8 elsewhere: only the bad byte is replaced.
+        (b"caf\xc3\xa9 \xff", 6, "caf\xe9 \ufffd", "1 undecodable bytes replaced"),
+    ],
+)
+def test_a_jsonl_file_decoded_a_block_at_a_time_reads_as_a_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: bytes, at: int, text: str, note: str
+) -> None:
+    """Blocks of a few bytes, the bad byte far into the file, lines ended by "\r" and "\r\n":
+    every record and note is what the file decoded whole gives."""
+    monkeypatch.setattr(decoding, "BLOCK_BYTES", 7)
+    good = b"".join(f'{{"id": "r{n}", "text": "Record {n}."}}\r'.encode() for n in range(20))
+    opening = b'{"id": "bad", "text": "'
+    write(tmp_path, "mixed.jsonl", good + opening + bad + b'"}\r\n{"text": "Last."}\r\n')
+    load = load_corpus(tmp_path)
+    assert [d.id for d in load.documents] == [
+        *(f"mixed/r{n}" for n in range(20)),
+        "mixed/bad",
+        "mixed/22",
+    ]
+    assert load.documents[20].text == text
+    [repaired] = load.repaired
+    assert repaired.path == "mixed.jsonl" and note in repaired.reason
+    assert f"first bad byte at {len(good) + len(opening) + at})" in repaired.reason
+    assert load.skipped == []
+
+
+@given(
+    st.lists(
+        st.sampled_from([b"a", b"\n", b"\r", b" ", b"\xc3\xa9", b"\xe9", b"\xff", b"\xef\xbb\xbf"])
+    ),
+    st.integers(min_value=1, max_value=9),
+)
+def test_decoding_a_block_at_a_time_gives_the_whole_file_s_text(
+    pieces: list[bytes], block_bytes: int
+) -> None:
+    raw = b"".join(pieces)
+    whole, blocked = CorpusLoad(), CorpusLoad()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(decoding, "BLOCK_BYTES", block_bytes)
+        blocks = list(decoding.decoded_blocks(raw, "f.jsonl", blocked))
+    assert "".join(blocks) == decoding.decode(raw, "f.jsonl", whole)
+    assert blocked.repaired == whole.repaired
+    assert all(block.endswith("\n") for block in blocks[:-1])
+
+
+def test_a_jsonl_file_of_blank_lines_is_empty(tmp_path: Path) -> None:
+    write(tmp_path, "blank.jsonl", "\n \r\n\u3000\t\n".encode())
+    load = load_corpus(tmp_path)
+    assert load.documents == []
+    assert skipped(load) == [("blank.jsonl", "empty")]
 
 
 def test_unreadable_path_is_skipped(tmp_path: Path) -> None:
@@ -398,12 +455,14 @@ def test_a_folder_without_read_permission_is_skipped(tmp_path: Path) -> None:
     assert skipped(load) == [("locked", "folder unreadable (Permission denied)")]
 
 
-@given(st.text(alphabet="ab\n\r\u2028\x85 {}"))
-@example("")
-@example("\n")
-@example("a\n\nb\n")
-def test_jsonl_lines_are_cut_as_split_cuts_them(text: str) -> None:
-    assert list(jsonl._lines(text)) == text.split("\n")
+@given(st.lists(st.text(alphabet="ab\n\r\u2028\x85 {}")))
+@example([])
+@example([""])
+@example(["\n"])
+@example(["a\n\nb\n"])
+@example(["a", "b\nc", "", "\nd"])
+def test_jsonl_lines_are_cut_as_split_cuts_their_blocks_joined(blocks: list[str]) -> None:
+    assert list(jsonl._lines(blocks)) == "".join(blocks).split("\n")
 
 
 @given(st.text(alphabet='{}[]":,. \t\\u01aetxe-', max_size=40))
