@@ -150,8 +150,6 @@ _ASCII_OPENING_CHARS = 64
 def _letter_counts(text: str) -> tuple[int, dict[str, int]]:
     """How many letters ``text`` has, and how often each letter outside ASCII occurs, in order
     of first occurrence (no ASCII letter has a script of :data:`_SCRIPT_LANGUAGES`)."""
-    if text.isascii():
-        return _ascii_letters(text), {}
     # Byte deletions run in C where a regular expression or a loop steps through characters.
     encoded = text.encode("utf-8", "surrogatepass")
     ascii_letters = len(encoded.translate(None, _ASCII_NON_LETTERS))
