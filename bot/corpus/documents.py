@@ -13,6 +13,7 @@ from typing import Protocol
 
 from bot.corpus.text import (
     collapse_whitespace,
+    cut_collapsed,
     first_sentence,
     first_sentence_opening,
     shorten,
@@ -176,7 +177,7 @@ def title_from_text(text: str, fallback: str) -> str:
         if len(collapsed) > TITLE_CHARS:
             # The sentence opens with more than a title's worth of these words and goes on: its
             # title is cut from them.
-            return collapse_title(collapsed)
+            return cut_collapsed(collapsed, TITLE_CHARS)
     return _title_of_first_sentence(text, fallback)
 
 

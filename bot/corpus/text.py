@@ -226,7 +226,11 @@ def _trimmed(text: str, start: int, end: int, offset: int) -> Span | None:
 
 def shorten(text: str, limit: int) -> str:
     """Cut ``text`` to at most ``limit`` characters on a word boundary, adding an ellipsis."""
-    text = collapse_whitespace(text)
+    return cut_collapsed(collapse_whitespace(text), limit)
+
+
+def cut_collapsed(text: str, limit: int) -> str:
+    """:func:`shorten` of ``text`` whose whitespace is collapsed already."""
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
