@@ -124,8 +124,7 @@ def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterat
             result.skip(relative, "binary")
             return
         text = decode(raw, relative, result)
-    if "\r" in text:  # a scan, where the replacements copy the whole file twice
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _newlines(text)
     if is_blank(text):
         result.skip(relative, "empty")
         return
@@ -140,15 +139,21 @@ def _jsonl_documents(raw: bytes, relative: str, result: CorpusLoad) -> Iterator[
 
     def blocks() -> Iterator[str]:
         nonlocal blank
-        for block in decoded_blocks(raw, relative, result):
-            if "\r" in block:  # each block ends after a "\n": no "\r\n" is cut in two
-                block = block.replace("\r\n", "\n").replace("\r", "\n")
+        for text in decoded_blocks(raw, relative, result):
+            block = _newlines(text)  # each block ends after a "\n": no "\r\n" is cut in two
             blank = blank and is_blank(block)
             yield block
 
     yield from jsonl.documents_of_blocks(blocks(), relative, result)
     if blank:  # its lines, all blank, gave no document and no warning
         result.skip(relative, "empty")
+
+
+def _newlines(text: str) -> str:
+    """``text`` with each line ended by "\n" alone (Windows' "\r\n", old Macs' "\r")."""
+    if "\r" not in text:  # a scan, where the replacements copy the whole text twice
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _load_page(
