@@ -15,10 +15,12 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -98,26 +100,7 @@ def _build(
     bar = Progress(expected_chars, enabled=progress)
     chunks = _by_chars(documents)
     if parallel:
-        # Once here, not in each forked worker.
-        if settings.language == AUTO:
-            languages.load_document_detector()
-        languages.analyzer_for(languages.DEFAULT_LANGUAGE).prepare()
-        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        # Workers ignore Ctrl-C: the parent stops them, and the terminal shows no traceback
-        # from each of them.
-        received = TermReceiver()
-        with context.Pool(workers, initializer=signal.signal, initargs=_IGNORE_SIGINT) as pool:
-            # apply_async with a bounded queue: Pool.imap would read the whole stream ahead.
-            pending: deque[tuple[list[Document], Any]] = deque()
-            for chunk in chunks:
-                task = (_columns(chunk), settings)
-                pending.append((chunk, pool.apply_async(_split_and_count, (task,))))
-                while len(pending) > 2 * workers:
-                    done, result = pending.popleft()
-                    _add_sent(store, builder, done, result.get(), received, bar)
-            while pending:
-                done, result = pending.popleft()
-                _add_sent(store, builder, done, result.get(), received, bar)
+        _tokenise_in_workers(chunks, store, builder, settings, workers, bar)
     else:
         for chunk in chunks:
             _add(store, builder, chunk, split_and_count(chunk, settings), bar)
@@ -128,6 +111,60 @@ def _build(
     if directory is not None:
         shutil.rmtree(directory / "spill", ignore_errors=True)
     return Snapshot(store=built_store, index=built_index, directory=directory)
+
+
+class BuildWorkerLost(OSError):
+    """A build's worker process stopped before it sent back its work: killed, say by the
+    kernel for lack of memory. An :class:`OSError`, as what the machine did to a build is."""
+
+
+def _tokenise_in_workers(
+    chunks: Iterable[list[Document]],
+    store: PassageStoreBuilder,
+    builder: IndexBuilder,
+    settings: PassageSettings,
+    workers: int,
+    bar: Progress,
+) -> None:
+    """Add ``chunks`` as ``workers`` worker processes split and count them, a few at a time in
+    flight and added in their order.
+
+    A worker killed (by the kernel for lack of memory, say) fails the build at once with
+    :class:`BuildWorkerLost`: :mod:`concurrent.futures`' pool knows its workers, where
+    ``multiprocessing``'s starts another and waits forever for the task the dead one held.
+    """
+    # Once here, not in each forked worker.
+    if settings.language == AUTO:
+        languages.load_document_detector()
+    languages.analyzer_for(languages.DEFAULT_LANGUAGE).prepare()
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    received = TermReceiver()
+    # Workers ignore Ctrl-C: the parent stops them, and the terminal shows no traceback from
+    # each of them.
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=signal.signal, initargs=_IGNORE_SIGINT
+    )
+    try:
+        # A bounded queue of tasks: the stream is read only a few chunks ahead.
+        pending: deque[tuple[list[Document], Future[tuple[SplitChunk, SentTerms]]]] = deque()
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(_split_and_count, (_columns(chunk), settings))))
+            while len(pending) > 2 * workers:
+                done, result = pending.popleft()
+                _add_sent(store, builder, done, result.result(), received, bar)
+        while pending:
+            done, result = pending.popleft()
+            _add_sent(store, builder, done, result.result(), received, bar)
+    except BaseException as error:
+        # Tasks not begun are dropped; a task under way ends with its worker's current chunk.
+        pool.shutdown(wait=False, cancel_futures=True)
+        if isinstance(error, BrokenProcessPool):
+            raise BuildWorkerLost(
+                "a worker process of the index build stopped before it finished (killed, "
+                "perhaps for lack of memory); the build was abandoned"
+            ) from None
+        raise
+    pool.shutdown()
 
 
 # Builds under way in this process, and whether the collector was on when the first began.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import io
 import json
+import os
+import signal
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,6 +21,7 @@ import bot.snapshot.progress as snapshot_progress
 from bot.analysis.languages import analyzer_for
 from bot.corpus import Document, Section, load_corpus
 from bot.snapshot import PassageSettings, Snapshot, build_snapshot, load_snapshot
+from bot.snapshot.build import BuildWorkerLost
 from bot.snapshot.progress import Progress
 
 TOPICS = ["river delta", "coffee harvest", "railway strike", "gold price", "island birds"]
@@ -59,6 +62,45 @@ def test_worker_processes_build_exactly_what_one_process_builds(
     assert snapshot_contents(parallel) == snapshot_contents(serial)
     in_memory = build_snapshot(docs, PassageSettings(), None, workers=1)
     assert snapshot_contents(in_memory) == snapshot_contents(serial)
+
+
+@pytest.mark.timeout(60)
+def test_a_killed_worker_fails_the_build_at_once(
+    small_chunks: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed mid-build (by the kernel for lack of memory, say) fails the build with
+    an error that says so, where the parent would wait forever for the chunk it held."""
+    counting = snapshot_build.split_and_count
+
+    def killed_at_title_20(
+        docs: list[snapshot_build.DocumentText], settings: PassageSettings
+    ) -> snapshot_build.SplitChunk:
+        if any(document.title == "Title 20" for document in docs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return counting(docs, settings)
+
+    # Workers are forked from this process, so they run the patched function.
+    monkeypatch.setattr(snapshot_build, "split_and_count", killed_at_title_20)
+    with pytest.raises(BuildWorkerLost, match="stopped before it finished") as lost:
+        build_snapshot(documents(120), PassageSettings(), tmp_path / "s", workers=2)
+    assert isinstance(lost.value, OSError)  # the command line's one-line error, as for a disk
+
+
+def test_a_worker_s_error_is_the_build_s(
+    small_chunks: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(
+        docs: list[snapshot_build.DocumentText], settings: PassageSettings
+    ) -> snapshot_build.SplitChunk:
+        raise MemoryError("no room for this chunk")
+
+    monkeypatch.setattr(snapshot_build, "split_and_count", failing)
+    with pytest.raises(MemoryError, match="no room for this chunk"):
+        build_snapshot(documents(120), PassageSettings(), tmp_path / "s", workers=2)
+    # The pool is gone: the next build, serial or not, is whole.
+    monkeypatch.undo()
+    rebuilt = build_snapshot(documents(120), PassageSettings(), tmp_path / "t", workers=2)
+    assert len(rebuilt.store.documents) == 120
 
 
 def test_workers_see_each_document_s_sections_and_declared_language(
