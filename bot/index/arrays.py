@@ -33,6 +33,14 @@ def term_hash(term: str) -> int:
     return int.from_bytes(digest, "little")
 
 
+def encoded_term_hashes(encoded: list[bytes]) -> npt.NDArray[np.uint64]:
+    """:func:`term_hash` of each term given as its UTF-8 bytes (``surrogatepass``), together:
+    the digests end to end, read as one array."""
+    blake2b = hashlib.blake2b
+    digests = b"".join([blake2b(term, digest_size=8).digest() for term in encoded])
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
+
+
 @dataclass(frozen=True, slots=True)
 class RangeBounds:
     """Score bounds over ranges of ``2**range_shift`` passages, and bitmaps of common terms.

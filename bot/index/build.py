@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.index.arrays import IndexArrays, load_arrays, posting_file, save_arrays, term_hash
+from bot.index.arrays import (
+    IndexArrays,
+    encoded_term_hashes,
+    load_arrays,
+    posting_file,
+    save_arrays,
+)
 from bot.index.bm25 import BM25Parameters, average_length, idf_array, length_norm
 from bot.index.bounds import BoundsLayout, Postings, compiled_kernels, range_bounds
 from bot.storage.string_table import StringTable
@@ -149,8 +155,11 @@ class IndexBuilder:
         self._layout_settings = layout or BoundsLayout()
         self._spill = spill
         self._vocabulary = _Numbering()
-        # Each term's hash, made as the term is first numbered (in order): made at the end, a
-        # million terms' hashes were a second of the build with one core idle.
+        # Each term's UTF-8 bytes and hash, made as the term is first numbered (in order), each
+        # chunk's new terms end to end: made at the end, they kept one core idle (a million
+        # terms' hashes took a second).
+        self._term_bytes: list[bytes] = []
+        self._term_lengths: list[npt.NDArray[np.int64]] = []
         self._hashes: list[npt.NDArray[np.uint64]] = []
         self._chunks: list[tuple[Any, Any, Any] | _Spilled] = []
         self._lengths: list[npt.NDArray[np.int32]] = []
@@ -172,7 +181,10 @@ class IndexBuilder:
         if len(vocabulary) > known:
             # The new terms are the vocabulary's last, in the order they were numbered.
             new = list(islice(reversed(vocabulary), len(vocabulary) - known))[::-1]
-            self._hashes.append(np.fromiter(map(term_hash, new), dtype=np.uint64, count=len(new)))
+            encoded = [term.encode("utf-8", "surrogatepass") for term in new]
+            self._term_bytes.append(b"".join(encoded))
+            self._term_lengths.append(np.fromiter(map(len, encoded), np.int64, len(encoded)))
+            self._hashes.append(encoded_term_hashes(encoded))
         return ids
 
     def add_counts(
@@ -232,11 +244,15 @@ class IndexBuilder:
 
     def _layout(self, directory: Path | None) -> IndexArrays:
         n = self.passages
-        vocabulary = list(self._vocabulary)
+        terms_seen = len(self._vocabulary)
         self._vocabulary = _Numbering()
+        term_offsets = np.zeros(terms_seen + 1, dtype=np.int64)
+        lengths_of_terms = np.concatenate([np.zeros(0, np.int64), *self._term_lengths])
+        np.cumsum(lengths_of_terms, out=term_offsets[1:])
+        vocabulary = StringTable(b"".join(self._term_bytes), term_offsets)
         hashes = np.concatenate(self._hashes) if self._hashes else np.zeros(0, np.uint64)
-        self._hashes = []
-        df = self._df[: len(vocabulary)]
+        self._term_bytes, self._term_lengths, self._hashes = [], [], []
+        df = self._df[:terms_seen]
         indptr = np.zeros(df.size + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         nnz = int(indptr[-1])
@@ -284,7 +300,7 @@ class IndexBuilder:
         norm = length_norm(lengths.astype(np.int64), average_length(lengths), self.params)
         postings = Postings(indptr, docs, tfs, idf, norm)
         return IndexArrays(
-            terms=StringTable.from_strings(vocabulary),
+            terms=vocabulary,
             term_hash=hashes[hash_order],
             term_hash_ids=hash_order.astype(np.int32),
             indptr=indptr,

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.index import BM25Parameters, PassageIndex
-from bot.index.arrays import posting_file
+from bot.index.arrays import encoded_term_hashes, posting_file, term_hash
 from bot.index.bounds import BoundsLayout
 
 # INDEX_FORMAT 1: a cache written by any earlier build of this format must stay readable.
@@ -59,3 +61,14 @@ def test_a_posting_file_has_its_disk_blocks_before_it_is_filled(tmp_path: Path) 
     path = tmp_path / "docs.npy"
     assert array.shape == (1_000_000,)
     assert os.stat(path).st_blocks * 512 >= path.stat().st_size
+
+
+# Letters, digits and lone surrogates (hypothesis leaves the last out unless asked).
+@given(st.lists(st.text(st.characters(categories=["L", "N", "Cs"])), max_size=30))
+def test_terms_hashed_together_hash_as_one_at_a_time(terms: list[str]) -> None:
+    """A build hashes each chunk's new terms together, from the bytes it stores them as; a
+    query hashes its terms one by one. Lone surrogates included, which a JSON string holds."""
+    encoded = [term.encode("utf-8", "surrogatepass") for term in terms]
+    together = encoded_term_hashes(encoded)
+    assert together.dtype == np.uint64
+    assert together.tolist() == [term_hash(term) for term in terms]
