@@ -292,9 +292,6 @@ class IndexBuilder:
         self._chunks = []
         lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, np.int32)
         self._lengths = []
-        if directory is not None:
-            docs.flush()
-            tfs.flush()
         hash_order = np.argsort(hashes, kind="stable")
         idf = idf_array(n, df.tolist())
         norm = length_norm(lengths.astype(np.int64), average_length(lengths), self.params)
