@@ -18,6 +18,7 @@ from bot.cli.site_commands import QUIET_SITE_COMMANDS, add_site_commands
 from bot.config import Settings, invalid_settings
 from bot.evaluation import register as register_eval
 from bot.observability.logs import configure_logging, secret_values
+from bot.snapshot.build import BuildWorkerLost
 
 log = logging.getLogger("corpusbot")
 
@@ -42,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # "corpusbot ... | head": the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except (OSError, ValueError) as error:  # a file that cannot be read, bad data in it
+    # A file that cannot be read, bad data in it, a build's worker killed (out of memory).
+    except (OSError, ValueError, BuildWorkerLost) as error:
         logging.getLogger(__name__).debug("failed", exc_info=error)  # the traceback with -v
         print(f"corpusbot: {error}", file=sys.stderr)
         return 2

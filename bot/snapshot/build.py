@@ -113,9 +113,10 @@ def _build(
     return Snapshot(store=built_store, index=built_index, directory=directory)
 
 
-class BuildWorkerLost(OSError):
+class BuildWorkerLost(RuntimeError):
     """A build's worker process stopped before it sent back its work: killed, say by the
-    kernel for lack of memory. An :class:`OSError`, as what the machine did to a build is."""
+    kernel for lack of memory. Not an :class:`OSError`, which a build into the index cache
+    takes for a disk that cannot keep it and answers by building again in memory."""
 
 
 def _tokenise_in_workers(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -410,3 +412,57 @@ def test_ask_rejects_a_lang_that_is_no_language() -> None:
     result = corpusbot("--corpus", str(SEED_DIR), "ask", "x", "--lang", "Deutsch")
     assert result.returncode == 2
     assert "--lang 'Deutsch' is not a language code" in result.stderr
+
+
+def test_index_whose_build_worker_is_killed_fails_at_once_in_one_line(tmp_path: Path) -> None:
+    """A corpus over the parallel build's threshold, and one of the build's worker processes
+    killed mid-build, as the kernel kills one for lack of memory: the command says so in one
+    line and exits 2, where it used to wait for ever on the chunk that worker held."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    words = [f"word{number}" for number in range(500)]
+    for part in range(5):  # 5 × 5.4 MB, over PARALLEL_CHARS (20 million characters)
+        lines = (
+            json.dumps({"id": f"{part}-{line}", "text": " ".join(words[line % 400 :][:60])})
+            for line in range(12_000)
+        )
+        (corpus / f"part{part}.jsonl").write_text("\n".join(lines))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORPUS_", "BM25_"))}
+    env.update(CORPUS_DIR=str(corpus), INDEX_CACHE_DIR=str(tmp_path / "index"))
+    command = subprocess.Popen(
+        [sys.executable, "-m", "bot", "index", "--full"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        worker = _first_child(command.pid, seconds=30)
+        os.kill(worker, signal.SIGKILL)
+        out, err = command.communicate(timeout=60)
+    finally:
+        command.kill()
+    assert command.returncode == 2, (out, err)
+    assert err.strip() == (
+        "corpusbot: a worker process of the index build stopped before it finished (killed, "
+        "perhaps for lack of memory); the build was abandoned"
+    )
+    assert not any((tmp_path / "index").glob("*/index_meta.npy"))  # no half build saved
+
+
+def _first_child(pid: int, *, seconds: float) -> int:
+    """The first child process of ``pid`` to appear (read from ``/proc``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                return int(entry.name)
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} started no child in {seconds} s")

@@ -81,9 +81,8 @@ def test_a_killed_worker_fails_the_build_at_once(
 
     # Workers are forked from this process, so they run the patched function.
     monkeypatch.setattr(snapshot_build, "split_and_count", killed_at_title_20)
-    with pytest.raises(BuildWorkerLost, match="stopped before it finished") as lost:
+    with pytest.raises(BuildWorkerLost, match="stopped before it finished"):
         build_snapshot(documents(120), PassageSettings(), tmp_path / "s", workers=2)
-    assert isinstance(lost.value, OSError)  # the command line's one-line error, as for a disk
 
 
 def test_a_worker_s_error_is_the_build_s(
