@@ -18,7 +18,7 @@ from bot.cli.site_commands import QUIET_SITE_COMMANDS, add_site_commands
 from bot.config import Settings, invalid_settings
 from bot.evaluation import register as register_eval
 from bot.observability.logs import configure_logging, secret_values
-from bot.snapshot.build import BuildWorkerLost
+from bot.snapshot.worker_pool import BuildWorkerLost
 
 log = logging.getLogger("corpusbot")
 

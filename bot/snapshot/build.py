@@ -7,16 +7,12 @@ A large corpus is tokenised by worker processes, a bounded number of chunks in f
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import shutil
-import signal
-import sys
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,6 +34,7 @@ from bot.index.passage_index import PassageIndex
 from bot.snapshot.progress import Progress
 from bot.snapshot.snapshot import PassageSettings, Snapshot
 from bot.snapshot.transfer import SentTerms, TermOrigins, TermReceiver, TermSender
+from bot.snapshot.worker_pool import worker_pool
 from bot.storage.passage_store import PassageSpans, PassageStoreBuilder
 
 # Document text per tokenising task: a task's fixed costs (its vocabulary, the kernels' calls,
@@ -49,7 +46,6 @@ CHUNK_CHARS = 4_000_000
 # 0.3 s after the parent's first read).
 FIRST_CHUNK_CHARS = 1_000_000
 PARALLEL_CHARS = 20_000_000  # corpora larger than this are tokenised by worker processes
-_IGNORE_SIGINT = (signal.SIGINT, signal.SIG_IGN)
 # A document's language is detected from its opening: enough text to tell, at a bounded cost
 # per document however long it is.
 DETECT_CHARS = 2_000
@@ -113,12 +109,6 @@ def _build(
     return Snapshot(store=built_store, index=built_index, directory=directory)
 
 
-class BuildWorkerLost(RuntimeError):
-    """A build's worker process stopped before it sent back its work: killed, say by the
-    kernel for lack of memory. Not an :class:`OSError`, which a build into the index cache
-    takes for a disk that cannot keep it and answers by building again in memory."""
-
-
 def _tokenise_in_workers(
     chunks: Iterable[list[Document]],
     store: PassageStoreBuilder,
@@ -128,24 +118,13 @@ def _tokenise_in_workers(
     bar: Progress,
 ) -> None:
     """Add ``chunks`` as ``workers`` worker processes split and count them, a few at a time in
-    flight and added in their order.
-
-    A worker killed (by the kernel for lack of memory, say) fails the build at once with
-    :class:`BuildWorkerLost`: :mod:`concurrent.futures`' pool knows its workers, where
-    ``multiprocessing``'s starts another and waits forever for the task the dead one held.
-    """
+    flight and added in their order (:class:`BuildWorkerLost` if a worker is killed)."""
     # Once here, not in each forked worker.
     if settings.language == AUTO:
         languages.load_document_detector()
     languages.analyzer_for(languages.DEFAULT_LANGUAGE).prepare()
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     received = TermReceiver()
-    # Workers ignore Ctrl-C: the parent stops them, and the terminal shows no traceback from
-    # each of them.
-    pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=signal.signal, initargs=_IGNORE_SIGINT
-    )
-    try:
+    with worker_pool(workers) as pool:
         # A bounded queue of tasks: the stream is read only a few chunks ahead.
         pending: deque[tuple[list[Document], Future[tuple[SplitChunk, SentTerms]]]] = deque()
         for chunk in chunks:
@@ -156,16 +135,6 @@ def _tokenise_in_workers(
         while pending:
             done, result = pending.popleft()
             _add_sent(store, builder, done, result.result(), received, bar)
-    except BaseException as error:
-        # Tasks not begun are dropped; a task under way ends with its worker's current chunk.
-        pool.shutdown(wait=False, cancel_futures=True)
-        if isinstance(error, BrokenProcessPool):
-            raise BuildWorkerLost(
-                "a worker process of the index build stopped before it finished (killed, "
-                "perhaps for lack of memory); the build was abandoned"
-            ) from None
-        raise
-    pool.shutdown()
 
 
 # Builds under way in this process, and whether the collector was on when the first began.

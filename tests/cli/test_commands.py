@@ -415,31 +415,12 @@ def test_ask_rejects_a_lang_that_is_no_language() -> None:
 
 
 def test_index_whose_build_worker_is_killed_fails_at_once_in_one_line(tmp_path: Path) -> None:
-    """A corpus over the parallel build's threshold, and one of the build's worker processes
-    killed mid-build, as the kernel kills one for lack of memory: the command says so in one
-    line and exits 2, where it used to wait for ever on the chunk that worker held."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    words = [f"word{number}" for number in range(500)]
-    for part in range(5):  # 5 × 5.4 MB, over PARALLEL_CHARS (20 million characters)
-        lines = (
-            json.dumps({"id": f"{part}-{line}", "text": " ".join(words[line % 400 :][:60])})
-            for line in range(12_000)
-        )
-        (corpus / f"part{part}.jsonl").write_text("\n".join(lines))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORPUS_", "BM25_"))}
-    env.update(CORPUS_DIR=str(corpus), INDEX_CACHE_DIR=str(tmp_path / "index"))
-    command = subprocess.Popen(
-        [sys.executable, "-m", "bot", "index", "--full"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """One of the build's worker processes killed mid-build, as the kernel kills one for lack
+    of memory: the command says so in one line and exits 2, where it used to wait for ever on
+    the chunk that worker held."""
+    command = _parallel_build(tmp_path)
     try:
-        worker = _first_child(command.pid, seconds=30)
-        os.kill(worker, signal.SIGKILL)
+        os.kill(_children(command.pid, 1)[0], signal.SIGKILL)
         out, err = command.communicate(timeout=60)
     finally:
         command.kill()
@@ -451,18 +432,74 @@ def test_index_whose_build_worker_is_killed_fails_at_once_in_one_line(tmp_path: 
     assert not any((tmp_path / "index").glob("*/index_meta.npy"))  # no half build saved
 
 
-def _first_child(pid: int, *, seconds: float) -> int:
-    """The first child process of ``pid`` to appear (read from ``/proc``)."""
-    deadline = time.monotonic() + seconds
+def test_a_killed_build_s_workers_leave_with_it(tmp_path: Path) -> None:
+    """A bot stopped mid-build kills its child's build: the build's workers, which hold the
+    pipe their tasks come through, must not wait on it for ever, each with its memory."""
+    command = _parallel_build(tmp_path)
+    try:
+        workers = _children(command.pid, 2)
+        time.sleep(0.5)  # under way, as a bot's stop finds them
+    finally:
+        command.kill()
+        command.wait()
+    deadline = time.monotonic() + 10
+    while (left := [pid for pid in workers if _running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pipe in (command.stdout, command.stderr):  # not read: a worker left would hold them
+        assert pipe is not None
+        pipe.close()
+    assert not left, f"workers {left} outlived the killed build"
+
+
+def _parallel_build(tmp_path: Path) -> subprocess.Popen[str]:
+    """``corpusbot index --full`` started on a corpus over the parallel build's threshold:
+    5 × 5.4 MB of JSONL, over PARALLEL_CHARS (20 million characters)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    words = [f"word{number}" for number in range(500)]
+    for part in range(5):
+        lines = (
+            json.dumps({"id": f"{part}-{line}", "text": " ".join(words[line % 400 :][:60])})
+            for line in range(12_000)
+        )
+        (corpus / f"part{part}.jsonl").write_text("\n".join(lines))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORPUS_", "BM25_"))}
+    env.update(CORPUS_DIR=str(corpus), INDEX_CACHE_DIR=str(tmp_path / "index"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "index", "--full"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _children(pid: int, count: int) -> list[int]:
+    """The first ``count`` child processes of ``pid`` to appear (read from ``/proc``)."""
+    deadline = time.monotonic() + 30
+    found: list[int] = []
     while time.monotonic() < deadline:
         for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                return int(entry.name)
+            if entry.name.isdigit() and int(entry.name) not in found and _parent(entry) == pid:
+                found.append(int(entry.name))
+        if len(found) >= count:
+            return found[:count]
         time.sleep(0.01)
-    raise AssertionError(f"process {pid} started no child in {seconds} s")
+    raise AssertionError(f"process {pid} started {len(found)} children of {count} in 30 s")
+
+
+def _parent(process: Path) -> int | None:
+    try:
+        return int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None  # gone, or not a process
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not exited (a zombie has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

@@ -21,8 +21,8 @@ import bot.snapshot.progress as snapshot_progress
 from bot.analysis.languages import analyzer_for
 from bot.corpus import Document, Section, load_corpus
 from bot.snapshot import PassageSettings, Snapshot, build_snapshot, load_snapshot
-from bot.snapshot.build import BuildWorkerLost
 from bot.snapshot.progress import Progress
+from bot.snapshot.worker_pool import BuildWorkerLost
 
 TOPICS = ["river delta", "coffee harvest", "railway strike", "gold price", "island birds"]
 
