@@ -28,7 +28,7 @@ class BuildWorkerLost(RuntimeError):
 @contextmanager
 def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """``workers`` worker processes, forked where the platform allows (they share what the
-    parent loaded); stopped when the block ends, those not needed any more at once.
+    parent loaded), shut down when the block ends: on an error, without the tasks not begun.
 
     A worker killed fails the block with :class:`BuildWorkerLost`: ``concurrent.futures``'
     pool knows its workers and fails the tasks in flight, where ``multiprocessing``'s starts
