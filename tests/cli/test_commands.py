@@ -429,7 +429,9 @@ def test_index_whose_build_worker_is_killed_fails_at_once_in_one_line(tmp_path: 
         "corpusbot: a worker process of the index build stopped before it finished (killed, "
         "perhaps for lack of memory); the build was abandoned"
     )
-    assert not any((tmp_path / "index").glob("*/index_meta.npy"))  # no half build saved
+    # No snapshot saved: the cache holds only what a next build cleans up (its lock, and the
+    # killed build's staging folder), each hidden.
+    assert [p.name for p in (tmp_path / "index").iterdir() if not p.name.startswith(".")] == []
 
 
 def test_a_killed_build_s_workers_leave_with_it(tmp_path: Path) -> None:
@@ -439,6 +441,7 @@ def test_a_killed_build_s_workers_leave_with_it(tmp_path: Path) -> None:
     try:
         workers = _children(command.pid, 2)
         time.sleep(0.5)  # under way, as a bot's stop finds them
+        assert command.poll() is None, "the build ended before it could be killed"
     finally:
         command.kill()
         command.wait()
