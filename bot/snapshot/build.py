@@ -118,7 +118,8 @@ def _tokenise_in_workers(
     bar: Progress,
 ) -> None:
     """Add ``chunks`` as ``workers`` worker processes split and count them, a few at a time in
-    flight and added in their order (:class:`BuildWorkerLost` if a worker is killed)."""
+    flight and added in their order
+    (:class:`~bot.snapshot.worker_pool.BuildWorkerLost` if a worker is killed)."""
     # Once here, not in each forked worker.
     if settings.language == AUTO:
         languages.load_document_detector()
