@@ -17,6 +17,10 @@ from contextlib import contextmanager
 # How often a worker looks whether the process that started it is still there: a killed
 # build's workers (a bot stopped mid-build kills its child's) are gone this soon after it.
 PARENT_CHECK_SECONDS = 0.25
+# How much lower a worker's scheduling priority is than the process that started it: that
+# process reads the documents every worker waits for, so it goes first where they share a
+# core, and so does a bot answering questions beside its index build.
+WORKER_NICENESS = 10
 
 
 class BuildWorkerLost(RuntimeError):
@@ -53,9 +57,11 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
 
 
 def _start_worker(parent: int) -> None:
-    """A worker's start. It ignores Ctrl-C: the parent stops it, and the terminal shows no
-    traceback from each worker. It leaves once ``parent`` is gone, killed say: nothing else
-    tells it, since it holds both ends of the pipe its tasks come through."""
+    """A worker's start. It runs at a lower priority (:data:`WORKER_NICENESS`). It ignores
+    Ctrl-C: the parent stops it, and the terminal shows no traceback from each worker. It
+    leaves once ``parent`` is gone, killed say: nothing else tells it, since it holds both
+    ends of the pipe its tasks come through."""
+    os.nice(WORKER_NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(
         target=_leave_with, args=(parent,), name="leave-with-parent", daemon=True

@@ -22,7 +22,7 @@ from bot.analysis.languages import analyzer_for
 from bot.corpus import Document, Section, load_corpus
 from bot.snapshot import PassageSettings, Snapshot, build_snapshot, load_snapshot
 from bot.snapshot.progress import Progress
-from bot.snapshot.worker_pool import BuildWorkerLost
+from bot.snapshot.worker_pool import WORKER_NICENESS, BuildWorkerLost, worker_pool
 
 TOPICS = ["river delta", "coffee harvest", "railway strike", "gold price", "island birds"]
 
@@ -103,6 +103,14 @@ def test_a_worker_s_error_is_the_build_s(
     rebuilt = build_snapshot(documents(120), PassageSettings(), tmp_path / "t", workers=2)
     serial = build_snapshot(documents(120), PassageSettings(), tmp_path / "u", workers=1)
     assert snapshot_contents(rebuilt) == snapshot_contents(serial)
+
+
+def test_workers_run_at_a_lower_priority_than_their_parent() -> None:
+    """The parent reads the documents every worker waits for, and a bot answers questions
+    beside its build: where they share a core with a worker, they go first."""
+    with worker_pool(2) as pool:
+        niceness = {pool.submit(os.nice, 0).result() for _ in range(4)}
+    assert niceness == {min(os.nice(0) + WORKER_NICENESS, 19)}  # 19: the lowest priority
 
 
 def test_workers_see_each_document_s_sections_and_declared_language(
