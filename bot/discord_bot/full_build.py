@@ -9,6 +9,7 @@ the build's memory after it; the child gives it back when it exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -23,6 +24,17 @@ log = logging.getLogger(__name__)
 
 # ``corpusbot index --full`` with this process's settings (its environment and working folder).
 CHILD_ARGV = (sys.executable, "-m", "bot", "index", "--full")
+# How much lower the child's scheduling priority is than the bot's: where the build shares a
+# core with the bot, the questions go first (and the build's own workers lower still:
+# ``worker_pool.WORKER_NICENESS``).
+CHILD_NICENESS = 10
+
+
+def lower_priority(pid: int) -> None:
+    """Run process ``pid`` (a child build, just started) :data:`CHILD_NICENESS` below this
+    process's priority; the workers it starts later inherit that."""
+    with contextlib.suppress(OSError):  # ended already, or not allowed: it runs as the bot
+        os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0) + CHILD_NICENESS)
 
 
 class BuildFailed(Exception):
@@ -82,6 +94,7 @@ class FullBuilds:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
         )
+        lower_priority(child.pid)
         log.info("the full build runs in a child process, pid %d", child.pid)
         try:
             _, errors = await child.communicate()

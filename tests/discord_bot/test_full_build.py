@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.corpus import FileRules
 from bot.corpus.walk import CorpusListing, list_corpus
 from bot.discord_bot import runner
-from bot.discord_bot.full_build import BuildFailed, FullBuilds
+from bot.discord_bot.full_build import CHILD_NICENESS, BuildFailed, FullBuilds
 from bot.discord_bot.reloader import CorpusReloader
 from bot.search.loading import load_service, plan_service
 from bot.search.service import SearchService
@@ -94,6 +94,30 @@ async def test_a_reload_that_builds_in_full_builds_in_a_child_and_maps_it(
     caplog.clear()
     await reloader.reload()  # a file away from the saved build: laid over, no child
     assert holder["service"].layered and "child process" not in caplog.text
+
+
+# A child that writes its niceness to the file argv[1] once it differs from argv[2] (the
+# bot's), or after 10 s: the bot lowers it just after the child starts.
+_NICENESS_CHILD = """
+import os, sys, time
+deadline = time.monotonic() + 10
+while os.nice(0) == int(sys.argv[2]) and time.monotonic() < deadline:
+    time.sleep(0.01)
+open(sys.argv[1], "w").write(str(os.nice(0)))
+"""
+
+
+@pytest.mark.timeout(60)
+async def test_the_child_builds_at_a_lower_priority_than_the_bot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the build shares a core with the bot, the members' questions go first."""
+    settings = _settings(monkeypatch, _corpus(tmp_path, "orchards"), tmp_path / "cache")
+    told = tmp_path / "niceness"
+    ours = os.nice(0)
+    argv = [sys.executable, "-c", _NICENESS_CHILD, str(told), str(ours)]
+    await FullBuilds(settings, argv=argv).build()
+    assert int(told.read_text()) == min(ours + CHILD_NICENESS, 19)  # 19: the lowest priority
 
 
 @pytest.mark.timeout(60)
