@@ -103,7 +103,8 @@ import os, sys, time
 deadline = time.monotonic() + 10
 while os.nice(0) == int(sys.argv[2]) and time.monotonic() < deadline:
     time.sleep(0.01)
-open(sys.argv[1], "w").write(str(os.nice(0)))
+with open(sys.argv[1], "w") as told:
+    told.write(str(os.nice(0)))
 """
 
 
