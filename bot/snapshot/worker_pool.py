@@ -3,6 +3,7 @@ with the process that started them, and whose loss fails the build rather than h
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -12,7 +13,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 
 # How often a worker looks whether the process that started it is still there: a killed
 # build's workers (a bot stopped mid-build kills its child's) are gone this soon after it.
@@ -29,7 +29,7 @@ class BuildWorkerLost(RuntimeError):
     takes for a disk that cannot keep it and answers by building again in memory."""
 
 
-@contextmanager
+@contextlib.contextmanager
 def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """``workers`` worker processes, forked where the platform allows (they share what the
     parent loaded), shut down when the block ends: on an error, without the tasks not begun.
@@ -61,7 +61,8 @@ def _start_worker(parent: int) -> None:
     Ctrl-C: the parent stops it, and the terminal shows no traceback from each worker. It
     leaves once ``parent`` is gone, killed say: nothing else tells it, since it holds both
     ends of the pipe its tasks come through."""
-    os.nice(WORKER_NICENESS)
+    with contextlib.suppress(OSError):  # not allowed here: it runs at its parent's priority
+        os.nice(WORKER_NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(
         target=_leave_with, args=(parent,), name="leave-with-parent", daemon=True

@@ -113,6 +113,20 @@ def test_workers_run_at_a_lower_priority_than_their_parent() -> None:
     assert niceness == {min(os.nice(0) + WORKER_NICENESS, 19)}  # 19: the lowest priority
 
 
+def test_workers_not_allowed_a_lower_priority_build_at_their_parent_s(
+    small_chunks: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A system that refuses the change (a container's seccomp profile, say) still builds."""
+
+    def refused(increment: int) -> int:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "nice", refused)  # the workers are forked from this process
+    parallel = build_snapshot(documents(120), PassageSettings(), tmp_path / "p", workers=2)
+    serial = build_snapshot(documents(120), PassageSettings(), tmp_path / "s", workers=1)
+    assert snapshot_contents(parallel) == snapshot_contents(serial)
+
+
 def test_workers_see_each_document_s_sections_and_declared_language(
     small_chunks: None, tmp_path: Path
 ) -> None:
