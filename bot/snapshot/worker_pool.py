@@ -1,5 +1,6 @@
-"""The processes a large build tokenises in: a pool whose workers ignore Ctrl-C and leave
-with the process that started them, and whose loss fails the build rather than hanging it."""
+"""The processes a large build tokenises in: a pool whose workers run below the priority of the
+process that started them, ignore Ctrl-C and leave with it, and whose loss fails the build
+rather than hanging it."""
 
 from __future__ import annotations
 

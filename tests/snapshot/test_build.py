@@ -113,7 +113,7 @@ def test_workers_run_at_a_lower_priority_than_their_parent() -> None:
     assert niceness == {min(os.nice(0) + WORKER_NICENESS, 19)}  # 19: the lowest priority
 
 
-def test_workers_not_allowed_a_lower_priority_build_at_their_parent_s(
+def test_workers_refused_a_lower_priority_still_build(
     small_chunks: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A system that refuses the change (a container's seccomp profile, say) still builds."""
