@@ -244,15 +244,13 @@ class IndexBuilder:
 
     def _layout(self, directory: Path | None) -> IndexArrays:
         n = self.passages
-        terms_seen = len(self._vocabulary)
         self._vocabulary = _Numbering()
-        term_offsets = np.zeros(terms_seen + 1, dtype=np.int64)
-        lengths_of_terms = np.concatenate([np.zeros(0, np.int64), *self._term_lengths])
-        np.cumsum(lengths_of_terms, out=term_offsets[1:])
-        vocabulary = StringTable(b"".join(self._term_bytes), term_offsets)
+        vocabulary = StringTable.from_encoded(
+            b"".join(self._term_bytes), np.concatenate([np.zeros(0, np.int64), *self._term_lengths])
+        )
         hashes = np.concatenate(self._hashes) if self._hashes else np.zeros(0, np.uint64)
         self._term_bytes, self._term_lengths, self._hashes = [], [], []
-        df = self._df[:terms_seen]
+        df = self._df[: len(vocabulary)]
         indptr = np.zeros(df.size + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         nnz = int(indptr[-1])

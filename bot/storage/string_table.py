@@ -37,9 +37,13 @@ class StringTable(LazySequence[str]):
     def from_strings(cls, strings: Iterable[str]) -> StringTable:
         """An in-memory table."""
         encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
-        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        np.cumsum([len(e) for e in encoded], out=offsets[1:])
-        return cls(b"".join(encoded), offsets)
+        return cls.from_encoded(b"".join(encoded), list(map(len, encoded)))
+
+    @classmethod
+    def from_encoded(cls, blob: bytes, lengths: npt.ArrayLike) -> StringTable:
+        """An in-memory table of strings already encoded (UTF-8, ``surrogatepass``) end to end
+        in ``blob``, each ``lengths[i]`` bytes long."""
+        return cls(blob, _offsets(lengths))
 
     @classmethod
     def open(cls, prefix: Path) -> StringTable:
@@ -138,9 +142,15 @@ class StringWriter:
     def close(self) -> None:
         """Write the offsets next to the blob."""
         self._handle.close()
-        offsets = np.zeros(len(self._lengths) + 1, dtype=np.int64)
-        np.cumsum(np.asarray(self._lengths, dtype=np.int64), out=offsets[1:])
-        np.save(self._prefix.with_suffix(".offsets.npy"), offsets)
+        np.save(self._prefix.with_suffix(".offsets.npy"), _offsets(self._lengths))
+
+
+def _offsets(lengths: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Where each of strings of ``lengths`` bytes, end to end, starts, and where the last ends."""
+    sizes = np.asarray(lengths, dtype=np.int64)
+    offsets = np.zeros(sizes.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return offsets
 
 
 def write_strings(prefix: Path, strings: Iterable[str]) -> None:
