@@ -350,6 +350,12 @@ def _open_or_build(
         reason = error.strerror or f"a write came up short: {error}; is the disk full?"
         why = f"cannot save the index in {cache_dir} ({reason})"
         return _built_in_memory(root, settings, progress, backend, why)
+    except BaseException:
+        # A build stopped otherwise (a worker killed, Ctrl-C, a bad file's error) gives its
+        # space back too: its folder bears this process's id, which the clean-up of abandoned
+        # builds spares for as long as the process runs, and a bot runs for weeks.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     _prune(cache_dir, keep=target)
     return dataclasses.replace(open_snapshot(target, backend), cached=False)
 

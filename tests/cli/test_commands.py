@@ -15,6 +15,7 @@ import pytest
 
 from bot.index import BM25Parameters, PassageIndex
 from bot.index.backends.base import COMPILED_FROM_PASSAGES
+from bot.snapshot.cache import BUILD_LOCK
 from tests.conftest import DATA, SEED_DIR
 
 REPO = Path(__file__).resolve().parents[2]
@@ -429,9 +430,9 @@ def test_index_whose_build_worker_is_killed_fails_at_once_in_one_line(tmp_path: 
         "corpusbot: a worker process of the index build stopped before it finished (killed, "
         "perhaps for lack of memory); the build was abandoned"
     )
-    # No snapshot saved: the cache holds only what a next build cleans up (its lock, and the
-    # killed build's staging folder), each hidden.
-    assert [p.name for p in (tmp_path / "index").iterdir() if not p.name.startswith(".")] == []
+    # No snapshot saved, and the abandoned build's staging folder is gone: the cache holds
+    # only its lock.
+    assert [p.name for p in (tmp_path / "index").iterdir()] == [BUILD_LOCK]
 
 
 def test_a_killed_build_s_workers_leave_with_it(tmp_path: Path) -> None:

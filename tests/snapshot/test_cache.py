@@ -9,13 +9,15 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from bot.corpus import load_corpus
+from bot.corpus import Document, load_corpus
 from bot.corpus.passages import split_corpus
 from bot.index import BM25Parameters, PassageIndex
 from bot.present.answers import hit_quote
@@ -172,6 +174,33 @@ def test_a_killed_build_leaves_nothing_behind_after_the_next_one(tmp_path: Path)
     alive.mkdir()
     load_snapshot(corpus, PassageSettings(), cache)
     assert not abandoned.exists() and alive.exists()
+
+
+def test_a_build_stopped_mid_way_gives_its_folder_back_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during a build (or any error but a full disk's) removes its staging folder then
+    and there: it bears the id of a process still running, which the clean-up of abandoned
+    builds spares, so a bot that goes on running would keep it, spill files and all."""
+    corpus, cache = write_corpus(tmp_path / "corpus"), tmp_path / "cache"
+    real_build = cache_module.build_snapshot
+    staged: list[Path] = []
+
+    def interrupted(documents: Iterator[Document], settings: Any, staging: Path, **kw: Any) -> Any:
+        def then_stopped() -> Iterator[Document]:
+            yield next(iter(documents))
+            staged.extend(staging.rglob("*"))  # what the build had written by then
+            raise KeyboardInterrupt
+
+        return real_build(then_stopped(), settings, staging, **kw)
+
+    monkeypatch.setattr(cache_module, "build_snapshot", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load_snapshot(corpus, PassageSettings(), cache)
+    assert staged, "the build wrote nothing before it was stopped"
+    assert [p.name for p in cache.iterdir()] == [BUILD_LOCK]
+    monkeypatch.undo()
+    assert load_snapshot(corpus, PassageSettings(), cache).store  # the next build is whole
 
 
 def _finished_pid() -> int:
