@@ -273,6 +273,27 @@ def test_a_collector_that_was_off_stays_off_and_nested_pauses_end_with_the_last(
     assert gc.isenabled()
 
 
+def test_what_a_paused_block_keeps_joins_the_oldest_generation() -> None:
+    """Objects made while the collector is off and kept (numba's, when a build loads the
+    detector) go to the oldest generation when it comes back on, so no young collection
+    walks them all at the end of a build."""
+    with snapshot_build.collection_paused():
+        kept = [[number] for number in range(20_000)]
+    oldest = {id(obj) for obj in gc.get_objects(generation=2)}
+    assert all(id(obj) in oldest for obj in (kept, kept[0], kept[-1]))
+
+
+def test_objects_the_program_froze_stay_frozen_through_a_build() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with snapshot_build.collection_paused():
+            pass
+        assert gc.get_freeze_count() == frozen > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_workers_whose_numberings_forget_build_what_one_process_builds(
     small_chunks: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
