@@ -4,15 +4,16 @@ be repaired and saying so."""
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from bot.corpus.documents import CorpusLoad
 
 SNIFF_BYTES = 8192
-# Bytes decoded at a time by :func:`decoded_blocks`: a large file's first lines are ready after
-# one block rather than after the whole file (54 MB took 40 ms to decode, its fresh pages most
-# of that), and its text is never in memory all at once.
+# Bytes read and decoded at a time from a JSONL file (see :func:`decoded_stream`): a large
+# file's first lines are ready after one block rather than after the whole file (reading 56 MB
+# into one buffer took 28-31 ms, decoding it 40), and it is never in memory all at once.
 BLOCK_BYTES = 1 << 20
 # A character UTF-8 encodes in two to four bytes; a file with none of these is not UTF-8 text
 # with a few damaged bytes but text in a one-byte encoding.
@@ -55,6 +56,12 @@ def decode_marked(raw: bytes, relative: str, result: CorpusLoad) -> str | None:
     return None
 
 
+def is_marked(head: bytes) -> bool:
+    """Whether ``head`` (four bytes or more, or a whole file) starts with a UTF-16 or UTF-32
+    byte-order mark, which :func:`decode_marked` decodes by."""
+    return any(head.startswith(mark) for mark, _ in _UNICODE_BOMS)
+
+
 def decode(raw: bytes, relative: str, result: CorpusLoad) -> str:
     """UTF-8; else, when no byte sequence in the file is UTF-8 at all, Windows-1252 (what
     older Windows tools and many web pages wrote: "café", “quotes”); else UTF-8 with the bad
@@ -62,41 +69,84 @@ def decode(raw: bytes, relative: str, result: CorpusLoad) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        if not _UTF8_MULTIBYTE.search(raw):
-            text = raw.decode("cp1252", errors="replace")
-            reason = f"not valid UTF-8 (first bad byte at {error.start}); read as Windows-1252"
-        else:
-            text = raw.decode("utf-8", errors="replace")
-            reason = (
-                f"not valid UTF-8 (first bad byte at {error.start}); "
-                f"{text.count(chr(0xFFFD))} undecodable bytes replaced with \ufffd"
-            )
-        result.repair(relative, reason)
-        return text
+        return _not_utf8(raw, error.start, relative, result)
 
 
-def decoded_blocks(raw: bytes, relative: str, result: CorpusLoad) -> Iterator[str]:
-    """:func:`decode`'s text of ``raw``, a block at a time: each block but the last ends with a
-    newline, and together they are that text (with what it repairs noted).
+def _not_utf8(
+    rest: bytes,
+    bad_at: int,
+    relative: str,
+    result: CorpusLoad,
+    *,
+    utf8_before: bool = False,
+    replaced_before: int = 0,
+) -> str:
+    """:func:`decode`'s text of the end of a file that is not UTF-8, ``rest``, whose first bad
+    byte is ``bad_at`` into the file: the part before ``rest`` decoded as UTF-8, holding a
+    multibyte sequence (``utf8_before``) and ``replaced_before`` U+FFFD characters."""
+    if not utf8_before and not _UTF8_MULTIBYTE.search(rest):
+        text = rest.decode("cp1252", errors="replace")
+        reason = f"not valid UTF-8 (first bad byte at {bad_at}); read as Windows-1252"
+    else:
+        text = rest.decode("utf-8", errors="replace")
+        replaced = replaced_before + text.count(chr(0xFFFD))
+        reason = (
+            f"not valid UTF-8 (first bad byte at {bad_at}); "
+            f"{replaced} undecodable bytes replaced with \ufffd"
+        )
+    result.repair(relative, reason)
+    return text
 
-    Blocks are cut after a newline byte, which no UTF-8 sequence holds, so each decodes alone
-    as it does within the whole. At the first one that is not UTF-8, the rest comes from
-    :func:`decode` of the whole file, which decides how it is read: every block before it is
-    UTF-8, so the same either way, but for a byte-order mark, which ``utf-8-sig`` drops and
-    the other readings keep; a file that starts with one is decoded whole.
+
+def decoded_stream(chunks: Iterable[bytes], relative: str, result: CorpusLoad) -> Iterator[str]:
+    """:func:`decode`'s text of the bytes ``chunks`` make end to end, a block at a time as they
+    come: each block but the last ends with a newline, and together they are that text (with
+    what it repairs noted).
+
+    A block ends after a chunk's last newline byte, which no UTF-8 sequence holds, so each
+    decodes alone as it does within the whole. From the first block that is not UTF-8 on, the
+    rest of the chunks is read and decoded as :func:`decode` reads a whole file: every block
+    before it was UTF-8, which is ASCII when no multibyte sequence was among them (and then
+    Windows-1252 reads it alike). A file that starts with a byte-order mark, which
+    ``utf-8-sig`` drops and the other readings keep, is decoded whole.
     """
-    if raw.startswith(codecs.BOM_UTF8):
-        yield decode(raw, relative, result)
+    chunks = iter(chunks)
+    opening = b""
+    for first in chunks:  # the first three bytes, a mark's length, before anything is cut
+        opening += first
+        if len(opening) >= len(codecs.BOM_UTF8):
+            break
+    if opening.startswith(codecs.BOM_UTF8):
+        yield decode(b"".join([opening, *chunks]), relative, result)
         return
-    start = decoded = 0
-    while start < len(raw):
-        newline = raw.find(b"\n", start + BLOCK_BYTES - 1)
-        end = len(raw) if newline < 0 else newline + 1
+    pending: list[bytes] = []  # the bytes after the last newline so far
+    decoded = replaced = 0  # bytes decoded, and U+FFFD characters among them
+    utf8 = False  # whether a multibyte sequence was among them
+    for chunk in itertools.chain((opening,), chunks, (None,)):  # None: the end
+        if chunk is None:
+            block, pending = b"".join(pending), []
+        else:
+            cut = chunk.rfind(b"\n") + 1
+            if not cut:  # a line goes on: joined once it ends, not copied chunk by chunk
+                pending.append(chunk)
+                continue
+            block, pending = b"".join([*pending, chunk[:cut]]), [chunk[cut:]]
+        if not block:
+            continue
         try:
-            block = raw[start:end].decode("utf-8")
-        except UnicodeDecodeError:
-            yield decode(raw, relative, result)[decoded:]
+            text = block.decode("utf-8")
+        except UnicodeDecodeError as error:
+            rest = b"".join([block, *pending, *chunks])
+            yield _not_utf8(
+                rest,
+                decoded + error.start,
+                relative,
+                result,
+                utf8_before=utf8,
+                replaced_before=replaced,
+            )
             return
         decoded += len(block)
-        yield block
-        start = end
+        replaced += text.count(chr(0xFFFD))
+        utf8 = utf8 or not block.isascii()
+        yield text

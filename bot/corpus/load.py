@@ -3,19 +3,29 @@ one bad file never stops the load."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from bot.corpus import html_page, jsonl, markdown, pdf, plain_text, word
-from bot.corpus.decoding import SNIFF_BYTES, decode, decode_marked, decoded_blocks, looks_binary
+from bot.corpus import decoding, html_page, jsonl, markdown, pdf, plain_text, word
+from bot.corpus.decoding import SNIFF_BYTES, decode, decode_marked, decoded_stream, looks_binary
 from bot.corpus.documents import CorpusLoad, Document, Refused
 from bot.corpus.text import is_blank
-from bot.corpus.walk import CorpusFile, FileRules, list_corpus, read_corpus_file
+from bot.corpus.walk import (
+    CorpusFile,
+    FileRules,
+    list_corpus,
+    read_corpus_blocks,
+    read_corpus_file,
+)
 
 log = logging.getLogger(__name__)
+
+# The longest byte-order mark :func:`decoding.is_marked` looks for (UTF-32's).
+_MARK_BYTES = 4
 
 DEFAULT_RULES = FileRules()
 # Documents of one file dropped for an id an earlier one has that are named one by one: a JSONL
@@ -102,12 +112,15 @@ def _composed(document: Document) -> Document:
 
 def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterator[Document]:
     relative = file.relative
+    suffix = Path(relative).suffix.lower()
+    if suffix == ".jsonl":
+        yield from _jsonl_documents(file, rules, result)
+        return
     try:
         raw = read_corpus_file(file, rules.max_file_bytes)
     except Refused as refused:
         result.skip(relative, refused.reason)
         return
-    suffix = Path(relative).suffix.lower()
     if suffix in html_page.HTML_SUFFIXES or suffix in word.WORD_SUFFIXES | pdf.PDF_SUFFIXES:
         yield from _load_page(raw, suffix, relative, rules, result)
         return
@@ -115,10 +128,6 @@ def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterat
     if text is None:
         if is_blank(raw):
             result.skip(relative, "empty")
-            return
-        # JSONL is judged line by line: a NUL in one record costs that record, not the file.
-        if suffix == ".jsonl":
-            yield from _jsonl_documents(raw, relative, result)
             return
         if looks_binary(raw[:SNIFF_BYTES]):
             result.skip(relative, "binary")
@@ -131,18 +140,37 @@ def _load_file(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterat
     yield from _format_loader(suffix)(text, relative, result)
 
 
-def _jsonl_documents(raw: bytes, relative: str, result: CorpusLoad) -> Iterator[Document]:
-    """A JSONL file's documents, its text decoded a block at a time as its lines are read (a
-    large file's first records go to a build's workers before the rest is decoded); what a
-    whole text gets, as :func:`_load_file` treats it, each block gets alone."""
+def _jsonl_documents(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> Iterator[Document]:
+    """A JSONL file's documents, read and decoded a block at a time as its lines are parsed (a
+    large file's first records go to a build's workers before the rest is read, and it is never
+    in memory whole); what a whole text gets, as :func:`_load_file` treats it, each block gets
+    alone. It is judged line by line: a NUL in one record costs that record, not the file."""
+    relative = file.relative
+    chunks = read_corpus_blocks(file, rules.max_file_bytes, decoding.BLOCK_BYTES)
+    head: list[bytes] = []  # a byte-order mark's length at least, or the whole file
+    try:
+        while sum(map(len, head)) < _MARK_BYTES and (chunk := next(chunks, None)) is not None:
+            head.append(chunk)
+    except Refused as refused:
+        result.skip(relative, refused.reason)
+        return
     blank = True
 
     def blocks() -> Iterator[str]:
         nonlocal blank
-        for text in decoded_blocks(raw, relative, result):
-            block = _newlines(text)  # each block ends after a "\n": no "\r\n" is cut in two
-            blank = blank and is_blank(block)
-            yield block
+        try:
+            if decoding.is_marked(b"".join(head)):  # UTF-16 or UTF-32: decoded whole
+                marked = decode_marked(b"".join([*head, *chunks]), relative, result)
+                decoded: Iterable[str] = () if marked is None else (marked,)
+            else:
+                decoded = decoded_stream(itertools.chain(head, chunks), relative, result)
+            for text in decoded:
+                block = _newlines(text)  # each block ends after a "\n": no "\r\n" is cut
+                blank = blank and is_blank(block)
+                yield block
+        except Refused as refused:  # it grew past the limit: the records before it stay
+            blank = False
+            result.skip(relative, refused.reason)
 
     yield from jsonl.documents_of_blocks(blocks(), relative, result)
     if blank:  # its lines, all blank, gave no document and no warning

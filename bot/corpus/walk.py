@@ -1,13 +1,16 @@
 """The corpus folder's files and safe reading: which files a load may read, and their bytes.
 
 Everything that reads the corpus folder (the load, the cache key, the size estimate) lists it
-with :func:`list_corpus`, and reads a file only through :func:`read_corpus_file`.
+with :func:`list_corpus`, and reads a file only through :func:`read_corpus_file` (or
+:func:`read_corpus_blocks`, a block at a time).
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -17,8 +20,9 @@ from bot.corpus.documents import Refused, SkippedFile
 SUPPORTED_SUFFIXES = frozenset(
     {".txt", ".md", ".markdown", ".jsonl", ".html", ".htm", ".docx", ".pdf"}
 )
-# A file is read whole and decoded (two to five times its size in memory while it loads), so
-# one file may hold no more than this; the default fits a JSONL import of 100k records.
+# A file but a JSONL one is read whole and decoded (two to five times its size in memory while
+# it loads), so one file may hold no more than this; the default fits a JSONL import of 100k
+# records.
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
 # A PDF with more pages is refused before any is read: a book is a few hundred, and a page
 # count in the millions is a bomb.
@@ -196,6 +200,32 @@ def _unreadable(error: OSError) -> str:
 def read_corpus_file(file: CorpusFile, max_bytes: int) -> bytes:
     """The bytes of a regular file of at most ``max_bytes``, checked on the opened file itself
     (a FIFO, a device or a file swapped since the walk is refused, never read)."""
+    with _opened(file, max_bytes) as (stream, size):
+        raw = _read_at_most(stream, size, max_bytes + 1)
+    if len(raw) > max_bytes:  # it grew while being read
+        raise Refused(_too_large(len(raw), max_bytes, grew=True))
+    return raw
+
+
+def read_corpus_blocks(file: CorpusFile, max_bytes: int, block_bytes: int) -> Iterator[bytes]:
+    """:func:`read_corpus_file`'s bytes, ``block_bytes`` at a time as they are asked for: the
+    file stays open until its last block. :class:`Refused` before the first block, or after the
+    bytes within ``max_bytes`` of a file that grows past them as it is read."""
+    with _opened(file, max_bytes) as (stream, _):
+        total = 0
+        while block := stream.read(block_bytes):
+            total += len(block)
+            if total > max_bytes:  # it grew while being read: what is within the limit counts
+                yield block[: len(block) - (total - max_bytes)]
+                raise Refused(_too_large(total, max_bytes, grew=True))
+            yield block
+
+
+@contextmanager
+def _opened(file: CorpusFile, max_bytes: int) -> Iterator[tuple[IO[bytes], int]]:
+    """``file`` opened for reading, and its size, once it is found to be the regular file the
+    walk listed, where the walk may read, of at most ``max_bytes``; an error opening or reading
+    it is :class:`Refused` too."""
     # O_NONBLOCK: opening a FIFO with no writer would otherwise wait for one forever.
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
     try:
@@ -215,14 +245,11 @@ def read_corpus_file(file: CorpusFile, max_bytes: int) -> bytes:
         if status.st_size > max_bytes:
             raise Refused(_too_large(status.st_size, max_bytes))
         with open(descriptor, "rb", closefd=False) as stream:
-            raw = _read_at_most(stream, status.st_size, max_bytes + 1)
+            yield stream, status.st_size
     except OSError as error:
         raise Refused(_unreadable(error)) from None
     finally:
         os.close(descriptor)
-    if len(raw) > max_bytes:  # it grew while being read
-        raise Refused(_too_large(len(raw), max_bytes, grew=True))
-    return raw
 
 
 def _read_at_most(stream: IO[bytes], expected: int, limit: int) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from bot.corpus import CorpusLoad, FileRules, decoding, jsonl, list_corpus, load
 from bot.corpus.documents import Refused, strip_boilerplate
 from bot.corpus.jsonl import _valid_unicode
 from bot.corpus.load import iter_documents
-from bot.corpus.walk import read_corpus_file
+from bot.corpus.walk import read_corpus_blocks, read_corpus_file
 from bot.discord_bot.reloader import compare
 from bot.search.service import SearchService
 from tests.conftest import SEED_DIR
@@ -168,20 +169,21 @@ def test_a_jsonl_file_decoded_a_block_at_a_time_reads_as_a_whole(
     assert load.skipped == []
 
 
-@given(
-    st.lists(
-        st.sampled_from([b"a", b"\n", b"\r", b" ", b"\xc3\xa9", b"\xe9", b"\xff", b"\xef\xbb\xbf"])
-    ),
-    st.integers(min_value=1, max_value=9),
-)
+_BYTES = [b"a", b"\n", b"\r", b" ", b"\xc3\xa9", b"\xe9", b"\xff", b"\xef\xbb\xbf", b"\xef\xbf\xbd"]
+
+
+@given(st.lists(st.sampled_from(_BYTES)), st.lists(st.integers(min_value=0, max_value=40)))
 def test_decoding_a_block_at_a_time_gives_the_whole_file_s_text(
-    pieces: list[bytes], block_bytes: int
+    pieces: list[bytes], cuts: list[int]
 ) -> None:
+    """The bytes come in chunks cut anywhere (inside a character, empty ones too): the blocks
+    still make the text and the notes the whole file's decoding gives, U+FFFD characters of
+    the file's own (``\xef\xbf\xbd``) counted alike."""
     raw = b"".join(pieces)
+    bounds = sorted([0, len(raw), *(min(cut, len(raw)) for cut in cuts)])
+    chunks = [raw[start:end] for start, end in itertools.pairwise(bounds)]
     whole, blocked = CorpusLoad(), CorpusLoad()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(decoding, "BLOCK_BYTES", block_bytes)
-        blocks = list(decoding.decoded_blocks(raw, "f.jsonl", blocked))
+    blocks = list(decoding.decoded_stream(iter(chunks), "f.jsonl", blocked))
     assert "".join(blocks) == decoding.decode(raw, "f.jsonl", whole)
     assert blocked.repaired == whole.repaired
     assert all(block.endswith("\n") for block in blocks[:-1])
@@ -404,9 +406,60 @@ def test_pipes_and_devices_are_refused_without_blocking(tmp_path: Path) -> None:
 def test_files_over_the_size_limit_are_skipped(tmp_path: Path) -> None:
     write(tmp_path, "fits.txt", "x" * 99 + ".")
     write(tmp_path, "big.txt", "y" * 100 + ".")
+    write(tmp_path, "big.jsonl", json.dumps({"text": "z" * 100}))
     load = load_corpus(tmp_path, FileRules(max_file_bytes=100))
     assert [d.id for d in load.documents] == ["fits"]
-    assert skipped(load) == [("big.txt", "too large (101 bytes, over MAX_FILE_BYTES=100)")]
+    assert skipped(load) == [
+        ("big.jsonl", "too large (112 bytes, over MAX_FILE_BYTES=100)"),
+        ("big.txt", "too large (101 bytes, over MAX_FILE_BYTES=100)"),
+    ]
+
+
+def _position(path: Path) -> int | None:
+    """Where this process's open descriptor of ``path`` has read to, if it has one."""
+    for descriptor in Path("/proc/self/fd").iterdir():
+        try:
+            if descriptor.resolve() == path.resolve():
+                info = Path(f"/proc/self/fdinfo/{descriptor.name}").read_text()
+                return int(info.split("pos:")[1].split()[0])
+        except (FileNotFoundError, IndexError):
+            continue  # the listing's own descriptor, closed since
+    return None
+
+
+def test_a_jsonl_file_is_read_as_its_records_are_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file's first records come before the rest is read, and it is never in memory
+    whole: its descriptor has read one block when the first record is out, and is closed once
+    the last is."""
+    monkeypatch.setattr(decoding, "BLOCK_BYTES", 4096)
+    lines = (json.dumps({"id": f"r{n}", "text": f"Record number {n}."}) for n in range(20_000))
+    path = write(tmp_path, "big.jsonl", "\n".join(lines))
+    result = CorpusLoad()
+    documents = iter_documents(tmp_path, result)
+    assert next(documents).id == "big/r0"
+    assert _position(path) == 4096
+    assert sum(1 for _ in documents) == 19_999
+    assert _position(path) is None
+    assert result.skipped == result.repaired == []
+
+
+def test_a_jsonl_file_that_grows_past_the_limit_keeps_the_records_read_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(decoding, "BLOCK_BYTES", 64)
+    records = "".join(json.dumps({"id": f"r{n}", "text": "A record."}) + "\n" for n in range(8))
+    path = write(tmp_path, "log.jsonl", records)
+    result = CorpusLoad()
+    documents = iter_documents(tmp_path, result, FileRules(max_file_bytes=len(records) + 10))
+    assert next(documents).id == "log/r0"
+    with path.open("a") as appended:  # written to while it is read
+        appended.write(json.dumps({"id": "late", "text": "Appended while it was read."}) + "\n")
+    rest = [document.id for document in documents]
+    assert rest == [f"log/r{n}" for n in range(1, 8)]
+    grew = f"too large (grew past MAX_FILE_BYTES={len(records) + 10:,})"
+    assert skipped(result) == [("log.jsonl", grew)]
 
 
 def test_a_file_swapped_after_the_walk_is_not_read(tmp_path: Path) -> None:
@@ -420,6 +473,8 @@ def test_a_file_swapped_after_the_walk_is_not_read(tmp_path: Path) -> None:
     (corpus / "faq.txt").symlink_to(tmp_path / "secret")
     with pytest.raises(Refused, match="replaced while the corpus was loading"):
         read_corpus_file(listed, max_bytes=1000)
+    with pytest.raises(Refused, match="replaced while the corpus was loading"):
+        next(read_corpus_blocks(listed, max_bytes=1000, block_bytes=10))
 
 
 def test_an_unreadable_folder_is_one_warning_and_the_rest_loads(
