@@ -33,7 +33,7 @@ from bot.index.backends import Backend
 from bot.snapshot.build import build_snapshot
 from bot.snapshot.layers import layer_changes
 from bot.snapshot.manifest import Changes, FileEntry, Manifest, changes, notes
-from bot.snapshot.snapshot import META_FILE, PassageSettings, Snapshot, open_snapshot
+from bot.snapshot.snapshot import META_FILE, PassageSettings, Snapshot, as_saved, open_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -338,8 +338,8 @@ def _open_or_build(
         return _built_in_memory(root, settings, progress, backend, why)
     _remove_abandoned_builds(cache_dir)
     try:
-        _build_into(staging, root, settings, progress, backend)
-        _place(staging, target)
+        built = _build_into(staging, root, settings, progress, backend)
+        placed = _place(staging, target)
     except OSError as error:
         # A full disk (or a quota, or a file system remounted read-only) stops the save, not
         # the answers: the half-written build gives its space back, and the corpus is built
@@ -357,6 +357,10 @@ def _open_or_build(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _prune(cache_dir, keep=target)
+    if placed:
+        # The build's own store and index: their maps of the files hold across the rename, and
+        # opening and checking them again took 20-40 ms at 100k passages, 0.1 s at a million.
+        return dataclasses.replace(as_saved(built, target), cached=False)
     return dataclasses.replace(open_snapshot(target, backend), cached=False)
 
 
@@ -374,13 +378,13 @@ def _build_into(
     settings: PassageSettings,
     progress: bool | None,
     backend: Backend,
-) -> None:
+) -> Snapshot:
     """Build the corpus under ``root`` into the folder ``staging``, with its manifest and
-    metadata: a whole snapshot, ready to be moved into place."""
+    metadata: a whole snapshot, ready to be moved into place; its store and index."""
     load = CorpusLoad()
     listing = list_corpus(root, settings.files)
     entries: list[FileEntry] = []
-    build_snapshot(
+    built = build_snapshot(
         _documents_noted(listing, load, settings.files, entries),
         settings,
         staging,
@@ -397,10 +401,12 @@ def _build_into(
         "repaired": [(s.path, s.reason) for s in load.repaired],
     }
     (staging / META_FILE).write_text(json.dumps(meta))
+    return built
 
 
-def _place(staging: Path, target: Path) -> None:
-    """Move a finished build into place without touching one already there.
+def _place(staging: Path, target: Path) -> bool:
+    """Move a finished build into place without touching one already there; whether it was
+    this one that was placed.
 
     The bot and ``corpusbot ask`` (or two bots) may share a cache folder and build the same
     corpus at once. The same key means the same content, so whichever lands first stays: deleting
@@ -412,6 +418,8 @@ def _place(staging: Path, target: Path) -> None:
         if not (target / META_FILE).is_file():
             raise
         shutil.rmtree(staging, ignore_errors=True)
+        return False
+    return True
 
 
 def _set_aside(target: Path) -> None:

@@ -3,6 +3,7 @@ and never mutated, so swapping corpora is one assignment."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,15 +55,22 @@ class Snapshot:
 
 def open_snapshot(directory: Path, backend: Backend = "auto") -> Snapshot:
     """Memory-map a saved snapshot; ``backend`` answers its queries."""
+    store = PassageStore.open(directory)
+    index = PassageIndex.load(directory, backend=backend)
+    return as_saved(Snapshot(store=store, index=index, cached=True), directory)
+
+
+def as_saved(snapshot: Snapshot, directory: Path) -> Snapshot:
+    """``snapshot``, whose store and index are the ones saved in ``directory``, with what the
+    folder's metadata and manifest say of it: what its load skipped and repaired, and where
+    each file's documents are."""
     meta = json.loads((directory / META_FILE).read_text())
     manifest = Manifest.load(directory)
     ranges = manifest.ranges()
-    return Snapshot(
-        store=PassageStore.open(directory),
-        index=PassageIndex.load(directory, backend=backend),
+    return dataclasses.replace(
+        snapshot,
         skipped=tuple((p, r) for p, r in meta["skipped"]),
         repaired=tuple((p, r) for p, r in meta["repaired"]),
-        cached=True,
         directory=directory,
         files={e.relative: (e.identity, ranges[e.relative]) for e in manifest.files},
     )

@@ -176,6 +176,37 @@ def test_a_killed_build_leaves_nothing_behind_after_the_next_one(tmp_path: Path)
     assert not abandoned.exists() and alive.exists()
 
 
+def test_a_build_answers_from_its_own_maps_moved_into_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build's store and index are used as they are once their folder is moved into place,
+    not opened and checked again: the same answers, files and notes as the folder opened."""
+    corpus, cache = write_corpus(tmp_path / "corpus"), tmp_path / "cache"
+    (corpus / "broken.jsonl").write_text('{"text": "Quinces."}\nnot json\n')
+    opened: list[Path] = []
+    real_open = cache_module.open_snapshot
+
+    def recorded(directory: Path, backend: Any = "auto") -> Any:
+        opened.append(directory)
+        return real_open(directory, backend)
+
+    monkeypatch.setattr(cache_module, "open_snapshot", recorded)
+    built = load_snapshot(corpus, PassageSettings(), cache)
+    assert opened == [] and not built.cached
+    assert built.directory is not None and built.directory.parent == cache
+    assert [p.name for p in cache.iterdir() if p.name.startswith(".")] == [BUILD_LOCK]
+    assert built.skipped and built.files  # the bad line noted; each file's documents
+    reopened = real_open(built.directory, "auto")
+    assert (built.skipped, built.repaired, built.files) == (
+        reopened.skipped,
+        reopened.repaired,
+        reopened.files,
+    )
+    assert [(p.id, p.text) for p in built.store] == [(p.id, p.text) for p in reopened.store]
+    for query in (["appl", "cider"], ["pear"], ["quinc"]):
+        assert built.index.top(query, 5) == reopened.index.top(query, 5)
+
+
 def test_a_build_stopped_mid_way_gives_its_folder_back_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
