@@ -12,7 +12,7 @@ import shutil
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -102,8 +102,12 @@ def _build(
             _add(store, builder, chunk, split_and_count(chunk, settings), bar)
     bar.close()
     languages.release_build_memory()  # the bot keeps running after its build
-    built_store = store.finish()
-    built_index = PassageIndex(builder.finish(directory), settings.params, backend=backend)
+    with ThreadPoolExecutor(1) as finishing:
+        # The store's writes and checks beside the index's layout, whose kernels and sorts let
+        # go of the interpreter lock: the build's last step, with the workers gone.
+        store_finished = finishing.submit(store.finish)
+        built_index = PassageIndex(builder.finish(directory), settings.params, backend=backend)
+        built_store = store_finished.result()
     if directory is not None:
         shutil.rmtree(directory / "spill", ignore_errors=True)
     return Snapshot(store=built_store, index=built_index, directory=directory)
