@@ -7,6 +7,7 @@ k passages are scored, every range whose bound is below the k-th score is skippe
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -98,9 +99,18 @@ def range_bounds(postings: Postings, params: BM25Parameters, layout: BoundsLayou
             range_max[row, nonempty] = bound
 
     if kernels is not None:
-        kernels.range_maxima(
-            long_terms, *postings.arrays(), params.k1 + 1, shift, range_ptr, range_max
-        )
+
+        def bound_part(part: slice) -> None:
+            kernels.range_maxima(
+                long_terms[part],
+                *postings.arrays(),
+                params.k1 + 1,
+                shift,
+                range_ptr[part],
+                range_max[part],
+            )
+
+        _in_threads(bound_part, thread_parts(df[long_terms]))
         kernels.set_bits(bitmap_terms, postings.indptr, postings.docs, bitmaps)
     else:
         _in_threads(bound_rows, _batches(range(long_terms.size), _ROWS_PER_TASK))
@@ -129,7 +139,15 @@ def term_maxima(
     terms = indptr.size - 1
     maxima = np.zeros(terms)
     if kernels is not None:
-        kernels.term_maxima(*postings.arrays(), params.k1 + 1, maxima)
+        _, docs, tfs, idf, norm = postings.arrays()
+
+        def part_maxima(part: slice) -> None:
+            part_indptr = indptr[part.start : part.stop + 1]  # offsets into all the postings
+            kernels.term_maxima(
+                part_indptr, docs, tfs, idf[part], norm, params.k1 + 1, maxima[part]
+            )
+
+        _in_threads(part_maxima, thread_parts(np.diff(indptr)))
         return maxima
     blocks: list[tuple[int, int]] = []
     first = 0
@@ -165,6 +183,18 @@ def compiled_kernels(postings: int, *, worth_from: int | None = None) -> ModuleT
     from bot.index import build_kernels
 
     return build_kernels
+
+
+def thread_parts(sizes: IntArray) -> list[slice]:
+    """Consecutive slices of ``sizes``' positions, :data:`THREADS` of them or fewer, of about
+    equal sums: the rows or terms of a kernel's pass over postings, shared among threads."""
+    if not sizes.size:
+        return []
+    ends = np.cumsum(sizes)
+    shares = ends[-1] * np.arange(1, THREADS) / THREADS
+    cuts = np.searchsorted(ends, shares, side="right").tolist()
+    bounds = sorted({0, *cuts, sizes.size})
+    return [slice(first, last) for first, last in itertools.pairwise(bounds)]
 
 
 _Task = TypeVar("_Task")

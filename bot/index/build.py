@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -19,7 +21,7 @@ from bot.index.arrays import (
     save_arrays,
 )
 from bot.index.bm25 import BM25Parameters, average_length, idf_array, length_norm
-from bot.index.bounds import BoundsLayout, Postings, compiled_kernels, range_bounds
+from bot.index.bounds import BoundsLayout, Postings, compiled_kernels, range_bounds, thread_parts
 from bot.storage.string_table import StringTable
 
 CHUNK_PASSAGES = 20_000  # passages counted per chunk while building
@@ -268,25 +270,7 @@ class IndexBuilder:
 
         docs = output("docs", np.int32)
         tfs = output("tfs", tf_dtype)
-        cursor = indptr[:-1].copy()
-        kernels = compiled_kernels(nnz)
-        for number in range(len(self._chunks)):
-            terms, chunk_docs, chunk_tfs = self._chunk(number)
-            if kernels is not None:
-                kernels.scatter_postings(
-                    terms, chunk_docs, chunk_tfs, cursor, np.asarray(docs), np.asarray(tfs)
-                )
-            else:
-                # Each term's postings are one run (CountedChunk's order): a run moves to
-                # where the term's postings have got to so far.
-                first = np.flatnonzero(np.diff(terms, prepend=-1))
-                groups = terms[first]
-                counts = np.diff(first, append=terms.size)
-                dest = np.arange(terms.size, dtype=np.int64)
-                dest += np.repeat(cursor[groups] - first, counts)
-                docs[dest] = chunk_docs
-                tfs[dest] = chunk_tfs
-                cursor[groups] += counts
+        self._scatter(compiled_kernels(nnz), indptr, docs, tfs)
         self._chunks = []
         lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, np.int32)
         self._lengths = []
@@ -305,6 +289,47 @@ class IndexBuilder:
             doc_len=lengths.astype(np.int32),
             bounds=range_bounds(postings, self.params, self._layout_settings),
         )
+
+    def _scatter(self, kernels: ModuleType | None, indptr: Any, docs: Any, tfs: Any) -> None:
+        """Each chunk's postings (loaded one at a time) to where its terms' postings have got
+        to, so each term's are in passage order: by ``kernels`` in threads, each moving the
+        postings of terms of its own (about as many postings each), else by numpy."""
+        cursor = indptr[:-1].copy()
+        if kernels is None:
+            for number in range(len(self._chunks)):
+                terms, chunk_docs, chunk_tfs = self._chunk(number)
+                # Each term's postings are one run (CountedChunk's order): a run moves to
+                # where the term's postings have got to so far.
+                first = np.flatnonzero(np.diff(terms, prepend=-1))
+                groups = terms[first]
+                counts = np.diff(first, append=terms.size)
+                dest = np.arange(terms.size, dtype=np.int64)
+                dest += np.repeat(cursor[groups] - first, counts)
+                docs[dest] = chunk_docs
+                tfs[dest] = chunk_tfs
+                cursor[groups] += counts
+            return
+        parts = thread_parts(np.diff(indptr))
+        out_docs, out_tfs = np.asarray(docs), np.asarray(tfs)
+        with ThreadPoolExecutor(max(len(parts), 1), thread_name_prefix="scatter") as pool:
+            for number in range(len(self._chunks)):
+                terms, chunk_docs, chunk_tfs = self._chunk(number)
+                moving = [
+                    pool.submit(
+                        kernels.scatter_postings,
+                        terms,
+                        chunk_docs,
+                        chunk_tfs,
+                        cursor,
+                        out_docs,
+                        out_tfs,
+                        part.start,
+                        part.stop,
+                    )
+                    for part in parts
+                ]
+                for part_moved in moving:
+                    part_moved.result()  # re-raises a part's error here
 
 
 def _chunks(items: Iterable[Sequence[str]], size: int) -> Iterator[list[Sequence[str]]]:

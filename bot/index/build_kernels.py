@@ -101,12 +101,24 @@ def set_bits(terms: Any, indptr: Any, docs: Any, bitmaps: Any) -> None:  # pragm
 
 @njit(cache=True, nogil=True)
 def scatter_postings(
-    terms: Any, chunk_docs: Any, chunk_tfs: Any, cursor: Any, docs: Any, tfs: Any
+    terms: Any,
+    chunk_docs: Any,
+    chunk_tfs: Any,
+    cursor: Any,
+    docs: Any,
+    tfs: Any,
+    low: int,
+    high: int,
 ) -> None:  # pragma: no cover - compiled
-    """A chunk's postings (term ``terms[i]`` in passage ``chunk_docs[i]``, ``chunk_tfs[i]``
-    times) each to where its term's postings have got to, ``cursor[term]``, which moves on."""
+    """A chunk's postings of the terms from ``low`` to before ``high`` (term ``terms[i]`` in
+    passage ``chunk_docs[i]``, ``chunk_tfs[i]`` times) each to where its term's postings have
+    got to, ``cursor[term]``, which moves on: threads given terms apart move one chunk's
+    postings at once, none writing where another does. A term's postings are one run of the
+    chunk, so which ones are skipped is a guess the processor gets right."""
     for at in range(terms.size):
         term = terms[at]
+        if term < low or term >= high:
+            continue
         slot = cursor[term]
         docs[slot] = chunk_docs[at]
         tfs[slot] = chunk_tfs[at]

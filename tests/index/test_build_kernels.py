@@ -23,18 +23,33 @@ corpora = st.lists(
 )
 
 
-@given(corpus=corpora, k1=st.sampled_from([0.0, 0.9, 1.2, 2.0]), b=st.sampled_from([0, 0.75, 1]))
+@given(
+    corpus=corpora,
+    k1=st.sampled_from([0.0, 0.9, 1.2, 2.0]),
+    b=st.sampled_from([0, 0.75, 1]),
+    chunk_passages=st.sampled_from([7, 20_000]),
+    threads=st.integers(1, 4),
+)
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_a_compiled_index_is_numpys(
-    corpus: list[list[str]], k1: float, b: float, monkeypatch: pytest.MonkeyPatch
+    corpus: list[list[str]],
+    k1: float,
+    b: float,
+    chunk_passages: int,
+    threads: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Chunks of a few passages, their postings moved by one to four threads (each its own
+    terms), lay out the same index as numpy does."""
     params = BM25Parameters(k1=k1, b=b)
+    monkeypatch.setattr(build_module, "CHUNK_PASSAGES", chunk_passages)
     with monkeypatch.context() as patched:
         patched.setenv("CORPUSBOT_NO_NUMBA", "1")
         expected = build_arrays(corpus, params, SMALL_BOUNDS)
     with monkeypatch.context() as patched:
+        patched.setattr(bounds_module, "THREADS", threads)
         patched.setattr(bounds_module, "COMPILED_FROM_POSTINGS", 0)
         patched.delenv("CORPUSBOT_NO_NUMBA", raising=False)
         assert bounds_module.compiled_kernels(1) is not None  # or this compares numpy with itself
