@@ -28,6 +28,7 @@ _UNICODE_BOMS = (
     (b"\xff\xfe", "utf-16"),
     (b"\xfe\xff", "utf-16"),
 )
+_LONGEST_MARK = 4
 
 
 def looks_binary(head: bytes) -> bool:
@@ -41,25 +42,29 @@ def looks_binary(head: bytes) -> bool:
 def decode_marked(raw: bytes, relative: str, result: CorpusLoad) -> str | None:
     """Text that starts with a UTF-16 or UTF-32 byte-order mark (Notepad's "Unicode",
     PowerShell's ``>``), decoded; ``None`` for anything else."""
+    encoding = _marked_encoding(raw)
+    return None if encoding is None else _decode_marked_as(raw, encoding, relative, result)
+
+
+def _marked_encoding(head: bytes) -> str | None:
+    """UTF-16 or UTF-32, when ``head`` (the first four bytes at least) starts with its mark."""
     for mark, encoding in _UNICODE_BOMS:
-        if raw.startswith(mark):
-            try:
-                return raw.decode(encoding)
-            except UnicodeDecodeError as error:
-                text = raw.decode(encoding, errors="replace")
-                reason = (
-                    f"not valid {encoding.upper()} (first bad byte at {error.start}); "
-                    "undecodable bytes replaced with \ufffd"
-                )
-                result.repair(relative, reason)
-                return text
+        if head.startswith(mark):
+            return encoding
     return None
 
 
-def is_marked(head: bytes) -> bool:
-    """Whether ``head`` (four bytes or more, or a whole file) starts with a UTF-16 or UTF-32
-    byte-order mark, which :func:`decode_marked` decodes by."""
-    return any(head.startswith(mark) for mark, _ in _UNICODE_BOMS)
+def _decode_marked_as(raw: bytes, encoding: str, relative: str, result: CorpusLoad) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        text = raw.decode(encoding, errors="replace")
+        reason = (
+            f"not valid {encoding.upper()} (first bad byte at {error.start}); "
+            "undecodable bytes replaced with \ufffd"
+        )
+        result.repair(relative, reason)
+        return text
 
 
 def decode(raw: bytes, relative: str, result: CorpusLoad) -> str:
@@ -99,23 +104,28 @@ def _not_utf8(
 
 
 def decoded_stream(chunks: Iterable[bytes], relative: str, result: CorpusLoad) -> Iterator[str]:
-    """:func:`decode`'s text of the bytes ``chunks`` make end to end, a block at a time as they
-    come: each block but the last ends with a newline, and together they are that text (with
-    what it repairs noted).
+    """The text of the bytes ``chunks`` make end to end, as :func:`decode_marked` or else
+    :func:`decode` reads them whole, a block at a time as they come: each block but the last
+    ends with a newline, and together they are that text (with what it repairs noted).
 
     A block ends after a chunk's last newline byte, which no UTF-8 sequence holds, so each
     decodes alone as it does within the whole. From the first block that is not UTF-8 on, the
     rest of the chunks is read and decoded as :func:`decode` reads a whole file: every block
     before it was UTF-8, which is ASCII when no multibyte sequence was among them (and then
-    Windows-1252 reads it alike). A file that starts with a byte-order mark, which
-    ``utf-8-sig`` drops and the other readings keep, is decoded whole.
+    Windows-1252 reads it alike). Bytes that start with a byte-order mark are decoded whole:
+    ``utf-8-sig`` drops UTF-8's, which the other readings keep, and UTF-16 and UTF-32 have no
+    newline byte to cut at.
     """
     chunks = iter(chunks)
     opening = b""
-    for first in chunks:  # the first three bytes, a mark's length, before anything is cut
+    for first in chunks:  # the longest mark's length (UTF-32's), before anything is cut
         opening += first
-        if len(opening) >= len(codecs.BOM_UTF8):
+        if len(opening) >= _LONGEST_MARK:
             break
+    encoding = _marked_encoding(opening)
+    if encoding is not None:
+        yield _decode_marked_as(b"".join([opening, *chunks]), encoding, relative, result)
+        return
     if opening.startswith(codecs.BOM_UTF8):
         yield decode(b"".join([opening, *chunks]), relative, result)
         return

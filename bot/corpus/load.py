@@ -3,10 +3,9 @@ one bad file never stops the load."""
 
 from __future__ import annotations
 
-import itertools
 import logging
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,9 +22,6 @@ from bot.corpus.walk import (
 )
 
 log = logging.getLogger(__name__)
-
-# The longest byte-order mark :func:`decoding.is_marked` looks for (UTF-32's).
-_MARK_BYTES = 4
 
 DEFAULT_RULES = FileRules()
 # Documents of one file dropped for an id an earlier one has that are named one by one: a JSONL
@@ -146,29 +142,17 @@ def _jsonl_documents(file: CorpusFile, rules: FileRules, result: CorpusLoad) -> 
     in memory whole); what a whole text gets, as :func:`_load_file` treats it, each block gets
     alone. It is judged line by line: a NUL in one record costs that record, not the file."""
     relative = file.relative
-    chunks = read_corpus_blocks(file, rules.max_file_bytes, decoding.BLOCK_BYTES)
-    head: list[bytes] = []  # a byte-order mark's length at least, or the whole file
-    try:
-        while sum(map(len, head)) < _MARK_BYTES and (chunk := next(chunks, None)) is not None:
-            head.append(chunk)
-    except Refused as refused:
-        result.skip(relative, refused.reason)
-        return
     blank = True
 
     def blocks() -> Iterator[str]:
         nonlocal blank
         try:
-            if decoding.is_marked(b"".join(head)):  # UTF-16 or UTF-32: decoded whole
-                marked = decode_marked(b"".join([*head, *chunks]), relative, result)
-                decoded: Iterable[str] = () if marked is None else (marked,)
-            else:
-                decoded = decoded_stream(itertools.chain(head, chunks), relative, result)
-            for text in decoded:
+            chunks = read_corpus_blocks(file, rules.max_file_bytes, decoding.BLOCK_BYTES)
+            for text in decoded_stream(chunks, relative, result):
                 block = _newlines(text)  # each block ends after a "\n": no "\r\n" is cut
                 blank = blank and is_blank(block)
                 yield block
-        except Refused as refused:  # it grew past the limit: the records before it stay
+        except Refused as refused:  # as it was opened, or grown past the limit: what came stays
             blank = False
             result.skip(relative, refused.reason)
 

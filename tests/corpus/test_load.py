@@ -169,7 +169,10 @@ def test_a_jsonl_file_decoded_a_block_at_a_time_reads_as_a_whole(
     assert load.skipped == []
 
 
-_BYTES = [b"a", b"\n", b"\r", b" ", b"\xc3\xa9", b"\xe9", b"\xff", b"\xef\xbb\xbf", b"\xef\xbf\xbd"]
+_BYTES = [
+    *(b"a", b"\n", b"\r", b" ", b"\x00", b"\xc3\xa9", b"\xe9", b"\xff", b"\xef\xbf\xbd"),
+    *(b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\xff\xfe\x00\x00"),  # byte-order marks
+]
 
 
 @given(st.lists(st.sampled_from(_BYTES)), st.lists(st.integers(min_value=0, max_value=40)))
@@ -178,13 +181,16 @@ def test_decoding_a_block_at_a_time_gives_the_whole_file_s_text(
 ) -> None:
     """The bytes come in chunks cut anywhere (inside a character, empty ones too): the blocks
     still make the text and the notes the whole file's decoding gives, U+FFFD characters of
-    the file's own (``\xef\xbf\xbd``) counted alike."""
+    the file's own (``\xef\xbf\xbd``) counted alike, and a UTF-16 or UTF-32 mark obeyed."""
     raw = b"".join(pieces)
     bounds = sorted([0, len(raw), *(min(cut, len(raw)) for cut in cuts)])
     chunks = [raw[start:end] for start, end in itertools.pairwise(bounds)]
     whole, blocked = CorpusLoad(), CorpusLoad()
     blocks = list(decoding.decoded_stream(iter(chunks), "f.jsonl", blocked))
-    assert "".join(blocks) == decoding.decode(raw, "f.jsonl", whole)
+    marked = decoding.decode_marked(raw, "f.jsonl", whole)
+    assert "".join(blocks) == (
+        marked if marked is not None else decoding.decode(raw, "f.jsonl", whole)
+    )
     assert blocked.repaired == whole.repaired
     assert all(block.endswith("\n") for block in blocks[:-1])
 
@@ -265,6 +271,21 @@ def test_utf16_and_utf32_files_with_a_byte_order_mark_are_text(tmp_path: Path) -
     assert load.skipped == [] and load.repaired == []
     expected = "Zebra migration in the Serengeti.\nSecond line."
     assert [d.text for d in load.documents] == [expected] * 3
+
+
+def test_a_utf16_jsonl_file_is_read_by_its_mark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PowerShell 5's ``>`` writes JSONL in UTF-16 too: read in blocks of three bytes, its mark
+    still decides how the whole is read."""
+    monkeypatch.setattr(decoding, "BLOCK_BYTES", 3)
+    lines = [json.dumps({"id": f"z{n}", "text": f"Zebra {n}."}) for n in range(3)]
+    write(tmp_path, "z.jsonl", "\r\n".join(lines).encode("utf-16"))
+    load = load_corpus(tmp_path)
+    assert [(d.id, d.text) for d in load.documents] == [
+        (f"z/z{n}", f"Zebra {n}.") for n in range(3)
+    ]
+    assert load.skipped == load.repaired == []
 
 
 def test_windows_line_endings_in_markdown(tmp_path: Path) -> None:
