@@ -110,7 +110,8 @@ def range_bounds(postings: Postings, params: BM25Parameters, layout: BoundsLayou
                 range_max[part],
             )
 
-        _in_threads(bound_part, thread_parts(df[long_terms]))
+        # A row's work is a step per posting and one per range, postings or not.
+        _in_threads(bound_part, thread_parts(df[long_terms] + n_ranges))
         kernels.set_bits(bitmap_terms, postings.indptr, postings.docs, bitmaps)
     else:
         _in_threads(bound_rows, _batches(range(long_terms.size), _ROWS_PER_TASK))
