@@ -20,8 +20,9 @@ from bot.corpus.documents import Refused, SkippedFile
 SUPPORTED_SUFFIXES = frozenset(
     {".txt", ".md", ".markdown", ".jsonl", ".html", ".htm", ".docx", ".pdf"}
 )
-# A file but a JSONL one is read whole and decoded (two to five times its size in memory while
-# it loads), so one file may hold no more than this; the default fits a JSONL import of 100k
+# A file is read whole and decoded (two to five times its size in memory while it loads), so one
+# file may hold no more than this. A JSONL file, read a block at a time, is held to it too, so
+# one that keeps growing (a log, say) stops somewhere. The default fits a JSONL import of 100k
 # records.
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
 # A PDF with more pages is refused before any is read: a book is a few hundred, and a page
